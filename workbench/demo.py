@@ -1,0 +1,568 @@
+"""A seeded demo MSP: one billing month of exports in the vendors' real layouts.
+
+:func:`write_demo_workspace` writes a workspace with about 25 clients. Most are billed exactly
+what they use; a known set of discrepancies of every kind is injected on purpose, and the
+expected outcome of every line is written to ``periods/<period>/ground_truth.json`` so tests can
+check the reconciliation exactly.
+
+What is injected (see :data:`SCENARIOS`): under-billing after a mid-month seat increase in
+Partner Center, over-billing of workstations whose RMM count includes deleted and
+``_NotBillable_`` devices that must not count, usage never added to the contract, a service
+billed after its subscription was cancelled, a Microsoft customer and an RMM site nobody mapped,
+a SKU nobody mapped, services no vendor measures, a difference within tolerance, a vendor-side
+rename, a site matched by exact name, an internal tenant excluded on purpose, trial and credit
+rows, and Autotask rows outside the period or on an inactive contract.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from workbench.mapping import CUSTOMER_HEADERS, SERVICE_HEADERS, TOLERANCE_HEADERS
+from workbench.money import to_cents
+from workbench.workspace import period_bounds
+
+SEED = 20261031
+PERIOD = "2026-10"
+MSP_NAME = "Northwind Managed IT"
+
+
+@dataclass(frozen=True)
+class ServiceDef:
+    service_id: str
+    name: str
+    price: Decimal
+    cost: Decimal
+    vendor: str  # "" when no vendor measures it
+    skus: tuple[tuple[str, str], ...]  # (vendor SKU, SKU name)
+    tolerance: int = 0
+
+
+MS_PREMIUM = ("CFQ7TTC0LCHC:0002", "Microsoft 365 Business Premium")
+MS_STANDARD = ("CFQ7TTC0LDPB:0001", "Microsoft 365 Business Standard")
+MS_EXCHANGE = ("CFQ7TTC0LH16:0001", "Exchange Online (Plan 1)")
+MS_POWER_BI = ("CFQ7TTC0L3PB:0001", "Power BI Pro")
+
+SERVICES = {
+    "workstation": ServiceDef("29683401", "Managed workstation", Decimal("45.00"), Decimal("12.00"), "datto_rmm", (("Desktop", "Desktop devices"), ("Laptop", "Laptop devices"))),
+    "server": ServiceDef("29683402", "Managed server", Decimal("150.00"), Decimal("40.00"), "datto_rmm", (("Server", "Server devices"),)),
+    "network": ServiceDef("29683403", "Network device monitoring", Decimal("10.00"), Decimal("2.00"), "datto_rmm", (("Network Device", "Network Device devices"),), tolerance=1),
+    "premium": ServiceDef("29683404", "Microsoft 365 Business Premium", Decimal("26.40"), Decimal("22.00"), "microsoft", (MS_PREMIUM,)),
+    "standard": ServiceDef("29683405", "Microsoft 365 Business Standard", Decimal("15.00"), Decimal("12.50"), "microsoft", (MS_STANDARD,)),
+    "exchange": ServiceDef("29683406", "Exchange Online (Plan 1)", Decimal("4.80"), Decimal("4.00"), "microsoft", (MS_EXCHANGE,)),
+    "edr": ServiceDef("29683407", "Managed EDR", Decimal("6.00"), Decimal("3.00"), "huntress", (("agents", "EDR agents"),)),
+    "itdr": ServiceDef("29683408", "Identity threat detection", Decimal("4.00"), Decimal("2.00"), "huntress", (("identities", "ITDR billable identities"),)),
+    "sat": ServiceDef("29683409", "Security awareness training", Decimal("3.00"), Decimal("1.50"), "huntress", (("sat_learners", "Security awareness learners"),)),
+    "vcio": ServiceDef("29683410", "vCIO consulting (monthly)", Decimal("500.00"), Decimal("0.00"), "", ()),
+}
+
+CLIENT_NAMES = [
+    "Acme Dental Group", "Bluewater Logistics", "Cedar Ridge Veterinary", "Dunmore Accounting",
+    "Evergreen Family Law", "Foxglove Architects", "Granite State Roofing", "Harbor View Marina",
+    "Ironwood Manufacturing", "Juniper Pediatrics", "Keystone Title & Escrow", "Lakeside Community Church",
+    "Maple Street Bakery", "Northgate Insurance Agency", "Oakline Property Management", "Pinecrest Orthodontics",
+    "Quarry Hill Engineering", "Riverbend Credit Union", "Summit Physical Therapy", "Tidewater Freight",
+    "Upland Animal Hospital", "Valley Forge Builders", "Willow Creek Winery", "Yardley & Sons Plumbing",
+    "Zephyr Travel",
+]  # fmt: skip
+
+
+@dataclass
+class Client:
+    company_id: str
+    name: str
+    users: int
+    desktops: int
+    laptops: int
+    servers: int
+    network: int
+    m365: str  # "premium" | "standard"
+    huntress: bool
+    sat: bool
+    tenant: str
+    site_uid: str
+    huntress_id: str
+    billed: dict[str, int] = field(default_factory=dict)
+    used: dict[str, int] = field(default_factory=dict)
+
+
+class DemoBuilder:
+    """Builds the demo's truth (what each client uses and is billed), then writes the files."""
+
+    def __init__(self, seed: int = SEED, period: str = PERIOD) -> None:
+        self.rng = random.Random(seed)
+        self.period = period
+        self.start, self.end = period_bounds(period)
+        self.clients = [self._client(position, name) for position, name in enumerate(CLIENT_NAMES)]
+        self.truth: dict[str, Any] = {"period": period, "lines": {}, "unmapped_customers": [], "unmapped_skus": [], "notes": []}
+        self._baseline()
+
+    # -- truth -------------------------------------------------------------------------------
+
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def _client(self, position: int, name: str) -> Client:
+        rng = self.rng
+        users = rng.randint(6, 60)
+        return Client(
+            company_id=str(29_600_100 + position * 7),
+            name=name,
+            users=users,
+            desktops=rng.randint(2, users),
+            laptops=rng.randint(0, users // 2),
+            servers=rng.randint(0, 4),
+            network=rng.randint(2, 9),
+            m365="premium" if rng.random() < 0.6 else "standard",
+            huntress=rng.random() < 0.85,
+            sat=rng.random() < 0.4,
+            tenant=self._uuid(),
+            site_uid=self._uuid(),
+            huntress_id=str(4100 + position * 13),
+        )
+
+    def _baseline(self) -> None:
+        for client in self.clients:
+            used = {
+                "workstation": client.desktops + client.laptops,
+                "server": client.servers,
+                "network": client.network,
+                client.m365: client.users,
+            }
+            if client.huntress:
+                used["edr"] = client.desktops + client.laptops + client.servers
+                if client.sat:
+                    used["sat"] = client.users
+            client.used = {key: value for key, value in used.items() if value > 0}
+            client.billed = dict(client.used)
+        # Every fifth client buys vCIO hours, which no vendor measures.
+        for client in self.clients[::5]:
+            client.billed["vcio"] = 1
+
+    def client(self, name: str) -> Client:
+        return next(c for c in self.clients if c.name == name)
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _write_csv(path: Path, header: list[str], rows: list[dict[str, Any]], *, bom: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\r\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: row.get(key, "") for key in header})
+
+
+MS_HEADER = (
+    "PartnerId,CustomerId,CustomerName,CustomerDomainName,CustomerCountry,InvoiceNumber,MpnId,Tier2MpnId,"
+    "OrderId,OrderDate,ProductId,SkuId,AvailabilityId,SkuName,ProductName,ChargeType,UnitPrice,Quantity,"
+    "Subtotal,TaxTotal,Total,Currency,PriceAdjustmentDescription,PublisherName,PublisherId,"
+    "SubscriptionDescription,SubscriptionId,ChargeStartDate,ChargeEndDate,TermAndBillingCycle,"
+    "EffectiveUnitPrice,UnitType,AlternateId,BillableQuantity,BillingFrequency,PricingCurrency,"
+    "PCToBCExchangeRate,PCToBCExchangeRateDate,MeterDescription,ReservationOrderId,CreditReasonCode,"
+    "SubscriptionStartDate,SubscriptionEndDate,ReferenceId,ProductQualifiers,PromotionId,ProductCategory"
+).split(",")
+RMM_HEADER = [
+    "uid", "siteUid", "siteName", "hostname", "deviceType.category", "deviceType.type", "deviceClass",
+    "operatingSystem", "lastSeen", "online", "suspended", "deleted", "creationDate", "groups",
+    *[f"udf{n}" for n in range(1, 31)],
+]  # fmt: skip
+HUNTRESS_HEADER = [
+    "id", "name", "key", "agents_count", "billable_identity_count", "microsoft_365_users_count",
+    "microsoft_365_tenant_id", "sat_learner_count", "created_at", "updated_at",
+]  # fmt: skip
+
+
+def _mdy(day: date) -> str:
+    return f"{day.month}/{day.day}/{day.year}"
+
+
+def _iso(day: date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+# -- scenarios: the injected discrepancies, each tied to one client ------------------------------
+
+INTERNAL_TENANT_NAME = "Northwind Managed IT (internal)"
+NEW_TENANT_NAME = "Lakeshore Dental Studio"
+NEW_SITE_NAME = "Zephyr Travel - Harbor Branch"
+RENAMED_FROM = "Granite State Roofing LLC"
+RENAMED_TO = "Granite State Roofing & Siding"
+SEAT_INCREASE_DAY = 15
+SEAT_DECREASE_DAY = 20
+CANCEL_DAY = 3
+
+
+def _scenarios(builder: DemoBuilder) -> None:
+    """Bend the baseline into the known discrepancies; each is recorded in ``notes``."""
+    note = builder.truth["notes"].append
+
+    acme = builder.client("Acme Dental Group")
+    acme.used[acme.m365] += 2
+    note(f"{acme.name}: 2 {acme.m365} seats added on day {SEAT_INCREASE_DAY} in Partner Center, contract not updated (under-billed)")
+
+    blue = builder.client("Bluewater Logistics")
+    blue.billed["workstation"] += 3
+    note(f"{blue.name}: billed 3 workstations the RMM shows as deleted (2) or _NotBillable_ (1) (over-billed)")
+
+    cedar = builder.client("Cedar Ridge Veterinary")
+    cedar.huntress = True
+    cedar.used["edr"] = cedar.desktops + cedar.laptops + cedar.servers
+    cedar.billed["edr"] = cedar.used["edr"]
+    cedar.used["itdr"] = cedar.users
+    note(f"{cedar.name}: Huntress ITDR identities in use, not on the contract (unbilled usage)")
+
+    dunmore = builder.client("Dunmore Accounting")
+    dunmore.billed["exchange"] = 5
+    dunmore.used["exchange"] = 0
+    note(f"{dunmore.name}: Exchange Online cancelled on day {CANCEL_DAY}, still billed 5 (billed without usage)")
+
+    evergreen = builder.client("Evergreen Family Law")
+    note(f"{evergreen.name}: 3 Power BI Pro seats, a SKU nobody mapped (unmapped SKU)")
+
+    foxglove = builder.client("Foxglove Architects")
+    foxglove.servers = 3
+    foxglove.used["server"] = 3
+    foxglove.billed["server"] = 2
+    if "edr" in foxglove.used:
+        foxglove.used["edr"] = foxglove.desktops + foxglove.laptops + 3
+        foxglove.billed["edr"] = foxglove.used["edr"]
+    note(f"{foxglove.name}: a third server in the RMM, contract bills 2 at a discounted 135.00 (under-billed at the adjusted price)")
+
+    note(f"{RENAMED_TO}: Microsoft customer renamed from {RENAMED_FROM!r}; still mapped by tenant id")
+    note("Harbor View Marina: RMM site has no mapping row; matched by exact name")
+
+    ironwood = builder.client("Ironwood Manufacturing")
+    ironwood.billed["network"] = ironwood.used["network"] - 1
+    ironwood.used[ironwood.m365] -= 3
+    note(f"{ironwood.name}: one network device more than billed, within the tolerance of 1 (match)")
+    note(f"{ironwood.name}: 3 {ironwood.m365} seats removed on day {SEAT_DECREASE_DAY}, contract not updated (over-billed)")
+
+    juniper = builder.client("Juniper Pediatrics")
+    juniper.huntress = True
+    juniper.used["edr"] = juniper.desktops + juniper.laptops + juniper.servers
+    juniper.billed["edr"] = juniper.used["edr"]
+    note(f"{juniper.name}: Huntress organization not mapped: EDR not reconciled, the organization shows as unmapped")
+
+    note("Keystone Title & Escrow: a zero-amount trial row and a customer credit row, both excluded")
+
+    maple = builder.client("Maple Street Bakery")
+    maple.huntress, maple.sat = True, False
+    maple.used["edr"] = maple.desktops + maple.laptops + maple.servers
+    maple.billed["edr"] = maple.used["edr"]
+    maple.used.pop("sat", None)
+    maple.billed["sat"] = 10
+    note(f"{maple.name}: billed 10 security-awareness seats, Huntress shows no learners (billed without usage)")
+    note(f"{maple.name}: an inactive contract still has a unit row in the period (excluded)")
+
+    note(f"{NEW_TENANT_NAME}: a new Microsoft customer nobody mapped (unmapped customer)")
+    note(f"{NEW_SITE_NAME}: a new RMM site nobody mapped (unmapped customer)")
+    note(f"{INTERNAL_TENANT_NAME}: the MSP's own tenant, excluded in mappings")
+
+
+def _line_truth(builder: DemoBuilder) -> None:
+    unmapped_huntress = {"Juniper Pediatrics"}
+    for client in builder.clients:
+        for key in sorted(set(client.billed) | set(client.used)):
+            service = SERVICES[key]
+            billed = client.billed.get(key, 0)
+            used = client.used.get(key, 0)
+            if billed == 0 and used == 0:
+                continue
+            price = Decimal("135.00") if (client.name, key) == ("Foxglove Architects", "server") else service.price
+            if not service.vendor or (service.vendor == "huntress" and client.name in unmapped_huntress):
+                status, used_out = "not reconciled", None
+            elif abs(used - billed) <= service.tolerance:
+                status, used_out = "match", used
+            elif billed == 0:
+                status, used_out = "unbilled usage", used
+            elif used == 0:
+                status, used_out = "billed without usage", used
+            elif used > billed:
+                status, used_out = "under-billed", used
+            else:
+                status, used_out = "over-billed", used
+            proposes = status not in ("match", "not reconciled")
+            builder.truth["lines"][f"{client.company_id}:{service.service_id}"] = {
+                "client": client.name,
+                "service": service.name,
+                "status": status,
+                "billed": billed,
+                "expected": used_out,
+                "revenue_impact": _money(to_cents((used - billed) * price)) if proposes else "0.00",
+                "cost_impact": _money(to_cents((used - billed) * service.cost)) if proposes else "0.00",
+            }
+
+
+# -- writers ----------------------------------------------------------------------------------------
+
+
+class DemoWriter:
+    def __init__(self, builder: DemoBuilder, root: Path) -> None:
+        self.b = builder
+        self.root = root
+        self.inputs = root / "periods" / builder.period / "inputs"
+        self.rng = random.Random(SEED + 1)
+
+    def write(self) -> None:
+        (self.root / "workspace.toml").write_text(
+            f'[workspace]\nname = "{MSP_NAME}"\ncurrency = "USD"\n', encoding="utf-8"
+        )
+        self._autotask()
+        self._microsoft()
+        self._rmm()
+        self._huntress()
+        self._mappings()
+        truth = self.b.truth
+        (self.root / "periods" / self.b.period / "ground_truth.json").write_text(
+            json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+
+    # Autotask --------------------------------------------------------------------------------
+    def _autotask(self) -> None:
+        b = self.b
+        folder = self.inputs / "autotask"
+        companies, contracts, contract_services, units = [], [], [], []
+        ids = iter(range(1_000_001, 9_000_000, 3))
+        for client in b.clients:
+            companies.append({"id": client.company_id, "companyName": client.name, "companyNumber": f"C{client.company_id[-4:]}", "companyType": "1", "isActive": "True", "parentCompanyID": ""})
+            contract_id = str(next(ids))
+            contracts.append(
+                {"id": contract_id, "companyID": client.company_id, "contractName": f"{client.name} - Managed Services", "contractNumber": f"MS-{contract_id[-5:]}",
+                 "contractType": "7", "status": "1", "startDate": _iso(date(2025, 1, 1)), "endDate": _iso(date(2027, 12, 31)), "contractPeriodType": "m", "billingPreference": "1"}
+            )  # fmt: skip
+            for key in sorted(client.billed):
+                service = SERVICES[key]
+                contract_service_id = str(next(ids))
+                adjusted = "135.00" if (client.name, key) == ("Foxglove Architects", "server") else ""
+                contract_services.append(
+                    {"id": contract_service_id, "contractID": contract_id, "serviceID": service.service_id, "unitPrice": _money(service.price), "unitCost": _money(service.cost),
+                     "adjustedPrice": adjusted, "internalCurrencyUnitPrice": _money(service.price), "internalCurrencyAdjustedPrice": adjusted,
+                     "invoiceDescription": service.name, "internalDescription": "", "quoteItemID": "", "isOptional": "False"}
+                )  # fmt: skip
+                unit_row = {"contractID": contract_id, "contractServiceID": contract_service_id, "serviceID": service.service_id, "cost": "", "internalCurrencyPrice": "",
+                            "approveAndPostDate": "", "organizationalLevelAssociationID": "", "vendorCompanyID": ""}  # fmt: skip
+                price = Decimal(adjusted) if adjusted else service.price
+                billed = client.billed[key]
+                units.append({**unit_row, "id": str(next(ids)), "startDate": _iso(b.start), "endDate": _iso(b.end), "units": str(billed), "price": _money(price * billed), "cost": _money(service.cost * billed)})
+                if client.name in ("Dunmore Accounting", "Oakline Property Management", "Zephyr Travel"):
+                    previous_end = b.start - timedelta(days=1)
+                    units.append({**unit_row, "id": str(next(ids)), "startDate": _iso(previous_end.replace(day=1)), "endDate": _iso(previous_end), "units": str(billed), "price": _money(price * billed), "approveAndPostDate": _iso(b.start)})
+            if client.name == "Maple Street Bakery":
+                old_contract = str(next(ids))
+                contracts.append(
+                    {"id": old_contract, "companyID": client.company_id, "contractName": f"{client.name} - Legacy Support", "contractNumber": f"LS-{old_contract[-5:]}",
+                     "contractType": "7", "status": "0", "startDate": _iso(date(2023, 1, 1)), "endDate": _iso(date(2027, 12, 31)), "contractPeriodType": "m", "billingPreference": "1"}
+                )  # fmt: skip
+                old_service = str(next(ids))
+                service = SERVICES["workstation"]
+                contract_services.append({"id": old_service, "contractID": old_contract, "serviceID": service.service_id, "unitPrice": "40.00", "unitCost": "12.00", "adjustedPrice": "", "invoiceDescription": service.name, "isOptional": "False"})
+                units.append({"id": str(next(ids)), "contractID": old_contract, "contractServiceID": old_service, "serviceID": service.service_id, "startDate": _iso(b.start), "endDate": _iso(b.end), "units": "10", "price": "400.00"})
+        services = [
+            {"id": s.service_id, "name": s.name, "description": s.name, "invoiceDescription": s.name, "unitPrice": _money(s.price), "unitCost": _money(s.cost), "periodType": "m", "isActive": "True"}
+            for s in SERVICES.values()
+        ]  # fmt: skip
+        _write_csv(folder / "Companies.csv", ["id", "companyName", "companyNumber", "companyType", "isActive", "parentCompanyID"], companies)
+        _write_csv(folder / "Contracts.csv", ["id", "companyID", "contractName", "contractNumber", "contractType", "status", "startDate", "endDate", "contractPeriodType", "billingPreference"], contracts)
+        _write_csv(folder / "Services.csv", ["id", "name", "description", "invoiceDescription", "unitPrice", "unitCost", "periodType", "isActive"], services)
+        _write_csv(
+            folder / "ContractServices.csv",
+            ["id", "contractID", "serviceID", "unitPrice", "unitCost", "adjustedPrice", "internalCurrencyUnitPrice", "internalCurrencyAdjustedPrice", "invoiceDescription", "internalDescription", "quoteItemID", "isOptional"],
+            contract_services,
+        )  # fmt: skip
+        _write_csv(
+            folder / "ContractServiceUnits.csv",
+            ["id", "contractID", "contractServiceID", "serviceID", "startDate", "endDate", "units", "price", "cost", "internalCurrencyPrice", "approveAndPostDate", "organizationalLevelAssociationID", "vendorCompanyID"],
+            units,
+        )  # fmt: skip
+
+    # Microsoft -------------------------------------------------------------------------------
+    def _ms_row(self, tenant: str, customer: str, sku: tuple[str, str], charge: str, seats: int, cost: Decimal, subscription: str, start: date, direction: int = 1) -> dict[str, Any]:
+        b = self.b
+        days = (b.end - start).days + 1
+        full = (b.end - b.start).days + 1
+        effective = (cost * days / full).quantize(Decimal("0.0001")) if days != full else cost
+        line = effective.quantize(Decimal("0.01"), rounding=ROUND_DOWN) * seats * direction
+        product_id, sku_id = sku[0].split(":")
+        casing = charge if self.rng.random() < 0.7 else charge[0].upper() + charge[1:]
+        return {
+            "PartnerId": "8f1c2d3e-0000-4a5b-9c6d-0e1f2a3b4c5d", "CustomerId": tenant, "CustomerName": customer,
+            "CustomerDomainName": f"{''.join(ch for ch in customer.lower() if ch.isalnum())[:20]}.onmicrosoft.com", "CustomerCountry": "US",
+            "InvoiceNumber": "G052637185", "MpnId": "6543210", "Tier2MpnId": "", "OrderId": subscription[:8].upper(), "OrderDate": _mdy(start),
+            "ProductId": product_id, "SkuId": sku_id, "AvailabilityId": "CFQ7TTC0K5DM", "SkuName": sku[1], "ProductName": sku[1],
+            "ChargeType": casing, "UnitPrice": _money(cost), "Quantity": str(seats), "Subtotal": _money(line), "TaxTotal": "0.00", "Total": _money(line),
+            "Currency": "USD", "PriceAdjustmentDescription": "", "PublisherName": "Microsoft Corporation", "PublisherId": "",
+            "SubscriptionDescription": sku[1], "SubscriptionId": subscription, "ChargeStartDate": _mdy(start), "ChargeEndDate": _mdy(b.end),
+            "TermAndBillingCycle": "One-Year commitment for monthly/yearly billing", "EffectiveUnitPrice": f"{effective:.4f}", "UnitType": "Licenses",
+            "AlternateId": subscription[-12:], "BillableQuantity": str(seats), "BillingFrequency": "Monthly", "PricingCurrency": "USD",
+            "PCToBCExchangeRate": "1", "PCToBCExchangeRateDate": _mdy(b.start), "MeterDescription": "", "ReservationOrderId": "", "CreditReasonCode": "",
+            "SubscriptionStartDate": "1/1/2026", "SubscriptionEndDate": "12/31/2026", "ReferenceId": "", "ProductQualifiers": "", "PromotionId": "", "ProductCategory": "Productivity",
+        }  # fmt: skip
+
+    def _microsoft(self) -> None:
+        b = self.b
+        rows: list[dict[str, Any]] = []
+        for client in b.clients:
+            customer = RENAMED_TO if client.name == "Granite State Roofing" else client.name
+            for key in ("premium", "standard", "exchange"):
+                service = SERVICES[key]
+                sku = service.skus[0]
+                used = client.used.get(key, 0)
+                billed_before = client.billed.get(key, 0)
+                if used == 0 and billed_before == 0:
+                    continue
+                subscription = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+                args = (client.tenant, customer, sku)
+                if client.name == "Acme Dental Group" and key == client.m365:
+                    day = b.start.replace(day=SEAT_INCREASE_DAY)
+                    rows.append(self._ms_row(*args, "cycleCharge", used - 2, service.cost, subscription, b.start))
+                    rows.append(self._ms_row(*args, "addQuantity", used - 2, service.cost, subscription, day, direction=-1))
+                    rows.append(self._ms_row(*args, "addQuantity", used, service.cost, subscription, day))
+                elif client.name == "Ironwood Manufacturing" and key == client.m365:
+                    day = b.start.replace(day=SEAT_DECREASE_DAY)
+                    rows.append(self._ms_row(*args, "cycleCharge", used + 3, service.cost, subscription, b.start))
+                    rows.append(self._ms_row(*args, "removeQuantity", used + 3, service.cost, subscription, day, direction=-1))
+                    rows.append(self._ms_row(*args, "removeQuantity", used, service.cost, subscription, day))
+                elif client.name == "Dunmore Accounting" and key == "exchange":
+                    rows.append(self._ms_row(*args, "cycleCharge", billed_before, service.cost, subscription, b.start))
+                    rows.append(self._ms_row(*args, "cancelImmediate", billed_before, service.cost, subscription, b.start.replace(day=CANCEL_DAY), direction=-1))
+                else:
+                    rows.append(self._ms_row(*args, "cycleCharge", used, service.cost, subscription, b.start))
+            if client.name == "Evergreen Family Law":
+                rows.append(self._ms_row(client.tenant, customer, MS_POWER_BI, "new", 3, Decimal("12.00"), self._uuid(), b.start))
+                b.truth["unmapped_skus"].append({"company_id": client.company_id, "vendor": "microsoft", "sku": MS_POWER_BI[0], "quantity": 3, "vendor_spend": "36.00"})
+            if client.name == "Keystone Title & Escrow":
+                trial = self._ms_row(client.tenant, customer, SERVICES["premium"].skus[0], "new", 25, Decimal("0"), self._uuid(), b.start)
+                rows.append({**trial, "PromotionId": "39NFJQT1Q5KG:0001", "TermAndBillingCycle": "One-Month trial"})
+                credit = self._ms_row(client.tenant, customer, SERVICES[client.m365].skus[0], "customerCredit", 1, Decimal("10.00"), self._uuid(), b.start, direction=-1)
+                rows.append({**credit, "CreditReasonCode": "Service outage credit"})
+        new_tenant = self._uuid()
+        premium = SERVICES["premium"]
+        rows.append(self._ms_row(new_tenant, NEW_TENANT_NAME, premium.skus[0], "new", 8, premium.cost, self._uuid(), b.start))
+        b.truth["unmapped_customers"].append({"vendor": "microsoft", "customer_key": new_tenant, "sku": premium.skus[0][0], "quantity": 8, "vendor_spend": _money(premium.cost * 8)})
+        self.internal_tenant = self._uuid()
+        rows.append(self._ms_row(self.internal_tenant, INTERNAL_TENANT_NAME, premium.skus[0], "cycleCharge", 12, premium.cost, self._uuid(), b.start))
+        self.rng.shuffle(rows)
+        self.new_tenant = new_tenant
+        _write_csv(self.inputs / "microsoft" / "Reconciliation_G052637185.csv", MS_HEADER, rows, bom=True)
+
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    # Datto RMM ------------------------------------------------------------------------------
+    def _device(self, site_uid: str, site: str, category: str, position: int, **extra: str) -> dict[str, Any]:
+        kinds = {"Desktop": ("Desktop", "device", "Windows 11 Pro"), "Laptop": ("Laptop", "device", "Windows 11 Pro"),
+                 "Server": ("Server", "device", "Windows Server 2022 Standard"), "Network Device": ("Network Device", "rmmnetworkdevice", "")}  # fmt: skip
+        type_name, device_class, system = kinds[category]
+        prefix = "".join(word[0] for word in site.split() if word[0].isalpha())[:4].upper()
+        seen = self.b.end - timedelta(days=self.rng.randint(0, 6))
+        return {
+            "uid": self._uuid(), "siteUid": site_uid, "siteName": site, "hostname": f"{prefix}-{category[:3].upper()}{position:03d}",
+            "deviceType.category": category, "deviceType.type": type_name, "deviceClass": device_class, "operatingSystem": system,
+            "lastSeen": f"{seen.isoformat()}T{self.rng.randint(0, 23):02d}:{self.rng.randint(0, 59):02d}:00Z", "online": "true" if self.rng.random() < 0.8 else "false",
+            "suspended": "false", "deleted": "false", "creationDate": _iso(date(2025, self.rng.randint(1, 12), self.rng.randint(1, 28))), "groups": "",
+            **extra,
+        }  # fmt: skip
+
+    def _rmm(self) -> None:
+        b = self.b
+        rows: list[dict[str, Any]] = []
+        for client in b.clients:
+            counts = {"Desktop": client.desktops, "Laptop": client.laptops, "Server": client.servers, "Network Device": client.network}
+            for category, count in counts.items():
+                rows.extend(self._device(client.site_uid, client.name, category, n) for n in range(1, count + 1))
+            if client.name == "Bluewater Logistics":
+                rows.append(self._device(client.site_uid, client.name, "Desktop", 901, deleted="true"))
+                rows.append(self._device(client.site_uid, client.name, "Laptop", 902, deleted="true"))
+                rows.append(self._device(client.site_uid, client.name, "Desktop", 903, groups="Front desk;_NotBillable_"))
+            if client.name == "Summit Physical Therapy":
+                rows.append(self._device(client.site_uid, client.name, "Laptop", 904, suspended="true"))
+        new_site = self._uuid()
+        rows.extend(self._device(new_site, NEW_SITE_NAME, "Desktop", n) for n in range(1, 5))
+        b.truth["unmapped_customers"].append({"vendor": "datto_rmm", "customer_key": new_site, "sku": "Desktop", "quantity": 4, "vendor_spend": None})
+        _write_csv(self.inputs / "datto_rmm" / "devices.csv", RMM_HEADER, rows)
+
+    # Huntress -------------------------------------------------------------------------------
+    def _huntress(self) -> None:
+        rows = []
+        for client in self.b.clients:
+            if not client.huntress:
+                continue
+            name = "Juniper Pediatrics PLLC" if client.name == "Juniper Pediatrics" else client.name
+            rows.append(
+                {"id": client.huntress_id, "name": name, "key": "".join(ch for ch in client.name.lower() if ch.isalnum())[:16],
+                 "agents_count": str(client.used.get("edr", 0)), "billable_identity_count": str(client.used.get("itdr", 0)),
+                 "microsoft_365_users_count": str(client.users), "microsoft_365_tenant_id": client.tenant,
+                 "sat_learner_count": str(client.used.get("sat", 0)), "created_at": "2025-03-04T15:20:11Z", "updated_at": "2026-10-31T23:10:42Z"}
+            )  # fmt: skip
+            if client.name == "Juniper Pediatrics":
+                self.b.truth["unmapped_customers"].append({"vendor": "huntress", "customer_key": client.huntress_id, "sku": "agents", "quantity": client.used["edr"], "vendor_spend": None})
+                if client.used.get("sat"):
+                    self.b.truth["unmapped_customers"].append({"vendor": "huntress", "customer_key": client.huntress_id, "sku": "sat_learners", "quantity": client.used["sat"], "vendor_spend": None})
+        _write_csv(self.inputs / "huntress" / "organizations.csv", HUNTRESS_HEADER, rows)
+
+    # Mappings workbook ------------------------------------------------------------------------
+    def _mappings(self) -> None:
+        book = openpyxl.Workbook()
+        customers = book.active
+        assert customers is not None
+        customers.title = "Customers"
+        customer_rows = []
+        for client in self.b.clients:
+            ms_name = RENAMED_FROM if client.name == "Granite State Roofing" else client.name
+            customer_rows.append(["Microsoft", client.tenant, ms_name, client.company_id, client.name, ""])
+            if client.name != "Harbor View Marina":
+                customer_rows.append(["Datto RMM", client.site_uid, client.name, client.company_id, client.name, ""])
+            if client.huntress and client.name != "Juniper Pediatrics":
+                customer_rows.append(["Huntress", client.huntress_id, client.name, client.company_id, client.name, ""])
+        customer_rows.append(["Microsoft", self.internal_tenant, INTERNAL_TENANT_NAME, "", "", "Our own tenant: not billed to a client"])
+        services = book.create_sheet("Services")
+        service_rows = [
+            [{"microsoft": "Microsoft", "datto_rmm": "Datto RMM", "huntress": "Huntress"}[s.vendor], sku, sku_name, s.service_id, s.name, 1, ""]
+            for s in SERVICES.values()
+            for sku, sku_name in s.skus
+        ]
+        tolerances = book.create_sheet("Tolerances")
+        tolerance_rows = [[s.service_id, s.name, s.tolerance] for s in SERVICES.values()]
+        for sheet, header, rows in ((customers, CUSTOMER_HEADERS, customer_rows), (services, SERVICE_HEADERS, service_rows), (tolerances, TOLERANCE_HEADERS, tolerance_rows)):
+            sheet.append(list(header))
+            for row in rows:
+                sheet.append(row)
+            for cell in sheet[1]:
+                cell.font = Font(bold=True, color="FFFFFF")
+                cell.fill = PatternFill("solid", fgColor="1F4E78")
+            for index, name in enumerate(header, start=1):
+                width = max(len(str(name)), *(len(str(row[index - 1])) for row in rows)) + 2
+                sheet.column_dimensions[get_column_letter(index)].width = min(width, 48)
+                for cell in sheet[get_column_letter(index)][1:]:
+                    cell.number_format = "@" if name != "Factor" and name != "Tolerance (units)" else "General"
+            sheet.freeze_panes = "A2"
+            sheet.auto_filter.ref = sheet.dimensions
+        book.properties.creator = "MSP billing workbench demo"
+        book.save(self.root / "mappings.xlsx")
+
+
+def write_demo_workspace(root: str | Path, *, seed: int = SEED, period: str = PERIOD) -> Path:
+    """Write the demo workspace under ``root`` (created if needed) and return it."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    builder = DemoBuilder(seed=seed, period=period)
+    _scenarios(builder)
+    _line_truth(builder)
+    DemoWriter(builder, root).write()
+    return root

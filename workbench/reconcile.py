@@ -1,0 +1,519 @@
+"""Reconcile: what each client is billed against what its vendors say it uses.
+
+One line per client and service (plus one per unmapped vendor customer or SKU), each with exactly
+one :class:`Status`. Money impact is the quantity difference at the contract's unit price and
+unit cost, rounded to the cent per line; totals are sums of those lines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+import pandas as pd
+
+from workbench.mapping import VENDOR_TITLES, Mappings
+from workbench.money import ZERO, to_cents, total
+from workbench.sources import Catalogue, Inputs
+
+
+class Status(StrEnum):
+    """The one verdict a reconciliation line gets."""
+
+    MATCH = "match"
+    UNDER_BILLED = "under-billed"
+    OVER_BILLED = "over-billed"
+    UNBILLED_USAGE = "unbilled usage"
+    BILLED_WITHOUT_USAGE = "billed without usage"
+    UNMAPPED_CUSTOMER = "unmapped customer"
+    UNMAPPED_SKU = "unmapped SKU"
+    NOT_RECONCILED = "not reconciled"
+
+
+#: Statuses that propose a change to what is billed.
+ADJUSTMENT_STATUSES = (
+    Status.UNDER_BILLED,
+    Status.OVER_BILLED,
+    Status.UNBILLED_USAGE,
+    Status.BILLED_WITHOUT_USAGE,
+)
+UNMAPPED_STATUSES = (Status.UNMAPPED_CUSTOMER, Status.UNMAPPED_SKU)
+
+LINE_COLUMNS = [
+    "line_id",
+    "status",
+    "company_id",
+    "company_name",
+    "service_id",
+    "service_name",
+    "contract_id",
+    "contract_name",
+    "contract_service_id",
+    "vendor",
+    "vendor_customer_key",
+    "vendor_customer_name",
+    "vendor_sku",
+    "vendor_sku_name",
+    "billed_quantity",
+    "expected_quantity",
+    "difference",
+    "tolerance",
+    "unit_price",
+    "unit_cost",
+    "revenue_impact",
+    "cost_impact",
+    "vendor_spend",
+    "reason",
+]
+EVIDENCE_COLUMNS = [
+    "line_id",
+    "side",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "system",
+    "customer",
+    "item",
+    "quantity",
+    "factor",
+    "amount",
+]
+COVERAGE_COLUMNS = [
+    "source_file",
+    "format",
+    "rows_read",
+    "records",
+    "matched",
+    "not_reconciled",
+    "unmapped_customer",
+    "unmapped_sku",
+    "excluded",
+    "reference",
+]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Headline figures of a reconciliation (all money exact, in the contract currency)."""
+
+    clients: int
+    lines: int
+    counts: dict[Status, int]
+    revenue_leaking: Decimal  # under-billed + unbilled usage, per month
+    over_billing_risk: Decimal  # over-billed + billed without usage, as a positive amount
+    unmapped_spend: Decimal  # vendor charges behind unmapped lines
+    billed_revenue: Decimal
+    checked_revenue: Decimal  # billed revenue on lines compared with usage
+
+    @property
+    def coverage(self) -> float:
+        """Share of billed revenue that was compared with usage (0..1)."""
+        return float(self.checked_revenue / self.billed_revenue) if self.billed_revenue else 0.0
+
+    @property
+    def discrepancies(self) -> int:
+        return sum(self.counts[status] for status in ADJUSTMENT_STATUSES)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The result of reconciling one period: what writers and widgets consume.
+
+    Attributes
+    ----------
+    lines
+        One row per finding, columns :data:`LINE_COLUMNS`.
+    evidence
+        The source rows behind each line (``line_id``), billed side and used side.
+    coverage
+        Per input file: rows read and what became of every usage record or contract line.
+    excluded
+        Source rows left out on purpose, with the reason.
+    clients
+        ``company_id, company_name`` of every client with a line.
+    """
+
+    period: str
+    currency: str
+    lines: pd.DataFrame
+    evidence: pd.DataFrame
+    coverage: pd.DataFrame
+    excluded: pd.DataFrame
+    clients: pd.DataFrame
+    customer_matches: pd.DataFrame
+
+    def for_client(self, company_id: str) -> Reconciliation:
+        """The same result restricted to one client."""
+        lines = self.lines[self.lines["company_id"] == company_id]
+        return Reconciliation(
+            period=self.period,
+            currency=self.currency,
+            lines=lines.reset_index(drop=True),
+            evidence=self.evidence[self.evidence["line_id"].isin(lines["line_id"])].reset_index(drop=True),
+            coverage=self.coverage,
+            excluded=self.excluded,
+            clients=self.clients[self.clients["company_id"] == company_id].reset_index(drop=True),
+            customer_matches=self.customer_matches[self.customer_matches["company_id"] == company_id].reset_index(drop=True),
+        )
+
+    @property
+    def adjustments(self) -> pd.DataFrame:
+        """Lines that propose a change to billing, biggest money first."""
+        picked = self.lines[self.lines["status"].isin(ADJUSTMENT_STATUSES)]
+        order = picked["revenue_impact"].map(abs).sort_values(ascending=False, kind="stable").index
+        return picked.loc[order].reset_index(drop=True)
+
+    @property
+    def unmapped(self) -> pd.DataFrame:
+        return self.lines[self.lines["status"].isin(UNMAPPED_STATUSES)].reset_index(drop=True)
+
+    def summary(self) -> Summary:
+        lines = self.lines
+        by_status = lines.groupby("status")
+        counts = {status: int(by_status.size().get(status, 0)) for status in Status}
+
+        def money(statuses: tuple[Status, ...], column: str) -> Decimal:
+            return total(lines.loc[lines["status"].isin(statuses), column])
+
+        compared = lines["status"].isin([Status.MATCH, *ADJUSTMENT_STATUSES])
+        billed = lines["billed_quantity"] > 0
+        billed_amounts = [to_cents(q * p) for q, p in zip(lines.loc[billed, "billed_quantity"], lines.loc[billed, "unit_price"], strict=True)]
+        checked_amounts = [
+            to_cents(q * p)
+            for q, p in zip(lines.loc[billed & compared, "billed_quantity"], lines.loc[billed & compared, "unit_price"], strict=True)
+        ]
+        return Summary(
+            clients=len(self.clients),
+            lines=len(lines),
+            counts=counts,
+            revenue_leaking=money((Status.UNDER_BILLED, Status.UNBILLED_USAGE), "revenue_impact"),
+            over_billing_risk=-money((Status.OVER_BILLED, Status.BILLED_WITHOUT_USAGE), "revenue_impact"),
+            unmapped_spend=total(v for v in lines.loc[lines["status"].isin(UNMAPPED_STATUSES), "vendor_spend"] if v is not None),
+            billed_revenue=total(billed_amounts),
+            checked_revenue=total(checked_amounts),
+        )
+
+
+def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str = "USD") -> Reconciliation:
+    """Reconcile a period's canonical inputs under the given mappings."""
+    usage = inputs.usage
+    contract = inputs.contract_lines
+    catalogue = inputs.catalogue
+    counted = usage[usage["excluded_reason"] == ""]
+
+    customers = mappings.match_customers(
+        counted.drop_duplicates(["vendor", "customer_key"])[["vendor", "customer_key", "customer_name"]],
+        catalogue.companies,
+    )
+    services = mappings.service_table()
+    vendors_present = set(counted["vendor"])
+
+    # Each counted usage record: which company, which service(s), or why none.
+    records = counted.reset_index(names="record").merge(customers[["vendor", "customer_key", "company_id", "method", "note"]], on=["vendor", "customer_key"], how="left")
+    outcome: dict[int, str] = {}
+    exclusions: list[dict[str, Any]] = []
+    for row in usage[usage["excluded_reason"] != ""].itertuples():
+        exclusions.append(_excluded(row, row.excluded_reason))
+    excluded_customer = records["method"] == "excluded"
+    for row in records[excluded_customer].itertuples():
+        exclusions.append(_excluded(row, f"customer excluded in mappings: {row.note}"))
+        outcome[row.record] = "excluded"
+    mapped = records[records["company_id"] != ""]
+    unmapped_customer = records[records["method"] == "unmapped"]
+
+    joined = mapped.merge(services, on=["vendor", "sku"], how="left")
+    sku_missing = joined[joined["service_id"].isna()]
+    sku_ignored = joined[joined["exclude_reason"].fillna("") != ""]
+    for row in sku_ignored.itertuples():
+        exclusions.append(_excluded(row, f"SKU excluded in mappings: {row.exclude_reason}"))
+        outcome[row.record] = "excluded"
+    # A zero count of a metric nobody sells is no finding (a Huntress org without SAT learners).
+    sku_zero = sku_missing.groupby(["company_id", "vendor", "sku"])["quantity"].transform("sum") == 0
+    for row in sku_missing[sku_zero].itertuples():
+        exclusions.append(_excluded(row, "zero count of a SKU no service is mapped to"))
+        outcome[row.record] = "excluded"
+    sku_missing = sku_missing[~sku_zero]
+    used = joined[joined["service_id"].notna() & (joined["exclude_reason"].fillna("") == "")]
+
+    lines: list[dict[str, Any]] = []
+    evidence: list[dict[str, Any]] = []
+
+    # Expected quantity per client and service.
+    expected: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
+    for row in used.itertuples():
+        key = (row.company_id, row.service_id)
+        expected[key] += row.quantity * row.factor
+        evidence.append(_used_evidence(_line_id(*key), row, row.factor))
+        outcome[row.record] = "matched"
+
+    # Which vendors feed each service, and which vendors know each client.
+    feeding: dict[str, set[str]] = defaultdict(set)
+    for row in services[services["exclude_reason"] == ""].itertuples():
+        feeding[row.service_id].add(row.vendor)
+    known_at: dict[str, set[str]] = defaultdict(set)
+    for row in customers[customers["company_id"] != ""].itertuples():
+        known_at[row.company_id].add(row.vendor)
+
+    billed_rows = contract[contract["excluded_reason"] == ""]
+    billed_groups = {key: group for key, group in billed_rows.groupby(["company_id", "service_id"], sort=False)}
+    company_names = dict(zip(catalogue.companies["company_id"], catalogue.companies["company_name"], strict=True))
+    service_info = catalogue.services.set_index("service_id")
+    contract_outcome: dict[int, str] = {}
+
+    for key in sorted(set(billed_groups) | set(expected)):
+        company_id, service_id = key
+        line_id = _line_id(company_id, service_id)
+        group = billed_groups.get(key)
+        tolerance = mappings.tolerances.get(service_id, 0)
+        line: dict[str, Any] = {
+            "line_id": line_id,
+            "company_id": company_id,
+            "company_name": company_names.get(company_id, company_id),
+            "service_id": service_id,
+            "service_name": service_info.at[service_id, "service_name"] if service_id in service_info.index else service_id,
+            "tolerance": tolerance,
+            "vendor_spend": None,
+        }
+        if group is not None:
+            main = group.loc[group["quantity"].idxmax()]
+            billed = int(group["quantity"].sum())
+            line.update(
+                contract_id=main["contract_id"],
+                contract_name=main["contract_name"],
+                contract_service_id=main["contract_service_id"],
+                unit_price=main["unit_price"],
+                unit_cost=main["unit_cost"],
+            )
+            for row in group.itertuples():
+                evidence.append(
+                    {
+                        "line_id": line_id,
+                        "side": "billed",
+                        "source_file": row.source_file,
+                        "source_sheet": row.source_sheet,
+                        "source_row": row.source_row,
+                        "system": row.psa,
+                        "customer": row.company_name,
+                        "item": row.service_name,
+                        "quantity": row.quantity,
+                        "factor": "",
+                        "amount": to_cents(row.quantity * row.unit_price),
+                    }
+                )
+        else:
+            if math.ceil(expected.get(key, Fraction(0))) <= 0:
+                continue  # neither billed nor used: checked, nothing to show
+            billed = 0
+            price = service_info.at[service_id, "unit_price"] if service_id in service_info.index else ZERO
+            cost = service_info.at[service_id, "unit_cost"] if service_id in service_info.index else ZERO
+            line.update(contract_id="", contract_name="", contract_service_id="", unit_price=price, unit_cost=cost)
+        line["billed_quantity"] = billed
+
+        sources = feeding.get(service_id, set())
+        checked_by = sources & known_at[company_id] & vendors_present
+        if not sources:
+            status, reason, expected_quantity = Status.NOT_RECONCILED, "no usage source is mapped to this service", None
+        elif not checked_by:
+            names = ", ".join(VENDOR_TITLES.get(v, v) for v in sorted(sources))
+            status, expected_quantity = Status.NOT_RECONCILED, None
+            reason = f"this client has no mapped customer in {names} (or no export this period)"
+        else:
+            expected_quantity = math.ceil(max(expected.get(key, Fraction(0)), Fraction(0)))
+            status, reason = _verdict(billed, expected_quantity, tolerance, sorted(checked_by))
+        difference = None if expected_quantity is None else expected_quantity - billed
+        proposes = status in ADJUSTMENT_STATUSES
+        line.update(
+            status=status,
+            expected_quantity=expected_quantity,
+            difference=difference,
+            revenue_impact=to_cents(difference * line["unit_price"]) if proposes and difference is not None else ZERO,
+            cost_impact=to_cents(difference * line["unit_cost"]) if proposes and difference is not None else ZERO,
+            reason=reason,
+        )
+        lines.append(line)
+        if group is not None:
+            for position in group.index:
+                contract_outcome[position] = "not_reconciled" if status == Status.NOT_RECONCILED else "matched"
+
+    customer_zero = unmapped_customer.groupby(["vendor", "customer_key", "sku"])["quantity"].transform("sum") == 0
+    for row in unmapped_customer[customer_zero].itertuples():
+        exclusions.append(_excluded(row, "zero count from a vendor customer nobody mapped"))
+        outcome[row.record] = "excluded"
+    unmapped_customer = unmapped_customer[~customer_zero]
+    for (vendor, customer_key, sku), group in unmapped_customer.groupby(["vendor", "customer_key", "sku"], sort=True):
+        line_id = f"unmapped:{vendor}:{customer_key}:{sku}"
+        quantity = int(group["quantity"].sum())
+        spend = [amount for amount in group["amount"] if amount is not None]
+        lines.append(
+            _unmapped_line(
+                line_id,
+                Status.UNMAPPED_CUSTOMER,
+                group.iloc[0],
+                quantity,
+                total(spend) if spend else None,
+                f"{VENDOR_TITLES.get(vendor, vendor)} customer is not mapped to a PSA company",
+            )
+        )
+        for row in group.itertuples():
+            evidence.append(_used_evidence(line_id, row, ""))
+            outcome[row.record] = "unmapped_customer"
+
+    for (company_id, vendor, sku), group in sku_missing.groupby(["company_id", "vendor", "sku"], sort=True):
+        line_id = f"unmapped-sku:{company_id}:{vendor}:{sku}"
+        spend = [amount for amount in group["amount"] if amount is not None]
+        line = _unmapped_line(
+            line_id,
+            Status.UNMAPPED_SKU,
+            group.iloc[0],
+            int(group["quantity"].sum()),
+            total(spend) if spend else None,
+            f"{VENDOR_TITLES.get(vendor, vendor)} SKU is not mapped to a PSA service",
+        )
+        line.update(company_id=company_id, company_name=company_names.get(company_id, company_id))
+        lines.append(line)
+        for row in group.itertuples():
+            evidence.append(_used_evidence(line_id, row, ""))
+            outcome[row.record] = "unmapped_sku"
+
+    for row in contract[contract["excluded_reason"] != ""].itertuples():
+        exclusions.append(
+            {
+                "source_file": row.source_file,
+                "source_sheet": row.source_sheet,
+                "source_row": row.source_row,
+                "system": row.psa,
+                "customer": row.company_name,
+                "item": row.service_name,
+                "quantity": row.quantity,
+                "reason": row.excluded_reason,
+            }
+        )
+
+    line_frame = pd.DataFrame.from_records(lines, columns=LINE_COLUMNS)
+    line_frame = line_frame.fillna({c: "" for c in ("contract_id", "contract_name", "contract_service_id", "vendor", "vendor_customer_key", "vendor_customer_name", "vendor_sku", "vendor_sku_name")})
+    for column in ("billed_quantity", "tolerance"):
+        line_frame[column] = line_frame[column].astype("int64")
+    for column in ("expected_quantity", "difference"):
+        line_frame[column] = line_frame[column].astype("Int64")
+    evidence_frame = pd.DataFrame.from_records(evidence, columns=EVIDENCE_COLUMNS)
+    clients = (
+        line_frame.loc[line_frame["company_id"] != "", ["company_id", "company_name"]]
+        .drop_duplicates("company_id")
+        .sort_values("company_name", key=lambda names: names.str.casefold())
+        .reset_index(drop=True)
+    )
+    return Reconciliation(
+        period=period,
+        currency=currency,
+        lines=line_frame,
+        evidence=evidence_frame[evidence_frame["line_id"].isin(line_frame["line_id"])].reset_index(drop=True),
+        coverage=_coverage(inputs, usage, counted, outcome, contract_outcome),
+        excluded=pd.DataFrame.from_records(exclusions, columns=["source_file", "source_sheet", "source_row", "system", "customer", "item", "quantity", "reason"]),
+        clients=clients,
+        customer_matches=customers,
+    )
+
+
+def _line_id(company_id: str, service_id: str) -> str:
+    return f"{company_id}:{service_id}"
+
+
+def _verdict(billed: int, expected: int, tolerance: int, vendors: list[str]) -> tuple[Status, str]:
+    source = " + ".join(VENDOR_TITLES.get(v, v) for v in vendors)
+    facts = f"{source} shows {expected}; the contract bills {billed}"
+    if abs(expected - billed) <= tolerance:
+        return Status.MATCH, facts + (f" (within tolerance of {tolerance})" if expected != billed else "")
+    if billed == 0:
+        return Status.UNBILLED_USAGE, facts + ": used but not on the contract"
+    if expected == 0:
+        return Status.BILLED_WITHOUT_USAGE, facts + ": billed but nothing in use"
+    if expected > billed:
+        return Status.UNDER_BILLED, facts
+    return Status.OVER_BILLED, facts
+
+
+def _excluded(row: Any, reason: str) -> dict[str, Any]:
+    return {
+        "source_file": row.source_file,
+        "source_sheet": row.source_sheet,
+        "source_row": row.source_row,
+        "system": row.vendor,
+        "customer": row.customer_name,
+        "item": row.sku_name,
+        "quantity": row.quantity,
+        "reason": reason,
+    }
+
+
+def _used_evidence(line_id: str, row: Any, factor: Fraction | str) -> dict[str, Any]:
+    return {
+        "line_id": line_id,
+        "side": "used",
+        "source_file": row.source_file,
+        "source_sheet": row.source_sheet,
+        "source_row": row.source_row,
+        "system": row.vendor,
+        "customer": row.customer_name,
+        "item": row.sku_name,
+        "quantity": row.quantity,
+        "factor": str(factor),
+        "amount": row.amount,
+    }
+
+
+def _unmapped_line(line_id: str, status: Status, first: pd.Series, quantity: int, spend: Decimal | None, reason: str) -> dict[str, Any]:
+    return {
+        "line_id": line_id,
+        "status": status,
+        "company_id": "",
+        "company_name": "",
+        "service_id": "",
+        "service_name": "",
+        "contract_id": "",
+        "contract_name": "",
+        "contract_service_id": "",
+        "vendor": first["vendor"],
+        "vendor_customer_key": first["customer_key"],
+        "vendor_customer_name": first["customer_name"],
+        "vendor_sku": first["sku"],
+        "vendor_sku_name": first["sku_name"],
+        "billed_quantity": 0,
+        "expected_quantity": quantity,
+        "difference": None,
+        "tolerance": 0,
+        "unit_price": None,
+        "unit_cost": None,
+        "revenue_impact": ZERO,
+        "cost_impact": ZERO,
+        "vendor_spend": spend,
+        "reason": reason,
+    }
+
+
+def _coverage(inputs: Inputs, usage: pd.DataFrame, counted: pd.DataFrame, outcome: dict[int, str], contract_outcome: dict[int, str]) -> pd.DataFrame:
+    """Per file: every usage record and contract line accounted for exactly once."""
+    tally: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for position, row in enumerate(usage.itertuples()):
+        state = "excluded" if row.excluded_reason else outcome.get(position, "missing")
+        tally[row.source_file][state] += 1
+        tally[row.source_file]["records"] += 1
+    contract = inputs.contract_lines
+    for position, row in zip(contract.index, contract.itertuples(), strict=True):
+        state = "excluded" if row.excluded_reason else contract_outcome.get(position, "missing")
+        tally[row.source_file][state] += 1
+        tally[row.source_file]["records"] += 1
+    rows = []
+    for file in inputs.files.itertuples():
+        counts = tally.get(file.source_file, {})
+        if counts.get("missing"):
+            raise AssertionError(f"{counts['missing']} records of {file.source_file} were not accounted for")
+        if file.side == "psa" and not counts:
+            # Companies, Contracts, Services...: looked up for names and prices, not reconciled.
+            counts = {"records": file.rows_read, "reference": file.rows_read}
+        rows.append({"source_file": file.source_file, "format": file.format, "rows_read": file.rows_read, **{c: counts.get(c, 0) for c in COVERAGE_COLUMNS[3:]}})
+    return pd.DataFrame.from_records(rows, columns=COVERAGE_COLUMNS)

@@ -1,0 +1,66 @@
+"""Datto RMM device export: one row per device, counted per site by device category.
+
+Deleted and suspended devices and devices in the ``_NotBillable_`` group stay in the frame,
+excluded with the reason.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from workbench.sources import reading
+from workbench.sources.formats import Format
+from workbench.sources.reading import RawTable
+
+VENDOR = "datto_rmm"
+NOT_BILLABLE_GROUP = "_notbillable_"
+
+
+def read_devices(table: RawTable, source_file: str) -> pd.DataFrame:
+    cells = table.frame
+    site_uid = reading.column(table, "siteUid")
+    site_name = reading.column(table, "siteName")
+    category = reading.column(table, "deviceType.category", "deviceType")
+    deleted = reading.flags(table, reading.column(table, "deleted"))
+    suspended_column = reading.optional_column(table, "suspended")
+    suspended = reading.flags(table, suspended_column) if suspended_column else [False] * len(cells)
+    groups_column = reading.optional_column(table, "groups", "deviceGroups")
+
+    records = []
+    for position in range(len(cells)):
+        groups = cells[groups_column].iat[position] if groups_column else ""
+        in_not_billable = NOT_BILLABLE_GROUP in {g.strip().casefold() for g in groups.split(";")}
+        if deleted[position]:
+            reason = "deleted device"
+        elif in_not_billable:
+            reason = "device in the _NotBillable_ group"
+        elif suspended[position]:
+            reason = "device suspended in the RMM"
+        else:
+            reason = ""
+        device_category = cells[category].iat[position].strip()
+        records.append(
+            {
+                "source_file": source_file,
+                "source_sheet": table.sheet,
+                "source_row": table.row_number(position),
+                "excluded_reason": reason,
+                "vendor": VENDOR,
+                "customer_key": cells[site_uid].iat[position].strip(),
+                "customer_name": cells[site_name].iat[position].strip(),
+                "sku": device_category,
+                "sku_name": f"{device_category} devices",
+                "quantity": 0 if reason else 1,
+                "amount": None,
+            }
+        )
+    return pd.DataFrame.from_records(records)
+
+
+DEVICES = Format(
+    key="datto-rmm-devices",
+    title="Datto RMM device export",
+    side="usage",
+    signature=("uid", "siteUid", "siteName", "hostname", "deviceClass", "deleted"),
+    read=read_devices,
+)

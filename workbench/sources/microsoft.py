@@ -1,0 +1,85 @@
+"""Microsoft Partner Center new-commerce invoice reconciliation file.
+
+Seats in use at period end are the net position per subscription: every row carries a whole
+seat position and its direction comes from the sign of ``Subtotal`` (falling back to ``Total``),
+so a seat change's refund row for the old quantity and charge row for the new one net out to
+the new quantity. Zero-amount rows (trials, free offers) and credits that are not seat changes
+are kept but excluded, with the reason.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+
+from workbench.sources import reading
+from workbench.sources.formats import Format
+from workbench.sources.reading import RawTable
+
+VENDOR = "microsoft"
+
+#: Charge types that move money without moving seats.
+_NOT_SEAT_CHANGES = {"customercredit"}
+
+
+def read_new_commerce(table: RawTable, source_file: str) -> pd.DataFrame:
+    cells = table.frame
+    customer_id = reading.column(table, "CustomerId")
+    customer_name = reading.column(table, "CustomerName")
+    product_id = reading.column(table, "ProductId")
+    sku_id = reading.column(table, "SkuId")
+    sku_name = reading.column(table, "SkuName")
+    charge_type = reading.column(table, "ChargeType")
+    subtotal = reading.amounts(table, reading.column(table, "Subtotal"))
+    grand_total = reading.amounts(table, reading.column(table, "Total"))
+    seats = reading.integers(table, reading.column(table, "Quantity"))
+
+    records = []
+    for position in range(len(cells)):
+        amount = subtotal[position]
+        direction = (amount or grand_total[position]).compare(Decimal(0))
+        kind = reading.header_key(cells[charge_type].iat[position])
+        reason = ""
+        if kind in _NOT_SEAT_CHANGES:
+            reason = f"{cells[charge_type].iat[position]} row: a credit, not a seat change"
+        elif direction == 0:
+            reason = "zero-amount row: trial or free offer, not billable usage"
+        records.append(
+            {
+                "source_file": source_file,
+                "source_sheet": table.sheet,
+                "source_row": table.row_number(position),
+                "excluded_reason": reason,
+                "vendor": VENDOR,
+                "customer_key": cells[customer_id].iat[position].strip().casefold(),
+                "customer_name": cells[customer_name].iat[position].strip(),
+                "sku": f"{cells[product_id].iat[position].strip()}:{cells[sku_id].iat[position].strip()}",
+                "sku_name": cells[sku_name].iat[position].strip(),
+                "quantity": int(direction) * abs(seats[position]) if not reason else 0,
+                "amount": amount,
+            }
+        )
+    return pd.DataFrame.from_records(records)
+
+
+NEW_COMMERCE = Format(
+    key="microsoft-nce",
+    title="Microsoft Partner Center new-commerce reconciliation",
+    side="usage",
+    signature=(
+        "CustomerId",
+        "CustomerName",
+        "ProductId",
+        "SkuId",
+        "SkuName",
+        "ChargeType",
+        "Quantity",
+        "BillableQuantity",
+        "EffectiveUnitPrice",
+        "Subtotal",
+        "Total",
+        "SubscriptionId",
+    ),
+    read=read_new_commerce,
+)

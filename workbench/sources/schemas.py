@@ -1,0 +1,80 @@
+"""Canonical frames every importer returns, declared as pandera models.
+
+Every row keeps its provenance: the file it came from (relative to the workspace), the sheet
+(empty for CSV) and the row number as a spreadsheet shows it (the header is row 1). Rows an
+importer decided not to count stay in the frame with ``excluded_reason`` set, so the number of
+rows read can always be checked against what became of them.
+"""
+
+from decimal import Decimal
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+
+def _all_decimal(series: pd.Series) -> bool:
+    return bool(series.map(lambda value: isinstance(value, Decimal)).all())
+
+
+def _decimal_or_none(series: pd.Series) -> bool:
+    return bool(series.map(lambda value: value is None or isinstance(value, Decimal)).all())
+
+
+class Provenance(pa.DataFrameModel):
+    """Where a row came from."""
+
+    source_file: Series[str]
+    source_sheet: Series[str]
+    source_row: Series[int] = pa.Field(ge=1)
+    excluded_reason: Series[str]
+
+    class Config:
+        strict = True
+        ordered = False
+
+
+class ContractLineSchema(Provenance):
+    """What a PSA bills: one recurring contract service line for the period."""
+
+    psa: Series[str]
+    company_id: Series[str]
+    company_name: Series[str]
+    contract_id: Series[str]
+    contract_name: Series[str]
+    contract_service_id: Series[str]
+    service_id: Series[str]
+    service_name: Series[str]
+    quantity: Series[int] = pa.Field(ge=0)
+    unit_price: Series[object] = pa.Field(description="Decimal, contract currency")
+    unit_cost: Series[object] = pa.Field(description="Decimal, contract currency")
+
+    @pa.dataframe_check(error="unit_price and unit_cost must be Decimal")
+    @classmethod
+    def money_is_decimal(cls, frame: pd.DataFrame) -> bool:
+        return _all_decimal(frame["unit_price"]) and _all_decimal(frame["unit_cost"])
+
+
+class UsageSchema(Provenance):
+    """What a vendor delivered: one usage record (a row may yield several, one per metric).
+
+    ``quantity`` is the record's signed contribution to the count at period end: a Partner
+    Center refund row contributes the seats it takes back as a negative number.
+    """
+
+    vendor: Series[str]
+    customer_key: Series[str] = pa.Field(description="vendor's own customer id")
+    customer_name: Series[str]
+    sku: Series[str] = pa.Field(description="vendor SKU or metric key")
+    sku_name: Series[str]
+    quantity: Series[int]
+    amount: Series[object] = pa.Field(nullable=True, description="vendor charge (Decimal) or None")
+
+    @pa.dataframe_check(error="amount must be Decimal or None")
+    @classmethod
+    def amount_is_decimal(cls, frame: pd.DataFrame) -> bool:
+        return _decimal_or_none(frame["amount"])
+
+
+CONTRACT_LINE_COLUMNS = list(ContractLineSchema.to_schema().columns)
+USAGE_COLUMNS = list(UsageSchema.to_schema().columns)

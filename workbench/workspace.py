@@ -1,0 +1,78 @@
+"""A workspace: one MSP's settings, mappings and monthly inputs.
+
+Layout::
+
+    workspace.toml                 name, currency
+    mappings.xlsx                  customers, services, tolerances (edited in Excel)
+    periods/<YYYY-MM>/inputs/      that month's exports, any file names
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from workbench.errors import InputError, WorkbenchError
+from workbench.mapping import Mappings
+from workbench.reconcile import Reconciliation, reconcile
+from workbench.sources import read_inputs
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    name: str
+    currency: str
+
+    @classmethod
+    def open(cls, root: str | Path) -> Workspace:
+        root = Path(root).resolve()
+        settings_file = root / "workspace.toml"
+        if not settings_file.exists():
+            raise WorkbenchError(f"{root} is not a workspace: workspace.toml is missing")
+        try:
+            settings = tomllib.loads(settings_file.read_text(encoding="utf-8")).get("workspace", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(settings_file, f"not valid TOML ({exc})") from exc
+        return cls(root=root, name=str(settings.get("name", root.name)), currency=str(settings.get("currency", "USD")))
+
+    @property
+    def mappings_file(self) -> Path:
+        return self.root / "mappings.xlsx"
+
+    def periods(self) -> list[str]:
+        """Periods that have inputs, oldest first."""
+        folder = self.root / "periods"
+        return sorted(p.name for p in folder.iterdir() if (p / "inputs").is_dir()) if folder.is_dir() else []
+
+    def inputs_folder(self, period: str) -> Path:
+        folder = self.root / "periods" / check_period(period) / "inputs"
+        if not folder.is_dir():
+            known = ", ".join(self.periods()) or "none"
+            raise WorkbenchError(f"no inputs for period {period} in {self.root} (periods with inputs: {known})")
+        return folder
+
+
+def check_period(period: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise WorkbenchError(f"period {period!r} is not a month written as YYYY-MM, such as 2026-10")
+    return period
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    year, month = (int(part) for part in check_period(period).split("-"))
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def reconcile_workspace(workspace: str | Path | Workspace, period: str) -> Reconciliation:
+    """Read a workspace's inputs and mappings for a period and reconcile them."""
+    if not isinstance(workspace, Workspace):
+        workspace = Workspace.open(workspace)
+    start, end = period_bounds(period)
+    inputs = read_inputs(workspace.inputs_folder(period), workspace.root, start, end)
+    mappings = Mappings.read(workspace.mappings_file)
+    return reconcile(inputs, mappings, period=period, currency=workspace.currency)
