@@ -1,0 +1,51 @@
+# The two commands: `make demo` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+WORKSPACE ?= demo/workspace
+PERIOD ?= 2026-10
+OUTPUTS ?= outputs
+PORT ?= 8866
+
+.PHONY: setup system-deps demo test lint dashboard demo-data clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Debian's Chromium (browser tests) and LibreOffice (workbook tests), installed when missing.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-calc-nogui"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing fonts-dejavu-core; \
+	fi
+
+demo: setup
+	$(BIN)/workbench run --workspace $(WORKSPACE) --period $(PERIOD) --outputs $(OUTPUTS)
+
+demo-data: setup
+	$(BIN)/workbench demo-data $(WORKSPACE)
+
+dashboard: setup
+	@echo "Dashboard: http://127.0.0.1:$(PORT)/"
+	WORKBENCH_WORKSPACE=$(abspath $(WORKSPACE)) $(BIN)/voila notebooks/dashboard.ipynb --no-browser \
+		--port=$(PORT) --Voila.ip=127.0.0.1 --strip_sources=True --show_tracebacks=False
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy workbench
+
+test: setup system-deps lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(OUTPUTS)/*/ .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,57 @@
+"""Shared fixtures.
+
+The demo workspace (``demo/workspace``, written by :mod:`workbench.demo` with a fixed seed) is
+the end-to-end fixture. Its ground truth, ``periods/2026-10/ground_truth.json``, lists the
+expected outcome of every client and service line. The injected discrepancies, and so the
+figures every test may rely on exactly, are:
+
+=========================  ==============================  =====================  ==========
+client                     service                         status                 revenue
+=========================  ==============================  =====================  ==========
+Acme Dental Group          Microsoft 365 (2 seats added)   under-billed              52.80
+Foxglove Architects        Managed server (adjusted price)  under-billed             135.00
+Cedar Ridge Veterinary     Identity threat detection       unbilled usage            48.00
+Bluewater Logistics        Managed workstation             over-billed             -135.00
+Ironwood Manufacturing     Microsoft 365 (3 seats removed) over-billed              -79.20
+Dunmore Accounting         Exchange Online (cancelled)     billed without usage     -24.00
+Maple Street Bakery        Security awareness training     billed without usage     -30.00
+=========================  ==============================  =====================  ==========
+
+plus 4 unmapped-customer lines (a new tenant, a new RMM site, an unmapped Huntress org with two
+metrics), 1 unmapped SKU (Power BI Pro) and 7 not-reconciled lines.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workbench import Reconciliation, reconcile_workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "demo" / "workspace"
+PERIOD = "2026-10"
+
+REVENUE_LEAKING = Decimal("235.80")
+OVER_BILLING_RISK = Decimal("268.20")
+UNMAPPED_SPEND = Decimal("212.00")
+DISCREPANCIES = 7
+UNMAPPED_CUSTOMER_LINES = 4
+UNMAPPED_SKU_LINES = 1
+NOT_RECONCILED_LINES = 7
+CLIENTS = 25
+
+
+@pytest.fixture(scope="session")
+def demo_result() -> Reconciliation:
+    return reconcile_workspace(DEMO, PERIOD)
+
+
+@pytest.fixture(scope="session")
+def ground_truth() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DEMO / "periods" / PERIOD / "ground_truth.json").read_text(encoding="utf-8"))
+    return data

@@ -1,0 +1,57 @@
+"""``workbench``: the command line face of the pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="workbench", description="MSP billing reconciliation workbench")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the monthly batch: workbooks and notebooks for every client")
+    run.add_argument("--workspace", required=True, type=Path, help="folder holding workspace.toml")
+    run.add_argument("--period", help="billing month YYYY-MM (default: the latest with inputs)")
+    run.add_argument("--outputs", default=Path("outputs"), type=Path, help="where results go (default: outputs)")
+    run.add_argument("--jobs", type=int, help="clients run at once (default: number of cores)")
+    run.add_argument("--client", action="append", help="only this client (PSA company id or name); repeatable")
+
+    demo = commands.add_parser("demo-data", help="write the seeded demo workspace")
+    demo.add_argument("folder", type=Path, help="where to write it, e.g. demo/workspace")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            from workbench.batch import run_batch
+            from workbench.workspace import Workspace
+
+            period = args.period or _latest_period(Workspace.open(args.workspace))
+            batch = run_batch(args.workspace, period, args.outputs, jobs=args.jobs, only=args.client)
+            for failed in batch.failed:
+                print(f"error: {failed.client}: {failed.error}", file=sys.stderr)
+            return 0 if batch.ok else 1
+        from workbench.demo import write_demo_workspace
+
+        print(f"Demo workspace written to {write_demo_workspace(args.folder)}")
+        return 0
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _latest_period(workspace: object) -> str:
+    from workbench.workspace import Workspace
+
+    assert isinstance(workspace, Workspace)
+    periods = workspace.periods()
+    if not periods:
+        raise WorkbenchError(f"{workspace.root} has no periods with inputs (periods/<YYYY-MM>/inputs)")
+    return periods[-1]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,244 @@
+"""What the notebooks display: formatted tables and charts built from a reconciliation.
+
+Each function takes the typed result and returns something a notebook shows as is (a pandas
+frame with money already formatted, or a matplotlib figure), so notebooks stay a few calls long.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from workbench.errors import WorkbenchError
+from workbench.money import ZERO, format_money, total
+from workbench.reconcile import ADJUSTMENT_STATUSES, Reconciliation, Status
+from workbench.workspace import Workspace, reconcile_workspace
+
+LEAK_COLOUR, RISK_COLOUR = "#c0392b", "#2c7fb8"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A rendered chart: notebooks show it inline, widgets and files take its PNG bytes."""
+
+    png: bytes
+
+    @classmethod
+    def from_figure(cls, figure: Any) -> Chart:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=110)
+        plt.close(figure)
+        return cls(buffer.getvalue())
+
+    def _repr_png_(self) -> bytes:
+        return self.png
+
+
+def show(table: pd.DataFrame) -> Any:
+    """A table styled for reading: no row numbers, blanks instead of <NA>."""
+    return table.style.hide(axis="index").format(na_rep="—")
+
+
+@dataclass(frozen=True)
+class ClientView:
+    """One client's share of a period's reconciliation."""
+
+    workspace: Workspace
+    result: Reconciliation  # restricted to the client
+    company_id: str
+    company_name: str
+
+    def headline(self) -> pd.DataFrame:
+        return headline(self.result)
+
+    def findings(self) -> Any:
+        """Every line but matches, biggest money first; 'not reconciled' lines included."""
+        lines = self.result.lines[self.result.lines["status"] != Status.MATCH]
+        return show(line_table(lines, self.result.currency).drop(columns="Client"))
+
+    def all_lines(self) -> Any:
+        return show(line_table(self.result.lines, self.result.currency).drop(columns="Client"))
+
+    def evidence(self) -> Any:
+        return show(evidence_table(self.result))
+
+    def chart(self) -> Chart:
+        """Billed against used per service, as grouped horizontal bars."""
+        lines = self.result.lines[self.result.lines["expected_quantity"].notna()]
+        figure, axes = plt.subplots(figsize=(8, 0.45 * max(len(lines), 2) + 1))
+        positions = range(len(lines))
+        axes.barh([p + 0.2 for p in positions], lines["billed_quantity"], height=0.4, label="Billed", color="#7f8c8d")
+        axes.barh([p - 0.2 for p in positions], lines["expected_quantity"].astype("int64"), height=0.4, label="Used", color=RISK_COLOUR)
+        axes.set_yticks(list(positions), lines["service_name"])
+        axes.set_xlabel("Units this month")
+        axes.set_title(f"{self.company_name}: billed against used, {self.result.period}")
+        axes.legend(loc="lower right")
+        figure.tight_layout()
+        return Chart.from_figure(figure)
+
+
+def open_client(workspace: str | Path, period: str, client: str = "") -> ClientView:
+    """Reconcile a period and pick one client by PSA company id or exact name (default: first)."""
+    opened = Workspace.open(workspace)
+    result = reconcile_workspace(opened, str(period))
+    clients = result.clients
+    client = str(client)  # papermill's -p turns an id into a number
+    if client:
+        picked = clients[(clients["company_id"] == client) | (clients["company_name"].str.casefold() == client.casefold())]
+        if picked.empty:
+            sample = ", ".join(clients["company_name"].head(5))
+            raise WorkbenchError(f"no client {client!r} in {period}; clients include {sample}")
+    else:
+        picked = clients.head(1)
+    company_id, company_name = picked.iloc[0]["company_id"], picked.iloc[0]["company_name"]
+    return ClientView(opened, result.for_client(company_id), company_id, company_name)
+
+
+def headline(result: Reconciliation) -> pd.DataFrame:
+    """The KPIs as a two-column table."""
+    summary = result.summary()
+    currency = result.currency
+    rows = [
+        ("Revenue leaking per month", format_money(summary.revenue_leaking, currency)),
+        ("Over-billing risk per month", format_money(summary.over_billing_risk, currency)),
+        ("Unmapped vendor spend", format_money(summary.unmapped_spend, currency)),
+        ("Billed revenue checked against usage", f"{summary.coverage:.0%} of {format_money(summary.billed_revenue, currency)}"),
+        ("Discrepancies", str(summary.discrepancies)),
+        *((f"Lines: {status}", str(count)) for status, count in summary.counts.items() if count),
+    ]
+    if summary.counts[Status.NOT_RECONCILED] == summary.lines:
+        rows.append(("Warning", "nothing here could be checked against usage: this is not a clean result"))
+    return pd.DataFrame(rows, columns=["Measure", "Value"]).set_index("Measure")
+
+
+def line_table(lines: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
+    """Reconciliation lines as people read them."""
+    order = lines["revenue_impact"].map(abs).sort_values(ascending=False, kind="stable").index
+    shown = lines.loc[order]
+    return pd.DataFrame(
+        {
+            "Client": shown["company_name"].where(shown["company_name"] != "", shown["vendor_customer_name"]),
+            "Service": shown["service_name"].where(shown["service_name"] != "", shown["vendor_sku_name"]),
+            "Status": shown["status"].astype(str),
+            "Billed": shown["billed_quantity"],
+            "Used": shown["expected_quantity"],
+            "Difference": shown["difference"],
+            "Revenue impact / month": shown["revenue_impact"].map(lambda v: format_money(v, currency)),
+            "Why": shown["reason"],
+        }
+    ).reset_index(drop=True)
+
+
+def by_client(result: Reconciliation) -> pd.DataFrame:
+    """Per client: discrepancies and money at stake, biggest first."""
+    lines = result.lines[result.lines["company_id"] != ""]
+    rows = []
+    for (company_id, company_name), group in lines.groupby(["company_id", "company_name"]):
+        adjustments = group[group["status"].isin(ADJUSTMENT_STATUSES)]
+        impact = adjustments["revenue_impact"]
+        checked = group["status"].isin([Status.MATCH, *ADJUSTMENT_STATUSES]).sum()
+        rows.append(
+            {
+                "Client": company_name,
+                "Lines": len(group),
+                "Checked": int(checked),
+                "Discrepancies": len(adjustments),
+                "Revenue leaking": total(v for v in impact if v > 0),
+                "Over-billing risk": -total(v for v in impact if v < 0),
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["At stake"] = [a + b for a, b in zip(table["Revenue leaking"], table["Over-billing risk"], strict=True)]
+    return table.sort_values(["At stake", "Client"], ascending=[False, True], key=lambda c: c if c.name != "Client" else c.str.casefold()).reset_index(drop=True)
+
+
+def money_at_stake_chart(result: Reconciliation, top: int = 15) -> Chart:
+    """Revenue leaking and over-billing risk per client, the biggest ``top`` clients."""
+    table = by_client(result)
+    table = table[table["At stake"] > ZERO].head(top).iloc[::-1]
+    figure, axes = plt.subplots(figsize=(8, 0.45 * max(len(table), 2) + 1.2))
+    leak = [float(v) for v in table["Revenue leaking"]]
+    risk = [float(v) for v in table["Over-billing risk"]]
+    axes.barh(table["Client"], leak, color=LEAK_COLOUR, label="Revenue leaking (under-billed, unbilled)")
+    axes.barh(table["Client"], risk, left=leak, color=RISK_COLOUR, label="Over-billing risk")
+    axes.set_xlabel(f"{result.currency} per month")
+    axes.set_title(f"Money at stake by client, {result.period}")
+    axes.legend(loc="lower right", fontsize="small")
+    figure.tight_layout()
+    return Chart.from_figure(figure)
+
+
+def row_ranges(rows: list[int]) -> str:
+    """``[2, 3, 4, 9]`` -> ``"2-4, 9"``: source rows as a person would look them up."""
+    ordered = sorted(set(rows))
+    spans: list[str] = []
+    start = previous = ordered[0]
+    for row in [*ordered[1:], None]:
+        if row is not None and row == previous + 1:
+            previous = row
+            continue
+        spans.append(str(start) if start == previous else f"{start}-{previous}")
+        if row is not None:
+            start = previous = row
+    return ", ".join(spans)
+
+
+def evidence_table(result: Reconciliation) -> pd.DataFrame:
+    """The source rows behind each line, one row per line, side, file and item."""
+    evidence = result.evidence
+    names = result.lines.set_index("line_id")
+    rows = []
+    for (line_id, side, source_file, item), group in evidence.groupby(["line_id", "side", "source_file", "item"], sort=False):
+        line = names.loc[line_id]
+        rows.append(
+            {
+                "Service": line["service_name"] or line["vendor_sku_name"],
+                "Side": side,
+                "Item": item,
+                "Quantity": int(group["quantity"].sum()),
+                "Source file": source_file,
+                "Rows": row_ranges(group["source_row"].tolist()),
+            }
+        )
+    return pd.DataFrame(rows, columns=["Service", "Side", "Item", "Quantity", "Source file", "Rows"])
+
+
+def money_columns(table: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
+    """Format Decimal money columns of a table for display."""
+    shown = table.copy()
+    for name in ("Revenue leaking", "Over-billing risk", "At stake"):
+        if name in shown:
+            shown[name] = shown[name].map(lambda v: format_money(v, currency))
+    return shown
+
+
+def coverage(result: Reconciliation) -> pd.DataFrame:
+    """Per input file, what became of every row; ``Accounted`` is True when nothing is lost."""
+    table = result.coverage.copy()
+    parts = ["matched", "not_reconciled", "unmapped_customer", "unmapped_sku", "excluded", "reference"]
+    table["accounted"] = table[parts].sum(axis=1) == table["records"]
+    return table.rename(columns=lambda c: c.replace("_", " ").capitalize())
+
+
+def unmapped(result: Reconciliation) -> pd.DataFrame:
+    shown = result.unmapped
+    return pd.DataFrame(
+        {
+            "Status": shown["status"].astype(str),
+            "Vendor": shown["vendor"],
+            "Vendor customer": shown["vendor_customer_name"],
+            "Client": shown["company_name"],
+            "Vendor SKU": shown["vendor_sku_name"],
+            "Quantity": shown["expected_quantity"],
+            "Vendor spend": shown["vendor_spend"].map(lambda v: "" if v is None else format_money(v, result.currency)),
+            "Why": shown["reason"],
+        }
+    )
