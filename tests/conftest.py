@@ -53,5 +53,7 @@ def demo_result() -> Reconciliation:
 
 @pytest.fixture(scope="session")
 def ground_truth() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((DEMO / "periods" / PERIOD / "ground_truth.json").read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(
+        (DEMO / "periods" / PERIOD / "ground_truth.json").read_text(encoding="utf-8")
+    )
     return data

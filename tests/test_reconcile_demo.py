@@ -25,37 +25,73 @@ def _expected_quantity(value: Any) -> int | None:
     return None if pd.isna(value) else int(value)
 
 
-def test_every_line_has_the_status_and_money_of_the_ground_truth(demo_result: Reconciliation, ground_truth: dict[str, Any]) -> None:
+def test_every_line_has_the_status_and_money_of_the_ground_truth(
+    demo_result: Reconciliation, ground_truth: dict[str, Any]
+) -> None:
     lines = demo_result.lines.set_index("line_id")
     for line_id, expected in ground_truth["lines"].items():
         line = lines.loc[line_id]
-        assert (line["status"], line["billed_quantity"], _expected_quantity(line["expected_quantity"])) == (
+        assert (
+            line["status"],
+            line["billed_quantity"],
+            _expected_quantity(line["expected_quantity"]),
+        ) == (
             expected["status"],
             expected["billed"],
             expected["expected"],
         ), (expected["client"], expected["service"])
-        assert line["revenue_impact"] == Decimal(expected["revenue_impact"]), (expected["client"], expected["service"])
-        assert line["cost_impact"] == Decimal(expected["cost_impact"]), (expected["client"], expected["service"])
+        assert line["revenue_impact"] == Decimal(expected["revenue_impact"]), (
+            expected["client"],
+            expected["service"],
+        )
+        assert line["cost_impact"] == Decimal(expected["cost_impact"]), (
+            expected["client"],
+            expected["service"],
+        )
 
 
-def test_no_line_beyond_the_ground_truth(demo_result: Reconciliation, ground_truth: dict[str, Any]) -> None:
-    compared = demo_result.lines[~demo_result.lines["status"].isin([Status.UNMAPPED_CUSTOMER, Status.UNMAPPED_SKU])]
+def test_no_line_beyond_the_ground_truth(
+    demo_result: Reconciliation, ground_truth: dict[str, Any]
+) -> None:
+    compared = demo_result.lines[
+        ~demo_result.lines["status"].isin([Status.UNMAPPED_CUSTOMER, Status.UNMAPPED_SKU])
+    ]
     assert set(compared["line_id"]) == set(ground_truth["lines"])
 
 
-def test_unmapped_lines_are_exactly_the_injected_ones(demo_result: Reconciliation, ground_truth: dict[str, Any]) -> None:
+def test_unmapped_lines_are_exactly_the_injected_ones(
+    demo_result: Reconciliation, ground_truth: dict[str, Any]
+) -> None:
     unmapped = demo_result.unmapped
 
     def spend(value: Decimal | None) -> str | None:
         return None if value is None else str(value)
 
     customers = unmapped[unmapped["status"] == Status.UNMAPPED_CUSTOMER]
-    found = {(r.vendor, r.vendor_customer_key, r.vendor_sku, int(r.expected_quantity), spend(r.vendor_spend)) for r in customers.itertuples()}
-    expected = {(u["vendor"], u["customer_key"], u["sku"], u["quantity"], u["vendor_spend"]) for u in ground_truth["unmapped_customers"]}
+    found = {
+        (
+            r.vendor,
+            r.vendor_customer_key,
+            r.vendor_sku,
+            int(r.expected_quantity),
+            spend(r.vendor_spend),
+        )
+        for r in customers.itertuples()
+    }
+    expected = {
+        (u["vendor"], u["customer_key"], u["sku"], u["quantity"], u["vendor_spend"])
+        for u in ground_truth["unmapped_customers"]
+    }
     assert found == expected
     skus = unmapped[unmapped["status"] == Status.UNMAPPED_SKU]
-    found = {(r.company_id, r.vendor, r.vendor_sku, int(r.expected_quantity), spend(r.vendor_spend)) for r in skus.itertuples()}
-    expected = {(u["company_id"], u["vendor"], u["sku"], u["quantity"], u["vendor_spend"]) for u in ground_truth["unmapped_skus"]}
+    found = {
+        (r.company_id, r.vendor, r.vendor_sku, int(r.expected_quantity), spend(r.vendor_spend))
+        for r in skus.itertuples()
+    }
+    expected = {
+        (u["company_id"], u["vendor"], u["sku"], u["quantity"], u["vendor_spend"])
+        for u in ground_truth["unmapped_skus"]
+    }
     assert found == expected
 
 
@@ -73,24 +109,48 @@ def test_summary_figures_are_exact(demo_result: Reconciliation) -> None:
 
 def test_totals_equal_the_sum_of_lines_to_the_cent(demo_result: Reconciliation) -> None:
     lines = demo_result.lines
-    assert all(isinstance(v, Decimal) and v == v.quantize(Decimal("0.01")) for v in lines["revenue_impact"])
+    assert all(
+        isinstance(v, Decimal) and v == v.quantize(Decimal("0.01")) for v in lines["revenue_impact"]
+    )
     summary = demo_result.summary()
     adjustments = demo_result.adjustments
-    assert total(adjustments["revenue_impact"]) == summary.revenue_leaking - summary.over_billing_risk
-    per_client = [total(demo_result.for_client(c).adjustments["revenue_impact"]) for c in demo_result.clients["company_id"]]
+    assert (
+        total(adjustments["revenue_impact"]) == summary.revenue_leaking - summary.over_billing_risk
+    )
+    per_client = [
+        total(demo_result.for_client(c).adjustments["revenue_impact"])
+        for c in demo_result.clients["company_id"]
+    ]
     assert total(per_client) == total(adjustments["revenue_impact"])
 
 
 def test_every_input_record_is_accounted_for(demo_result: Reconciliation) -> None:
     coverage = demo_result.coverage.set_index("source_file")
-    parts = ["matched", "not_reconciled", "unmapped_customer", "unmapped_sku", "excluded", "reference"]
+    parts = [
+        "matched",
+        "not_reconciled",
+        "unmapped_customer",
+        "unmapped_sku",
+        "excluded",
+        "reference",
+    ]
     assert (coverage[parts].sum(axis=1) == coverage["records"]).all()
     rmm = coverage.loc["periods/2026-10/inputs/datto_rmm/devices.csv"]
     # 751 devices: 4 excluded (2 deleted, 1 _NotBillable_, 1 suspended), 4 on an unmapped site.
-    assert (rmm["rows_read"], rmm["matched"], rmm["excluded"], rmm["unmapped_customer"]) == (751, 743, 4, 4)
+    assert (rmm["rows_read"], rmm["matched"], rmm["excluded"], rmm["unmapped_customer"]) == (
+        751,
+        743,
+        4,
+        4,
+    )
     units = coverage.loc["periods/2026-10/inputs/autotask/ContractServiceUnits.csv"]
     # 17 previous-period rows and 1 on an inactive contract are excluded; 7 lines not reconciled.
-    assert (units["rows_read"], units["excluded"], units["not_reconciled"], units["matched"]) == (154, 18, 7, 129)
+    assert (units["rows_read"], units["excluded"], units["not_reconciled"], units["matched"]) == (
+        154,
+        18,
+        7,
+        129,
+    )
     excluded_reasons = demo_result.excluded["reason"].value_counts().to_dict()
     assert excluded_reasons["outside the billing period"] == 17
     assert excluded_reasons["contract is inactive"] == 1
@@ -101,7 +161,11 @@ def test_not_reconciled_lines_say_why_and_are_never_a_match(demo_result: Reconci
     lines = demo_result.lines
     not_reconciled = lines[lines["status"] == Status.NOT_RECONCILED]
     assert not_reconciled["expected_quantity"].isna().all()
-    assert set(not_reconciled["service_name"]) == {"vCIO consulting (monthly)", "Managed EDR", "Security awareness training"}
+    assert set(not_reconciled["service_name"]) == {
+        "vCIO consulting (monthly)",
+        "Managed EDR",
+        "Security awareness training",
+    }
     juniper = not_reconciled[not_reconciled["company_name"] == "Juniper Pediatrics"]
     assert juniper["reason"].str.contains("no mapped customer in Huntress").all()
 

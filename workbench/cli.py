@@ -10,15 +10,23 @@ from workbench.errors import WorkbenchError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="workbench", description="MSP billing reconciliation workbench")
+    parser = argparse.ArgumentParser(
+        prog="workbench", description="MSP billing reconciliation workbench"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run the monthly batch: workbooks and notebooks for every client")
+    run = commands.add_parser(
+        "run", help="run the monthly batch: workbooks and notebooks for every client"
+    )
     run.add_argument("--workspace", required=True, type=Path, help="folder holding workspace.toml")
     run.add_argument("--period", help="billing month YYYY-MM (default: the latest with inputs)")
-    run.add_argument("--outputs", default=Path("outputs"), type=Path, help="where results go (default: outputs)")
+    run.add_argument(
+        "--outputs", default=Path("outputs"), type=Path, help="where results go (default: outputs)"
+    )
     run.add_argument("--jobs", type=int, help="clients run at once (default: number of cores)")
-    run.add_argument("--client", action="append", help="only this client (PSA company id or name); repeatable")
+    run.add_argument(
+        "--client", action="append", help="only this client (PSA company id or name); repeatable"
+    )
 
     demo = commands.add_parser("demo-data", help="write the seeded demo workspace")
     demo.add_argument("folder", type=Path, help="where to write it, e.g. demo/workspace")
@@ -30,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
             from workbench.workspace import Workspace
 
             period = args.period or _latest_period(Workspace.open(args.workspace))
-            batch = run_batch(args.workspace, period, args.outputs, jobs=args.jobs, only=args.client)
+            batch = run_batch(
+                args.workspace, period, args.outputs, jobs=args.jobs, only=args.client
+            )
             for failed in batch.failed:
                 print(f"error: {failed.client}: {failed.error}", file=sys.stderr)
             return 0 if batch.ok else 1
@@ -49,7 +59,9 @@ def _latest_period(workspace: object) -> str:
     assert isinstance(workspace, Workspace)
     periods = workspace.periods()
     if not periods:
-        raise WorkbenchError(f"{workspace.root} has no periods with inputs (periods/<YYYY-MM>/inputs)")
+        raise WorkbenchError(
+            f"{workspace.root} has no periods with inputs (periods/<YYYY-MM>/inputs)"
+        )
     return periods[-1]
 
 

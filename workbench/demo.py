@@ -56,16 +56,82 @@ MS_EXCHANGE = ("CFQ7TTC0LH16:0001", "Exchange Online (Plan 1)")
 MS_POWER_BI = ("CFQ7TTC0L3PB:0001", "Power BI Pro")
 
 SERVICES = {
-    "workstation": ServiceDef("29683401", "Managed workstation", Decimal("45.00"), Decimal("12.00"), "datto_rmm", (("Desktop", "Desktop devices"), ("Laptop", "Laptop devices"))),
-    "server": ServiceDef("29683402", "Managed server", Decimal("150.00"), Decimal("40.00"), "datto_rmm", (("Server", "Server devices"),)),
-    "network": ServiceDef("29683403", "Network device monitoring", Decimal("10.00"), Decimal("2.00"), "datto_rmm", (("Network Device", "Network Device devices"),), tolerance=1),
-    "premium": ServiceDef("29683404", "Microsoft 365 Business Premium", Decimal("26.40"), Decimal("22.00"), "microsoft", (MS_PREMIUM,)),
-    "standard": ServiceDef("29683405", "Microsoft 365 Business Standard", Decimal("15.00"), Decimal("12.50"), "microsoft", (MS_STANDARD,)),
-    "exchange": ServiceDef("29683406", "Exchange Online (Plan 1)", Decimal("4.80"), Decimal("4.00"), "microsoft", (MS_EXCHANGE,)),
-    "edr": ServiceDef("29683407", "Managed EDR", Decimal("6.00"), Decimal("3.00"), "huntress", (("agents", "EDR agents"),)),
-    "itdr": ServiceDef("29683408", "Identity threat detection", Decimal("4.00"), Decimal("2.00"), "huntress", (("identities", "ITDR billable identities"),)),
-    "sat": ServiceDef("29683409", "Security awareness training", Decimal("3.00"), Decimal("1.50"), "huntress", (("sat_learners", "Security awareness learners"),)),
-    "vcio": ServiceDef("29683410", "vCIO consulting (monthly)", Decimal("500.00"), Decimal("0.00"), "", ()),
+    "workstation": ServiceDef(
+        "29683401",
+        "Managed workstation",
+        Decimal("45.00"),
+        Decimal("12.00"),
+        "datto_rmm",
+        (("Desktop", "Desktop devices"), ("Laptop", "Laptop devices")),
+    ),
+    "server": ServiceDef(
+        "29683402",
+        "Managed server",
+        Decimal("150.00"),
+        Decimal("40.00"),
+        "datto_rmm",
+        (("Server", "Server devices"),),
+    ),
+    "network": ServiceDef(
+        "29683403",
+        "Network device monitoring",
+        Decimal("10.00"),
+        Decimal("2.00"),
+        "datto_rmm",
+        (("Network Device", "Network Device devices"),),
+        tolerance=1,
+    ),
+    "premium": ServiceDef(
+        "29683404",
+        "Microsoft 365 Business Premium",
+        Decimal("26.40"),
+        Decimal("22.00"),
+        "microsoft",
+        (MS_PREMIUM,),
+    ),
+    "standard": ServiceDef(
+        "29683405",
+        "Microsoft 365 Business Standard",
+        Decimal("15.00"),
+        Decimal("12.50"),
+        "microsoft",
+        (MS_STANDARD,),
+    ),
+    "exchange": ServiceDef(
+        "29683406",
+        "Exchange Online (Plan 1)",
+        Decimal("4.80"),
+        Decimal("4.00"),
+        "microsoft",
+        (MS_EXCHANGE,),
+    ),
+    "edr": ServiceDef(
+        "29683407",
+        "Managed EDR",
+        Decimal("6.00"),
+        Decimal("3.00"),
+        "huntress",
+        (("agents", "EDR agents"),),
+    ),
+    "itdr": ServiceDef(
+        "29683408",
+        "Identity threat detection",
+        Decimal("4.00"),
+        Decimal("2.00"),
+        "huntress",
+        (("identities", "ITDR billable identities"),),
+    ),
+    "sat": ServiceDef(
+        "29683409",
+        "Security awareness training",
+        Decimal("3.00"),
+        Decimal("1.50"),
+        "huntress",
+        (("sat_learners", "Security awareness learners"),),
+    ),
+    "vcio": ServiceDef(
+        "29683410", "vCIO consulting (monthly)", Decimal("500.00"), Decimal("0.00"), "", ()
+    ),
 }
 
 CLIENT_NAMES = [
@@ -106,7 +172,13 @@ class DemoBuilder:
         self.period = period
         self.start, self.end = period_bounds(period)
         self.clients = [self._client(position, name) for position, name in enumerate(CLIENT_NAMES)]
-        self.truth: dict[str, Any] = {"period": period, "lines": {}, "unmapped_customers": [], "unmapped_skus": [], "notes": []}
+        self.truth: dict[str, Any] = {
+            "period": period,
+            "lines": {},
+            "unmapped_customers": [],
+            "unmapped_skus": [],
+            "notes": [],
+        }
         self._baseline()
 
     # -- truth -------------------------------------------------------------------------------
@@ -159,7 +231,9 @@ def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _write_csv(path: Path, header: list[str], rows: list[dict[str, Any]], *, bom: bool = False) -> None:
+def _write_csv(
+    path: Path, header: list[str], rows: list[dict[str, Any]], *, bom: bool = False
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\r\n")
@@ -168,15 +242,7 @@ def _write_csv(path: Path, header: list[str], rows: list[dict[str, Any]], *, bom
             writer.writerow({key: row.get(key, "") for key in header})
 
 
-MS_HEADER = (
-    "PartnerId,CustomerId,CustomerName,CustomerDomainName,CustomerCountry,InvoiceNumber,MpnId,Tier2MpnId,"
-    "OrderId,OrderDate,ProductId,SkuId,AvailabilityId,SkuName,ProductName,ChargeType,UnitPrice,Quantity,"
-    "Subtotal,TaxTotal,Total,Currency,PriceAdjustmentDescription,PublisherName,PublisherId,"
-    "SubscriptionDescription,SubscriptionId,ChargeStartDate,ChargeEndDate,TermAndBillingCycle,"
-    "EffectiveUnitPrice,UnitType,AlternateId,BillableQuantity,BillingFrequency,PricingCurrency,"
-    "PCToBCExchangeRate,PCToBCExchangeRateDate,MeterDescription,ReservationOrderId,CreditReasonCode,"
-    "SubscriptionStartDate,SubscriptionEndDate,ReferenceId,ProductQualifiers,PromotionId,ProductCategory"
-).split(",")
+MS_HEADER = ["PartnerId", "CustomerId", "CustomerName", "CustomerDomainName", "CustomerCountry", "InvoiceNumber", "MpnId", "Tier2MpnId", "OrderId", "OrderDate", "ProductId", "SkuId", "AvailabilityId", "SkuName", "ProductName", "ChargeType", "UnitPrice", "Quantity", "Subtotal", "TaxTotal", "Total", "Currency", "PriceAdjustmentDescription", "PublisherName", "PublisherId", "SubscriptionDescription", "SubscriptionId", "ChargeStartDate", "ChargeEndDate", "TermAndBillingCycle", "EffectiveUnitPrice", "UnitType", "AlternateId", "BillableQuantity", "BillingFrequency", "PricingCurrency", "PCToBCExchangeRate", "PCToBCExchangeRateDate", "MeterDescription", "ReservationOrderId", "CreditReasonCode", "SubscriptionStartDate", "SubscriptionEndDate", "ReferenceId", "ProductQualifiers", "PromotionId", "ProductCategory"]
 RMM_HEADER = [
     "uid", "siteUid", "siteName", "hostname", "deviceType.category", "deviceType.type", "deviceClass",
     "operatingSystem", "lastSeen", "online", "suspended", "deleted", "creationDate", "groups",
@@ -214,11 +280,15 @@ def _scenarios(builder: DemoBuilder) -> None:
 
     acme = builder.client("Acme Dental Group")
     acme.used[acme.m365] += 2
-    note(f"{acme.name}: 2 {acme.m365} seats added on day {SEAT_INCREASE_DAY} in Partner Center, contract not updated (under-billed)")
+    note(
+        f"{acme.name}: 2 {acme.m365} seats added on day {SEAT_INCREASE_DAY} in Partner Center, contract not updated (under-billed)"
+    )
 
     blue = builder.client("Bluewater Logistics")
     blue.billed["workstation"] += 3
-    note(f"{blue.name}: billed 3 workstations the RMM shows as deleted (2) or _NotBillable_ (1) (over-billed)")
+    note(
+        f"{blue.name}: billed 3 workstations the RMM shows as deleted (2) or _NotBillable_ (1) (over-billed)"
+    )
 
     cedar = builder.client("Cedar Ridge Veterinary")
     cedar.huntress = True
@@ -230,7 +300,9 @@ def _scenarios(builder: DemoBuilder) -> None:
     dunmore = builder.client("Dunmore Accounting")
     dunmore.billed["exchange"] = 5
     dunmore.used["exchange"] = 0
-    note(f"{dunmore.name}: Exchange Online cancelled on day {CANCEL_DAY}, still billed 5 (billed without usage)")
+    note(
+        f"{dunmore.name}: Exchange Online cancelled on day {CANCEL_DAY}, still billed 5 (billed without usage)"
+    )
 
     evergreen = builder.client("Evergreen Family Law")
     note(f"{evergreen.name}: 3 Power BI Pro seats, a SKU nobody mapped (unmapped SKU)")
@@ -242,24 +314,34 @@ def _scenarios(builder: DemoBuilder) -> None:
     if "edr" in foxglove.used:
         foxglove.used["edr"] = foxglove.desktops + foxglove.laptops + 3
         foxglove.billed["edr"] = foxglove.used["edr"]
-    note(f"{foxglove.name}: a third server in the RMM, contract bills 2 at a discounted 135.00 (under-billed at the adjusted price)")
+    note(
+        f"{foxglove.name}: a third server in the RMM, contract bills 2 at a discounted 135.00 (under-billed at the adjusted price)"
+    )
 
-    note(f"{RENAMED_TO}: Microsoft customer renamed from {RENAMED_FROM!r}; still mapped by tenant id")
+    note(
+        f"{RENAMED_TO}: Microsoft customer renamed from {RENAMED_FROM!r}; still mapped by tenant id"
+    )
     note("Harbor View Marina: RMM site has no mapping row; matched by exact name")
 
     ironwood = builder.client("Ironwood Manufacturing")
     ironwood.billed["network"] = ironwood.used["network"] - 1
     ironwood.used[ironwood.m365] -= 3
     note(f"{ironwood.name}: one network device more than billed, within the tolerance of 1 (match)")
-    note(f"{ironwood.name}: 3 {ironwood.m365} seats removed on day {SEAT_DECREASE_DAY}, contract not updated (over-billed)")
+    note(
+        f"{ironwood.name}: 3 {ironwood.m365} seats removed on day {SEAT_DECREASE_DAY}, contract not updated (over-billed)"
+    )
 
     juniper = builder.client("Juniper Pediatrics")
     juniper.huntress = True
     juniper.used["edr"] = juniper.desktops + juniper.laptops + juniper.servers
     juniper.billed["edr"] = juniper.used["edr"]
-    note(f"{juniper.name}: Huntress organization not mapped: EDR not reconciled, the organization shows as unmapped")
+    note(
+        f"{juniper.name}: Huntress organization not mapped: EDR not reconciled, the organization shows as unmapped"
+    )
 
-    note("Keystone Title & Escrow: a zero-amount trial row and a customer credit row, both excluded")
+    note(
+        "Keystone Title & Escrow: a zero-amount trial row and a customer credit row, both excluded"
+    )
 
     maple = builder.client("Maple Street Bakery")
     maple.huntress, maple.sat = True, False
@@ -267,7 +349,9 @@ def _scenarios(builder: DemoBuilder) -> None:
     maple.billed["edr"] = maple.used["edr"]
     maple.used.pop("sat", None)
     maple.billed["sat"] = 10
-    note(f"{maple.name}: billed 10 security-awareness seats, Huntress shows no learners (billed without usage)")
+    note(
+        f"{maple.name}: billed 10 security-awareness seats, Huntress shows no learners (billed without usage)"
+    )
     note(f"{maple.name}: an inactive contract still has a unit row in the period (excluded)")
 
     note(f"{NEW_TENANT_NAME}: a new Microsoft customer nobody mapped (unmapped customer)")
@@ -284,8 +368,14 @@ def _line_truth(builder: DemoBuilder) -> None:
             used = client.used.get(key, 0)
             if billed == 0 and used == 0:
                 continue
-            price = Decimal("135.00") if (client.name, key) == ("Foxglove Architects", "server") else service.price
-            if not service.vendor or (service.vendor == "huntress" and client.name in unmapped_huntress):
+            price = (
+                Decimal("135.00")
+                if (client.name, key) == ("Foxglove Architects", "server")
+                else service.price
+            )
+            if not service.vendor or (
+                service.vendor == "huntress" and client.name in unmapped_huntress
+            ):
                 status, used_out = "not reconciled", None
             elif abs(used - billed) <= service.tolerance:
                 status, used_out = "match", used
@@ -305,7 +395,9 @@ def _line_truth(builder: DemoBuilder) -> None:
                 "billed": billed,
                 "expected": used_out,
                 "revenue_impact": _money(to_cents((used - billed) * price)) if proposes else "0.00",
-                "cost_impact": _money(to_cents((used - billed) * service.cost)) if proposes else "0.00",
+                "cost_impact": _money(to_cents((used - billed) * service.cost))
+                if proposes
+                else "0.00",
             }
 
 
@@ -340,7 +432,16 @@ class DemoWriter:
         companies, contracts, contract_services, units = [], [], [], []
         ids = iter(range(1_000_001, 9_000_000, 3))
         for client in b.clients:
-            companies.append({"id": client.company_id, "companyName": client.name, "companyNumber": f"C{client.company_id[-4:]}", "companyType": "1", "isActive": "True", "parentCompanyID": ""})
+            companies.append(
+                {
+                    "id": client.company_id,
+                    "companyName": client.name,
+                    "companyNumber": f"C{client.company_id[-4:]}",
+                    "companyType": "1",
+                    "isActive": "True",
+                    "parentCompanyID": "",
+                }
+            )
             contract_id = str(next(ids))
             contracts.append(
                 {"id": contract_id, "companyID": client.company_id, "contractName": f"{client.name} - Managed Services", "contractNumber": f"MS-{contract_id[-5:]}",
@@ -349,7 +450,9 @@ class DemoWriter:
             for key in sorted(client.billed):
                 service = SERVICES[key]
                 contract_service_id = str(next(ids))
-                adjusted = "135.00" if (client.name, key) == ("Foxglove Architects", "server") else ""
+                adjusted = (
+                    "135.00" if (client.name, key) == ("Foxglove Architects", "server") else ""
+                )
                 contract_services.append(
                     {"id": contract_service_id, "contractID": contract_id, "serviceID": service.service_id, "unitPrice": _money(service.price), "unitCost": _money(service.cost),
                      "adjustedPrice": adjusted, "internalCurrencyUnitPrice": _money(service.price), "internalCurrencyAdjustedPrice": adjusted,
@@ -359,10 +462,34 @@ class DemoWriter:
                             "approveAndPostDate": "", "organizationalLevelAssociationID": "", "vendorCompanyID": ""}  # fmt: skip
                 price = Decimal(adjusted) if adjusted else service.price
                 billed = client.billed[key]
-                units.append({**unit_row, "id": str(next(ids)), "startDate": _iso(b.start), "endDate": _iso(b.end), "units": str(billed), "price": _money(price * billed), "cost": _money(service.cost * billed)})
-                if client.name in ("Dunmore Accounting", "Oakline Property Management", "Zephyr Travel"):
+                units.append(
+                    {
+                        **unit_row,
+                        "id": str(next(ids)),
+                        "startDate": _iso(b.start),
+                        "endDate": _iso(b.end),
+                        "units": str(billed),
+                        "price": _money(price * billed),
+                        "cost": _money(service.cost * billed),
+                    }
+                )
+                if client.name in (
+                    "Dunmore Accounting",
+                    "Oakline Property Management",
+                    "Zephyr Travel",
+                ):
                     previous_end = b.start - timedelta(days=1)
-                    units.append({**unit_row, "id": str(next(ids)), "startDate": _iso(previous_end.replace(day=1)), "endDate": _iso(previous_end), "units": str(billed), "price": _money(price * billed), "approveAndPostDate": _iso(b.start)})
+                    units.append(
+                        {
+                            **unit_row,
+                            "id": str(next(ids)),
+                            "startDate": _iso(previous_end.replace(day=1)),
+                            "endDate": _iso(previous_end),
+                            "units": str(billed),
+                            "price": _money(price * billed),
+                            "approveAndPostDate": _iso(b.start),
+                        }
+                    )
             if client.name == "Maple Street Bakery":
                 old_contract = str(next(ids))
                 contracts.append(
@@ -371,15 +498,69 @@ class DemoWriter:
                 )  # fmt: skip
                 old_service = str(next(ids))
                 service = SERVICES["workstation"]
-                contract_services.append({"id": old_service, "contractID": old_contract, "serviceID": service.service_id, "unitPrice": "40.00", "unitCost": "12.00", "adjustedPrice": "", "invoiceDescription": service.name, "isOptional": "False"})
-                units.append({"id": str(next(ids)), "contractID": old_contract, "contractServiceID": old_service, "serviceID": service.service_id, "startDate": _iso(b.start), "endDate": _iso(b.end), "units": "10", "price": "400.00"})
+                contract_services.append(
+                    {
+                        "id": old_service,
+                        "contractID": old_contract,
+                        "serviceID": service.service_id,
+                        "unitPrice": "40.00",
+                        "unitCost": "12.00",
+                        "adjustedPrice": "",
+                        "invoiceDescription": service.name,
+                        "isOptional": "False",
+                    }
+                )
+                units.append(
+                    {
+                        "id": str(next(ids)),
+                        "contractID": old_contract,
+                        "contractServiceID": old_service,
+                        "serviceID": service.service_id,
+                        "startDate": _iso(b.start),
+                        "endDate": _iso(b.end),
+                        "units": "10",
+                        "price": "400.00",
+                    }
+                )
         services = [
             {"id": s.service_id, "name": s.name, "description": s.name, "invoiceDescription": s.name, "unitPrice": _money(s.price), "unitCost": _money(s.cost), "periodType": "m", "isActive": "True"}
             for s in SERVICES.values()
         ]  # fmt: skip
-        _write_csv(folder / "Companies.csv", ["id", "companyName", "companyNumber", "companyType", "isActive", "parentCompanyID"], companies)
-        _write_csv(folder / "Contracts.csv", ["id", "companyID", "contractName", "contractNumber", "contractType", "status", "startDate", "endDate", "contractPeriodType", "billingPreference"], contracts)
-        _write_csv(folder / "Services.csv", ["id", "name", "description", "invoiceDescription", "unitPrice", "unitCost", "periodType", "isActive"], services)
+        _write_csv(
+            folder / "Companies.csv",
+            ["id", "companyName", "companyNumber", "companyType", "isActive", "parentCompanyID"],
+            companies,
+        )
+        _write_csv(
+            folder / "Contracts.csv",
+            [
+                "id",
+                "companyID",
+                "contractName",
+                "contractNumber",
+                "contractType",
+                "status",
+                "startDate",
+                "endDate",
+                "contractPeriodType",
+                "billingPreference",
+            ],
+            contracts,
+        )
+        _write_csv(
+            folder / "Services.csv",
+            [
+                "id",
+                "name",
+                "description",
+                "invoiceDescription",
+                "unitPrice",
+                "unitCost",
+                "periodType",
+                "isActive",
+            ],
+            services,
+        )
         _write_csv(
             folder / "ContractServices.csv",
             ["id", "contractID", "serviceID", "unitPrice", "unitCost", "adjustedPrice", "internalCurrencyUnitPrice", "internalCurrencyAdjustedPrice", "invoiceDescription", "internalDescription", "quoteItemID", "isOptional"],
@@ -392,7 +573,18 @@ class DemoWriter:
         )  # fmt: skip
 
     # Microsoft -------------------------------------------------------------------------------
-    def _ms_row(self, tenant: str, customer: str, sku: tuple[str, str], charge: str, seats: int, cost: Decimal, subscription: str, start: date, direction: int = 1) -> dict[str, Any]:
+    def _ms_row(
+        self,
+        tenant: str,
+        customer: str,
+        sku: tuple[str, str],
+        charge: str,
+        seats: int,
+        cost: Decimal,
+        subscription: str,
+        start: date,
+        direction: int = 1,
+    ) -> dict[str, Any]:
         b = self.b
         days = (b.end - start).days + 1
         full = (b.end - b.start).days + 1
@@ -430,42 +622,170 @@ class DemoWriter:
                 args = (client.tenant, customer, sku)
                 if client.name == "Acme Dental Group" and key == client.m365:
                     day = b.start.replace(day=SEAT_INCREASE_DAY)
-                    rows.append(self._ms_row(*args, "cycleCharge", used - 2, service.cost, subscription, b.start))
-                    rows.append(self._ms_row(*args, "addQuantity", used - 2, service.cost, subscription, day, direction=-1))
-                    rows.append(self._ms_row(*args, "addQuantity", used, service.cost, subscription, day))
+                    rows.append(
+                        self._ms_row(
+                            *args, "cycleCharge", used - 2, service.cost, subscription, b.start
+                        )
+                    )
+                    rows.append(
+                        self._ms_row(
+                            *args,
+                            "addQuantity",
+                            used - 2,
+                            service.cost,
+                            subscription,
+                            day,
+                            direction=-1,
+                        )
+                    )
+                    rows.append(
+                        self._ms_row(*args, "addQuantity", used, service.cost, subscription, day)
+                    )
                 elif client.name == "Ironwood Manufacturing" and key == client.m365:
                     day = b.start.replace(day=SEAT_DECREASE_DAY)
-                    rows.append(self._ms_row(*args, "cycleCharge", used + 3, service.cost, subscription, b.start))
-                    rows.append(self._ms_row(*args, "removeQuantity", used + 3, service.cost, subscription, day, direction=-1))
-                    rows.append(self._ms_row(*args, "removeQuantity", used, service.cost, subscription, day))
+                    rows.append(
+                        self._ms_row(
+                            *args, "cycleCharge", used + 3, service.cost, subscription, b.start
+                        )
+                    )
+                    rows.append(
+                        self._ms_row(
+                            *args,
+                            "removeQuantity",
+                            used + 3,
+                            service.cost,
+                            subscription,
+                            day,
+                            direction=-1,
+                        )
+                    )
+                    rows.append(
+                        self._ms_row(*args, "removeQuantity", used, service.cost, subscription, day)
+                    )
                 elif client.name == "Dunmore Accounting" and key == "exchange":
-                    rows.append(self._ms_row(*args, "cycleCharge", billed_before, service.cost, subscription, b.start))
-                    rows.append(self._ms_row(*args, "cancelImmediate", billed_before, service.cost, subscription, b.start.replace(day=CANCEL_DAY), direction=-1))
+                    rows.append(
+                        self._ms_row(
+                            *args, "cycleCharge", billed_before, service.cost, subscription, b.start
+                        )
+                    )
+                    rows.append(
+                        self._ms_row(
+                            *args,
+                            "cancelImmediate",
+                            billed_before,
+                            service.cost,
+                            subscription,
+                            b.start.replace(day=CANCEL_DAY),
+                            direction=-1,
+                        )
+                    )
                 else:
-                    rows.append(self._ms_row(*args, "cycleCharge", used, service.cost, subscription, b.start))
+                    rows.append(
+                        self._ms_row(
+                            *args, "cycleCharge", used, service.cost, subscription, b.start
+                        )
+                    )
             if client.name == "Evergreen Family Law":
-                rows.append(self._ms_row(client.tenant, customer, MS_POWER_BI, "new", 3, Decimal("12.00"), self._uuid(), b.start))
-                b.truth["unmapped_skus"].append({"company_id": client.company_id, "vendor": "microsoft", "sku": MS_POWER_BI[0], "quantity": 3, "vendor_spend": "36.00"})
+                rows.append(
+                    self._ms_row(
+                        client.tenant,
+                        customer,
+                        MS_POWER_BI,
+                        "new",
+                        3,
+                        Decimal("12.00"),
+                        self._uuid(),
+                        b.start,
+                    )
+                )
+                b.truth["unmapped_skus"].append(
+                    {
+                        "company_id": client.company_id,
+                        "vendor": "microsoft",
+                        "sku": MS_POWER_BI[0],
+                        "quantity": 3,
+                        "vendor_spend": "36.00",
+                    }
+                )
             if client.name == "Keystone Title & Escrow":
-                trial = self._ms_row(client.tenant, customer, SERVICES["premium"].skus[0], "new", 25, Decimal("0"), self._uuid(), b.start)
-                rows.append({**trial, "PromotionId": "39NFJQT1Q5KG:0001", "TermAndBillingCycle": "One-Month trial"})
-                credit = self._ms_row(client.tenant, customer, SERVICES[client.m365].skus[0], "customerCredit", 1, Decimal("10.00"), self._uuid(), b.start, direction=-1)
+                trial = self._ms_row(
+                    client.tenant,
+                    customer,
+                    SERVICES["premium"].skus[0],
+                    "new",
+                    25,
+                    Decimal("0"),
+                    self._uuid(),
+                    b.start,
+                )
+                rows.append(
+                    {
+                        **trial,
+                        "PromotionId": "39NFJQT1Q5KG:0001",
+                        "TermAndBillingCycle": "One-Month trial",
+                    }
+                )
+                credit = self._ms_row(
+                    client.tenant,
+                    customer,
+                    SERVICES[client.m365].skus[0],
+                    "customerCredit",
+                    1,
+                    Decimal("10.00"),
+                    self._uuid(),
+                    b.start,
+                    direction=-1,
+                )
                 rows.append({**credit, "CreditReasonCode": "Service outage credit"})
         new_tenant = self._uuid()
         premium = SERVICES["premium"]
-        rows.append(self._ms_row(new_tenant, NEW_TENANT_NAME, premium.skus[0], "new", 8, premium.cost, self._uuid(), b.start))
-        b.truth["unmapped_customers"].append({"vendor": "microsoft", "customer_key": new_tenant, "sku": premium.skus[0][0], "quantity": 8, "vendor_spend": _money(premium.cost * 8)})
+        rows.append(
+            self._ms_row(
+                new_tenant,
+                NEW_TENANT_NAME,
+                premium.skus[0],
+                "new",
+                8,
+                premium.cost,
+                self._uuid(),
+                b.start,
+            )
+        )
+        b.truth["unmapped_customers"].append(
+            {
+                "vendor": "microsoft",
+                "customer_key": new_tenant,
+                "sku": premium.skus[0][0],
+                "quantity": 8,
+                "vendor_spend": _money(premium.cost * 8),
+            }
+        )
         self.internal_tenant = self._uuid()
-        rows.append(self._ms_row(self.internal_tenant, INTERNAL_TENANT_NAME, premium.skus[0], "cycleCharge", 12, premium.cost, self._uuid(), b.start))
+        rows.append(
+            self._ms_row(
+                self.internal_tenant,
+                INTERNAL_TENANT_NAME,
+                premium.skus[0],
+                "cycleCharge",
+                12,
+                premium.cost,
+                self._uuid(),
+                b.start,
+            )
+        )
         self.rng.shuffle(rows)
         self.new_tenant = new_tenant
-        _write_csv(self.inputs / "microsoft" / "Reconciliation_G052637185.csv", MS_HEADER, rows, bom=True)
+        _write_csv(
+            self.inputs / "microsoft" / "Reconciliation_G052637185.csv", MS_HEADER, rows, bom=True
+        )
 
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     # Datto RMM ------------------------------------------------------------------------------
-    def _device(self, site_uid: str, site: str, category: str, position: int, **extra: str) -> dict[str, Any]:
+    def _device(
+        self, site_uid: str, site: str, category: str, position: int, **extra: str
+    ) -> dict[str, Any]:
         kinds = {"Desktop": ("Desktop", "device", "Windows 11 Pro"), "Laptop": ("Laptop", "device", "Windows 11 Pro"),
                  "Server": ("Server", "device", "Windows Server 2022 Standard"), "Network Device": ("Network Device", "rmmnetworkdevice", "")}  # fmt: skip
         type_name, device_class, system = kinds[category]
@@ -483,18 +803,48 @@ class DemoWriter:
         b = self.b
         rows: list[dict[str, Any]] = []
         for client in b.clients:
-            counts = {"Desktop": client.desktops, "Laptop": client.laptops, "Server": client.servers, "Network Device": client.network}
+            counts = {
+                "Desktop": client.desktops,
+                "Laptop": client.laptops,
+                "Server": client.servers,
+                "Network Device": client.network,
+            }
             for category, count in counts.items():
-                rows.extend(self._device(client.site_uid, client.name, category, n) for n in range(1, count + 1))
+                rows.extend(
+                    self._device(client.site_uid, client.name, category, n)
+                    for n in range(1, count + 1)
+                )
             if client.name == "Bluewater Logistics":
-                rows.append(self._device(client.site_uid, client.name, "Desktop", 901, deleted="true"))
-                rows.append(self._device(client.site_uid, client.name, "Laptop", 902, deleted="true"))
-                rows.append(self._device(client.site_uid, client.name, "Desktop", 903, groups="Front desk;_NotBillable_"))
+                rows.append(
+                    self._device(client.site_uid, client.name, "Desktop", 901, deleted="true")
+                )
+                rows.append(
+                    self._device(client.site_uid, client.name, "Laptop", 902, deleted="true")
+                )
+                rows.append(
+                    self._device(
+                        client.site_uid,
+                        client.name,
+                        "Desktop",
+                        903,
+                        groups="Front desk;_NotBillable_",
+                    )
+                )
             if client.name == "Summit Physical Therapy":
-                rows.append(self._device(client.site_uid, client.name, "Laptop", 904, suspended="true"))
+                rows.append(
+                    self._device(client.site_uid, client.name, "Laptop", 904, suspended="true")
+                )
         new_site = self._uuid()
         rows.extend(self._device(new_site, NEW_SITE_NAME, "Desktop", n) for n in range(1, 5))
-        b.truth["unmapped_customers"].append({"vendor": "datto_rmm", "customer_key": new_site, "sku": "Desktop", "quantity": 4, "vendor_spend": None})
+        b.truth["unmapped_customers"].append(
+            {
+                "vendor": "datto_rmm",
+                "customer_key": new_site,
+                "sku": "Desktop",
+                "quantity": 4,
+                "vendor_spend": None,
+            }
+        )
         _write_csv(self.inputs / "datto_rmm" / "devices.csv", RMM_HEADER, rows)
 
     # Huntress -------------------------------------------------------------------------------
@@ -511,9 +861,25 @@ class DemoWriter:
                  "sat_learner_count": str(client.used.get("sat", 0)), "created_at": "2025-03-04T15:20:11Z", "updated_at": "2026-10-31T23:10:42Z"}
             )  # fmt: skip
             if client.name == "Juniper Pediatrics":
-                self.b.truth["unmapped_customers"].append({"vendor": "huntress", "customer_key": client.huntress_id, "sku": "agents", "quantity": client.used["edr"], "vendor_spend": None})
+                self.b.truth["unmapped_customers"].append(
+                    {
+                        "vendor": "huntress",
+                        "customer_key": client.huntress_id,
+                        "sku": "agents",
+                        "quantity": client.used["edr"],
+                        "vendor_spend": None,
+                    }
+                )
                 if client.used.get("sat"):
-                    self.b.truth["unmapped_customers"].append({"vendor": "huntress", "customer_key": client.huntress_id, "sku": "sat_learners", "quantity": client.used["sat"], "vendor_spend": None})
+                    self.b.truth["unmapped_customers"].append(
+                        {
+                            "vendor": "huntress",
+                            "customer_key": client.huntress_id,
+                            "sku": "sat_learners",
+                            "quantity": client.used["sat"],
+                            "vendor_spend": None,
+                        }
+                    )
         _write_csv(self.inputs / "huntress" / "organizations.csv", HUNTRESS_HEADER, rows)
 
     # Mappings workbook ------------------------------------------------------------------------
@@ -525,21 +891,57 @@ class DemoWriter:
         customer_rows = []
         for client in self.b.clients:
             ms_name = RENAMED_FROM if client.name == "Granite State Roofing" else client.name
-            customer_rows.append(["Microsoft", client.tenant, ms_name, client.company_id, client.name, ""])
+            customer_rows.append(
+                ["Microsoft", client.tenant, ms_name, client.company_id, client.name, ""]
+            )
             if client.name != "Harbor View Marina":
-                customer_rows.append(["Datto RMM", client.site_uid, client.name, client.company_id, client.name, ""])
+                customer_rows.append(
+                    ["Datto RMM", client.site_uid, client.name, client.company_id, client.name, ""]
+                )
             if client.huntress and client.name != "Juniper Pediatrics":
-                customer_rows.append(["Huntress", client.huntress_id, client.name, client.company_id, client.name, ""])
-        customer_rows.append(["Microsoft", self.internal_tenant, INTERNAL_TENANT_NAME, "", "", "Our own tenant: not billed to a client"])
+                customer_rows.append(
+                    [
+                        "Huntress",
+                        client.huntress_id,
+                        client.name,
+                        client.company_id,
+                        client.name,
+                        "",
+                    ]
+                )
+        customer_rows.append(
+            [
+                "Microsoft",
+                self.internal_tenant,
+                INTERNAL_TENANT_NAME,
+                "",
+                "",
+                "Our own tenant: not billed to a client",
+            ]
+        )
         services = book.create_sheet("Services")
         service_rows = [
-            [{"microsoft": "Microsoft", "datto_rmm": "Datto RMM", "huntress": "Huntress"}[s.vendor], sku, sku_name, s.service_id, s.name, 1, ""]
+            [
+                {"microsoft": "Microsoft", "datto_rmm": "Datto RMM", "huntress": "Huntress"}[
+                    s.vendor
+                ],
+                sku,
+                sku_name,
+                s.service_id,
+                s.name,
+                1,
+                "",
+            ]
             for s in SERVICES.values()
             for sku, sku_name in s.skus
         ]
         tolerances = book.create_sheet("Tolerances")
         tolerance_rows = [[s.service_id, s.name, s.tolerance] for s in SERVICES.values()]
-        for sheet, header, rows in ((customers, CUSTOMER_HEADERS, customer_rows), (services, SERVICE_HEADERS, service_rows), (tolerances, TOLERANCE_HEADERS, tolerance_rows)):
+        for sheet, header, rows in (
+            (customers, CUSTOMER_HEADERS, customer_rows),
+            (services, SERVICE_HEADERS, service_rows),
+            (tolerances, TOLERANCE_HEADERS, tolerance_rows),
+        ):
             sheet.append(list(header))
             for row in rows:
                 sheet.append(row)
@@ -550,7 +952,9 @@ class DemoWriter:
                 width = max(len(str(name)), *(len(str(row[index - 1])) for row in rows)) + 2
                 sheet.column_dimensions[get_column_letter(index)].width = min(width, 48)
                 for cell in sheet[get_column_letter(index)][1:]:
-                    cell.number_format = "@" if name != "Factor" and name != "Tolerance (units)" else "General"
+                    cell.number_format = (
+                        "@" if name != "Factor" and name != "Tolerance (units)" else "General"
+                    )
             sheet.freeze_panes = "A2"
             sheet.auto_filter.ref = sheet.dimensions
         book.properties.creator = "MSP billing workbench demo"

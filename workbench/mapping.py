@@ -96,11 +96,15 @@ class Mappings:
     def read(cls, path: Path) -> Mappings:
         """Read and check a mappings workbook."""
         if not path.exists():
-            raise InputError(path, "the mappings workbook is missing", expected="mappings.xlsx in the workspace")
+            raise InputError(
+                path, "the mappings workbook is missing", expected="mappings.xlsx in the workspace"
+            )
         try:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a damaged file
-            raise InputError(path, f"cannot be opened as an Excel workbook ({exc})", expected="an .xlsx file") from exc
+            raise InputError(
+                path, f"cannot be opened as an Excel workbook ({exc})", expected="an .xlsx file"
+            ) from exc
         try:
             customers = [
                 CustomerMapping(
@@ -111,10 +115,14 @@ class Mappings:
                     company_name=row["PSA company name"],
                     exclude_reason=row["Exclude reason"],
                 )
-                for row in _sheet_rows(path, book, "Customers", CUSTOMER_HEADERS, required=("Vendor",))
+                for row in _sheet_rows(
+                    path, book, "Customers", CUSTOMER_HEADERS, required=("Vendor",)
+                )
             ]
             services = []
-            for number, row in _numbered_rows(path, book, "Services", SERVICE_HEADERS, required=("Vendor", "Vendor SKU")):
+            for number, row in _numbered_rows(
+                path, book, "Services", SERVICE_HEADERS, required=("Vendor", "Vendor SKU")
+            ):
                 services.append(
                     ServiceMapping(
                         vendor=vendor_key(row["Vendor"]),
@@ -127,17 +135,28 @@ class Mappings:
                     )
                 )
             tolerances = {
-                row["PSA service ID"]: _whole(path, number, "Tolerance (units)", row["Tolerance (units)"])
-                for number, row in _numbered_rows(path, book, "Tolerances", TOLERANCE_HEADERS, required=("PSA service ID",))
+                row["PSA service ID"]: _whole(
+                    path, number, "Tolerance (units)", row["Tolerance (units)"]
+                )
+                for number, row in _numbered_rows(
+                    path, book, "Tolerances", TOLERANCE_HEADERS, required=("PSA service ID",)
+                )
             }
         finally:
             book.close()
         for number, mapping in enumerate(customers, start=2):
             if not mapping.exclude_reason and not mapping.company_id:
-                raise InputError(path, "a customer row needs a PSA company ID or an exclude reason", row=number, column="PSA company ID")
+                raise InputError(
+                    path,
+                    "a customer row needs a PSA company ID or an exclude reason",
+                    row=number,
+                    column="PSA company ID",
+                )
         return cls(customers=tuple(customers), services=tuple(services), tolerances=tolerances)
 
-    def match_customers(self, vendor_customers: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
+    def match_customers(
+        self, vendor_customers: pd.DataFrame, companies: pd.DataFrame
+    ) -> pd.DataFrame:
         """Decide which PSA company each vendor customer belongs to.
 
         Parameters
@@ -158,17 +177,24 @@ class Mappings:
         unique_names = names.drop_duplicates("key", keep=False).set_index("key")
         company_names = dict(zip(companies["company_id"], companies["company_name"], strict=True))
         rows = []
-        for vendor, customer_key, customer_name in vendor_customers[["vendor", "customer_key", "customer_name"]].itertuples(index=False):
+        for vendor, customer_key, customer_name in vendor_customers[
+            ["vendor", "customer_key", "customer_name"]
+        ].itertuples(index=False):
             mapping = by_id.get((vendor, customer_key))
             company_id, method, note = "", "unmapped", ""
             if mapping is not None and mapping.exclude_reason:
                 method, note = "excluded", mapping.exclude_reason
             elif mapping is not None:
                 company_id, method = mapping.company_id, "id"
-                if mapping.customer_name and name_key(mapping.customer_name) != name_key(customer_name):
+                if mapping.customer_name and name_key(mapping.customer_name) != name_key(
+                    customer_name
+                ):
                     note = f"renamed at the vendor: was {mapping.customer_name!r}"
             elif name_key(customer_name) in unique_names.index:
-                company_id, method = unique_names.at[name_key(customer_name), "company_id"], "exact name"
+                company_id, method = (
+                    str(unique_names.at[name_key(customer_name), "company_id"]),
+                    "exact name",
+                )
             else:
                 note = "no customer mapping by id, and no PSA company has this exact name"
             rows.append(
@@ -183,7 +209,16 @@ class Mappings:
                 }
             )
         return pd.DataFrame.from_records(
-            rows, columns=["vendor", "customer_key", "customer_name", "company_id", "company_name", "method", "note"]
+            rows,
+            columns=[
+                "vendor",
+                "customer_key",
+                "customer_name",
+                "company_id",
+                "company_name",
+                "method",
+                "note",
+            ],
         )
 
     def service_table(self) -> pd.DataFrame:
@@ -213,30 +248,59 @@ def _text(value: object) -> str:
 
 
 def _numbered_rows(
-    path: Path, book: openpyxl.Workbook, sheet: str, headers: tuple[str, ...], required: tuple[str, ...]
+    path: Path,
+    book: openpyxl.Workbook,
+    sheet: str,
+    headers: tuple[str, ...],
+    required: tuple[str, ...],
 ) -> list[tuple[int, dict[str, str]]]:
     if sheet not in book.sheetnames:
-        raise InputError(path, f"sheet {sheet!r} is missing", expected=f"sheets {', '.join(('Customers', 'Services', 'Tolerances'))}")
+        raise InputError(
+            path,
+            f"sheet {sheet!r} is missing",
+            expected=f"sheets {', '.join(('Customers', 'Services', 'Tolerances'))}",
+        )
     rows = book[sheet].iter_rows(values_only=True)
     header = [_text(cell) for cell in next(rows, ())]
     positions = {}
     for name in headers:
         if name not in header:
-            raise InputError(f"{path} [{sheet}]", f"column {name!r} is missing", row=1, column=name, expected=", ".join(headers))
+            raise InputError(
+                f"{path} [{sheet}]",
+                f"column {name!r} is missing",
+                row=1,
+                column=name,
+                expected=", ".join(headers),
+            )
         positions[name] = header.index(name)
     result = []
     for number, cells in enumerate(rows, start=2):
-        values = {name: _text(cells[index]) if index < len(cells) else "" for name, index in positions.items()}
+        values = {
+            name: _text(cells[index]) if index < len(cells) else ""
+            for name, index in positions.items()
+        }
         if not any(values.values()):
             continue
         for name in required:
             if not values[name]:
-                raise InputError(f"{path} [{sheet}]", "the cell is empty", row=number, column=name, expected="a value")
+                raise InputError(
+                    f"{path} [{sheet}]",
+                    "the cell is empty",
+                    row=number,
+                    column=name,
+                    expected="a value",
+                )
         result.append((number, values))
     return result
 
 
-def _sheet_rows(path: Path, book: openpyxl.Workbook, sheet: str, headers: tuple[str, ...], required: tuple[str, ...]) -> list[dict[str, str]]:
+def _sheet_rows(
+    path: Path,
+    book: openpyxl.Workbook,
+    sheet: str,
+    headers: tuple[str, ...],
+    required: tuple[str, ...],
+) -> list[dict[str, str]]:
     return [values for _, values in _numbered_rows(path, book, sheet, headers, required)]
 
 
@@ -246,9 +310,21 @@ def _factor(path: Path, row: int, text: str) -> Fraction:
     try:
         factor = Fraction(text)
     except (ValueError, ZeroDivisionError):
-        raise InputError(f"{path} [Services]", f"{text!r} is not a number", row=row, column="Factor", expected="a positive number such as 1 or 0.01") from None
+        raise InputError(
+            f"{path} [Services]",
+            f"{text!r} is not a number",
+            row=row,
+            column="Factor",
+            expected="a positive number such as 1 or 0.01",
+        ) from None
     if factor <= 0:
-        raise InputError(f"{path} [Services]", f"{text!r} is not positive", row=row, column="Factor", expected="a positive number such as 1 or 0.01")
+        raise InputError(
+            f"{path} [Services]",
+            f"{text!r} is not positive",
+            row=row,
+            column="Factor",
+            expected="a positive number such as 1 or 0.01",
+        )
     return factor
 
 
@@ -260,5 +336,11 @@ def _whole(path: Path, row: int, column: str, text: str) -> int:
     except (ValueError, ZeroDivisionError):
         value = Fraction(-1)
     if value < 0 or value.denominator != 1:
-        raise InputError(f"{path} [Tolerances]", f"{text!r} is not a whole number of units", row=row, column=column, expected="0 or more")
+        raise InputError(
+            f"{path} [Tolerances]",
+            f"{text!r} is not a whole number of units",
+            row=row,
+            column=column,
+            expected="0 or more",
+        )
     return int(value)

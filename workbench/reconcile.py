@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -19,7 +20,7 @@ import pandas as pd
 
 from workbench.mapping import VENDOR_TITLES, Mappings
 from workbench.money import ZERO, to_cents, total
-from workbench.sources import Catalogue, Inputs
+from workbench.sources import Inputs
 
 
 class Status(StrEnum):
@@ -154,11 +155,15 @@ class Reconciliation:
             period=self.period,
             currency=self.currency,
             lines=lines.reset_index(drop=True),
-            evidence=self.evidence[self.evidence["line_id"].isin(lines["line_id"])].reset_index(drop=True),
+            evidence=self.evidence[self.evidence["line_id"].isin(lines["line_id"])].reset_index(
+                drop=True
+            ),
             coverage=self.coverage,
             excluded=self.excluded,
             clients=self.clients[self.clients["company_id"] == company_id].reset_index(drop=True),
-            customer_matches=self.customer_matches[self.customer_matches["company_id"] == company_id].reset_index(drop=True),
+            customer_matches=self.customer_matches[
+                self.customer_matches["company_id"] == company_id
+            ].reset_index(drop=True),
         )
 
     @property
@@ -182,24 +187,41 @@ class Reconciliation:
 
         compared = lines["status"].isin([Status.MATCH, *ADJUSTMENT_STATUSES])
         billed = lines["billed_quantity"] > 0
-        billed_amounts = [to_cents(q * p) for q, p in zip(lines.loc[billed, "billed_quantity"], lines.loc[billed, "unit_price"], strict=True)]
+        billed_amounts = [
+            to_cents(q * p)
+            for q, p in zip(
+                lines.loc[billed, "billed_quantity"], lines.loc[billed, "unit_price"], strict=True
+            )
+        ]
         checked_amounts = [
             to_cents(q * p)
-            for q, p in zip(lines.loc[billed & compared, "billed_quantity"], lines.loc[billed & compared, "unit_price"], strict=True)
+            for q, p in zip(
+                lines.loc[billed & compared, "billed_quantity"],
+                lines.loc[billed & compared, "unit_price"],
+                strict=True,
+            )
         ]
         return Summary(
             clients=len(self.clients),
             lines=len(lines),
             counts=counts,
             revenue_leaking=money((Status.UNDER_BILLED, Status.UNBILLED_USAGE), "revenue_impact"),
-            over_billing_risk=-money((Status.OVER_BILLED, Status.BILLED_WITHOUT_USAGE), "revenue_impact"),
-            unmapped_spend=total(v for v in lines.loc[lines["status"].isin(UNMAPPED_STATUSES), "vendor_spend"] if v is not None),
+            over_billing_risk=-money(
+                (Status.OVER_BILLED, Status.BILLED_WITHOUT_USAGE), "revenue_impact"
+            ),
+            unmapped_spend=total(
+                v
+                for v in lines.loc[lines["status"].isin(UNMAPPED_STATUSES), "vendor_spend"]
+                if v is not None
+            ),
             billed_revenue=total(billed_amounts),
             checked_revenue=total(checked_amounts),
         )
 
 
-def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str = "USD") -> Reconciliation:
+def reconcile(
+    inputs: Inputs, mappings: Mappings, *, period: str, currency: str = "USD"
+) -> Reconciliation:
     """Reconcile a period's canonical inputs under the given mappings."""
     usage = inputs.usage
     contract = inputs.contract_lines
@@ -207,20 +229,26 @@ def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str 
     counted = usage[usage["excluded_reason"] == ""]
 
     customers = mappings.match_customers(
-        counted.drop_duplicates(["vendor", "customer_key"])[["vendor", "customer_key", "customer_name"]],
+        counted.drop_duplicates(["vendor", "customer_key"])[
+            ["vendor", "customer_key", "customer_name"]
+        ],
         catalogue.companies,
     )
     services = mappings.service_table()
     vendors_present = set(counted["vendor"])
 
     # Each counted usage record: which company, which service(s), or why none.
-    records = counted.reset_index(names="record").merge(customers[["vendor", "customer_key", "company_id", "method", "note"]], on=["vendor", "customer_key"], how="left")
+    records = counted.reset_index(names="record").merge(
+        customers[["vendor", "customer_key", "company_id", "method", "note"]],
+        on=["vendor", "customer_key"],
+        how="left",
+    )
     outcome: dict[int, str] = {}
     exclusions: list[dict[str, Any]] = []
-    for row in usage[usage["excluded_reason"] != ""].itertuples():
+    for row in _rows(usage[usage["excluded_reason"] != ""]):
         exclusions.append(_excluded(row, row.excluded_reason))
     excluded_customer = records["method"] == "excluded"
-    for row in records[excluded_customer].itertuples():
+    for row in _rows(records[excluded_customer]):
         exclusions.append(_excluded(row, f"customer excluded in mappings: {row.note}"))
         outcome[row.record] = "excluded"
     mapped = records[records["company_id"] != ""]
@@ -229,12 +257,14 @@ def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str 
     joined = mapped.merge(services, on=["vendor", "sku"], how="left")
     sku_missing = joined[joined["service_id"].isna()]
     sku_ignored = joined[joined["exclude_reason"].fillna("") != ""]
-    for row in sku_ignored.itertuples():
+    for row in _rows(sku_ignored):
         exclusions.append(_excluded(row, f"SKU excluded in mappings: {row.exclude_reason}"))
         outcome[row.record] = "excluded"
     # A zero count of a metric nobody sells is no finding (a Huntress org without SAT learners).
-    sku_zero = sku_missing.groupby(["company_id", "vendor", "sku"])["quantity"].transform("sum") == 0
-    for row in sku_missing[sku_zero].itertuples():
+    sku_zero = (
+        sku_missing.groupby(["company_id", "vendor", "sku"])["quantity"].transform("sum") == 0
+    )
+    for row in _rows(sku_missing[sku_zero]):
         exclusions.append(_excluded(row, "zero count of a SKU no service is mapped to"))
         outcome[row.record] = "excluded"
     sku_missing = sku_missing[~sku_zero]
@@ -245,7 +275,7 @@ def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str 
 
     # Expected quantity per client and service.
     expected: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
-    for row in used.itertuples():
+    for row in _rows(used):
         key = (row.company_id, row.service_id)
         expected[key] += row.quantity * row.factor
         evidence.append(_used_evidence(_line_id(*key), row, row.factor))
@@ -253,15 +283,22 @@ def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str 
 
     # Which vendors feed each service, and which vendors know each client.
     feeding: dict[str, set[str]] = defaultdict(set)
-    for row in services[services["exclude_reason"] == ""].itertuples():
+    for row in _rows(services[services["exclude_reason"] == ""]):
         feeding[row.service_id].add(row.vendor)
     known_at: dict[str, set[str]] = defaultdict(set)
-    for row in customers[customers["company_id"] != ""].itertuples():
+    for row in _rows(customers[customers["company_id"] != ""]):
         known_at[row.company_id].add(row.vendor)
 
     billed_rows = contract[contract["excluded_reason"] == ""]
-    billed_groups = {key: group for key, group in billed_rows.groupby(["company_id", "service_id"], sort=False)}
-    company_names = dict(zip(catalogue.companies["company_id"], catalogue.companies["company_name"], strict=True))
+    billed_groups: dict[tuple[str, str], pd.DataFrame] = {
+        (str(company), str(service)): group
+        for (company, service), group in billed_rows.groupby(
+            ["company_id", "service_id"], sort=False
+        )
+    }
+    company_names = dict(
+        zip(catalogue.companies["company_id"], catalogue.companies["company_name"], strict=True)
+    )
     service_info = catalogue.services.set_index("service_id")
     contract_outcome: dict[int, str] = {}
 
@@ -275,12 +312,14 @@ def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str 
             "company_id": company_id,
             "company_name": company_names.get(company_id, company_id),
             "service_id": service_id,
-            "service_name": service_info.at[service_id, "service_name"] if service_id in service_info.index else service_id,
+            "service_name": service_info.at[service_id, "service_name"]
+            if service_id in service_info.index
+            else service_id,
             "tolerance": tolerance,
             "vendor_spend": None,
         }
         if group is not None:
-            main = group.loc[group["quantity"].idxmax()]
+            main = group.iloc[int(group["quantity"].to_numpy().argmax())]
             billed = int(group["quantity"].sum())
             line.update(
                 contract_id=main["contract_id"],
@@ -289,7 +328,7 @@ def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str 
                 unit_price=main["unit_price"],
                 unit_cost=main["unit_cost"],
             )
-            for row in group.itertuples():
+            for row in _rows(group):
                 evidence.append(
                     {
                         "line_id": line_id,
@@ -309,15 +348,33 @@ def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str 
             if math.ceil(expected.get(key, Fraction(0))) <= 0:
                 continue  # neither billed nor used: checked, nothing to show
             billed = 0
-            price = service_info.at[service_id, "unit_price"] if service_id in service_info.index else ZERO
-            cost = service_info.at[service_id, "unit_cost"] if service_id in service_info.index else ZERO
-            line.update(contract_id="", contract_name="", contract_service_id="", unit_price=price, unit_cost=cost)
+            price = (
+                service_info.at[service_id, "unit_price"]
+                if service_id in service_info.index
+                else ZERO
+            )
+            cost = (
+                service_info.at[service_id, "unit_cost"]
+                if service_id in service_info.index
+                else ZERO
+            )
+            line.update(
+                contract_id="",
+                contract_name="",
+                contract_service_id="",
+                unit_price=price,
+                unit_cost=cost,
+            )
         line["billed_quantity"] = billed
 
         sources = feeding.get(service_id, set())
         checked_by = sources & known_at[company_id] & vendors_present
         if not sources:
-            status, reason, expected_quantity = Status.NOT_RECONCILED, "no usage source is mapped to this service", None
+            status, reason, expected_quantity = (
+                Status.NOT_RECONCILED,
+                "no usage source is mapped to this service",
+                None,
+            )
         elif not checked_by:
             names = ", ".join(VENDOR_TITLES.get(v, v) for v in sorted(sources))
             status, expected_quantity = Status.NOT_RECONCILED, None
@@ -331,21 +388,32 @@ def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str 
             status=status,
             expected_quantity=expected_quantity,
             difference=difference,
-            revenue_impact=to_cents(difference * line["unit_price"]) if proposes and difference is not None else ZERO,
-            cost_impact=to_cents(difference * line["unit_cost"]) if proposes and difference is not None else ZERO,
+            revenue_impact=to_cents(difference * line["unit_price"])
+            if proposes and difference is not None
+            else ZERO,
+            cost_impact=to_cents(difference * line["unit_cost"])
+            if proposes and difference is not None
+            else ZERO,
             reason=reason,
         )
         lines.append(line)
         if group is not None:
             for position in group.index:
-                contract_outcome[position] = "not_reconciled" if status == Status.NOT_RECONCILED else "matched"
+                contract_outcome[position] = (
+                    "not_reconciled" if status == Status.NOT_RECONCILED else "matched"
+                )
 
-    customer_zero = unmapped_customer.groupby(["vendor", "customer_key", "sku"])["quantity"].transform("sum") == 0
-    for row in unmapped_customer[customer_zero].itertuples():
+    customer_zero = (
+        unmapped_customer.groupby(["vendor", "customer_key", "sku"])["quantity"].transform("sum")
+        == 0
+    )
+    for row in _rows(unmapped_customer[customer_zero]):
         exclusions.append(_excluded(row, "zero count from a vendor customer nobody mapped"))
         outcome[row.record] = "excluded"
     unmapped_customer = unmapped_customer[~customer_zero]
-    for (vendor, customer_key, sku), group in unmapped_customer.groupby(["vendor", "customer_key", "sku"], sort=True):
+    for (vendor, customer_key, sku), group in unmapped_customer.groupby(
+        ["vendor", "customer_key", "sku"], sort=True
+    ):
         line_id = f"unmapped:{vendor}:{customer_key}:{sku}"
         quantity = int(group["quantity"].sum())
         spend = [amount for amount in group["amount"] if amount is not None]
@@ -356,14 +424,17 @@ def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str 
                 group.iloc[0],
                 quantity,
                 total(spend) if spend else None,
-                f"{VENDOR_TITLES.get(vendor, vendor)} customer is not mapped to a PSA company",
+                f"{_vendor_title(vendor)} customer is not mapped to a PSA company",
             )
         )
-        for row in group.itertuples():
+        for row in _rows(group):
             evidence.append(_used_evidence(line_id, row, ""))
             outcome[row.record] = "unmapped_customer"
 
-    for (company_id, vendor, sku), group in sku_missing.groupby(["company_id", "vendor", "sku"], sort=True):
+    for (sku_company, vendor, sku), group in sku_missing.groupby(
+        ["company_id", "vendor", "sku"], sort=True
+    ):
+        company_id = str(sku_company)
         line_id = f"unmapped-sku:{company_id}:{vendor}:{sku}"
         spend = [amount for amount in group["amount"] if amount is not None]
         line = _unmapped_line(
@@ -372,15 +443,15 @@ def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str 
             group.iloc[0],
             int(group["quantity"].sum()),
             total(spend) if spend else None,
-            f"{VENDOR_TITLES.get(vendor, vendor)} SKU is not mapped to a PSA service",
+            f"{_vendor_title(vendor)} SKU is not mapped to a PSA service",
         )
         line.update(company_id=company_id, company_name=company_names.get(company_id, company_id))
         lines.append(line)
-        for row in group.itertuples():
+        for row in _rows(group):
             evidence.append(_used_evidence(line_id, row, ""))
             outcome[row.record] = "unmapped_sku"
 
-    for row in contract[contract["excluded_reason"] != ""].itertuples():
+    for row in _rows(contract[contract["excluded_reason"] != ""]):
         exclusions.append(
             {
                 "source_file": row.source_file,
@@ -395,7 +466,21 @@ def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str 
         )
 
     line_frame = pd.DataFrame.from_records(lines, columns=LINE_COLUMNS)
-    line_frame = line_frame.fillna({c: "" for c in ("contract_id", "contract_name", "contract_service_id", "vendor", "vendor_customer_key", "vendor_customer_name", "vendor_sku", "vendor_sku_name")})
+    line_frame = line_frame.fillna(
+        {
+            c: ""
+            for c in (
+                "contract_id",
+                "contract_name",
+                "contract_service_id",
+                "vendor",
+                "vendor_customer_key",
+                "vendor_customer_name",
+                "vendor_sku",
+                "vendor_sku_name",
+            )
+        }
+    )
     for column in ("billed_quantity", "tolerance"):
         line_frame[column] = line_frame[column].astype("int64")
     for column in ("expected_quantity", "difference"):
@@ -411,12 +496,35 @@ def reconcile(inputs: Inputs, mappings: Mappings, *, period: str, currency: str 
         period=period,
         currency=currency,
         lines=line_frame,
-        evidence=evidence_frame[evidence_frame["line_id"].isin(line_frame["line_id"])].reset_index(drop=True),
+        evidence=evidence_frame[evidence_frame["line_id"].isin(line_frame["line_id"])].reset_index(
+            drop=True
+        ),
         coverage=_coverage(inputs, usage, counted, outcome, contract_outcome),
-        excluded=pd.DataFrame.from_records(exclusions, columns=["source_file", "source_sheet", "source_row", "system", "customer", "item", "quantity", "reason"]),
+        excluded=pd.DataFrame.from_records(
+            exclusions,
+            columns=[
+                "source_file",
+                "source_sheet",
+                "source_row",
+                "system",
+                "customer",
+                "item",
+                "quantity",
+                "reason",
+            ],
+        ),
         clients=clients,
         customer_matches=customers,
     )
+
+
+def _vendor_title(vendor: object) -> str:
+    return VENDOR_TITLES.get(str(vendor), str(vendor))
+
+
+def _rows(frame: pd.DataFrame) -> Iterator[Any]:
+    """Rows as named tuples, typed loosely: each frame's columns are declared in this module."""
+    return frame.itertuples()
 
 
 def _line_id(company_id: str, service_id: str) -> str:
@@ -427,7 +535,9 @@ def _verdict(billed: int, expected: int, tolerance: int, vendors: list[str]) -> 
     source = " + ".join(VENDOR_TITLES.get(v, v) for v in vendors)
     facts = f"{source} shows {expected}; the contract bills {billed}"
     if abs(expected - billed) <= tolerance:
-        return Status.MATCH, facts + (f" (within tolerance of {tolerance})" if expected != billed else "")
+        return Status.MATCH, facts + (
+            f" (within tolerance of {tolerance})" if expected != billed else ""
+        )
     if billed == 0:
         return Status.UNBILLED_USAGE, facts + ": used but not on the contract"
     if expected == 0:
@@ -466,7 +576,14 @@ def _used_evidence(line_id: str, row: Any, factor: Fraction | str) -> dict[str, 
     }
 
 
-def _unmapped_line(line_id: str, status: Status, first: pd.Series, quantity: int, spend: Decimal | None, reason: str) -> dict[str, Any]:
+def _unmapped_line(
+    line_id: str,
+    status: Status,
+    first: pd.Series,
+    quantity: int,
+    spend: Decimal | None,
+    reason: str,
+) -> dict[str, Any]:
     return {
         "line_id": line_id,
         "status": status,
@@ -495,25 +612,40 @@ def _unmapped_line(line_id: str, status: Status, first: pd.Series, quantity: int
     }
 
 
-def _coverage(inputs: Inputs, usage: pd.DataFrame, counted: pd.DataFrame, outcome: dict[int, str], contract_outcome: dict[int, str]) -> pd.DataFrame:
+def _coverage(
+    inputs: Inputs,
+    usage: pd.DataFrame,
+    counted: pd.DataFrame,
+    outcome: dict[int, str],
+    contract_outcome: dict[int, str],
+) -> pd.DataFrame:
     """Per file: every usage record and contract line accounted for exactly once."""
     tally: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for position, row in enumerate(usage.itertuples()):
+    for position, row in enumerate(_rows(usage)):
         state = "excluded" if row.excluded_reason else outcome.get(position, "missing")
         tally[row.source_file][state] += 1
         tally[row.source_file]["records"] += 1
     contract = inputs.contract_lines
-    for position, row in zip(contract.index, contract.itertuples(), strict=True):
+    for position, row in zip(contract.index, _rows(contract), strict=True):
         state = "excluded" if row.excluded_reason else contract_outcome.get(position, "missing")
         tally[row.source_file][state] += 1
         tally[row.source_file]["records"] += 1
     rows = []
-    for file in inputs.files.itertuples():
+    for file in _rows(inputs.files):
         counts = tally.get(file.source_file, {})
         if counts.get("missing"):
-            raise AssertionError(f"{counts['missing']} records of {file.source_file} were not accounted for")
+            raise AssertionError(
+                f"{counts['missing']} records of {file.source_file} were not accounted for"
+            )
         if file.side == "psa" and not counts:
             # Companies, Contracts, Services...: looked up for names and prices, not reconciled.
             counts = {"records": file.rows_read, "reference": file.rows_read}
-        rows.append({"source_file": file.source_file, "format": file.format, "rows_read": file.rows_read, **{c: counts.get(c, 0) for c in COVERAGE_COLUMNS[3:]}})
+        rows.append(
+            {
+                "source_file": file.source_file,
+                "format": file.format,
+                "rows_read": file.rows_read,
+                **{c: counts.get(c, 0) for c in COVERAGE_COLUMNS[3:]},
+            }
+        )
     return pd.DataFrame.from_records(rows, columns=COVERAGE_COLUMNS)

@@ -75,8 +75,20 @@ class ClientView:
         lines = self.result.lines[self.result.lines["expected_quantity"].notna()]
         figure, axes = plt.subplots(figsize=(8, 0.45 * max(len(lines), 2) + 1))
         positions = range(len(lines))
-        axes.barh([p + 0.2 for p in positions], lines["billed_quantity"], height=0.4, label="Billed", color="#7f8c8d")
-        axes.barh([p - 0.2 for p in positions], lines["expected_quantity"].astype("int64"), height=0.4, label="Used", color=RISK_COLOUR)
+        axes.barh(
+            [p + 0.2 for p in positions],
+            lines["billed_quantity"],
+            height=0.4,
+            label="Billed",
+            color="#7f8c8d",
+        )
+        axes.barh(
+            [p - 0.2 for p in positions],
+            lines["expected_quantity"].astype("int64"),
+            height=0.4,
+            label="Used",
+            color=RISK_COLOUR,
+        )
         axes.set_yticks(list(positions), lines["service_name"])
         axes.set_xlabel("Units this month")
         axes.set_title(f"{self.company_name}: billed against used, {self.result.period}")
@@ -92,7 +104,10 @@ def open_client(workspace: str | Path, period: str, client: str = "") -> ClientV
     clients = result.clients
     client = str(client)  # papermill's -p turns an id into a number
     if client:
-        picked = clients[(clients["company_id"] == client) | (clients["company_name"].str.casefold() == client.casefold())]
+        picked = clients[
+            (clients["company_id"] == client)
+            | (clients["company_name"].str.casefold() == client.casefold())
+        ]
         if picked.empty:
             sample = ", ".join(clients["company_name"].head(5))
             raise WorkbenchError(f"no client {client!r} in {period}; clients include {sample}")
@@ -110,12 +125,17 @@ def headline(result: Reconciliation) -> pd.DataFrame:
         ("Revenue leaking per month", format_money(summary.revenue_leaking, currency)),
         ("Over-billing risk per month", format_money(summary.over_billing_risk, currency)),
         ("Unmapped vendor spend", format_money(summary.unmapped_spend, currency)),
-        ("Billed revenue checked against usage", f"{summary.coverage:.0%} of {format_money(summary.billed_revenue, currency)}"),
+        (
+            "Billed revenue checked against usage",
+            f"{summary.coverage:.0%} of {format_money(summary.billed_revenue, currency)}",
+        ),
         ("Discrepancies", str(summary.discrepancies)),
         *((f"Lines: {status}", str(count)) for status, count in summary.counts.items() if count),
     ]
     if summary.counts[Status.NOT_RECONCILED] == summary.lines:
-        rows.append(("Warning", "nothing here could be checked against usage: this is not a clean result"))
+        rows.append(
+            ("Warning", "nothing here could be checked against usage: this is not a clean result")
+        )
     return pd.DataFrame(rows, columns=["Measure", "Value"]).set_index("Measure")
 
 
@@ -125,13 +145,19 @@ def line_table(lines: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
     shown = lines.loc[order]
     return pd.DataFrame(
         {
-            "Client": shown["company_name"].where(shown["company_name"] != "", shown["vendor_customer_name"]),
-            "Service": shown["service_name"].where(shown["service_name"] != "", shown["vendor_sku_name"]),
+            "Client": shown["company_name"].where(
+                shown["company_name"] != "", shown["vendor_customer_name"]
+            ),
+            "Service": shown["service_name"].where(
+                shown["service_name"] != "", shown["vendor_sku_name"]
+            ),
             "Status": shown["status"].astype(str),
             "Billed": shown["billed_quantity"],
             "Used": shown["expected_quantity"],
             "Difference": shown["difference"],
-            "Revenue impact / month": shown["revenue_impact"].map(lambda v: format_money(v, currency)),
+            "Revenue impact / month": shown["revenue_impact"].map(
+                lambda v: format_money(v, currency)
+            ),
             "Why": shown["reason"],
         }
     ).reset_index(drop=True)
@@ -141,7 +167,7 @@ def by_client(result: Reconciliation) -> pd.DataFrame:
     """Per client: discrepancies and money at stake, biggest first."""
     lines = result.lines[result.lines["company_id"] != ""]
     rows = []
-    for (company_id, company_name), group in lines.groupby(["company_id", "company_name"]):
+    for (_, company_name), group in lines.groupby(["company_id", "company_name"]):
         adjustments = group[group["status"].isin(ADJUSTMENT_STATUSES)]
         impact = adjustments["revenue_impact"]
         checked = group["status"].isin([Status.MATCH, *ADJUSTMENT_STATUSES]).sum()
@@ -156,8 +182,14 @@ def by_client(result: Reconciliation) -> pd.DataFrame:
             }
         )
     table = pd.DataFrame(rows)
-    table["At stake"] = [a + b for a, b in zip(table["Revenue leaking"], table["Over-billing risk"], strict=True)]
-    return table.sort_values(["At stake", "Client"], ascending=[False, True], key=lambda c: c if c.name != "Client" else c.str.casefold()).reset_index(drop=True)
+    table["At stake"] = [
+        a + b for a, b in zip(table["Revenue leaking"], table["Over-billing risk"], strict=True)
+    ]
+    return table.sort_values(
+        ["At stake", "Client"],
+        ascending=[False, True],
+        key=lambda c: c if c.name != "Client" else c.str.casefold(),
+    ).reset_index(drop=True)
 
 
 def money_at_stake_chart(result: Reconciliation, top: int = 15) -> Chart:
@@ -167,7 +199,9 @@ def money_at_stake_chart(result: Reconciliation, top: int = 15) -> Chart:
     figure, axes = plt.subplots(figsize=(8, 0.45 * max(len(table), 2) + 1.2))
     leak = [float(v) for v in table["Revenue leaking"]]
     risk = [float(v) for v in table["Over-billing risk"]]
-    axes.barh(table["Client"], leak, color=LEAK_COLOUR, label="Revenue leaking (under-billed, unbilled)")
+    axes.barh(
+        table["Client"], leak, color=LEAK_COLOUR, label="Revenue leaking (under-billed, unbilled)"
+    )
     axes.barh(table["Client"], risk, left=leak, color=RISK_COLOUR, label="Over-billing risk")
     axes.set_xlabel(f"{result.currency} per month")
     axes.set_title(f"Money at stake by client, {result.period}")
@@ -196,8 +230,10 @@ def evidence_table(result: Reconciliation) -> pd.DataFrame:
     evidence = result.evidence
     names = result.lines.set_index("line_id")
     rows = []
-    for (line_id, side, source_file, item), group in evidence.groupby(["line_id", "side", "source_file", "item"], sort=False):
-        line = names.loc[line_id]
+    for (line_id, side, source_file, item), group in evidence.groupby(
+        ["line_id", "side", "source_file", "item"], sort=False
+    ):
+        line = names.loc[str(line_id)]
         rows.append(
             {
                 "Service": line["service_name"] or line["vendor_sku_name"],
@@ -208,7 +244,9 @@ def evidence_table(result: Reconciliation) -> pd.DataFrame:
                 "Rows": row_ranges(group["source_row"].tolist()),
             }
         )
-    return pd.DataFrame(rows, columns=["Service", "Side", "Item", "Quantity", "Source file", "Rows"])
+    return pd.DataFrame(
+        rows, columns=["Service", "Side", "Item", "Quantity", "Source file", "Rows"]
+    )
 
 
 def money_columns(table: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
@@ -223,7 +261,14 @@ def money_columns(table: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
 def coverage(result: Reconciliation) -> pd.DataFrame:
     """Per input file, what became of every row; ``Accounted`` is True when nothing is lost."""
     table = result.coverage.copy()
-    parts = ["matched", "not_reconciled", "unmapped_customer", "unmapped_sku", "excluded", "reference"]
+    parts = [
+        "matched",
+        "not_reconciled",
+        "unmapped_customer",
+        "unmapped_sku",
+        "excluded",
+        "reference",
+    ]
     table["accounted"] = table[parts].sum(axis=1) == table["records"]
     return table.rename(columns=lambda c: c.replace("_", " ").capitalize())
 
@@ -238,7 +283,9 @@ def unmapped(result: Reconciliation) -> pd.DataFrame:
             "Client": shown["company_name"],
             "Vendor SKU": shown["vendor_sku_name"],
             "Quantity": shown["expected_quantity"],
-            "Vendor spend": shown["vendor_spend"].map(lambda v: "" if v is None else format_money(v, result.currency)),
+            "Vendor spend": shown["vendor_spend"].map(
+                lambda v: "" if v is None else format_money(v, result.currency)
+            ),
             "Why": shown["reason"],
         }
     )

@@ -38,7 +38,11 @@ class Workspace:
             settings = tomllib.loads(settings_file.read_text(encoding="utf-8")).get("workspace", {})
         except tomllib.TOMLDecodeError as exc:
             raise InputError(settings_file, f"not valid TOML ({exc})") from exc
-        return cls(root=root, name=str(settings.get("name", root.name)), currency=str(settings.get("currency", "USD")))
+        return cls(
+            root=root,
+            name=str(settings.get("name", root.name)),
+            currency=str(settings.get("currency", "USD")),
+        )
 
     @property
     def mappings_file(self) -> Path:
@@ -47,19 +51,27 @@ class Workspace:
     def periods(self) -> list[str]:
         """Periods that have inputs, oldest first."""
         folder = self.root / "periods"
-        return sorted(p.name for p in folder.iterdir() if (p / "inputs").is_dir()) if folder.is_dir() else []
+        return (
+            sorted(p.name for p in folder.iterdir() if (p / "inputs").is_dir())
+            if folder.is_dir()
+            else []
+        )
 
     def inputs_folder(self, period: str) -> Path:
         folder = self.root / "periods" / check_period(period) / "inputs"
         if not folder.is_dir():
             known = ", ".join(self.periods()) or "none"
-            raise WorkbenchError(f"no inputs for period {period} in {self.root} (periods with inputs: {known})")
+            raise WorkbenchError(
+                f"no inputs for period {period} in {self.root} (periods with inputs: {known})"
+            )
         return folder
 
 
 def check_period(period: str) -> str:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-        raise WorkbenchError(f"period {period!r} is not a month written as YYYY-MM, such as 2026-10")
+        raise WorkbenchError(
+            f"period {period!r} is not a month written as YYYY-MM, such as 2026-10"
+        )
     return period
 
 

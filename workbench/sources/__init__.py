@@ -78,13 +78,23 @@ def read_inputs(folder: Path, workspace_root: Path, period_start: date, period_e
     period_start, period_end
         The billing period, inclusive.
     """
-    paths = sorted(path for path in folder.rglob("*") if path.is_file() and not path.name.startswith((".", "~$")))
+    paths = sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and not path.name.startswith((".", "~$"))
+    )
     if not paths:
-        raise InputError(folder, "no input files for this period", expected="the period's exports in this folder")
+        raise InputError(
+            folder, "no input files for this period", expected="the period's exports in this folder"
+        )
     usage_frames, entities, files = [], {}, []
     for path in paths:
         if path.suffix.casefold() != ".csv":
-            raise InputError(path, f"{path.suffix or 'a file without extension'} files are not read yet", expected="a .csv export")
+            raise InputError(
+                path,
+                f"{path.suffix or 'a file without extension'} files are not read yet",
+                expected="a .csv export",
+            )
         table = read_csv_text(path)
         fmt = detect(table)
         source_file = path.relative_to(workspace_root).as_posix()
@@ -92,16 +102,30 @@ def read_inputs(folder: Path, workspace_root: Path, period_start: date, period_e
         if fmt.side == "usage":
             usage_frames.append(canonical)
         elif fmt.key in entities:
-            raise InputError(path, f"a second {fmt.title} export in the same period", expected="one file per Autotask entity")
+            raise InputError(
+                path,
+                f"a second {fmt.title} export in the same period",
+                expected="one file per Autotask entity",
+            )
         else:
             entities[fmt.key] = canonical
         files.append(
-            {"source_file": source_file, "format": fmt.title, "side": fmt.side, "rows_read": len(table.frame), "sha256": table.sha256}
+            {
+                "source_file": source_file,
+                "format": fmt.title,
+                "side": fmt.side,
+                "rows_read": len(table.frame),
+                "sha256": table.sha256,
+            }
         )
     if not entities:
         raise InputError(folder, "no PSA export for this period", expected="the Autotask exports")
     contract_lines, catalogue = autotask.assemble(entities, period_start, period_end)
-    usage = pd.concat(usage_frames, ignore_index=True) if usage_frames else pd.DataFrame(columns=USAGE_COLUMNS)
+    usage = (
+        pd.concat(usage_frames, ignore_index=True)
+        if usage_frames
+        else pd.DataFrame(columns=USAGE_COLUMNS)
+    )
     return Inputs(
         contract_lines=ContractLineSchema.validate(contract_lines[CONTRACT_LINE_COLUMNS]),
         usage=UsageSchema.validate(usage[USAGE_COLUMNS]),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
@@ -25,87 +26,149 @@ RECURRING_SERVICE_CONTRACT = "7"
 ACTIVE_CONTRACT = "1"
 
 
-def _entity_reader(columns: dict[str, tuple[str, ...]], money: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
-    """A reader that keeps the named columns as text (money as Decimal) with provenance."""
+def _provenance(table: RawTable, source_file: str) -> dict[str, Any]:
+    rows = len(table.frame)
+    return {
+        "source_file": [source_file] * rows,
+        "source_sheet": [table.sheet] * rows,
+        "source_row": [table.row_number(position) for position in range(rows)],
+    }
 
-    def read(table: RawTable, source_file: str) -> pd.DataFrame:
-        frame = pd.DataFrame(
-            {name: table.frame[reading.column(table, *aliases)].str.strip() for name, aliases in columns.items()}
-        )
-        for name in money:
-            frame[name] = reading.amounts(table, reading.column(table, *columns[name]))
-        frame["source_file"] = source_file
-        frame["source_sheet"] = table.sheet
-        frame["source_row"] = [table.row_number(position) for position in range(len(frame))]
-        frame.attrs["table"] = table
-        return frame
 
-    return read
+def _text(table: RawTable, name: str) -> list[str]:
+    return reading.texts(table, reading.column(table, name))
+
+
+def _read_units(table: RawTable, source_file: str) -> pd.DataFrame:
+    quantities = reading.integers(table, reading.column(table, "units"))
+    for position, quantity in enumerate(quantities):
+        if quantity < 0:
+            raise InputError(
+                table.path,
+                f"{quantity} units is negative",
+                row=table.row_number(position),
+                column="units",
+                expected="0 or more units",
+            )
+    return pd.DataFrame(
+        {
+            "id": _text(table, "id"),
+            "contract_id": _text(table, "contractID"),
+            "contract_service_id": _text(table, "contractServiceID"),
+            "service_id": _text(table, "serviceID"),
+            "start_date": reading.dates(table, reading.column(table, "startDate"), "ISO"),
+            "end_date": reading.dates(table, reading.column(table, "endDate"), "ISO"),
+            "units": quantities,
+            **_provenance(table, source_file),
+        }
+    )
+
+
+def _read_contract_services(table: RawTable, source_file: str) -> pd.DataFrame:
+    money = {
+        name: pd.Series(reading.optional_amounts(table, reading.column(table, name)), dtype=object)
+        for name in ("unitPrice", "unitCost", "adjustedPrice")
+    }
+    return pd.DataFrame(
+        {
+            "id": _text(table, "id"),
+            "unit_price": money["unitPrice"],
+            "unit_cost": money["unitCost"],
+            "adjusted_price": money["adjustedPrice"],
+            **_provenance(table, source_file),
+        }
+    )
+
+
+def _read_contracts(table: RawTable, source_file: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": _text(table, "id"),
+            "company_id": _text(table, "companyID"),
+            "contract_name": _text(table, "contractName"),
+            "contract_type": _text(table, "contractType"),
+            "status": _text(table, "status"),
+            **_provenance(table, source_file),
+        }
+    )
+
+
+def _read_companies(table: RawTable, source_file: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": _text(table, "id"),
+            "company_name": _text(table, "companyName"),
+            **_provenance(table, source_file),
+        }
+    )
+
+
+def _read_services(table: RawTable, source_file: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": _text(table, "id"),
+            "service_name": _text(table, "name"),
+            "unit_price": pd.Series(
+                reading.amounts(table, reading.column(table, "unitPrice")), dtype=object
+            ),
+            "unit_cost": pd.Series(
+                reading.amounts(table, reading.column(table, "unitCost")), dtype=object
+            ),
+            **_provenance(table, source_file),
+        }
+    )
 
 
 CONTRACT_SERVICE_UNITS = Format(
     key="autotask-contract-service-units",
     title="Autotask ContractServiceUnits",
     side="psa",
-    signature=("id", "contractID", "contractServiceID", "serviceID", "startDate", "endDate", "units"),
-    read=_entity_reader(
-        {
-            "id": ("id",),
-            "contract_id": ("contractID",),
-            "contract_service_id": ("contractServiceID",),
-            "service_id": ("serviceID",),
-            "start_date": ("startDate",),
-            "end_date": ("endDate",),
-            "units": ("units",),
-        }
+    signature=(
+        "id",
+        "contractID",
+        "contractServiceID",
+        "serviceID",
+        "startDate",
+        "endDate",
+        "units",
     ),
+    read=_read_units,
 )
 CONTRACT_SERVICES = Format(
     key="autotask-contract-services",
     title="Autotask ContractServices",
     side="psa",
-    signature=("id", "contractID", "serviceID", "unitPrice", "unitCost", "adjustedPrice", "invoiceDescription"),
-    read=_entity_reader(
-        {
-            "id": ("id",),
-            "unit_price": ("unitPrice",),
-            "unit_cost": ("unitCost",),
-            "adjusted_price": ("adjustedPrice",),
-        },
-        money=("unit_price", "unit_cost"),
+    signature=(
+        "id",
+        "contractID",
+        "serviceID",
+        "unitPrice",
+        "unitCost",
+        "adjustedPrice",
+        "invoiceDescription",
     ),
+    read=_read_contract_services,
 )
 CONTRACTS = Format(
     key="autotask-contracts",
     title="Autotask Contracts",
     side="psa",
     signature=("id", "companyID", "contractName", "contractType", "status"),
-    read=_entity_reader(
-        {
-            "id": ("id",),
-            "company_id": ("companyID",),
-            "contract_name": ("contractName",),
-            "contract_type": ("contractType",),
-            "status": ("status",),
-        }
-    ),
+    read=_read_contracts,
 )
 COMPANIES = Format(
     key="autotask-companies",
     title="Autotask Companies",
     side="psa",
     signature=("id", "companyName", "companyType"),
-    read=_entity_reader({"id": ("id",), "company_name": ("companyName",)}),
+    read=_read_companies,
 )
 SERVICES = Format(
     key="autotask-services",
     title="Autotask Services",
     side="psa",
     signature=("id", "name", "unitPrice", "unitCost", "periodType"),
-    read=_entity_reader(
-        {"id": ("id",), "service_name": ("name",), "unit_price": ("unitPrice",), "unit_cost": ("unitCost",)},
-        money=("unit_price", "unit_cost"),
-    ),
+    read=_read_services,
 )
 ENTITIES = (CONTRACT_SERVICE_UNITS, CONTRACT_SERVICES, CONTRACTS, COMPANIES, SERVICES)
 
@@ -118,55 +181,77 @@ class Catalogue:
     services: pd.DataFrame  # service_id, service_name, unit_price, unit_cost
 
 
-def _lookup(entity: pd.DataFrame, title: str) -> dict[str, pd.Series]:
-    return {row["id"]: row for _, row in entity.iterrows()}
-
-
-def _reference(
-    lookup: dict[str, pd.Series], key: str, units: pd.DataFrame, position: int, column: str, title: str
-) -> pd.Series:
-    if key not in lookup:
-        table: RawTable = units.attrs["table"]
+def _by_id(entity: pd.DataFrame, title: str) -> dict[str, dict[str, Any]]:
+    duplicated = entity[entity["id"].duplicated()]
+    if not duplicated.empty:
+        first = duplicated.iloc[0]
         raise InputError(
-            table.path,
+            first["source_file"],
+            f"id {first['id']!r} appears twice in the {title} export",
+            row=int(first["source_row"]),
+            column="id",
+            expected="each id once",
+        )
+    return {
+        str(key): {str(k): v for k, v in row.items()}
+        for key, row in entity.set_index("id").to_dict("index").items()
+    }
+
+
+def _follow(
+    lookup: dict[str, dict[str, Any]], key: str, title: str, origin: dict[str, Any], column: str
+) -> dict[str, Any]:
+    """The referenced entity, or an error naming the row that points nowhere."""
+    if key not in lookup:
+        raise InputError(
+            origin["source_file"],
             f"{column} {key!r} is not in the {title} export",
-            row=int(units["source_row"].iat[position]),
+            row=int(origin["source_row"]),
             column=column,
             expected=f"an id listed in the {title} export of the same period",
         )
     return lookup[key]
 
 
-def assemble(entities: dict[str, pd.DataFrame], period_start: date, period_end: date) -> tuple[pd.DataFrame, Catalogue]:
+def assemble(
+    entities: dict[str, pd.DataFrame], period_start: date, period_end: date
+) -> tuple[pd.DataFrame, Catalogue]:
     """Join the entity exports into canonical contract lines and a catalogue."""
-    titles = {entity.key: entity.title for entity in ENTITIES}
-    missing = [titles[key] for key in titles if key not in entities]
+    missing = [entity.title for entity in ENTITIES if entity.key not in entities]
     if missing:
         raise InputError(
             "Autotask exports",
             f"the period has Autotask files but not {', '.join(missing)}",
             expected="all five exports: ContractServiceUnits, ContractServices, Contracts, Companies, Services",
         )
-    units = entities[CONTRACT_SERVICE_UNITS.key]
-    contract_services = _lookup(entities[CONTRACT_SERVICES.key], "ContractServices")
-    contracts = _lookup(entities[CONTRACTS.key], "Contracts")
-    companies = _lookup(entities[COMPANIES.key], "Companies")
-    services = _lookup(entities[SERVICES.key], "Services")
-    table: RawTable = units.attrs["table"]
-    quantities = reading.integers(table, reading.column(table, "units"))
-    starts = reading.dates(table, reading.column(table, "startDate"), "ISO")
-    ends = reading.dates(table, reading.column(table, "endDate"), "ISO")
+    contract_services = _by_id(entities[CONTRACT_SERVICES.key], "ContractServices")
+    contracts = _by_id(entities[CONTRACTS.key], "Contracts")
+    companies = _by_id(entities[COMPANIES.key], "Companies")
+    services = _by_id(entities[SERVICES.key], "Services")
 
     records = []
-    for position in range(len(units)):
-        unit = units.iloc[position]
-        contract_service = _reference(contract_services, unit["contract_service_id"], units, position, "contractServiceID", "ContractServices")
-        contract = _reference(contracts, unit["contract_id"], units, position, "contractID", "Contracts")
-        service = _reference(services, unit["service_id"], units, position, "serviceID", "Services")
-        company = _reference(companies, contract["company_id"], units, position, "contractID", "Companies")
-        start, end = starts[position], ends[position]
-        if quantities[position] < 0:
-            raise InputError(table.path, f"{quantities[position]} units is negative", row=int(unit["source_row"]), column="units", expected="0 or more units")
+    for row in entities[CONTRACT_SERVICE_UNITS.key].to_dict("records"):
+        unit = {str(key): value for key, value in row.items()}
+        contract_service = _follow(
+            contract_services,
+            unit["contract_service_id"],
+            "ContractServices",
+            unit,
+            "contractServiceID",
+        )
+        contract = _follow(contracts, unit["contract_id"], "Contracts", unit, "contractID")
+        service = _follow(services, unit["service_id"], "Services", unit, "serviceID")
+        company = _follow(companies, contract["company_id"], "Companies", contract, "companyID")
+        price = contract_service["adjusted_price"] or contract_service["unit_price"]
+        if price is None:
+            raise InputError(
+                contract_service["source_file"],
+                "the contract service has no unit price",
+                row=int(contract_service["source_row"]),
+                column="unitPrice",
+                expected="a unit price, or an adjustedPrice",
+            )
+        start, end = unit["start_date"], unit["end_date"]
         if contract["contract_type"] != RECURRING_SERVICE_CONTRACT:
             reason = "not a recurring service contract"
         elif contract["status"] != ACTIVE_CONTRACT:
@@ -175,7 +260,6 @@ def assemble(entities: dict[str, pd.DataFrame], period_start: date, period_end: 
             reason = "outside the billing period"
         else:
             reason = ""
-        adjusted = contract_service["adjusted_price"]
         records.append(
             {
                 "source_file": unit["source_file"],
@@ -190,13 +274,17 @@ def assemble(entities: dict[str, pd.DataFrame], period_start: date, period_end: 
                 "contract_service_id": unit["contract_service_id"],
                 "service_id": unit["service_id"],
                 "service_name": service["service_name"],
-                "quantity": quantities[position],
-                "unit_price": Decimal(adjusted) if adjusted else contract_service["unit_price"],
-                "unit_cost": contract_service["unit_cost"],
+                "quantity": int(unit["units"]),
+                "unit_price": price,
+                "unit_cost": contract_service["unit_cost"] or Decimal("0.00"),
             }
         )
     catalogue = Catalogue(
-        companies=entities[COMPANIES.key][["id", "company_name"]].rename(columns={"id": "company_id"}),
-        services=entities[SERVICES.key][["id", "service_name", "unit_price", "unit_cost"]].rename(columns={"id": "service_id"}),
+        companies=entities[COMPANIES.key][["id", "company_name"]].rename(
+            columns={"id": "company_id"}
+        ),
+        services=entities[SERVICES.key][["id", "service_name", "unit_price", "unit_cost"]].rename(
+            columns={"id": "service_id"}
+        ),
     )
     return pd.DataFrame.from_records(records), catalogue

@@ -17,19 +17,21 @@ NOT_BILLABLE_GROUP = "_notbillable_"
 
 
 def read_devices(table: RawTable, source_file: str) -> pd.DataFrame:
-    cells = table.frame
-    site_uid = reading.column(table, "siteUid")
-    site_name = reading.column(table, "siteName")
-    category = reading.column(table, "deviceType.category", "deviceType")
+    rows = len(table.frame)
+    site_uid = reading.texts(table, reading.column(table, "siteUid"))
+    site_name = reading.texts(table, reading.column(table, "siteName"))
+    category = reading.texts(table, reading.column(table, "deviceType.category", "deviceType"))
     deleted = reading.flags(table, reading.column(table, "deleted"))
     suspended_column = reading.optional_column(table, "suspended")
-    suspended = reading.flags(table, suspended_column) if suspended_column else [False] * len(cells)
+    suspended = reading.flags(table, suspended_column) if suspended_column else [False] * rows
     groups_column = reading.optional_column(table, "groups", "deviceGroups")
+    groups = reading.texts(table, groups_column) if groups_column else [""] * rows
 
     records = []
-    for position in range(len(cells)):
-        groups = cells[groups_column].iat[position] if groups_column else ""
-        in_not_billable = NOT_BILLABLE_GROUP in {g.strip().casefold() for g in groups.split(";")}
+    for position in range(rows):
+        in_not_billable = NOT_BILLABLE_GROUP in {
+            g.strip().casefold() for g in groups[position].split(";")
+        }
         if deleted[position]:
             reason = "deleted device"
         elif in_not_billable:
@@ -38,7 +40,7 @@ def read_devices(table: RawTable, source_file: str) -> pd.DataFrame:
             reason = "device suspended in the RMM"
         else:
             reason = ""
-        device_category = cells[category].iat[position].strip()
+        device_category = category[position]
         records.append(
             {
                 "source_file": source_file,
@@ -46,8 +48,8 @@ def read_devices(table: RawTable, source_file: str) -> pd.DataFrame:
                 "source_row": table.row_number(position),
                 "excluded_reason": reason,
                 "vendor": VENDOR,
-                "customer_key": cells[site_uid].iat[position].strip(),
-                "customer_name": cells[site_name].iat[position].strip(),
+                "customer_key": site_uid[position],
+                "customer_name": site_name[position],
                 "sku": device_category,
                 "sku_name": f"{device_category} devices",
                 "quantity": 0 if reason else 1,

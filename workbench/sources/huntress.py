@@ -20,13 +20,12 @@ METRICS = {
 
 
 def read_organizations(table: RawTable, source_file: str) -> pd.DataFrame:
-    cells = table.frame
-    org_id = reading.column(table, "id")
-    org_name = reading.column(table, "name")
+    org_id = reading.texts(table, reading.column(table, "id"))
+    org_name = reading.texts(table, reading.column(table, "name"))
     counts = {metric: reading.integers(table, reading.column(table, metric)) for metric in METRICS}
 
     records = []
-    for position in range(len(cells)):
+    for position in range(len(table.frame)):
         for metric, (sku, sku_name) in METRICS.items():
             quantity = counts[metric][position]
             if quantity < 0:
@@ -44,8 +43,8 @@ def read_organizations(table: RawTable, source_file: str) -> pd.DataFrame:
                     "source_row": table.row_number(position),
                     "excluded_reason": "",
                     "vendor": VENDOR,
-                    "customer_key": cells[org_id].iat[position].strip(),
-                    "customer_name": cells[org_name].iat[position].strip(),
+                    "customer_key": org_id[position],
+                    "customer_name": org_name[position],
                     "sku": sku,
                     "sku_name": sku_name,
                     "quantity": quantity,

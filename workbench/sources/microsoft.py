@@ -24,25 +24,24 @@ _NOT_SEAT_CHANGES = {"customercredit"}
 
 
 def read_new_commerce(table: RawTable, source_file: str) -> pd.DataFrame:
-    cells = table.frame
-    customer_id = reading.column(table, "CustomerId")
-    customer_name = reading.column(table, "CustomerName")
-    product_id = reading.column(table, "ProductId")
-    sku_id = reading.column(table, "SkuId")
-    sku_name = reading.column(table, "SkuName")
-    charge_type = reading.column(table, "ChargeType")
+    customer_id = reading.texts(table, reading.column(table, "CustomerId"))
+    customer_name = reading.texts(table, reading.column(table, "CustomerName"))
+    product_id = reading.texts(table, reading.column(table, "ProductId"))
+    sku_id = reading.texts(table, reading.column(table, "SkuId"))
+    sku_name = reading.texts(table, reading.column(table, "SkuName"))
+    charge_type = reading.texts(table, reading.column(table, "ChargeType"))
     subtotal = reading.amounts(table, reading.column(table, "Subtotal"))
     grand_total = reading.amounts(table, reading.column(table, "Total"))
     seats = reading.integers(table, reading.column(table, "Quantity"))
 
     records = []
-    for position in range(len(cells)):
+    for position in range(len(table.frame)):
         amount = subtotal[position]
         direction = (amount or grand_total[position]).compare(Decimal(0))
-        kind = reading.header_key(cells[charge_type].iat[position])
+        kind = reading.header_key(charge_type[position])
         reason = ""
         if kind in _NOT_SEAT_CHANGES:
-            reason = f"{cells[charge_type].iat[position]} row: a credit, not a seat change"
+            reason = f"{charge_type[position]} row: a credit, not a seat change"
         elif direction == 0:
             reason = "zero-amount row: trial or free offer, not billable usage"
         records.append(
@@ -52,10 +51,10 @@ def read_new_commerce(table: RawTable, source_file: str) -> pd.DataFrame:
                 "source_row": table.row_number(position),
                 "excluded_reason": reason,
                 "vendor": VENDOR,
-                "customer_key": cells[customer_id].iat[position].strip().casefold(),
-                "customer_name": cells[customer_name].iat[position].strip(),
-                "sku": f"{cells[product_id].iat[position].strip()}:{cells[sku_id].iat[position].strip()}",
-                "sku_name": cells[sku_name].iat[position].strip(),
+                "customer_key": customer_id[position].casefold(),
+                "customer_name": customer_name[position],
+                "sku": f"{product_id[position]}:{sku_id[position]}",
+                "sku_name": sku_name[position],
                 "quantity": int(direction) * abs(seats[position]) if not reason else 0,
                 "amount": amount,
             }

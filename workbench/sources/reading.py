@@ -61,7 +61,9 @@ def read_csv_text(path: Path) -> RawTable:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.reader(handle))
     except UnicodeDecodeError as exc:
-        raise InputError(path, "the file is not UTF-8 text", expected="a CSV saved as UTF-8") from exc
+        raise InputError(
+            path, "the file is not UTF-8 text", expected="a CSV saved as UTF-8"
+        ) from exc
     if not rows:
         raise InputError(path, "the file is empty", expected="a header row")
     header = [name.strip() for name in rows[0]]
@@ -99,6 +101,11 @@ def optional_column(table: RawTable, *names: str) -> str | None:
     return None
 
 
+def texts(table: RawTable, name: str) -> list[str]:
+    """A column's cells as stripped text."""
+    return [str(cell).strip() for cell in table.frame[name]]
+
+
 def integers(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -> list[int]:
     """Whole numbers from a column ("42", "42.0" accepted; "4.5" or "abc" are errors)."""
     values = []
@@ -123,11 +130,15 @@ def integers(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -
     return values
 
 
-def amounts(table: RawTable, name: str) -> list[Decimal]:
-    values = []
-    for position, text in enumerate(table.frame[name]):
+def optional_amounts(table: RawTable, name: str) -> list[Decimal | None]:
+    """Exact amounts from a column; blank cells become None."""
+    values: list[Decimal | None] = []
+    for position, text in enumerate(texts(table, name)):
+        if not text:
+            values.append(None)
+            continue
         try:
-            values.append(parse_amount(text) if text.strip() else Decimal("0"))
+            values.append(parse_amount(text))
         except ValueError:
             raise InputError(
                 table.path,
@@ -137,6 +148,11 @@ def amounts(table: RawTable, name: str) -> list[Decimal]:
                 expected="a number such as 12.50",
             ) from None
     return values
+
+
+def amounts(table: RawTable, name: str) -> list[Decimal]:
+    """Exact amounts from a column; a blank cell counts as zero."""
+    return [Decimal(0) if value is None else value for value in optional_amounts(table, name)]
 
 
 def dates(table: RawTable, name: str, order: str) -> list[date | None]:
