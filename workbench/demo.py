@@ -231,7 +231,7 @@ def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _write_csv(
+def write_csv(
     path: Path, header: list[str], rows: list[dict[str, Any]], *, bom: bool = False
 ) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -242,7 +242,55 @@ def _write_csv(
             writer.writerow({key: row.get(key, "") for key in header})
 
 
-MS_HEADER = ["PartnerId", "CustomerId", "CustomerName", "CustomerDomainName", "CustomerCountry", "InvoiceNumber", "MpnId", "Tier2MpnId", "OrderId", "OrderDate", "ProductId", "SkuId", "AvailabilityId", "SkuName", "ProductName", "ChargeType", "UnitPrice", "Quantity", "Subtotal", "TaxTotal", "Total", "Currency", "PriceAdjustmentDescription", "PublisherName", "PublisherId", "SubscriptionDescription", "SubscriptionId", "ChargeStartDate", "ChargeEndDate", "TermAndBillingCycle", "EffectiveUnitPrice", "UnitType", "AlternateId", "BillableQuantity", "BillingFrequency", "PricingCurrency", "PCToBCExchangeRate", "PCToBCExchangeRateDate", "MeterDescription", "ReservationOrderId", "CreditReasonCode", "SubscriptionStartDate", "SubscriptionEndDate", "ReferenceId", "ProductQualifiers", "PromotionId", "ProductCategory"]
+MS_HEADER = [
+    "PartnerId",
+    "CustomerId",
+    "CustomerName",
+    "CustomerDomainName",
+    "CustomerCountry",
+    "InvoiceNumber",
+    "MpnId",
+    "Tier2MpnId",
+    "OrderId",
+    "OrderDate",
+    "ProductId",
+    "SkuId",
+    "AvailabilityId",
+    "SkuName",
+    "ProductName",
+    "ChargeType",
+    "UnitPrice",
+    "Quantity",
+    "Subtotal",
+    "TaxTotal",
+    "Total",
+    "Currency",
+    "PriceAdjustmentDescription",
+    "PublisherName",
+    "PublisherId",
+    "SubscriptionDescription",
+    "SubscriptionId",
+    "ChargeStartDate",
+    "ChargeEndDate",
+    "TermAndBillingCycle",
+    "EffectiveUnitPrice",
+    "UnitType",
+    "AlternateId",
+    "BillableQuantity",
+    "BillingFrequency",
+    "PricingCurrency",
+    "PCToBCExchangeRate",
+    "PCToBCExchangeRateDate",
+    "MeterDescription",
+    "ReservationOrderId",
+    "CreditReasonCode",
+    "SubscriptionStartDate",
+    "SubscriptionEndDate",
+    "ReferenceId",
+    "ProductQualifiers",
+    "PromotionId",
+    "ProductCategory",
+]
 RMM_HEADER = [
     "uid", "siteUid", "siteName", "hostname", "deviceType.category", "deviceType.type", "deviceClass",
     "operatingSystem", "lastSeen", "online", "suspended", "deleted", "creationDate", "groups",
@@ -526,12 +574,12 @@ class DemoWriter:
             {"id": s.service_id, "name": s.name, "description": s.name, "invoiceDescription": s.name, "unitPrice": _money(s.price), "unitCost": _money(s.cost), "periodType": "m", "isActive": "True"}
             for s in SERVICES.values()
         ]  # fmt: skip
-        _write_csv(
+        write_csv(
             folder / "Companies.csv",
             ["id", "companyName", "companyNumber", "companyType", "isActive", "parentCompanyID"],
             companies,
         )
-        _write_csv(
+        write_csv(
             folder / "Contracts.csv",
             [
                 "id",
@@ -547,7 +595,7 @@ class DemoWriter:
             ],
             contracts,
         )
-        _write_csv(
+        write_csv(
             folder / "Services.csv",
             [
                 "id",
@@ -561,12 +609,12 @@ class DemoWriter:
             ],
             services,
         )
-        _write_csv(
+        write_csv(
             folder / "ContractServices.csv",
             ["id", "contractID", "serviceID", "unitPrice", "unitCost", "adjustedPrice", "internalCurrencyUnitPrice", "internalCurrencyAdjustedPrice", "invoiceDescription", "internalDescription", "quoteItemID", "isOptional"],
             contract_services,
         )  # fmt: skip
-        _write_csv(
+        write_csv(
             folder / "ContractServiceUnits.csv",
             ["id", "contractID", "contractServiceID", "serviceID", "startDate", "endDate", "units", "price", "cost", "internalCurrencyPrice", "approveAndPostDate", "organizationalLevelAssociationID", "vendorCompanyID"],
             units,
@@ -775,7 +823,7 @@ class DemoWriter:
         )
         self.rng.shuffle(rows)
         self.new_tenant = new_tenant
-        _write_csv(
+        write_csv(
             self.inputs / "microsoft" / "Reconciliation_G052637185.csv", MS_HEADER, rows, bom=True
         )
 
@@ -845,7 +893,7 @@ class DemoWriter:
                 "vendor_spend": None,
             }
         )
-        _write_csv(self.inputs / "datto_rmm" / "devices.csv", RMM_HEADER, rows)
+        write_csv(self.inputs / "datto_rmm" / "devices.csv", RMM_HEADER, rows)
 
     # Huntress -------------------------------------------------------------------------------
     def _huntress(self) -> None:
@@ -880,7 +928,7 @@ class DemoWriter:
                             "vendor_spend": None,
                         }
                     )
-        _write_csv(self.inputs / "huntress" / "organizations.csv", HUNTRESS_HEADER, rows)
+        write_csv(self.inputs / "huntress" / "organizations.csv", HUNTRESS_HEADER, rows)
 
     # Mappings workbook ------------------------------------------------------------------------
     def _mappings(self) -> None:

@@ -71,6 +71,16 @@ LINE_COLUMNS = [
     "vendor_spend",
     "reason",
 ]
+TEXT_LINE_COLUMNS = (
+    "contract_id",
+    "contract_name",
+    "contract_service_id",
+    "vendor",
+    "vendor_customer_key",
+    "vendor_customer_name",
+    "vendor_sku",
+    "vendor_sku_name",
+)
 EVIDENCE_COLUMNS = [
     "line_id",
     "side",
@@ -465,21 +475,9 @@ def reconcile(
             }
         )
 
-    line_frame = pd.DataFrame.from_records(lines, columns=LINE_COLUMNS)
-    line_frame = line_frame.fillna(
-        {
-            c: ""
-            for c in (
-                "contract_id",
-                "contract_name",
-                "contract_service_id",
-                "vendor",
-                "vendor_customer_key",
-                "vendor_customer_name",
-                "vendor_sku",
-                "vendor_sku_name",
-            )
-        }
+    text_defaults = dict.fromkeys(TEXT_LINE_COLUMNS, "")
+    line_frame = pd.DataFrame.from_records(
+        [{**text_defaults, **line} for line in lines], columns=LINE_COLUMNS
     )
     for column in ("billed_quantity", "tolerance"):
         line_frame[column] = line_frame[column].astype("int64")

@@ -66,6 +66,12 @@ class Inputs:
     files: pd.DataFrame  # source_file, format, side, rows_read, sha256
 
 
+def _no_usage() -> pd.DataFrame:
+    """An empty usage frame with the canonical types (a month with only PSA exports)."""
+    types = {"source_row": "int64", "quantity": "int64", "amount": "object"}
+    return pd.DataFrame({name: pd.Series(dtype=types.get(name, "str")) for name in USAGE_COLUMNS})
+
+
 def read_inputs(folder: Path, workspace_root: Path, period_start: date, period_end: date) -> Inputs:
     """Read every CSV in ``folder`` (a period's inputs).
 
@@ -121,11 +127,7 @@ def read_inputs(folder: Path, workspace_root: Path, period_start: date, period_e
     if not entities:
         raise InputError(folder, "no PSA export for this period", expected="the Autotask exports")
     contract_lines, catalogue = autotask.assemble(entities, period_start, period_end)
-    usage = (
-        pd.concat(usage_frames, ignore_index=True)
-        if usage_frames
-        else pd.DataFrame(columns=USAGE_COLUMNS)
-    )
+    usage = pd.concat(usage_frames, ignore_index=True) if usage_frames else _no_usage()
     return Inputs(
         contract_lines=ContractLineSchema.validate(contract_lines[CONTRACT_LINE_COLUMNS]),
         usage=UsageSchema.validate(usage[USAGE_COLUMNS]),

@@ -1,0 +1,183 @@
+"""Tiny input files in the vendors' real layouts, written row by row for one test at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from workbench.demo import HUNTRESS_HEADER, MS_HEADER, RMM_HEADER, write_csv
+
+TENANT = "6f1d2c3b-4a59-4e2f-8a7b-1c2d3e4f5a6b"
+
+
+def ms_row(charge: str, seats: int, subtotal: str, **extra: Any) -> dict[str, Any]:
+    """A Partner Center new-commerce row for one Business Premium subscription."""
+    row = {
+        "CustomerId": TENANT.upper(),
+        "CustomerName": "Acme Dental Group",
+        "ProductId": "CFQ7TTC0LCHC",
+        "SkuId": "0002",
+        "SkuName": "Microsoft 365 Business Premium",
+        "ChargeType": charge,
+        "UnitPrice": "22.00",
+        "Quantity": str(seats),
+        "BillableQuantity": str(seats),
+        "EffectiveUnitPrice": "22.0000",
+        "Subtotal": subtotal,
+        "Total": subtotal,
+        "SubscriptionId": "a0b1c2d3-0000-4000-8000-000000000001",
+        "ChargeStartDate": "10/1/2026",
+        "ChargeEndDate": "10/31/2026",
+    }
+    row.update(extra)
+    return row
+
+
+def write_ms(path: Path, rows: list[dict[str, Any]]) -> Path:
+    write_csv(path, MS_HEADER, rows, bom=True)
+    return path
+
+
+def device(category: str, **extra: str) -> dict[str, str]:
+    row = {
+        "uid": f"dev-{category}",
+        "siteUid": "site-1",
+        "siteName": "Acme Dental Group",
+        "hostname": "ACME-001",
+        "deviceType.category": category,
+        "deviceClass": "device",
+        "suspended": "false",
+        "deleted": "false",
+    }
+    row.update(extra)
+    return row
+
+
+def write_rmm(path: Path, rows: list[dict[str, str]]) -> Path:
+    write_csv(path, RMM_HEADER, rows)
+    return path
+
+
+def write_huntress(path: Path, rows: list[dict[str, str]]) -> Path:
+    write_csv(path, HUNTRESS_HEADER, rows)
+    return path
+
+
+def write_autotask(
+    folder: Path,
+    *,
+    units: list[dict[str, str]] | None = None,
+    contract_services: list[dict[str, str]] | None = None,
+) -> Path:
+    """One company (id 10) with one recurring contract (20) billing service 30 via contract service 40."""
+    write_csv(
+        folder / "Companies.csv",
+        ["id", "companyName", "companyType"],
+        [{"id": "10", "companyName": "Acme Dental Group", "companyType": "1"}],
+    )
+    write_csv(
+        folder / "Contracts.csv",
+        ["id", "companyID", "contractName", "contractType", "status"],
+        [
+            {
+                "id": "20",
+                "companyID": "10",
+                "contractName": "Acme - Managed",
+                "contractType": "7",
+                "status": "1",
+            }
+        ],
+    )
+    write_csv(
+        folder / "Services.csv",
+        ["id", "name", "unitPrice", "unitCost", "periodType"],
+        [
+            {
+                "id": "30",
+                "name": "Microsoft 365 Business Premium",
+                "unitPrice": "26.40",
+                "unitCost": "22.00",
+                "periodType": "m",
+            }
+        ],
+    )
+    write_csv(
+        folder / "ContractServices.csv",
+        [
+            "id",
+            "contractID",
+            "serviceID",
+            "unitPrice",
+            "unitCost",
+            "adjustedPrice",
+            "invoiceDescription",
+        ],
+        contract_services
+        if contract_services is not None
+        else [
+            {
+                "id": "40",
+                "contractID": "20",
+                "serviceID": "30",
+                "unitPrice": "26.40",
+                "unitCost": "22.00",
+                "adjustedPrice": "",
+                "invoiceDescription": "M365",
+            }
+        ],
+    )
+    write_csv(
+        folder / "ContractServiceUnits.csv",
+        ["id", "contractID", "contractServiceID", "serviceID", "startDate", "endDate", "units"],
+        units
+        if units is not None
+        else [
+            {
+                "id": "50",
+                "contractID": "20",
+                "contractServiceID": "40",
+                "serviceID": "30",
+                "startDate": "2026-10-01T00:00:00Z",
+                "endDate": "2026-10-31T00:00:00Z",
+                "units": "10",
+            }
+        ],
+    )
+    return folder
+
+
+def write_mappings(
+    path: Path,
+    *,
+    customers: list[list[Any]],
+    services: list[list[Any]],
+    tolerances: list[list[Any]] | None = None,
+) -> Path:
+    """A mappings workbook with the three sheets and their real headers."""
+    import openpyxl
+
+    from workbench.mapping import CUSTOMER_HEADERS, SERVICE_HEADERS, TOLERANCE_HEADERS
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Customers"
+    for title, header, rows in (
+        ("Customers", CUSTOMER_HEADERS, customers),
+        ("Services", SERVICE_HEADERS, services),
+        ("Tolerances", TOLERANCE_HEADERS, tolerances or []),
+    ):
+        target = book[title] if title in book.sheetnames else book.create_sheet(title)
+        target.append(list(header))
+        for row in rows:
+            target.append(row)
+    book.save(path)
+    return path
+
+
+def write_workspace(root: Path, *, period: str = "2026-10") -> Path:
+    (root / "periods" / period / "inputs").mkdir(parents=True, exist_ok=True)
+    (root / "workspace.toml").write_text(
+        '[workspace]\nname = "Test MSP"\ncurrency = "USD"\n', encoding="utf-8"
+    )
+    return root / "periods" / period / "inputs"

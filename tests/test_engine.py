@@ -1,0 +1,306 @@
+"""Reconciliation rules on tiny workspaces whose every number is stated in the test.
+
+Each workspace has one client, Acme Dental Group (Autotask company 10), billed through one
+contract (20). Services: 30 "Microsoft 365 Business Premium" at 26.40 (cost 22.00), 31 "Managed
+workstation" at 45.00 (cost 12.00), 32 "Backup per 100 GB" at 9.99 (cost 4.00).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.builders import (
+    TENANT,
+    device,
+    ms_row,
+    write_csv,
+    write_huntress,
+    write_mappings,
+    write_ms,
+    write_rmm,
+    write_workspace,
+)
+from workbench import Status, reconcile_workspace
+from workbench.errors import InputError
+from workbench.mapping import Mappings
+
+SERVICES = [
+    {
+        "id": "30",
+        "name": "Microsoft 365 Business Premium",
+        "unitPrice": "26.40",
+        "unitCost": "22.00",
+        "periodType": "m",
+    },
+    {
+        "id": "31",
+        "name": "Managed workstation",
+        "unitPrice": "45.00",
+        "unitCost": "12.00",
+        "periodType": "m",
+    },
+    {
+        "id": "32",
+        "name": "Backup per 100 GB",
+        "unitPrice": "9.99",
+        "unitCost": "4.00",
+        "periodType": "m",
+    },
+]
+ACME = ["Microsoft", TENANT, "Acme Dental Group", "10", "Acme Dental Group", ""]
+ACME_SITE = ["Datto RMM", "site-1", "Acme Dental Group", "10", "Acme Dental Group", ""]
+PREMIUM = [
+    "Microsoft",
+    "CFQ7TTC0LCHC:0002",
+    "Business Premium",
+    "30",
+    "Microsoft 365 Business Premium",
+    1,
+    "",
+]
+DESKTOPS = ["Datto RMM", "Desktop", "Desktops", "31", "Managed workstation", 1, ""]
+LAPTOPS = ["Datto RMM", "Laptop", "Laptops", "31", "Managed workstation", 1, ""]
+
+
+def billed(inputs: Path, lines: dict[str, int], prices: dict[str, str] | None = None) -> None:
+    """Autotask exports billing ``lines`` (service id -> units) to Acme in October 2026."""
+    folder = inputs / "autotask"
+    write_csv(
+        folder / "Companies.csv",
+        ["id", "companyName", "companyType"],
+        [{"id": "10", "companyName": "Acme Dental Group", "companyType": "1"}],
+    )
+    write_csv(
+        folder / "Contracts.csv",
+        ["id", "companyID", "contractName", "contractType", "status"],
+        [
+            {
+                "id": "20",
+                "companyID": "10",
+                "contractName": "Acme - Managed",
+                "contractType": "7",
+                "status": "1",
+            }
+        ],
+    )
+    write_csv(
+        folder / "Services.csv", ["id", "name", "unitPrice", "unitCost", "periodType"], SERVICES
+    )
+    catalogue = {s["id"]: s for s in SERVICES}
+    write_csv(
+        folder / "ContractServices.csv",
+        [
+            "id",
+            "contractID",
+            "serviceID",
+            "unitPrice",
+            "unitCost",
+            "adjustedPrice",
+            "invoiceDescription",
+        ],
+        [
+            {
+                "id": f"4{sid}",
+                "contractID": "20",
+                "serviceID": sid,
+                "unitPrice": (prices or {}).get(sid, catalogue[sid]["unitPrice"]),
+                "unitCost": catalogue[sid]["unitCost"],
+                "adjustedPrice": "",
+                "invoiceDescription": "",
+            }
+            for sid in lines
+        ],
+    )
+    write_csv(
+        folder / "ContractServiceUnits.csv",
+        ["id", "contractID", "contractServiceID", "serviceID", "startDate", "endDate", "units"],
+        [
+            {
+                "id": f"5{sid}",
+                "contractID": "20",
+                "contractServiceID": f"4{sid}",
+                "serviceID": sid,
+                "startDate": "2026-10-01T00:00:00Z",
+                "endDate": "2026-10-31T00:00:00Z",
+                "units": str(units),
+            }
+            for sid, units in lines.items()
+        ],
+    )
+
+
+def line(root: Path, service_id: str):  # type: ignore[no-untyped-def]
+    result = reconcile_workspace(root, "2026-10")
+    return result.lines.set_index("line_id").loc[f"10:{service_id}"]
+
+
+def test_several_skus_feed_one_service_and_sum(tmp_path: Path) -> None:
+    """RMM: 3 desktops + 2 laptops = 5 workstations; billed 4 -> under-billed 1 x 45.00."""
+    inputs = write_workspace(tmp_path)
+    billed(inputs, {"31": 4})
+    write_rmm(inputs / "rmm.csv", [device("Desktop")] * 3 + [device("Laptop")] * 2)
+    write_mappings(tmp_path / "mappings.xlsx", customers=[ACME_SITE], services=[DESKTOPS, LAPTOPS])
+    found = line(tmp_path, "31")
+    assert (
+        found["status"],
+        found["expected_quantity"],
+        found["revenue_impact"],
+        found["cost_impact"],
+    ) == (Status.UNDER_BILLED, 5, Decimal("45.00"), Decimal("12.00"))
+
+
+def test_a_factor_converts_units_and_rounds_up_to_whole_billing_units(tmp_path: Path) -> None:
+    """Huntress 250 agents at factor 1/100 -> 2.5 -> 3 units of 'per 100 GB'; billed 2 at 9.99."""
+    inputs = write_workspace(tmp_path)
+    billed(inputs, {"32": 2})
+    write_huntress(
+        inputs / "h.csv",
+        [
+            {
+                "id": "7",
+                "name": "Acme Dental Group",
+                "agents_count": "250",
+                "billable_identity_count": "0",
+                "sat_learner_count": "0",
+            }
+        ],
+    )
+    write_mappings(
+        tmp_path / "mappings.xlsx",
+        customers=[],
+        services=[["Huntress", "agents", "EDR agents", "32", "Backup per 100 GB", "0.01", ""]],
+    )
+    found = line(tmp_path, "32")
+    assert (found["status"], found["expected_quantity"], found["revenue_impact"]) == (
+        Status.UNDER_BILLED,
+        3,
+        Decimal("9.99"),
+    )
+
+
+def test_a_difference_within_tolerance_is_a_match_and_beyond_it_is_not(tmp_path: Path) -> None:
+    inputs = write_workspace(tmp_path)
+    billed(inputs, {"31": 4})
+    write_rmm(inputs / "rmm.csv", [device("Desktop")] * 5)
+    write_mappings(
+        tmp_path / "mappings.xlsx",
+        customers=[ACME_SITE],
+        services=[DESKTOPS],
+        tolerances=[["31", "Managed workstation", 1]],
+    )
+    found = line(tmp_path, "31")
+    assert (found["status"], found["difference"], found["revenue_impact"]) == (
+        Status.MATCH,
+        1,
+        Decimal("0.00"),
+    )
+    write_rmm(inputs / "rmm.csv", [device("Desktop")] * 6)
+    assert line(tmp_path, "31")["status"] == Status.UNDER_BILLED
+
+
+def test_money_is_exact_at_odd_prices(tmp_path: Path) -> None:
+    """7 missing seats at 3.3333 -> 23.3331 -> 23.33 (half-up per line, never a float)."""
+    inputs = write_workspace(tmp_path)
+    billed(inputs, {"30": 3}, prices={"30": "3.3333"})
+    write_ms(inputs / "ms.csv", [ms_row("cycleCharge", 10, "220.00")])
+    write_mappings(tmp_path / "mappings.xlsx", customers=[ACME], services=[PREMIUM])
+    found = line(tmp_path, "30")
+    assert (found["difference"], found["revenue_impact"], found["cost_impact"]) == (
+        7,
+        Decimal("23.33"),
+        Decimal("154.00"),
+    )
+
+
+def test_no_vendor_export_this_period_means_not_reconciled_never_clean(tmp_path: Path) -> None:
+    """Workstations are mapped to the RMM, but the month has no RMM export."""
+    inputs = write_workspace(tmp_path)
+    billed(inputs, {"31": 4})
+    write_mappings(tmp_path / "mappings.xlsx", customers=[ACME_SITE], services=[DESKTOPS])
+    found = line(tmp_path, "31")
+    assert found["status"] == Status.NOT_RECONCILED
+    assert "no mapped customer in Datto RMM (or no export this period)" in found["reason"]
+    result = reconcile_workspace(tmp_path, "2026-10")
+    summary = result.summary()
+    assert (summary.coverage, summary.discrepancies, summary.counts[Status.MATCH]) == (0.0, 0, 0)
+
+
+def test_an_excluded_sku_is_kept_out_with_its_reason(tmp_path: Path) -> None:
+    inputs = write_workspace(tmp_path)
+    billed(inputs, {"30": 10})
+    write_ms(
+        inputs / "ms.csv",
+        [
+            ms_row("cycleCharge", 10, "220.00"),
+            ms_row(
+                "new",
+                2,
+                "0.50",
+                ProductId="CFQ7TTC0LH0Q",
+                SkuId="0001",
+                SkuName="Teams Rooms Basic",
+                SubscriptionId="s2",
+            ),
+        ],
+    )
+    ignore = [
+        "Microsoft",
+        "CFQ7TTC0LH0Q:0001",
+        "Teams Rooms Basic",
+        "",
+        "",
+        "",
+        "Included free with every plan",
+    ]
+    write_mappings(tmp_path / "mappings.xlsx", customers=[ACME], services=[PREMIUM, ignore])
+    result = reconcile_workspace(tmp_path, "2026-10")
+    assert result.unmapped.empty
+    assert result.excluded["reason"].tolist() == [
+        "SKU excluded in mappings: Included free with every plan"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sheet", "row", "message"),
+    [
+        (
+            "Services",
+            ["Microsoft", "X:0001", "X", "30", "Premium", "zero", ""],
+            r"mappings.xlsx \[Services\], row 2, column 'Factor': 'zero' is not a number",
+        ),
+        (
+            "Services",
+            ["Microsoft", "X:0001", "X", "30", "Premium", "-1", ""],
+            r"row 2, column 'Factor': '-1' is not positive",
+        ),
+        (
+            "Customers",
+            ["Microsoft", TENANT, "Acme", "", "", ""],
+            r"row 2, column 'PSA company ID': a customer row needs a PSA company ID or an exclude reason",
+        ),
+    ],
+)
+def test_mapping_workbook_mistakes_are_named(
+    tmp_path: Path, sheet: str, row: list[object], message: str
+) -> None:
+    path = write_mappings(
+        tmp_path / "mappings.xlsx",
+        customers=[row] if sheet == "Customers" else [],
+        services=[row] if sheet == "Services" else [],
+    )
+    with pytest.raises(InputError, match=message):
+        Mappings.read(path)
+
+
+def test_a_mapping_workbook_without_a_sheet_is_named(tmp_path: Path) -> None:
+    path = write_mappings(tmp_path / "mappings.xlsx", customers=[], services=[])
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    del book["Tolerances"]
+    book.save(path)
+    with pytest.raises(InputError, match="sheet 'Tolerances' is missing"):
+        Mappings.read(path)
