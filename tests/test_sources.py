@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,7 +31,7 @@ def read(folder: Path):  # type: ignore[no-untyped-def]
     return read_inputs(folder, folder, START, END)
 
 
-def usage_of(folder: Path, vendor_file: Path):  # type: ignore[no-untyped-def]
+def usage_of(folder: Path):  # type: ignore[no-untyped-def]
     write_autotask(folder / "autotask")
     return read(folder).usage
 
@@ -99,7 +98,7 @@ def test_partner_center_seats_are_the_net_position_per_subscription(tmp_path: Pa
             ms_row("customerCredit", 1, "-10.00", SubscriptionId="credit-1"),
         ],
     )
-    usage = usage_of(tmp_path, tmp_path / "ms.csv")
+    usage = usage_of(tmp_path)
     assert usage["quantity"].tolist() == [10, -10, 12, 0, 0]
     assert int(usage.loc[usage["excluded_reason"] == "", "quantity"].sum()) == 12
     assert usage["excluded_reason"].tolist()[3:] == [
@@ -128,7 +127,7 @@ def test_rmm_exclusions_stay_visible_with_their_reason(tmp_path: Path) -> None:
             device("Server", suspended="TRUE"),
         ],
     )
-    usage = usage_of(tmp_path, tmp_path / "rmm.csv")
+    usage = usage_of(tmp_path)
     assert usage["excluded_reason"].tolist() == [
         "",
         "deleted device",
@@ -151,7 +150,7 @@ def test_huntress_rows_yield_one_record_per_metric(tmp_path: Path) -> None:
             }
         ],
     )
-    usage = usage_of(tmp_path, tmp_path / "h.csv")
+    usage = usage_of(tmp_path)
     assert list(zip(usage["sku"], usage["quantity"], usage["source_row"], strict=True)) == [
         ("agents", 12, 2),
         ("identities", 9, 2),
@@ -363,7 +362,7 @@ def test_ragged_rows_and_wrong_encodings_are_named(tmp_path: Path) -> None:
         read_csv_text(ragged)
     latin = tmp_path / "latin.csv"
     latin.write_bytes("id,name\n1,Café Olé\n".encode("utf-16"))
-    with pytest.raises(InputError, match="latin.csv: the file is not UTF-8 text"):
+    with pytest.raises(InputError, match=r"latin\.csv: the file is not UTF-8 text"):
         read_csv_text(latin)
 
 
@@ -376,4 +375,3 @@ def test_period_filter_excludes_rows_outside_the_month(tmp_path: Path) -> None:
     write_autotask(tmp_path, units=[september, {**AUTOTASK_UNIT, "id": "51"}])
     lines = read(tmp_path).contract_lines
     assert lines["excluded_reason"].tolist() == ["outside the billing period", ""]
-    assert START == date(2026, 10, 1)
