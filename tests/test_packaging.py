@@ -1,0 +1,60 @@
+"""The project's own promises: no drift, clean notebooks, a reproducible demo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tomllib
+from pathlib import Path
+
+import openpyxl
+import yaml
+
+from tests.conftest import DEMO, ROOT
+from workbench.demo import write_demo_workspace
+
+
+def test_environment_yml_hands_off_exactly_the_pyproject_dependencies() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    conda = [item for item in environment["dependencies"] if isinstance(item, str)]
+    pip = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict))
+    assert f"python{project['requires-python']}" in conda
+    assert "pip" in conda
+    assert [spec for spec in pip if not spec.startswith("-e")] == project["dependencies"]
+    assert "-e .[test]" in pip
+    assert set(project["optional-dependencies"]) == {"test"}
+
+
+def test_committed_notebooks_carry_no_outputs() -> None:
+    tracked = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert "notebooks/client_reconciliation.ipynb" in tracked
+    for name in tracked:
+        notebook = json.loads((ROOT / name).read_text(encoding="utf-8"))
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell["outputs"] == [], name
+                assert cell["execution_count"] is None, name
+
+
+def test_notebooks_have_a_tagged_parameters_cell_of_annotated_literals() -> None:
+    for name in ("client_reconciliation.ipynb", "portfolio.ipynb"):
+        notebook = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))
+        tagged = [cell for cell in notebook["cells"] if "parameters" in cell.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, name
+        lines = "".join(tagged[0]["source"]).splitlines()
+        assert lines and all(": str = " in line and "  # " in line for line in lines), name
+
+
+def test_the_demo_generator_reproduces_the_shipped_workspace(tmp_path: Path) -> None:
+    fresh = write_demo_workspace(tmp_path / "demo")
+    shipped_files = sorted(p.relative_to(DEMO) for p in DEMO.rglob("*") if p.is_file())
+    assert sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()) == shipped_files
+    for relative in shipped_files:
+        if relative.suffix == ".xlsx":
+            shipped, regenerated = (openpyxl.load_workbook(root / relative) for root in (DEMO, fresh))
+            assert shipped.sheetnames == regenerated.sheetnames
+            for sheet in shipped.sheetnames:
+                assert list(shipped[sheet].values) == list(regenerated[sheet].values), (relative, sheet)
+        else:
+            assert (fresh / relative).read_bytes() == (DEMO / relative).read_bytes(), relative
