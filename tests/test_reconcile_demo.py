@@ -177,3 +177,19 @@ def test_customer_matching_methods(demo_result: Reconciliation) -> None:
     assert (renamed["method"], renamed["company_name"]) == ("id", "Granite State Roofing")
     assert "Granite State Roofing LLC" in renamed["note"]
     assert matches.loc[("microsoft", "Northwind Managed IT (internal)"), "method"] == "excluded"
+
+
+def test_a_client_view_holds_only_that_clients_rows(demo_result: Reconciliation) -> None:
+    """Client workbooks may leave the firm: no other client's lines, evidence or exclusions."""
+    bluewater = demo_result.for_client("29600107")
+    assert set(bluewater.lines["company_name"]) == {"Bluewater Logistics"}
+    assert set(bluewater.evidence["customer"]) == {"Bluewater Logistics"}
+    assert bluewater.excluded["reason"].tolist() == [
+        "deleted device",
+        "deleted device",
+        "device in the _NotBillable_ group",
+    ]
+    internal = demo_result.excluded[
+        demo_result.excluded["customer"] == "Northwind Managed IT (internal)"
+    ]
+    assert internal["company_id"].tolist() == [""]

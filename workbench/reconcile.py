@@ -94,6 +94,17 @@ EVIDENCE_COLUMNS = [
     "factor",
     "amount",
 ]
+EXCLUDED_COLUMNS = [
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "system",
+    "customer",
+    "item",
+    "quantity",
+    "reason",
+    "company_id",
+]
 COVERAGE_COLUMNS = [
     "source_file",
     "format",
@@ -144,7 +155,8 @@ class Reconciliation:
     coverage
         Per input file: rows read and what became of every usage record or contract line.
     excluded
-        Source rows left out on purpose, with the reason.
+        Source rows left out on purpose, with the reason and, where known, the client's
+        ``company_id`` (so a client's view shows only its own rows).
     clients
         ``company_id, company_name`` of every client with a line.
     """
@@ -169,7 +181,9 @@ class Reconciliation:
                 drop=True
             ),
             coverage=self.coverage,
-            excluded=self.excluded,
+            excluded=self.excluded[self.excluded["company_id"] == company_id].reset_index(
+                drop=True
+            ),
             clients=self.clients[self.clients["company_id"] == company_id].reset_index(drop=True),
             customer_matches=self.customer_matches[
                 self.customer_matches["company_id"] == company_id
@@ -239,7 +253,7 @@ def reconcile(
     counted = usage[usage["excluded_reason"] == ""]
 
     customers = mappings.match_customers(
-        counted.drop_duplicates(["vendor", "customer_key"])[
+        usage.drop_duplicates(["vendor", "customer_key"])[
             ["vendor", "customer_key", "customer_name"]
         ],
         catalogue.companies,
@@ -255,11 +269,18 @@ def reconcile(
     )
     outcome: dict[int, str] = {}
     exclusions: list[dict[str, Any]] = []
+    company_of = {
+        (vendor, key): company
+        for vendor, key, company in customers[["vendor", "customer_key", "company_id"]].itertuples(
+            index=False
+        )
+    }
     for row in _rows(usage[usage["excluded_reason"] != ""]):
-        exclusions.append(_excluded(row, row.excluded_reason))
+        company_id = company_of.get((row.vendor, row.customer_key), "")
+        exclusions.append(_excluded(row, row.excluded_reason, company_id))
     excluded_customer = records["method"] == "excluded"
     for row in _rows(records[excluded_customer]):
-        exclusions.append(_excluded(row, f"customer excluded in mappings: {row.note}"))
+        exclusions.append(_excluded(row, f"customer excluded in mappings: {row.note}", ""))
         outcome[row.record] = "excluded"
     mapped = records[records["company_id"] != ""]
     unmapped_customer = records[records["method"] == "unmapped"]
@@ -268,14 +289,16 @@ def reconcile(
     sku_missing = joined[joined["service_id"].isna()]
     sku_ignored = joined[joined["exclude_reason"].fillna("") != ""]
     for row in _rows(sku_ignored):
-        exclusions.append(_excluded(row, f"SKU excluded in mappings: {row.exclude_reason}"))
+        exclusions.append(
+            _excluded(row, f"SKU excluded in mappings: {row.exclude_reason}", row.company_id)
+        )
         outcome[row.record] = "excluded"
     # A zero count of a metric nobody sells is no finding (a Huntress org without SAT learners).
-    sku_zero = (
-        sku_missing.groupby(["company_id", "vendor", "sku"])["quantity"].transform("sum") == 0
-    )
+    sku_zero = _nothing_to_show(sku_missing, ["company_id", "vendor", "sku"])
     for row in _rows(sku_missing[sku_zero]):
-        exclusions.append(_excluded(row, "zero count of a SKU no service is mapped to"))
+        exclusions.append(
+            _excluded(row, "zero count of a SKU no service is mapped to", row.company_id)
+        )
         outcome[row.record] = "excluded"
     sku_missing = sku_missing[~sku_zero]
     used = joined[joined["service_id"].notna() & (joined["exclude_reason"].fillna("") == "")]
@@ -413,12 +436,9 @@ def reconcile(
                     "not_reconciled" if status == Status.NOT_RECONCILED else "matched"
                 )
 
-    customer_zero = (
-        unmapped_customer.groupby(["vendor", "customer_key", "sku"])["quantity"].transform("sum")
-        == 0
-    )
+    customer_zero = _nothing_to_show(unmapped_customer, ["vendor", "customer_key", "sku"])
     for row in _rows(unmapped_customer[customer_zero]):
-        exclusions.append(_excluded(row, "zero count from a vendor customer nobody mapped"))
+        exclusions.append(_excluded(row, "zero count from a vendor customer nobody mapped", ""))
         outcome[row.record] = "excluded"
     unmapped_customer = unmapped_customer[~customer_zero]
     for (vendor, customer_key, sku), group in unmapped_customer.groupby(
@@ -472,6 +492,7 @@ def reconcile(
                 "item": row.service_name,
                 "quantity": row.quantity,
                 "reason": row.excluded_reason,
+                "company_id": row.company_id,
             }
         )
 
@@ -498,19 +519,7 @@ def reconcile(
             drop=True
         ),
         coverage=_coverage(inputs, usage, counted, outcome, contract_outcome),
-        excluded=pd.DataFrame.from_records(
-            exclusions,
-            columns=[
-                "source_file",
-                "source_sheet",
-                "source_row",
-                "system",
-                "customer",
-                "item",
-                "quantity",
-                "reason",
-            ],
-        ),
+        excluded=pd.DataFrame.from_records(exclusions, columns=EXCLUDED_COLUMNS),
         clients=clients,
         customer_matches=customers,
     )
@@ -545,7 +554,15 @@ def _verdict(billed: int, expected: int, tolerance: int, vendors: list[str]) -> 
     return Status.OVER_BILLED, facts
 
 
-def _excluded(row: Any, reason: str) -> dict[str, Any]:
+def _nothing_to_show(records: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Records of groups that count zero and cost nothing: no finding to show."""
+    grouped = records.groupby(keys)
+    quantity = grouped["quantity"].transform("sum")
+    spend = grouped["amount"].transform(lambda amounts: total(a for a in amounts if a is not None))
+    return (quantity == 0) & (spend == ZERO)
+
+
+def _excluded(row: Any, reason: str, company_id: str) -> dict[str, Any]:
     return {
         "source_file": row.source_file,
         "source_sheet": row.source_sheet,
@@ -555,6 +572,7 @@ def _excluded(row: Any, reason: str) -> dict[str, Any]:
         "item": row.sku_name,
         "quantity": row.quantity,
         "reason": reason,
+        "company_id": company_id,
     }
 
 
@@ -619,8 +637,8 @@ def _coverage(
 ) -> pd.DataFrame:
     """Per file: every usage record and contract line accounted for exactly once."""
     tally: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for position, row in enumerate(_rows(usage)):
-        state = "excluded" if row.excluded_reason else outcome.get(position, "missing")
+    for label, row in zip(usage.index, _rows(usage), strict=True):
+        state = "excluded" if row.excluded_reason else outcome.get(label, "missing")
         tally[row.source_file][state] += 1
         tally[row.source_file]["records"] += 1
     contract = inputs.contract_lines

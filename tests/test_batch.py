@@ -1,0 +1,171 @@
+"""The monthly batch, for real: papermill executes the notebooks into the outputs folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import papermill
+import pytest
+
+from tests.conftest import DEMO, PERIOD, ROOT
+from workbench.batch import CLIENT_NOTEBOOK, PORTFOLIO_NOTEBOOK, folder_name, run_batch
+
+
+@pytest.mark.parametrize(
+    ("name", "folder"),
+    [
+        ("Keystone Title & Escrow", "Keystone Title & Escrow"),
+        ('A/B "Consulting": Inc?', "A B Consulting Inc"),
+        ("..hidden. ", "hidden"),
+        ("CON", "CON (client)"),
+        ("nul.txt", "nul.txt (client)"),
+        ("\x07\t", "client"),
+        ("Ærø Fiskeri ApS", "Ærø Fiskeri ApS"),
+    ],
+)
+def test_client_names_become_safe_folder_names(name: str, folder: str) -> None:
+    assert folder_name(name) == folder
+
+
+def outputs_of(notebook: Path) -> str:
+    book = nbformat.read(notebook, as_version=4)
+    assert all(
+        output.get("output_type") != "error"
+        for cell in book.cells
+        for output in cell.get("outputs", [])
+    )
+    return json.dumps([cell.get("outputs", []) for cell in book.cells])
+
+
+def test_batch_writes_workbooks_and_executed_notebooks(tmp_path: Path) -> None:
+    messages: list[str] = []
+    batch = run_batch(
+        DEMO, PERIOD, tmp_path, only=["Bluewater Logistics", "29600170"], progress=messages.append
+    )
+    assert batch.ok
+    assert [run.client for run in batch.clients] == [
+        "Bluewater Logistics",
+        "Keystone Title & Escrow",
+    ]
+    period = tmp_path / PERIOD
+    assert (period / f"All clients - {PERIOD}.xlsx").is_file()
+    for run in batch.clients:
+        workbook = run.folder / f"{run.folder.name} - {PERIOD}.xlsx"
+        assert openpyxl.load_workbook(workbook).sheetnames[:2] == ["Summary", "Adjustments"]
+        shown = outputs_of(run.folder / "reconciliation.ipynb")
+        assert run.client in shown
+    bluewater = outputs_of(period / "Bluewater Logistics" / "reconciliation.ipynb")
+    assert "over-billed" in bluewater and "-$135.00" in bluewater
+    portfolio = outputs_of(period / "portfolio.ipynb")
+    assert "$235.80" in portfolio and "$268.20" in portfolio and "image/png" in portfolio
+    assert any("[2/2]" in message for message in messages)
+    assert messages[-1].startswith("Done in") and "2 of 2 clients ok" in messages[-1]
+
+
+def test_one_failing_client_does_not_sink_the_batch(tmp_path: Path) -> None:
+    """A workspace whose mapping points one client's usage at a company the PSA no longer has."""
+    workspace = tmp_path / "workspace"
+    shutil.copytree(DEMO, workspace)
+    broken_notebook_dir = tmp_path / "notebooks"
+    broken_notebook_dir.mkdir()
+    # The client notebook fails for exactly one client: it raises when asked for Acme.
+    book = nbformat.read(CLIENT_NOTEBOOK, as_version=4)
+    book.cells.insert(
+        3,
+        nbformat.v4.new_code_cell(
+            'if str(client) == "29600100":\n    raise RuntimeError("simulated failure for Acme")'
+        ),
+    )
+    nbformat.write(book, broken_notebook_dir / CLIENT_NOTEBOOK.name)
+    shutil.copy(PORTFOLIO_NOTEBOOK, broken_notebook_dir / PORTFOLIO_NOTEBOOK.name)
+    import workbench.batch as batch_module
+
+    original = batch_module.CLIENT_NOTEBOOK
+    batch_module.CLIENT_NOTEBOOK = broken_notebook_dir / CLIENT_NOTEBOOK.name
+    try:
+        batch = run_batch(
+            workspace,
+            PERIOD,
+            tmp_path / "out",
+            only=["29600100", "29600107"],
+            progress=lambda _: None,
+        )
+    finally:
+        batch_module.CLIENT_NOTEBOOK = original
+    assert not batch.ok
+    assert [(run.client, run.ok) for run in batch.clients] == [
+        ("Acme Dental Group", False),
+        ("Bluewater Logistics", True),
+    ]
+    assert batch.failed[0].error == "RuntimeError: simulated failure for Acme"
+    assert (tmp_path / "out" / PERIOD / "portfolio.ipynb").is_file()
+
+
+def test_the_cli_reports_a_user_mistake_without_a_traceback(tmp_path: Path) -> None:
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench.cli",
+            "run",
+            "--workspace",
+            str(DEMO),
+            "--period",
+            "2026-13",
+            "--outputs",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert finished.returncode == 2
+    assert (
+        finished.stderr.strip()
+        == "error: period '2026-13' is not a month written as YYYY-MM, such as 2026-10"
+    )
+    missing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench.cli",
+            "run",
+            "--workspace",
+            str(tmp_path),
+            "--outputs",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert missing.returncode == 2
+    assert "is not a workspace: workspace.toml is missing" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_papermill_runs_the_client_notebook_standalone(tmp_path: Path) -> None:
+    output = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        str(CLIENT_NOTEBOOK),
+        str(output),
+        parameters={"workspace": str(DEMO), "period": PERIOD, "client": "Dunmore Accounting"},
+        progress_bar=False,
+        cwd=str(CLIENT_NOTEBOOK.parent),
+    )
+    shown = outputs_of(output)
+    assert "billed without usage" in shown and "-$24.00" in shown
+    help_text = subprocess.run(
+        [sys.executable, "-m", "papermill", "--help-notebook", str(CLIENT_NOTEBOOK)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for parameter in ("workspace: str", "period: str", "client: str"):
+        assert parameter in help_text

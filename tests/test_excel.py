@@ -1,0 +1,713 @@
+"""The adjustment workbook, written to real files and read back with openpyxl and LibreOffice.
+
+Every figure asserted here comes from the hand-written reconciliation of :func:`build_result`,
+whose docstring lists its lines and their amounts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import stat
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from openpyxl.worksheet.worksheet import Worksheet
+
+from workbench.outputs import safe_text, workbook_bytes, write_workbook
+from workbench.reconcile import (
+    COVERAGE_COLUMNS,
+    EVIDENCE_COLUMNS,
+    EXCLUDED_COLUMNS,
+    LINE_COLUMNS,
+    Reconciliation,
+    Status,
+)
+
+USD = '"$"#,##0.00;[Red]-"$"#,##0.00'
+TITLE = "Northwind MSP — all clients — October 2026"
+
+ADJUSTMENT_IDS = ["C200:M365BP", "C200:BACKUP", "C100:M365BP", "C100:EDR"]
+REVENUE_TOTAL = Decimal("46.55")
+COST_TOTAL = Decimal("64.45")
+ACME_REVENUE_TOTAL = Decimal("30.50")
+ACME_COST_TOTAL = Decimal("28.40")
+
+ADJUSTMENT_HEADERS = [
+    "Line ID",
+    "Client",
+    "Service",
+    "Status",
+    "Contract",
+    "Billed qty",
+    "Used qty",
+    "Difference",
+    "Unit price",
+    "Revenue impact / month",
+    "Cost impact / month",
+    "Proposed qty",
+    "Why",
+    "Decision",
+    "Adjusted qty",
+    "Note",
+]
+
+# Text a hostile or careless export could hold; none of it may become a formula.
+HYPERLINK = '=HYPERLINK("http://x","y")'
+ATTACKS = {
+    "acme": HYPERLINK,
+    "birch": "+1+1",
+    "premium": "-2+3",
+    "edr": "@SUM(A1)",
+    "zeta": "=cmd|' /C calc'!A0",
+    "lab": "\t=1+2",
+}
+
+
+def _line(line_id: str, status: Status, **fields: object) -> dict[str, object]:
+    line: dict[str, object] = dict.fromkeys(LINE_COLUMNS, "")
+    line.update(
+        line_id=line_id,
+        status=status,
+        billed_quantity=0,
+        expected_quantity=None,
+        difference=None,
+        tolerance=0,
+        unit_price=None,
+        unit_cost=None,
+        revenue_impact=Decimal("0.00"),
+        cost_impact=Decimal("0.00"),
+        vendor_spend=None,
+    )
+    line.update(fields)
+    return line
+
+
+def _service(
+    company: tuple[str, str],
+    service: tuple[str, str],
+    status: Status,
+    *,
+    billed: int,
+    used: int | None,
+    price: str,
+    cost: str,
+    revenue: str = "0.00",
+    cost_impact: str = "0.00",
+    reason: str = "",
+    contract: str = "Managed services 2026",
+) -> dict[str, object]:
+    company_id, company_name = company
+    service_id, service_name = service
+    return _line(
+        f"{company_id}:{service_id}",
+        status,
+        company_id=company_id,
+        company_name=company_name,
+        service_id=service_id,
+        service_name=service_name,
+        contract_id="" if billed == 0 else f"K-{company_id}",
+        contract_name="" if billed == 0 else contract,
+        billed_quantity=billed,
+        expected_quantity=used,
+        difference=None if used is None else used - billed,
+        unit_price=Decimal(price),
+        unit_cost=Decimal(cost),
+        revenue_impact=Decimal(revenue),
+        cost_impact=Decimal(cost_impact),
+        reason=reason or f"usage shows {used}; the contract bills {billed}",
+    )
+
+
+def build_result(
+    *,
+    acme: str = "Acme Dental",
+    birch: str = "Birch Legal",
+    premium: str = "Microsoft 365 Business Premium",
+    edr: str = "Managed EDR",
+    zeta: str = "Zeta Corp",
+    lab: str = "Test VM",
+    only_matches: bool = False,
+) -> Reconciliation:
+    """A hand-written reconciliation of period 2026-10, in USD.
+
+    Names can be replaced (to test hostile text); ``only_matches`` keeps the match line alone.
+    Revenue and cost impacts are per month::
+
+        line            price / cost  client      status           billed used revenue    cost
+        C100:M365BP    22.00 / 18.70  Acme Dental under-billed         10   12   44.00   37.40
+        C100:RMM       35.00 / 20.00  Acme Dental match                15   15    0.00    0.00
+        C100:EDR         4.50 / 3.00  Acme Dental over-billed          20   17  -13.50   -9.00
+        C200:M365BP    22.00 / 18.70  Birch Legal unbilled usage        0    3   66.00   56.10
+        C200:BACKUP      9.99 / 4.01  Birch Legal billed w/o usage      5    0  -49.95  -20.05
+        C200:HELPDESK  150.00 / 0.00  Birch Legal not reconciled        1    -    0.00    0.00
+        unmapped:microsoft:T-999:SPE_E3 (no client), unmapped customer: 4 used, spend 88.80
+        unmapped-sku:C100:huntress:sat (Acme Dental), unmapped SKU: 12 used, no spend
+
+    So the Adjustments sheet has 4 rows, biggest revenue first: C200:M365BP, C200:BACKUP,
+    C100:M365BP, C100:EDR; revenue impact totals 46.55 and cost impact 64.45. Revenue leaking
+    is 110.00, over-billing risk 63.45, unmapped vendor spend 88.80, billed revenue 1,034.95 of
+    which 884.95 was compared with usage. Acme Dental alone: 2 adjustments, totals 30.50 and
+    28.40; Birch Legal's net revenue impact is 16.05.
+
+    Five evidence rows (C100:M365BP has a billed row, 220.00, and a used row, 211.20), one
+    excluded row, three input files that all add up, and four customer matches: one renamed at
+    the vendor (T-200) and one unmapped (T-999).
+    """
+    a, b = ("C100", acme), ("C200", birch)
+    lines = [
+        _service(a, ("M365BP", premium), Status.UNDER_BILLED, billed=10, used=12,
+                 price="22.00", cost="18.70", revenue="44.00", cost_impact="37.40"),
+        _service(a, ("RMM", "Managed workstation"), Status.MATCH, billed=15, used=15,
+                 price="35.00", cost="20.00"),
+        _service(a, ("EDR", edr), Status.OVER_BILLED, billed=20, used=17,
+                 price="4.50", cost="3.00", revenue="-13.50", cost_impact="-9.00"),
+        _service(b, ("M365BP", premium), Status.UNBILLED_USAGE, billed=0, used=3,
+                 price="22.00", cost="18.70", revenue="66.00", cost_impact="56.10",
+                 reason="Microsoft shows 3; the contract bills 0: used but not on the contract"),
+        _service(b, ("BACKUP", "Cloud backup"), Status.BILLED_WITHOUT_USAGE, billed=5, used=0,
+                 price="9.99", cost="4.01", revenue="-49.95", cost_impact="-20.05"),
+        _service(b, ("HELPDESK", "Helpdesk"), Status.NOT_RECONCILED, billed=1, used=None,
+                 price="150.00", cost="0.00", reason="no usage source is mapped to this service"),
+        _line("unmapped:microsoft:T-999:SPE_E3", Status.UNMAPPED_CUSTOMER, vendor="microsoft",
+              vendor_customer_key="T-999", vendor_customer_name=zeta, vendor_sku="SPE_E3",
+              vendor_sku_name="Office 365 E3", expected_quantity=4,
+              vendor_spend=Decimal("88.80"),
+              reason="Microsoft customer is not mapped to a PSA company"),
+        _line("unmapped-sku:C100:huntress:sat", Status.UNMAPPED_SKU, company_id="C100",
+              company_name=acme, vendor="huntress", vendor_customer_key="H-1",
+              vendor_customer_name=acme, vendor_sku="sat", vendor_sku_name="SAT learners",
+              expected_quantity=12, reason="Huntress SKU is not mapped to a PSA service"),
+    ]  # fmt: skip
+    if only_matches:
+        lines = [line for line in lines if line["status"] == Status.MATCH]
+    line_frame = pd.DataFrame.from_records(lines, columns=LINE_COLUMNS)
+    for column in ("billed_quantity", "tolerance"):
+        line_frame[column] = line_frame[column].astype("int64")
+    for column in ("expected_quantity", "difference"):
+        line_frame[column] = line_frame[column].astype("Int64")
+
+    invoice, contract = "microsoft/invoice-2026-10.csv", "autotask/contract-services.csv"
+    evidence = pd.DataFrame.from_records(
+        [
+            ("C100:M365BP", "used", invoice, "", 14, "microsoft", acme, premium, 12, "1", Decimal("211.20")),
+            ("C100:M365BP", "billed", contract, "", 5, "autotask", acme, premium, 10, "", Decimal("220.00")),
+            ("C200:M365BP", "used", invoice, "", 22, "microsoft", birch, premium, 3, "1", None),
+            ("C100:EDR", "used", "huntress/agents.xlsx", "Agents", 3, "huntress", acme, edr, 17, "1", None),
+            ("unmapped:microsoft:T-999:SPE_E3", "used", invoice, "", 30, "microsoft", zeta, "Office 365 E3", 4, "", Decimal("88.80")),
+        ],
+        columns=EVIDENCE_COLUMNS,
+    )  # fmt: skip
+    if only_matches:
+        evidence = evidence.iloc[0:0]
+    excluded = pd.DataFrame.from_records(
+        [("datto/devices.csv", "", 8, "datto_rmm", acme, lab, 1, "device is in the lab site", "C100")],
+        columns=EXCLUDED_COLUMNS,
+    )  # fmt: skip
+    coverage = pd.DataFrame.from_records(
+        [
+            (contract, "Autotask contract services", 6, 6, 5, 1, 0, 0, 0, 0),
+            (invoice, "Microsoft NCE invoice", 40, 40, 35, 0, 4, 0, 1, 0),
+            ("autotask/companies.csv", "Autotask companies", 3, 3, 0, 0, 0, 0, 0, 3),
+        ],
+        columns=COVERAGE_COLUMNS,
+    )
+    clients = pd.DataFrame({"company_id": ["C100", "C200"], "company_name": [acme, birch]})
+    customer_matches = pd.DataFrame.from_records(
+        [
+            ("microsoft", "T-100", acme, "C100", acme, "id", ""),
+            ("microsoft", "T-200", birch, "C200", birch, "id", "renamed at the vendor: was 'Birch Law'"),
+            ("microsoft", "T-999", zeta, "", "", "unmapped", "no customer mapping by id"),
+            ("huntress", "H-1", acme, "C100", acme, "exact name", ""),
+        ],
+        columns=["vendor", "customer_key", "customer_name", "company_id", "company_name", "method", "note"],
+    )  # fmt: skip
+    return Reconciliation(
+        period="2026-10",
+        currency="USD",
+        lines=line_frame,
+        evidence=evidence,
+        coverage=coverage,
+        excluded=excluded,
+        clients=clients,
+        customer_matches=customer_matches,
+    )
+
+
+def open_workbook(content: bytes) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(content))
+
+
+def sheet(book: openpyxl.Workbook, name: str) -> Worksheet:
+    found = book[name]
+    assert isinstance(found, Worksheet)
+    return found
+
+
+def row_values(worksheet: Worksheet, row: int) -> list[object]:
+    return [cell.value for cell in worksheet[row]]
+
+
+def money(value: object) -> Decimal:
+    """A money cell as read back: openpyxl gives a float; its repr is the written decimal."""
+    assert isinstance(value, int | float), value
+    return Decimal(str(value))
+
+
+def labelled(worksheet: Worksheet) -> dict[str, object]:
+    """Column B of the Summary sheet by the label in column A."""
+    return {
+        str(row[0].value): row[1].value for row in worksheet.iter_rows() if row[0].value is not None
+    }
+
+
+@pytest.fixture
+def book() -> openpyxl.Workbook:
+    return open_workbook(workbook_bytes(build_result(), title=TITLE))
+
+
+def test_sheets_come_in_order(book: openpyxl.Workbook) -> None:
+    assert book.sheetnames == ["Summary", "Adjustments", "Evidence", "Excluded", "Unmapped"]
+    assert book.properties.creator == "MSP billing workbench"
+    assert book.properties.title == TITLE
+
+
+def test_adjustments_hold_one_row_per_proposed_change(book: openpyxl.Workbook) -> None:
+    adjustments = sheet(book, "Adjustments")
+    assert row_values(adjustments, 1) == ADJUSTMENT_HEADERS
+    assert [adjustments.cell(row, 1).value for row in range(2, 6)] == ADJUSTMENT_IDS
+    assert adjustments.cell(6, 1).value is None  # the blank row before the totals
+    assert row_values(adjustments, 2) == [
+        "C200:M365BP",
+        "Birch Legal",
+        "Microsoft 365 Business Premium",
+        "unbilled usage",
+        None,  # no contract bills it
+        0,
+        3,
+        3,
+        22,
+        66,
+        56.1,
+        3,
+        "Microsoft shows 3; the contract bills 0: used but not on the contract",
+        None,
+        None,
+        None,
+    ]
+    assert row_values(adjustments, 5)[:12] == [
+        "C100:EDR",
+        "Acme Dental",
+        "Managed EDR",
+        "over-billed",
+        "Managed services 2026",
+        20,
+        17,
+        -3,
+        4.5,
+        -13.5,
+        -9,
+        17,
+    ]
+    assert adjustments["M2"].alignment.wrap_text
+    assert adjustments["P2"].alignment.wrap_text
+    assert adjustments["A1"].font.bold
+    assert adjustments["A1"].fill.fgColor.rgb == "00305496"
+
+
+def test_decision_and_adjusted_quantity_are_validated(book: openpyxl.Workbook) -> None:
+    validations = sheet(book, "Adjustments").data_validations.dataValidation
+    assert len(validations) == 2
+    decision, adjusted = validations
+    assert decision.type == "list"
+    assert decision.formula1 == '"Approve,Adjust,Dismiss"'
+    assert str(decision.sqref) == "N2:N5"
+    assert decision.showErrorMessage is True
+    assert decision.error == "Pick Approve, Adjust or Dismiss from the list."
+    assert adjusted.type == "whole"
+    assert adjusted.operator == "greaterThanOrEqual"
+    assert adjusted.formula1 == "0"
+    assert str(adjusted.sqref) == "O2:O5"
+    assert adjusted.showErrorMessage is True
+
+
+def test_headers_are_frozen_and_tables_filtered(book: openpyxl.Workbook) -> None:
+    expected = {
+        "Adjustments": "A1:P5",
+        "Evidence": "A1:K6",
+        "Excluded": "A1:H2",
+        "Unmapped": "A1:J3",
+    }
+    for name, ref in expected.items():
+        worksheet = sheet(book, name)
+        assert worksheet.freeze_panes == "A2", name
+        assert worksheet.auto_filter.ref == ref, name
+    assert sheet(book, "Summary").auto_filter.ref is None
+
+
+def test_money_is_exact_numbers_in_currency_format(book: openpyxl.Workbook) -> None:
+    adjustments = sheet(book, "Adjustments")
+    revenue = [money(adjustments.cell(row, 10).value) for row in range(2, 6)]
+    cost = [money(adjustments.cell(row, 11).value) for row in range(2, 6)]
+    assert revenue == [Decimal("66.00"), Decimal("-49.95"), Decimal("44.00"), Decimal("-13.50")]
+    assert cost == [Decimal("56.10"), Decimal("-20.05"), Decimal("37.40"), Decimal("-9.00")]
+    for row in range(2, 6):
+        for column in (9, 10, 11):
+            assert adjustments.cell(row, column).data_type == "n"
+            assert adjustments.cell(row, column).number_format == USD
+        assert adjustments.cell(row, 6).number_format == "#,##0"
+    evidence = sheet(book, "Evidence")
+    assert money(evidence["H3"].value) == Decimal("220.00")  # billed
+    assert money(evidence["H4"].value) == Decimal("211.20")  # used
+    assert evidence["H2"].value is None  # Huntress states no charge
+    assert evidence["H4"].number_format == USD
+
+
+def test_totals_equal_the_sum_of_the_lines_to_the_cent(book: openpyxl.Workbook) -> None:
+    adjustments = sheet(book, "Adjustments")
+    assert adjustments["A7"].value == "Total"
+    assert adjustments["A7"].font.bold
+    assert money(adjustments["J7"].value) == REVENUE_TOTAL
+    assert money(adjustments["K7"].value) == COST_TOTAL
+    assert sum(money(adjustments.cell(row, 10).value) for row in range(2, 6)) == REVENUE_TOTAL
+    assert sum(money(adjustments.cell(row, 11).value) for row in range(2, 6)) == COST_TOTAL
+    assert adjustments["J7"].number_format == USD
+    assert adjustments.max_row == 7
+
+
+def test_summary_states_the_figures(book: openpyxl.Workbook) -> None:
+    summary = sheet(book, "Summary")
+    figures = labelled(summary)
+    assert summary["A1"].value == TITLE
+    assert figures["Period"] == "October 2026 (2026-10)"
+    assert figures["Prepared for"] == "All clients (2)"
+    assert money(figures["Revenue leaking per month"]) == Decimal("110.00")
+    assert money(figures["Over-billing risk per month"]) == Decimal("63.45")
+    assert money(figures["Unmapped vendor spend"]) == Decimal("88.80")
+    assert money(figures["Billed revenue per month"]) == Decimal("1034.95")
+    share = figures["Share of billed revenue checked against usage"]
+    assert share == pytest.approx(float(Decimal("884.95") / Decimal("1034.95")))
+    assert figures["Lines"] == 8
+    assert figures["Discrepancies"] == 4
+    for status in Status:  # every status listed, each with one line in the fixture
+        assert figures[str(status)] == 1
+    cells = {cell.value: cell for row in summary.iter_rows() for cell in row}
+    assert cells[share].number_format == "0.0%"
+    assert cells[Decimal("110.00")].number_format == USD
+
+    texts = [row[0].value for row in summary.iter_rows()]
+    by_client = texts.index("By client")
+    assert row_values(summary, by_client + 2)[:4] == [
+        "Client",
+        "Lines",
+        "Discrepancies",
+        "Revenue impact / month",
+    ]
+    assert row_values(summary, by_client + 3)[:4] == ["Acme Dental", 4, 2, 30.5]
+    assert row_values(summary, by_client + 4)[:4] == ["Birch Legal", 3, 2, 16.05]
+
+    header = texts.index("Input file") + 1
+    assert row_values(summary, header)[:10] == [
+        "Input file",
+        "Format",
+        "Rows read",
+        "Records",
+        "Matched",
+        "Not reconciled",
+        "Unmapped customer",
+        "Unmapped SKU",
+        "Excluded",
+        "Reference",
+    ]
+    assert row_values(summary, header + 2)[:10] == [
+        "microsoft/invoice-2026-10.csv",
+        "Microsoft NCE invoice",
+        40,
+        40,
+        35,
+        0,
+        4,
+        0,
+        1,
+        0,
+    ]
+    assert texts[header + 3].startswith("Every record is accounted for")
+    assert "How to use this workbook" in texts
+    assert any("Approve" in str(text) and "Dismiss" in str(text) for text in texts)
+
+
+def test_evidence_excluded_and_unmapped_point_at_their_sources(book: openpyxl.Workbook) -> None:
+    evidence = sheet(book, "Evidence")
+    assert row_values(evidence, 1) == [
+        "Line ID",
+        "Side",
+        "System",
+        "Customer",
+        "Item",
+        "Quantity",
+        "Factor",
+        "Amount",
+        "Source file",
+        "Sheet",
+        "Row",
+    ]
+    # Sorted by line, billed before used.
+    assert [evidence.cell(row, 1).value for row in range(2, 7)] == [
+        "C100:EDR",
+        "C100:M365BP",
+        "C100:M365BP",
+        "C200:M365BP",
+        "unmapped:microsoft:T-999:SPE_E3",
+    ]
+    assert row_values(evidence, 2) == [
+        "C100:EDR",
+        "used",
+        "Huntress",
+        "Acme Dental",
+        "Managed EDR",
+        17,
+        "1",
+        None,
+        "huntress/agents.xlsx",
+        "Agents",
+        3,
+    ]
+    assert (evidence["B3"].value, evidence["C3"].value) == ("billed", "Autotask")
+
+    excluded = sheet(book, "Excluded")
+    assert row_values(excluded, 2) == [
+        "Datto RMM",
+        "Acme Dental",
+        "Test VM",
+        1,
+        "device is in the lab site",
+        "datto/devices.csv",
+        None,
+        8,
+    ]
+
+    unmapped = sheet(book, "Unmapped")
+    assert row_values(unmapped, 1)[:10] == [
+        "Status",
+        "Vendor",
+        "Vendor customer ID",
+        "Vendor customer name",
+        "Client",
+        "Vendor SKU",
+        "Vendor SKU name",
+        "Quantity",
+        "Vendor spend",
+        "Reason",
+    ]
+    assert row_values(unmapped, 2)[:9] == [
+        "unmapped customer",
+        "Microsoft",
+        "T-999",
+        "Zeta Corp",
+        None,
+        "SPE_E3",
+        "Office 365 E3",
+        4,
+        88.8,
+    ]
+    assert unmapped["I2"].number_format == USD
+    assert unmapped["I3"].value is None  # Huntress charges nothing per learner
+    assert unmapped["A5"].value.startswith("Vendor customers to look at")
+    assert [unmapped.cell(row, 2).value for row in (7, 8)] == ["T-200", "T-999"]
+    assert row_values(unmapped, 6)[:6] == [
+        "Vendor",
+        "Vendor customer ID",
+        "Vendor customer name",
+        "Matched to",
+        "How",
+        "Note",
+    ]
+    assert [unmapped.cell(row, 5).value for row in (7, 8)] == [
+        "by vendor customer ID",
+        "not mapped",
+    ]
+    assert unmapped["F7"].value == "renamed at the vendor: was 'Birch Law'"
+    assert unmapped.max_row == 8
+
+
+def test_column_widths_follow_content_within_limits(book: openpyxl.Workbook) -> None:
+    adjustments = sheet(book, "Adjustments")
+    widths = {
+        letter: adjustments.column_dimensions[letter].width
+        for letter in ("A", "B", "J", "M", "N", "P")
+    }
+    assert widths["A"] == len("C200:M365BP") + 2
+    assert widths["J"] == len("Revenue impact / month") + 2
+    assert widths["N"] == len("Decision") + 2
+    assert widths["M"] == 60  # the longest Why is 69 characters: capped, and wrapped
+    assert widths["P"] == 30  # Note starts empty but needs room to write in
+    for name in ("Summary", "Adjustments", "Evidence", "Excluded", "Unmapped"):
+        for dimension in sheet(book, name).column_dimensions.values():
+            assert 8 <= dimension.width <= 60, (name, dimension.index)
+
+
+def test_one_clients_workbook_holds_only_that_client() -> None:
+    acme = build_result().for_client("C100")
+    book = open_workbook(workbook_bytes(acme, title="Acme Dental — October 2026"))
+    summary = sheet(book, "Summary")
+    figures = labelled(summary)
+    assert figures["Prepared for"] == "Acme Dental"
+    assert "By client" not in figures
+    adjustments = sheet(book, "Adjustments")
+    assert [adjustments.cell(row, 1).value for row in (2, 3)] == ["C100:M365BP", "C100:EDR"]
+    assert adjustments["A5"].value == "Total"
+    assert money(adjustments["J5"].value) == ACME_REVENUE_TOTAL
+    assert money(adjustments["K5"].value) == ACME_COST_TOTAL
+    assert str(adjustments.data_validations.dataValidation[0].sqref) == "N2:N3"
+    unmapped = sheet(book, "Unmapped")
+    assert unmapped["A2"].value == "unmapped SKU"
+    assert unmapped["A3"].value is None
+    assert unmapped["A6"].value == "None: every vendor customer is mapped, none renamed."
+
+
+def test_no_adjustments_is_said_in_words() -> None:
+    book = open_workbook(workbook_bytes(build_result(only_matches=True), title=TITLE))
+    adjustments = sheet(book, "Adjustments")
+    assert row_values(adjustments, 1) == ADJUSTMENT_HEADERS
+    assert adjustments["A2"].value == (
+        "No adjustments: every line compared with usage matches what is billed."
+    )
+    assert adjustments.max_row == 2
+    assert adjustments.data_validations.dataValidation == []
+    assert adjustments.auto_filter.ref is None
+    assert sheet(book, "Evidence")["A2"].value == "No source rows behind any line."
+    assert sheet(book, "Unmapped")["A2"].value == (
+        "Every vendor customer and SKU with usage is mapped."
+    )
+    assert money(labelled(sheet(book, "Summary"))["Revenue leaking per month"]) == 0
+
+
+def test_other_currencies_show_their_code() -> None:
+    result = build_result()
+    euro = Reconciliation(**{**result.__dict__, "currency": "EUR"})
+    adjustments = sheet(open_workbook(workbook_bytes(euro, title=TITLE)), "Adjustments")
+    assert adjustments["J2"].number_format == '#,##0.00 "EUR";[Red]-#,##0.00 "EUR"'
+
+
+def test_text_that_looks_like_a_formula_stays_text() -> None:
+    book = open_workbook(workbook_bytes(build_result(**ATTACKS), title=HYPERLINK))
+    text_cells = {}
+    for worksheet in book.worksheets:
+        for row in worksheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (worksheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    text_cells.setdefault(cell.value, []).append(cell)
+    for attack in ATTACKS.values():
+        assert attack in text_cells, attack
+        for cell in text_cells[attack]:
+            assert cell.data_type == "s"
+            assert cell.quotePrefix is True
+    assert sheet(book, "Summary")["A1"].value == HYPERLINK
+    assert sheet(book, "Adjustments")["B2"].value == "+1+1"
+    assert sheet(book, "Adjustments")["C2"].value == "-2+3"
+    assert sheet(book, "Excluded")["C2"].value == "\t=1+2"
+    # Ordinary text carries no quote prefix.
+    assert sheet(book, "Adjustments")["A2"].quotePrefix is False
+
+
+def test_text_excel_would_read_as_an_error_stays_text() -> None:
+    book = open_workbook(workbook_bytes(build_result(lab="#N/A"), title=TITLE))
+    cell = sheet(book, "Excluded")["C2"]
+    assert (cell.value, cell.data_type) == ("#N/A", "s")
+
+
+def test_safe_text_keeps_text_a_cell_can_hold() -> None:
+    assert safe_text(HYPERLINK) == HYPERLINK
+    assert safe_text("line one\r\nline two\rthree") == "line one\nline two\nthree"
+    assert safe_text("bell\x07 and null\x00") == "bell\ufffd and null\ufffd"
+    long = safe_text("x" * 40_000)
+    assert len(long) == 32_767
+    assert long.endswith("\u2026")
+
+
+def test_write_workbook_replaces_the_file_in_one_step(tmp_path: Path) -> None:
+    target = tmp_path / "adjustments.xlsx"
+    target.write_bytes(b"last month's workbook")
+    target.chmod(0o640)
+    assert write_workbook(build_result(), target, title=TITLE) == target
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["adjustments.xlsx"]
+    assert open_workbook(target.read_bytes()).sheetnames[1] == "Adjustments"
+
+    fresh = write_workbook(build_result(), tmp_path / "new.xlsx", title=TITLE)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+
+
+def test_a_failed_write_leaves_the_previous_workbook(tmp_path: Path) -> None:
+    target = tmp_path / "adjustments.xlsx"
+    write_workbook(build_result(), target, title=TITLE)
+    before = target.read_bytes()
+    broken = build_result()
+    broken = Reconciliation(**{**broken.__dict__, "lines": broken.lines.drop(columns="reason")})
+    with pytest.raises(AttributeError):
+        write_workbook(broken, target, title=TITLE)
+    assert target.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["adjustments.xlsx"]
+
+
+SOFFICE = "/usr/bin/soffice"
+CSV_EVERY_SHEET = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_reads_the_same_values(tmp_path: Path) -> None:
+    soffice = shutil.which("soffice") or SOFFICE
+    assert os.access(soffice, os.X_OK), "LibreOffice (soffice) is needed for this test"
+    plain = write_workbook(build_result(), tmp_path / "plain.xlsx", title=TITLE)
+    hostile = write_workbook(build_result(**ATTACKS), tmp_path / "hostile.xlsx", title=TITLE)
+    out = tmp_path / "csv"
+    completed = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+            "--headless",
+            "--convert-to",
+            CSV_EVERY_SHEET,
+            "--outdir",
+            str(out),
+            str(plain),
+            str(hostile),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+
+    def rows(name: str) -> list[list[str]]:
+        path = out / name
+        assert path.exists(), (name, sorted(p.name for p in out.iterdir()), completed.stdout)
+        with path.open(encoding="utf-8", newline="") as file:
+            return list(csv.reader(file))
+
+    adjustments = rows("plain-Adjustments.csv")
+    assert adjustments[0] == ADJUSTMENT_HEADERS
+    assert [row[0] for row in adjustments[1:5]] == ADJUSTMENT_IDS
+    assert adjustments[1][1] == "Birch Legal"
+    assert adjustments[1][6] == "3"  # used quantity
+    assert adjustments[6][0] == "Total"
+    assert Decimal(adjustments[6][9]) == REVENUE_TOTAL
+    assert Decimal(adjustments[6][10]) == COST_TOTAL
+    assert rows("plain-Summary.csv")[0][0] == TITLE
+    assert rows("plain-Evidence.csv")[1][0] == "C100:EDR"
+    assert rows("plain-Excluded.csv")[1][1] == "Acme Dental"
+    assert rows("plain-Unmapped.csv")[1][3] == "Zeta Corp"
+
+    # A formula would have been computed: HYPERLINK shows "y", +1+1 shows 2.
+    hostile_rows = rows("hostile-Adjustments.csv")
+    assert [row[1] for row in hostile_rows[1:5]] == ["+1+1", "+1+1", HYPERLINK, HYPERLINK]
+    assert hostile_rows[1][2] == "-2+3"
+    assert hostile_rows[4][2] == "@SUM(A1)"
