@@ -27,7 +27,9 @@ def test_environment_yml_hands_off_exactly_the_pyproject_dependencies() -> None:
 
 
 def test_committed_notebooks_carry_no_outputs() -> None:
-    tracked = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert "notebooks/client_reconciliation.ipynb" in tracked
     for name in tracked:
         notebook = json.loads((ROOT / name).read_text(encoding="utf-8"))
@@ -40,7 +42,11 @@ def test_committed_notebooks_carry_no_outputs() -> None:
 def test_notebooks_have_a_tagged_parameters_cell_of_annotated_literals() -> None:
     for name in ("client_reconciliation.ipynb", "portfolio.ipynb"):
         notebook = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))
-        tagged = [cell for cell in notebook["cells"] if "parameters" in cell.get("metadata", {}).get("tags", [])]
+        tagged = [
+            cell
+            for cell in notebook["cells"]
+            if "parameters" in cell.get("metadata", {}).get("tags", [])
+        ]
         assert len(tagged) == 1, name
         lines = "".join(tagged[0]["source"]).splitlines()
         assert lines and all(": str = " in line and "  # " in line for line in lines), name
@@ -52,9 +58,14 @@ def test_the_demo_generator_reproduces_the_shipped_workspace(tmp_path: Path) -> 
     assert sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()) == shipped_files
     for relative in shipped_files:
         if relative.suffix == ".xlsx":
-            shipped, regenerated = (openpyxl.load_workbook(root / relative) for root in (DEMO, fresh))
+            shipped, regenerated = (
+                openpyxl.load_workbook(root / relative) for root in (DEMO, fresh)
+            )
             assert shipped.sheetnames == regenerated.sheetnames
             for sheet in shipped.sheetnames:
-                assert list(shipped[sheet].values) == list(regenerated[sheet].values), (relative, sheet)
+                assert list(shipped[sheet].values) == list(regenerated[sheet].values), (
+                    relative,
+                    sheet,
+                )
         else:
             assert (fresh / relative).read_bytes() == (DEMO / relative).read_bytes(), relative
