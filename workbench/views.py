@@ -6,23 +6,34 @@ frame with money already formatted, or a matplotlib figure), so notebooks stay a
 
 from __future__ import annotations
 
+import calendar
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from workbench.errors import WorkbenchError
-from workbench.money import ZERO, format_money, total
+from workbench.money import format_money, total
 from workbench.reconcile import ADJUSTMENT_STATUSES, Reconciliation, Status
 from workbench.workspace import Workspace, reconcile_workspace
 
-LEAK_COLOUR, RISK_COLOUR = "#c0392b", "#2c7fb8"
+# One palette for every chart and the dashboard's accents.
+LEAK_COLOUR, RISK_COLOUR = "#c2410c", "#6d28d9"
+#: How many clients the money-at-stake chart shows.
+CHART_TOP = 15
+
+
+def new_figure(width: float, height: float) -> tuple[Figure, Any]:
+    """A figure with its own Agg canvas: no pyplot, so no global backend or figure registry."""
+    figure = Figure(figsize=(width, height), dpi=110)
+    FigureCanvasAgg(figure)
+    return figure, figure.add_subplot()
 
 
 @dataclass(frozen=True)
@@ -32,10 +43,9 @@ class Chart:
     png: bytes
 
     @classmethod
-    def from_figure(cls, figure: Any) -> Chart:
+    def from_figure(cls, figure: Figure) -> Chart:
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=110)
-        plt.close(figure)
+        figure.savefig(buffer, format="png", bbox_inches="tight")
         return cls(buffer.getvalue())
 
     def _repr_png_(self) -> bytes:
@@ -73,7 +83,7 @@ class ClientView:
     def chart(self) -> Chart:
         """Billed against used per service, as grouped horizontal bars."""
         lines = self.result.lines[self.result.lines["expected_quantity"].notna()]
-        figure, axes = plt.subplots(figsize=(8, 0.45 * max(len(lines), 2) + 1))
+        figure, axes = new_figure(8, 0.45 * max(len(lines), 2) + 1)
         positions = range(len(lines))
         axes.barh(
             [p + 0.2 for p in positions],
@@ -192,22 +202,118 @@ def by_client(result: Reconciliation) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def money_at_stake_chart(result: Reconciliation, top: int = 15) -> Chart:
-    """Revenue leaking and over-billing risk per client, the biggest ``top`` clients."""
-    table = by_client(result)
-    table = table[table["At stake"] > ZERO].head(top).iloc[::-1]
-    figure, axes = plt.subplots(figsize=(8, 0.45 * max(len(table), 2) + 1.2))
-    leak = [float(v) for v in table["Revenue leaking"]]
-    risk = [float(v) for v in table["Over-billing risk"]]
-    axes.barh(
-        table["Client"], leak, color=LEAK_COLOUR, label="Revenue leaking (under-billed, unbilled)"
+def money_at_stake_chart(result: Reconciliation) -> Chart | None:
+    """The money-at-stake chart for a notebook; None when nothing is at stake."""
+    png = money_at_stake_png(result)
+    return Chart(png) if png else None
+
+
+def plural(count: int, word: str, plural: str = "") -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {plural or word + 's'}"
+
+
+def month_title(period: str) -> str:
+    """``2026-10`` -> ``October 2026``."""
+    year, month = period.split("-")
+    return f"{calendar.month_name[int(month)]} {year}"
+
+
+def money_at_stake(result: Reconciliation, top: int | None = None) -> pd.DataFrame:
+    """Revenue leaking and over-billing risk per client with any, biggest total first.
+
+    Columns ``company_id, company_name, revenue_leaking, over_billing_risk`` (Decimal); only
+    the first ``top`` clients when given.
+    """
+    rows = []
+    for client in result.clients.to_dict("records"):
+        summary = result.for_client(str(client["company_id"])).summary()
+        if summary.revenue_leaking or summary.over_billing_risk:
+            rows.append(
+                {
+                    "company_id": client["company_id"],
+                    "company_name": client["company_name"],
+                    "revenue_leaking": summary.revenue_leaking,
+                    "over_billing_risk": summary.over_billing_risk,
+                }
+            )
+    frame = pd.DataFrame.from_records(
+        rows, columns=["company_id", "company_name", "revenue_leaking", "over_billing_risk"]
     )
-    axes.barh(table["Client"], risk, left=leak, color=RISK_COLOUR, label="Over-billing risk")
-    axes.set_xlabel(f"{result.currency} per month")
-    axes.set_title(f"Money at stake by client, {result.period}")
-    axes.legend(loc="lower right", fontsize="small")
-    figure.tight_layout()
-    return Chart.from_figure(figure)
+    stake = [
+        leak + over
+        for leak, over in zip(frame["revenue_leaking"], frame["over_billing_risk"], strict=True)
+    ]
+    order = sorted(
+        range(len(frame)), key=lambda i: (-stake[i], str(frame["company_name"].iat[i]).casefold())
+    )
+    return frame.iloc[order[:top]].reset_index(drop=True)
+
+
+def _short_money(value: float, currency: str) -> str:
+    symbol, suffix = ("$", "") if currency == "USD" else ("", f" {currency}")
+    if abs(value) >= 1000:
+        return f"{symbol}{value / 1000:,.1f}k{suffix}"
+    return f"{symbol}{value:,.0f}{suffix}"
+
+
+def _bar_label(leaking: Decimal, over: Decimal, currency: str) -> str:
+    if leaking and over:
+        leak_text, over_text = format_money(leaking, currency), format_money(over, currency)
+        return f"{leak_text} leaking + {over_text} over-billing"
+    return format_money(leaking or over, currency)
+
+
+def money_at_stake_png(
+    result: Reconciliation, *, selected: str = "", top: int = CHART_TOP
+) -> bytes | None:
+    """:func:`money_at_stake` as a stacked horizontal bar chart (PNG); None if nothing is at stake.
+
+    ``selected`` (a company id) is drawn in bold so the picked client stands out.
+    """
+    everyone = money_at_stake(result)
+    if everyone.empty:
+        return None
+    stake = everyone.iloc[:top]
+    currency = result.currency
+    names = [str(name) for name in stake["company_name"]]
+    leaking = [float(value) for value in stake["revenue_leaking"]]
+    over = [float(value) for value in stake["over_billing_risk"]]
+    rows = list(range(len(stake)))
+    figure, axes = new_figure(9.5, 0.34 * len(stake) + 1.2)
+    axes.barh(rows, leaking, height=0.6, color=LEAK_COLOUR, label="Revenue leaking")
+    stacked = axes.barh(
+        rows, over, left=leaking, height=0.6, color=RISK_COLOUR, label="Over-billing risk"
+    )
+    labels = [
+        _bar_label(leak, risk, currency)
+        for leak, risk in zip(stake["revenue_leaking"], stake["over_billing_risk"], strict=True)
+    ]
+    axes.bar_label(stacked, labels=labels, padding=4, fontsize=8, color="#374151")
+    axes.set_yticks(rows, names, fontsize=9)
+    for label, company_id in zip(axes.get_yticklabels(), stake["company_id"], strict=True):
+        if company_id == selected:
+            label.set_fontweight("bold")
+    axes.invert_yaxis()
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: _short_money(value, currency)))
+    axes.set_xlim(0, max(leak + risk for leak, risk in zip(leaking, over, strict=True)) * 1.3)
+    axes.tick_params(axis="x", labelsize=8, colors="#4b5563")
+    axes.tick_params(axis="y", length=0)
+    axes.grid(axis="x", color="#e5e7eb", linewidth=0.8)
+    axes.set_axisbelow(True)
+    for side in ("top", "right", "left"):
+        axes.spines[side].set_visible(False)
+    axes.legend(loc="lower right", fontsize=8, frameon=False)
+    shown = (
+        f"top {len(stake)} of {len(everyone)} clients"
+        if len(everyone) > len(stake)
+        else f"{plural(len(stake), 'client')}"
+    )
+    axes.set_xlabel(
+        f"Per month, {month_title(result.period)}: {shown} with money at stake",
+        fontsize=8.5,
+        color="#4b5563",
+    )
+    return Chart.from_figure(figure).png
 
 
 def row_ranges(rows: list[int]) -> str:

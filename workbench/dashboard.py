@@ -1,0 +1,666 @@
+"""Dashboard: a read-only Voila face on a period's reconciliation.
+
+One call, :func:`build_dashboard`, returns the whole app as an ipywidgets widget: a period and a
+client picker, four KPI tiles, a chart of money at stake by client, the selected scope's
+discrepancy table, unmapped vendor lines and a download of the scope's workbook.
+
+Everything shown is rendered by plain functions of a :class:`~workbench.reconcile.Reconciliation`
+(:func:`kpi_tiles`, :func:`scope_verdict`, :func:`discrepancy_table_html`, ...), so tests check
+the figures without a browser; the widget class only wires pickers to those functions.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import ipywidgets as widgets
+import pandas as pd
+
+from workbench.errors import WorkbenchError
+from workbench.mapping import VENDOR_TITLES
+from workbench.money import ZERO, format_money
+from workbench.reconcile import (
+    ADJUSTMENT_STATUSES,
+    UNMAPPED_STATUSES,
+    Reconciliation,
+    Status,
+    Summary,
+)
+from workbench.views import money_at_stake, money_at_stake_png, month_title, plural
+from workbench.workspace import Workspace, reconcile_workspace
+
+__all__ = [
+    "ALL_CLIENTS",
+    "DISCREPANCY_TABLE_CLASS",
+    "UNMAPPED_TABLE_CLASS",
+    "Tile",
+    "build_dashboard",
+    "discrepancy_lines",
+    "discrepancy_table_html",
+    "format_share",
+    "kpi_tiles",
+    "money_at_stake",
+    "money_at_stake_png",
+    "month_title",
+    "period_result",
+    "scope_verdict",
+    "unmapped_table_html",
+    "workbook_file_name",
+    "workbook_link_html",
+]
+
+#: Label of the client picker's first entry (its value is the empty company id).
+ALL_CLIENTS = "All clients"
+#: CSS classes tests and stylesheets rely on.
+DISCREPANCY_TABLE_CLASS = "wb-discrepancies"
+UNMAPPED_TABLE_CLASS = "wb-unmapped"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+Tone = Literal["neutral", "good", "warn", "bad"]
+NOT_CHECKED = "Not checked"
+DASH = "\u2014"
+
+_STATUS_TONES: dict[str, Tone] = {
+    Status.MATCH: "good",
+    Status.UNDER_BILLED: "bad",
+    Status.UNBILLED_USAGE: "bad",
+    Status.OVER_BILLED: "warn",
+    Status.BILLED_WITHOUT_USAGE: "warn",
+    Status.UNMAPPED_CUSTOMER: "neutral",
+    Status.UNMAPPED_SKU: "neutral",
+    Status.NOT_RECONCILED: "neutral",
+}
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One KPI tile: what it measures, the figure, a line of context and its tone."""
+
+    label: str
+    value: str
+    note: str
+    tone: Tone
+
+    def html(self) -> str:
+        return (
+            f'<div class="wb-tile wb-tone-{self.tone}">'
+            f'<div class="wb-tile-label">{html.escape(self.label)}</div>'
+            f'<div class="wb-tile-value">{html.escape(self.value)}</div>'
+            f'<div class="wb-tile-note">{html.escape(self.note)}</div></div>'
+        )
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def _compared(summary: Summary) -> int:
+    """Lines whose billing was actually compared with usage."""
+    return summary.counts[Status.MATCH] + summary.discrepancies
+
+
+def format_share(part: Decimal, whole: Decimal) -> str:
+    """A share as a percent rounded down, so anything short of all never reads as 100%."""
+    if not whole:
+        return DASH
+    percent = (part / whole * 100).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+    if percent == 0 and part:
+        return "<0.1%"
+    return f"{percent:.0f}%" if percent == percent.to_integral_value() else f"{percent}%"
+
+
+def kpi_tiles(result: Reconciliation) -> list[Tile]:
+    """The four headline tiles of a scope (pass ``result.for_client(...)`` for one client).
+
+    When nothing in the scope was compared with usage, the money tiles say "Not checked"
+    rather than showing a reassuring zero.
+    """
+    summary = result.summary()
+    currency = result.currency
+    counts = summary.counts
+    compared = _compared(summary)
+    checked = compared > 0
+    leaking_lines = counts[Status.UNDER_BILLED] + counts[Status.UNBILLED_USAGE]
+    over_lines = counts[Status.OVER_BILLED] + counts[Status.BILLED_WITHOUT_USAGE]
+    unmapped_lines = sum(counts[status] for status in UNMAPPED_STATUSES)
+    not_reconciled = counts[Status.NOT_RECONCILED]
+    if checked:
+        leaking = Tile(
+            "Revenue leaking / month",
+            format_money(summary.revenue_leaking, currency),
+            f"{plural(leaking_lines, 'line')} under-billed or used but not billed"
+            if leaking_lines
+            else f"no under-billing in {plural(compared, 'checked line')}",
+            "bad" if summary.revenue_leaking else "good",
+        )
+        over = Tile(
+            "Over-billing risk / month",
+            format_money(summary.over_billing_risk, currency),
+            f"{plural(over_lines, 'line')} billed above usage"
+            if over_lines
+            else f"no over-billing in {plural(compared, 'checked line')}",
+            "warn" if summary.over_billing_risk else "good",
+        )
+    else:
+        nothing = (
+            f"no line was compared with usage ({plural(not_reconciled, 'line')} not reconciled)"
+        )
+        leaking = Tile("Revenue leaking / month", NOT_CHECKED, nothing, "warn")
+        over = Tile("Over-billing risk / month", NOT_CHECKED, nothing, "warn")
+    unmapped_note = (
+        f"{plural(unmapped_lines, 'vendor line')} not mapped to a client or service"
+        if unmapped_lines
+        else "every vendor line is mapped"
+    )
+    # Some exports carry no prices (RMM device counts): say the total leaves those out.
+    unpriced = sum(value is None for value in result.unmapped["vendor_spend"])
+    if unpriced:
+        unmapped_note += f"; {unpriced} without a price in the export"
+    unmapped = Tile(
+        "Unmapped vendor spend",
+        format_money(summary.unmapped_spend, currency),
+        unmapped_note,
+        "warn" if unmapped_lines else "good",
+    )
+    if summary.billed_revenue:
+        coverage_note = (
+            f"{format_money(summary.checked_revenue, currency)} of "
+            f"{format_money(summary.billed_revenue, currency)} billed checked against usage"
+        )
+        if not_reconciled:
+            coverage_note += f"; {plural(not_reconciled, 'line')} not reconciled"
+        tone: Tone = "good" if summary.checked_revenue == summary.billed_revenue else "warn"
+        if not summary.checked_revenue:
+            tone = "bad"
+    else:
+        coverage_note, tone = "nothing billed in this scope", "neutral"
+    coverage = Tile(
+        "Coverage",
+        format_share(summary.checked_revenue, summary.billed_revenue),
+        coverage_note,
+        tone,
+    )
+    return [leaking, over, unmapped, coverage]
+
+
+def scope_verdict(result: Reconciliation, scope_name: str) -> tuple[str, Tone]:
+    """One plain sentence on the scope: what was found, and what could not be checked."""
+    summary = result.summary()
+    currency = result.currency
+    compared = _compared(summary)
+    not_reconciled = summary.counts[Status.NOT_RECONCILED]
+    unmapped = sum(summary.counts[status] for status in UNMAPPED_STATUSES)
+    if summary.lines == 0:
+        return f"{scope_name}: no lines in {result.period}.", "neutral"
+    if compared == 0:
+        return (
+            f"Nothing was checked for {scope_name}: all {plural(not_reconciled, 'line')} "
+            "are not reconciled, so no billing was compared with usage. "
+            "The reasons are in the table below.",
+            "bad",
+        )
+    if summary.discrepancies:
+        amounts = [
+            f"{format_money(amount, currency)} {what}"
+            for amount, what in (
+                (summary.revenue_leaking, "revenue leaking"),
+                (summary.over_billing_risk, "over-billing risk"),
+            )
+            if amount
+        ]
+        text = (
+            f"{scope_name}: {plural(summary.discrepancies, 'discrepancy', 'discrepancies')}"
+            f" \u2014 {' and '.join(amounts) or 'no money at stake'} per month."
+        )
+        tone: Tone = "bad"
+    else:
+        text = f"{scope_name}: all {plural(compared, 'checked line')} match usage."
+        tone = "good"
+    if not_reconciled:
+        text += f" {plural(not_reconciled, 'line')} could not be checked (not reconciled)."
+        tone = "warn" if tone == "good" else tone
+    if unmapped:
+        text += f" {plural(unmapped, 'vendor line')} not mapped."
+        tone = "warn" if tone == "good" else tone
+    return text, tone
+
+
+# --- tables --------------------------------------------------------------------------------
+
+
+# Ties in money sort by how much a status matters to billing.
+_STATUS_ORDER = [
+    Status.UNDER_BILLED,
+    Status.UNBILLED_USAGE,
+    Status.OVER_BILLED,
+    Status.BILLED_WITHOUT_USAGE,
+    Status.UNMAPPED_SKU,
+    Status.UNMAPPED_CUSTOMER,
+    Status.NOT_RECONCILED,
+    Status.MATCH,
+]
+
+
+def discrepancy_lines(result: Reconciliation, *, all_clients: bool = False) -> pd.DataFrame:
+    """Lines that are not a match, biggest revenue impact first.
+
+    For one client (``result.for_client(...)``) that is every non-match line, unmapped SKUs
+    included. With ``all_clients`` the unmapped lines are left to :func:`unmapped_table_html`.
+    """
+    lines = result.lines
+    keep = lines["status"] != Status.MATCH
+    if all_clients:
+        keep &= ~lines["status"].isin(UNMAPPED_STATUSES)
+    picked = lines[keep]
+    records = picked.to_dict("records")
+    rank = {str(status): position for position, status in enumerate(_STATUS_ORDER)}
+
+    def biggest_first(position: int) -> tuple[Decimal, int, str, str]:
+        line = records[position]
+        return (
+            -abs(line["revenue_impact"]),
+            rank.get(str(line["status"]), len(rank)),
+            str(line["company_name"]).casefold(),
+            _service_label(line).casefold(),
+        )
+
+    return picked.iloc[sorted(range(len(records)), key=biggest_first)].reset_index(drop=True)
+
+
+def _service_label(line: Mapping[Any, Any]) -> str:
+    """The PSA service, or for an unmapped SKU the vendor's product name."""
+    if line["service_name"]:
+        return str(line["service_name"])
+    vendor = VENDOR_TITLES.get(str(line["vendor"]), str(line["vendor"]))
+    return f"{line['vendor_sku_name'] or line['vendor_sku']} ({vendor})"
+
+
+def _quantity(value: Any) -> str:
+    return DASH if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def _signed(value: Any) -> str:
+    return DASH if value is None or pd.isna(value) else f"{int(value):+,}"
+
+
+def _impact(line: Mapping[Any, Any], currency: str) -> str:
+    if line["status"] not in ADJUSTMENT_STATUSES:
+        return DASH
+    value: Decimal = line["revenue_impact"]
+    return ("+" if value > 0 else "") + format_money(value, currency)
+
+
+def _status_pill(status: str) -> str:
+    tone = _STATUS_TONES.get(status, "neutral")
+    return f'<span class="wb-pill wb-tone-{tone}">{html.escape(status)}</span>'
+
+
+def _table(
+    css_class: str, headers: list[tuple[str, bool]], rows: list[tuple[str, list[str]]]
+) -> str:
+    """An HTML table; ``headers`` are (title, numeric) and each row is (line id, escaped cells)."""
+    head = "".join(
+        f'<th class="{"wb-num" if numeric else ""}">{html.escape(title)}</th>'
+        for title, numeric in headers
+    )
+    body = "".join(
+        f'<tr data-line-id="{html.escape(line_id)}">'
+        + "".join(
+            f'<td class="{"wb-num" if numeric else ""}">{cell}</td>'
+            for cell, (_, numeric) in zip(cells, headers, strict=True)
+        )
+        + "</tr>"
+        for line_id, cells in rows
+    )
+    return (
+        f'<table class="wb-table {css_class}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def discrepancy_table_html(result: Reconciliation, *, all_clients: bool = False) -> str:
+    """:func:`discrepancy_lines` as an HTML table of class :data:`DISCREPANCY_TABLE_CLASS`.
+
+    Every row carries ``data-line-id`` so a test can find one line's row.
+    """
+    lines = discrepancy_lines(result, all_clients=all_clients)
+    if lines.empty:
+        return '<p class="wb-empty">No discrepancies: every line of this scope matches usage.</p>'
+    headers = [
+        ("Status", False),
+        ("Service", False),
+        ("Billed", True),
+        ("Used", True),
+        ("Difference", True),
+        ("Revenue impact", True),
+        ("Reason", False),
+    ]
+    if all_clients:
+        headers.insert(0, ("Client", False))
+    rows = []
+    for line in lines.to_dict("records"):
+        cells = [
+            _status_pill(str(line["status"])),
+            html.escape(_service_label(line)),
+            _quantity(line["billed_quantity"]),
+            _quantity(line["expected_quantity"]),
+            _signed(line["difference"]),
+            html.escape(_impact(line, result.currency)),
+            html.escape(str(line["reason"])),
+        ]
+        if all_clients:
+            cells.insert(0, html.escape(str(line["company_name"])))
+        rows.append((str(line["line_id"]), cells))
+    return _table(DISCREPANCY_TABLE_CLASS, headers, rows)
+
+
+def unmapped_table_html(result: Reconciliation) -> str:
+    """Vendor lines mapped to no client or no service, biggest vendor spend first."""
+    lines = result.unmapped
+    if lines.empty:
+        return '<p class="wb-empty">Every vendor customer and SKU is mapped.</p>'
+    spend = [ZERO if value is None else value for value in lines["vendor_spend"]]
+    order = sorted(
+        range(len(lines)),
+        key=lambda i: (-spend[i], str(lines["vendor_customer_name"].iat[i]).casefold()),
+    )
+    headers = [
+        ("Status", False),
+        ("Vendor", False),
+        ("Vendor customer", False),
+        ("Client", False),
+        ("Vendor SKU", False),
+        ("Quantity", True),
+        ("Vendor spend", True),
+        ("Reason", False),
+    ]
+    rows = []
+    for position in order:
+        line = lines.iloc[position]
+        value = line["vendor_spend"]
+        cells = [
+            _status_pill(str(line["status"])),
+            html.escape(VENDOR_TITLES.get(str(line["vendor"]), str(line["vendor"]))),
+            html.escape(str(line["vendor_customer_name"] or line["vendor_customer_key"])),
+            html.escape(str(line["company_name"]) or DASH),
+            html.escape(str(line["vendor_sku_name"] or line["vendor_sku"])),
+            _quantity(line["expected_quantity"]),
+            DASH if value is None else html.escape(format_money(value, result.currency)),
+            html.escape(str(line["reason"])),
+        ]
+        rows.append((str(line["line_id"]), cells))
+    return _table(UNMAPPED_TABLE_CLASS, headers, rows)
+
+
+# --- download ------------------------------------------------------------------------------
+
+
+def workbook_file_name(scope_name: str, period: str) -> str:
+    """``Acme Dental-2026-10.xlsx``: the scope's name, characters file systems refuse replaced."""
+    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", scope_name).strip(" .-") or "workbook"
+    return f"{safe}-{period}.xlsx"
+
+
+def workbook_link_html(result: Reconciliation, *, scope_name: str) -> str:
+    """An anchor that downloads the scope's workbook, embedded as a base64 data URL."""
+    # Imported here so the dashboard works (minus the download) while outputs are absent.
+    from workbench.outputs.excel import workbook_bytes
+
+    content = workbook_bytes(result, title=f"{scope_name} \u2014 {month_title(result.period)}")
+    href = f"data:{XLSX_MIME};base64,{base64.b64encode(content).decode('ascii')}"
+    name = workbook_file_name(scope_name, result.period)
+    return (
+        f'<a class="wb-download" href="{href}" download="{html.escape(name)}">Download workbook</a>'
+        f'<span class="wb-download-note">{html.escape(name)}: the proposed adjustments with '
+        "Decision columns, and the source rows behind every figure</span>"
+    )
+
+
+# --- the app -------------------------------------------------------------------------------
+
+_CACHE: dict[tuple[Path, str], Reconciliation] = {}
+
+
+def period_result(workspace: Workspace, period: str) -> Reconciliation:
+    """The period's reconciliation, computed once per workspace and period in this kernel."""
+    key = (workspace.root, period)
+    if key not in _CACHE:
+        _CACHE[key] = reconcile_workspace(workspace, period)
+    return _CACHE[key]
+
+
+_STYLE = """
+<style>
+.wb-app { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #111827; max-width: 1180px; }
+.wb-app .widget-html, .wb-app .widget-html-content { line-height: 1.35; white-space: normal; height: auto; }
+.wb-title { margin: 0 0 8px; color: #4b5563; font-size: 13.5px; }
+.wb-title strong { color: #111827; }
+.wb-pickers { gap: 16px; margin-bottom: 6px; }
+.wb-pickers .widget-label { font-weight: 600; }
+.wb-banner { padding: 10px 14px; border-radius: 6px; font-size: 14px; margin: 6px 0 10px; border: 1px solid; }
+.wb-banner.wb-tone-good { background: #ecfdf5; border-color: #a7f3d0; color: #065f46; }
+.wb-banner.wb-tone-warn { background: #fffbeb; border-color: #fde68a; color: #92400e; }
+.wb-banner.wb-tone-bad { background: #fef2f2; border-color: #fecaca; color: #991b1b; }
+.wb-banner.wb-tone-neutral { background: #f3f4f6; border-color: #e5e7eb; color: #374151; }
+.wb-error { padding: 12px 14px; border-radius: 6px; background: #fef2f2; border: 1px solid #fca5a5; color: #7f1d1d; font-size: 14px; }
+.wb-tiles { gap: 12px; flex-wrap: wrap; margin-bottom: 12px; }
+.wb-tiles > .widget-html { flex: 1 1 0; min-width: 210px; margin: 0; }
+.wb-tile { background: #fff; border: 1px solid #e5e7eb; border-left: 5px solid #9ca3af; border-radius: 8px; padding: 10px 14px; height: 100%; box-sizing: border-box; box-shadow: 0 1px 2px rgba(0,0,0,.05); }
+.wb-tile.wb-tone-good { border-left-color: #059669; }
+.wb-tile.wb-tone-warn { border-left-color: #d97706; }
+.wb-tile.wb-tone-bad { border-left-color: #dc2626; }
+.wb-tile-label { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: #6b7280; font-weight: 600; }
+.wb-tile-value { font-size: 26px; font-weight: 700; margin: 4px 0 2px; font-variant-numeric: tabular-nums; }
+.wb-tile-note { font-size: 12px; color: #4b5563; }
+.wb-section h3 { font-size: 16px; margin: 18px 0 6px; font-weight: 650; }
+.wb-section p.wb-hint { margin: 0 0 8px; color: #4b5563; font-size: 12.5px; }
+.wb-empty { color: #4b5563; font-style: italic; }
+.wb-table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
+.wb-table th { text-align: left; background: #f3f4f6; color: #374151; font-weight: 600; padding: 6px 8px; border-bottom: 2px solid #d1d5db; position: sticky; top: 0; }
+.wb-table td { padding: 5px 8px; border-bottom: 1px solid #e5e7eb; vertical-align: top; }
+.wb-table tbody tr:nth-child(even) td { background: #fafafa; }
+.wb-table .wb-num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.wb-pill { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 11.5px; font-weight: 600; white-space: nowrap; background: #e5e7eb; color: #374151; }
+.wb-pill.wb-tone-bad { background: #fee2e2; color: #991b1b; }
+.wb-pill.wb-tone-warn { background: #ede9fe; color: #5b21b6; }
+.wb-pill.wb-tone-good { background: #d1fae5; color: #065f46; }
+.wb-download { display: inline-block; padding: 7px 14px; border-radius: 6px; background: #1d4ed8; color: #fff !important; text-decoration: none; font-weight: 600; font-size: 13px; }
+.wb-download:hover { background: #1e40af; }
+.wb-download-note { margin-left: 10px; color: #4b5563; font-size: 12.5px; }
+</style>
+"""
+
+
+def _section(title: str, hint: str, body: str) -> str:
+    return (
+        f'<div class="wb-section"><h3>{html.escape(title)}</h3>'
+        + (f'<p class="wb-hint">{html.escape(hint)}</p>' if hint else "")
+        + body
+        + "</div>"
+    )
+
+
+def _error_html(error: Exception, heading: str) -> str:
+    return (
+        f'<div class="wb-error"><strong>{html.escape(heading)}</strong> '
+        f"{html.escape(str(error))}</div>"
+    )
+
+
+class _Dashboard:
+    """Widgets and the callbacks that refill them when a picker changes."""
+
+    def __init__(self, workspace: Workspace, periods: list[str], period: str) -> None:
+        self.workspace = workspace
+        self.period = widgets.Dropdown(
+            options=[(month_title(each), each) for each in periods],
+            value=period,
+            description="Period",
+        )
+        self.client = widgets.Dropdown(options=[(ALL_CLIENTS, "")], value="", description="Client")
+        self.client.add_class("wb-client")
+        self.period.add_class("wb-period")
+        self.client.layout.width = "420px"
+        self.client.style.description_width = "50px"
+        self.period.style.description_width = "50px"
+        self.period.layout.width = "200px"
+        self.banner = widgets.HTML()
+        self.tiles = [widgets.HTML() for _ in range(4)]
+        self.chart = widgets.Image(format="png")
+        # Natural size: a stretched PNG blurs its text.
+        self.chart.layout.align_self = "flex-start"
+        self.chart.layout.max_width = "100%"
+        self.chart_note = widgets.HTML()
+        self.download = widgets.HTML()
+        self.discrepancies = widgets.HTML()
+        self.unmapped = widgets.HTML()
+        self.tile_row = widgets.HBox(self.tiles).add_class("wb-tiles")
+        self.body = widgets.VBox()
+        title = widgets.HTML(
+            f'<div class="wb-title"><strong>{html.escape(workspace.name)}</strong>'
+            f" \u00b7 amounts in {html.escape(workspace.currency)} \u00b7 read-only view</div>"
+        )
+        self.root = widgets.VBox(
+            [
+                widgets.HTML(_STYLE),
+                title,
+                widgets.HBox([self.period, self.client]).add_class("wb-pickers"),
+                self.body,
+            ]
+        ).add_class("wb-app")
+        self._refilling = False
+        self.period.observe(self._period_changed, names="value")
+        self.client.observe(self._client_changed, names="value")
+        self._period_changed()
+
+    def _guarded(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except WorkbenchError as error:
+            self.body.children = [widgets.HTML(_error_html(error, "Cannot show this period."))]
+
+    def _period_changed(self, change: object = None) -> None:
+        self._guarded(self._load_period)
+
+    def _client_changed(self, change: object = None) -> None:
+        if not self._refilling:
+            self._guarded(self._show_scope)
+
+    def _load_period(self) -> None:
+        self.banner.value = (
+            '<div class="wb-banner wb-tone-neutral">'
+            f"Reconciling {month_title(self.period.value)}\u2026</div>"
+        )
+        result = period_result(self.workspace, self.period.value)
+        previous = self.client.value
+        options = [
+            (ALL_CLIENTS, ""),
+            *zip(result.clients["company_name"], result.clients["company_id"], strict=True),
+        ]
+        self._refilling = True
+        try:
+            self.client.options = options
+            self.client.value = previous if previous in set(result.clients["company_id"]) else ""
+        finally:
+            self._refilling = False
+        self._show_scope()
+
+    def _show_scope(self) -> None:
+        period_wide = period_result(self.workspace, self.period.value)
+        company_id: str = self.client.value
+        if company_id:
+            scope = period_wide.for_client(company_id)
+            scope_name = str(scope.clients["company_name"].iat[0])
+        else:
+            scope, scope_name = period_wide, ALL_CLIENTS
+        text, tone = scope_verdict(scope, scope_name)
+        self.banner.value = f'<div class="wb-banner wb-tone-{tone}">{html.escape(text)}</div>'
+        for widget, tile in zip(self.tiles, kpi_tiles(scope), strict=True):
+            widget.value = tile.html()
+        self.discrepancies.value = _section(
+            f"Discrepancies and unchecked lines \u2014 {scope_name}, {month_title(scope.period)}",
+            "Every line that is not a match, biggest revenue impact first. A positive impact is "
+            "revenue to bill; a negative one is billing above usage. Lines not reconciled were "
+            "not compared with usage.",
+            discrepancy_table_html(scope, all_clients=not company_id),
+        )
+        self.unmapped.value = (
+            ""
+            if company_id
+            else _section(
+                "Unmapped vendor lines",
+                "Vendor customers or SKUs the mappings workbook does not place; "
+                "map them to check them.",
+                unmapped_table_html(period_wide),
+            )
+        )
+        self.download.value = self._download_html(scope, scope_name)
+        png = money_at_stake_png(period_wide, selected=company_id)
+        self.chart_note.value = _section(
+            "Money at stake by client",
+            "" if png else "No client has revenue leaking or over-billing risk this period.",
+            "",
+        )
+        if png is not None:
+            self.chart.value = png
+        self.chart.layout.display = "" if png else "none"
+        self.body.children = self._body_children(one_client=bool(company_id))
+
+    def _body_children(self, *, one_client: bool) -> list[Any]:
+        # The overview leads for all clients; for one client its own lines come first.
+        overview = [self.chart_note, self.chart]
+        detail = [self.download, self.discrepancies, self.unmapped]
+        head = [self.banner, self.tile_row]
+        return head + (detail + overview if one_client else overview + detail)
+
+    def _download_html(self, scope: Reconciliation, scope_name: str) -> str:
+        try:
+            return workbook_link_html(scope, scope_name=scope_name)
+        except ImportError:
+            return (
+                '<p class="wb-empty">Workbook download is not available in this installation.</p>'
+            )
+
+
+def build_dashboard(workspace: str | Path, period: str | None = None) -> widgets.Widget:
+    """The read-only reconciliation dashboard for a workspace, ready to display.
+
+    Parameters
+    ----------
+    workspace
+        Folder holding ``workspace.toml``. The ``WORKBENCH_WORKSPACE`` environment variable,
+        when set, takes precedence: it is how ``make dashboard WORKSPACE=...`` reaches a Voila
+        kernel, which takes no parameters.
+    period
+        Billing month ``YYYY-MM`` selected first; None (or empty) selects the latest.
+
+    Returns
+    -------
+    ipywidgets.Widget
+        The app; a problem the user can fix (no workspace, no inputs, a bad file) is shown as
+        a message in plain words rather than raised.
+    """
+    try:
+        opened = Workspace.open(os.environ.get("WORKBENCH_WORKSPACE") or workspace)
+        periods = opened.periods()
+        if not periods:
+            raise WorkbenchError(
+                f"{opened.root} has no periods with inputs (periods/<YYYY-MM>/inputs/)"
+            )
+        if period and period not in periods:
+            raise WorkbenchError(
+                f"no inputs for period {period} in {opened.root} "
+                f"(periods with inputs: {', '.join(periods)})"
+            )
+        return _Dashboard(opened, periods, period or periods[-1]).root
+    except WorkbenchError as error:
+        return widgets.VBox(
+            [widgets.HTML(_STYLE), widgets.HTML(_error_html(error, "Cannot open the dashboard."))]
+        ).add_class("wb-app")
