@@ -63,13 +63,31 @@ def write_huntress(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+#: The Autotask service catalogue of the tiny workspaces.
+CATALOGUE = [
+    {"id": "30", "name": "Microsoft 365 Business Premium", "unitPrice": "26.40", "unitCost": "22.00", "periodType": "m"},
+    {"id": "31", "name": "Managed workstation", "unitPrice": "45.00", "unitCost": "12.00", "periodType": "m"},
+    {"id": "32", "name": "Backup per 100 GB", "unitPrice": "9.99", "unitCost": "4.00", "periodType": "m"},
+]  # fmt: skip
+
+
 def write_autotask(
     folder: Path,
     *,
+    lines: dict[str, int] | None = None,
+    prices: dict[str, str] | None = None,
     units: list[dict[str, str]] | None = None,
     contract_services: list[dict[str, str]] | None = None,
 ) -> Path:
-    """One company (id 10) with one recurring contract (20) billing service 30 via contract service 40."""
+    """The five Autotask exports for one company (id 10) and its recurring contract (20).
+
+    ``lines`` maps catalogue service ids to units billed in October 2026 (default: 10 units of
+    service 30), each through contract service ``4x`` and unit row ``5x`` for service ``3x``;
+    ``prices`` overrides a line's unit price. ``units`` and ``contract_services`` replace those
+    exports' rows outright, for tests about broken rows.
+    """
+    lines = {"30": 10} if lines is None else lines
+    catalogue = {service["id"]: service for service in CATALOGUE}
     write_csv(
         folder / "Companies.csv",
         ["id", "companyName", "companyType"],
@@ -89,60 +107,30 @@ def write_autotask(
         ],
     )
     write_csv(
-        folder / "Services.csv",
-        ["id", "name", "unitPrice", "unitCost", "periodType"],
-        [
-            {
-                "id": "30",
-                "name": "Microsoft 365 Business Premium",
-                "unitPrice": "26.40",
-                "unitCost": "22.00",
-                "periodType": "m",
-            }
-        ],
+        folder / "Services.csv", ["id", "name", "unitPrice", "unitCost", "periodType"], CATALOGUE
     )
     write_csv(
         folder / "ContractServices.csv",
-        [
-            "id",
-            "contractID",
-            "serviceID",
-            "unitPrice",
-            "unitCost",
-            "adjustedPrice",
-            "invoiceDescription",
-        ],
+        ["id", "contractID", "serviceID", "unitPrice", "unitCost", "adjustedPrice", "invoiceDescription"],
         contract_services
         if contract_services is not None
         else [
-            {
-                "id": "40",
-                "contractID": "20",
-                "serviceID": "30",
-                "unitPrice": "26.40",
-                "unitCost": "22.00",
-                "adjustedPrice": "",
-                "invoiceDescription": "M365",
-            }
+            {"id": f"4{sid[1:]}", "contractID": "20", "serviceID": sid, "unitPrice": (prices or {}).get(sid, catalogue[sid]["unitPrice"]),
+             "unitCost": catalogue[sid]["unitCost"], "adjustedPrice": "", "invoiceDescription": catalogue[sid]["name"]}
+            for sid in lines
         ],
-    )
+    )  # fmt: skip
     write_csv(
         folder / "ContractServiceUnits.csv",
         ["id", "contractID", "contractServiceID", "serviceID", "startDate", "endDate", "units"],
         units
         if units is not None
         else [
-            {
-                "id": "50",
-                "contractID": "20",
-                "contractServiceID": "40",
-                "serviceID": "30",
-                "startDate": "2026-10-01T00:00:00Z",
-                "endDate": "2026-10-31T00:00:00Z",
-                "units": "10",
-            }
+            {"id": f"5{sid[1:]}", "contractID": "20", "contractServiceID": f"4{sid[1:]}", "serviceID": sid,
+             "startDate": "2026-10-01T00:00:00Z", "endDate": "2026-10-31T00:00:00Z", "units": str(count)}
+            for sid, count in lines.items()
         ],
-    )
+    )  # fmt: skip
     return folder
 
 

@@ -1,8 +1,9 @@
 """Reconciliation rules on tiny workspaces whose every number is stated in the test.
 
 Each workspace has one client, Acme Dental Group (Autotask company 10), billed through one
-contract (20). Services: 30 "Microsoft 365 Business Premium" at 26.40 (cost 22.00), 31 "Managed
-workstation" at 45.00 (cost 12.00), 32 "Backup per 100 GB" at 9.99 (cost 4.00).
+contract (20) from the catalogue in ``tests/builders.py``: 30 "Microsoft 365 Business Premium"
+at 26.40 (cost 22.00), 31 "Managed workstation" at 45.00 (cost 12.00), 32 "Backup per 100 GB" at
+9.99 (cost 4.00).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tests.builders import (
     TENANT,
     device,
     ms_row,
-    write_csv,
+    write_autotask,
     write_huntress,
     write_mappings,
     write_ms,
@@ -27,29 +28,6 @@ from workbench import Status, reconcile_workspace
 from workbench.errors import InputError
 from workbench.mapping import Mappings
 
-SERVICES = [
-    {
-        "id": "30",
-        "name": "Microsoft 365 Business Premium",
-        "unitPrice": "26.40",
-        "unitCost": "22.00",
-        "periodType": "m",
-    },
-    {
-        "id": "31",
-        "name": "Managed workstation",
-        "unitPrice": "45.00",
-        "unitCost": "12.00",
-        "periodType": "m",
-    },
-    {
-        "id": "32",
-        "name": "Backup per 100 GB",
-        "unitPrice": "9.99",
-        "unitCost": "4.00",
-        "periodType": "m",
-    },
-]
 ACME = ["Microsoft", TENANT, "Acme Dental Group", "10", "Acme Dental Group", ""]
 ACME_SITE = ["Datto RMM", "site-1", "Acme Dental Group", "10", "Acme Dental Group", ""]
 PREMIUM = [
@@ -67,69 +45,7 @@ LAPTOPS = ["Datto RMM", "Laptop", "Laptops", "31", "Managed workstation", 1, ""]
 
 def billed(inputs: Path, lines: dict[str, int], prices: dict[str, str] | None = None) -> None:
     """Autotask exports billing ``lines`` (service id -> units) to Acme in October 2026."""
-    folder = inputs / "autotask"
-    write_csv(
-        folder / "Companies.csv",
-        ["id", "companyName", "companyType"],
-        [{"id": "10", "companyName": "Acme Dental Group", "companyType": "1"}],
-    )
-    write_csv(
-        folder / "Contracts.csv",
-        ["id", "companyID", "contractName", "contractType", "status"],
-        [
-            {
-                "id": "20",
-                "companyID": "10",
-                "contractName": "Acme - Managed",
-                "contractType": "7",
-                "status": "1",
-            }
-        ],
-    )
-    write_csv(
-        folder / "Services.csv", ["id", "name", "unitPrice", "unitCost", "periodType"], SERVICES
-    )
-    catalogue = {s["id"]: s for s in SERVICES}
-    write_csv(
-        folder / "ContractServices.csv",
-        [
-            "id",
-            "contractID",
-            "serviceID",
-            "unitPrice",
-            "unitCost",
-            "adjustedPrice",
-            "invoiceDescription",
-        ],
-        [
-            {
-                "id": f"4{sid}",
-                "contractID": "20",
-                "serviceID": sid,
-                "unitPrice": (prices or {}).get(sid, catalogue[sid]["unitPrice"]),
-                "unitCost": catalogue[sid]["unitCost"],
-                "adjustedPrice": "",
-                "invoiceDescription": "",
-            }
-            for sid in lines
-        ],
-    )
-    write_csv(
-        folder / "ContractServiceUnits.csv",
-        ["id", "contractID", "contractServiceID", "serviceID", "startDate", "endDate", "units"],
-        [
-            {
-                "id": f"5{sid}",
-                "contractID": "20",
-                "contractServiceID": f"4{sid}",
-                "serviceID": sid,
-                "startDate": "2026-10-01T00:00:00Z",
-                "endDate": "2026-10-31T00:00:00Z",
-                "units": str(units),
-            }
-            for sid, units in lines.items()
-        ],
-    )
+    write_autotask(inputs / "autotask", lines=lines, prices=prices)
 
 
 def line(root: Path, service_id: str):  # type: ignore[no-untyped-def]

@@ -43,10 +43,7 @@ def read_devices(table: RawTable, source_file: str) -> pd.DataFrame:
         device_category = category[position]
         records.append(
             {
-                "source_file": source_file,
-                "source_sheet": table.sheet,
-                "source_row": table.row_number(position),
-                "excluded_reason": reason,
+                **reading.provenance(table, source_file, position, reason),
                 "vendor": VENDOR,
                 "customer_key": site_uid[position],
                 "customer_name": site_name[position],

@@ -38,10 +38,7 @@ def read_organizations(table: RawTable, source_file: str) -> pd.DataFrame:
                 )
             records.append(
                 {
-                    "source_file": source_file,
-                    "source_sheet": table.sheet,
-                    "source_row": table.row_number(position),
-                    "excluded_reason": "",
+                    **reading.provenance(table, source_file, position),
                     "vendor": VENDOR,
                     "customer_key": org_id[position],
                     "customer_name": org_name[position],

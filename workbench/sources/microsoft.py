@@ -46,10 +46,7 @@ def read_new_commerce(table: RawTable, source_file: str) -> pd.DataFrame:
             reason = "zero-amount row: trial or free offer, not billable usage"
         records.append(
             {
-                "source_file": source_file,
-                "source_sheet": table.sheet,
-                "source_row": table.row_number(position),
-                "excluded_reason": reason,
+                **reading.provenance(table, source_file, position, reason),
                 "vendor": VENDOR,
                 "customer_key": customer_id[position].casefold(),
                 "customer_name": customer_name[position],

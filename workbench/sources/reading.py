@@ -47,6 +47,18 @@ class RawTable:
         return position + FIRST_DATA_ROW
 
 
+def provenance(
+    table: RawTable, source_file: str, position: int, excluded_reason: str = ""
+) -> dict[str, str | int]:
+    """The provenance columns of one canonical row built from the table's row ``position``."""
+    return {
+        "source_file": source_file,
+        "source_sheet": table.sheet,
+        "source_row": table.row_number(position),
+        "excluded_reason": excluded_reason,
+    }
+
+
 def file_checksum(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
