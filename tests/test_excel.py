@@ -711,3 +711,12 @@ def test_libreoffice_reads_the_same_values(tmp_path: Path) -> None:
     assert [row[1] for row in hostile_rows[1:5]] == ["+1+1", "+1+1", HYPERLINK, HYPERLINK]
     assert hostile_rows[1][2] == "-2+3"
     assert hostile_rows[4][2] == "@SUM(A1)"
+
+
+def test_every_sheet_prints_one_page_wide_in_landscape(book: openpyxl.Workbook) -> None:
+    for worksheet in book.worksheets:
+        assert worksheet.page_setup.orientation == "landscape", worksheet.title
+        assert (worksheet.page_setup.fitToWidth, worksheet.page_setup.fitToHeight) == (1, 0)
+        setup = worksheet.sheet_properties.pageSetUpPr
+        assert setup is not None and setup.fitToPage
+    assert book["Adjustments"].print_title_rows == "$1:$1"

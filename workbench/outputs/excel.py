@@ -40,6 +40,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbench.mapping import VENDOR_TITLES
@@ -143,9 +144,21 @@ def workbook_bytes(result: Reconciliation, *, title: str) -> bytes:
     _write_evidence(book.create_sheet("Evidence"), result, money)
     _write_excluded(book.create_sheet("Excluded"), result, money)
     _write_unmapped(book.create_sheet("Unmapped"), result, money)
+    for sheet in book.worksheets:
+        _print_setup(sheet)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _print_setup(sheet: Worksheet) -> None:
+    """Print landscape, one page wide, repeating a data sheet's header row on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    if sheet.freeze_panes == "A2":
+        sheet.print_title_rows = "1:1"
 
 
 def write_workbook(result: Reconciliation, path: Path, *, title: str) -> Path:
