@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import yaml
 
 from tests.conftest import DEMO, ROOT
 from workbench.demo import write_demo_workspace
+from workbench.mapping import Mappings, mappings_book
+from workbench.workspace import Workspace
 
 
 def test_environment_yml_hands_off_exactly_the_pyproject_dependencies() -> None:
@@ -69,3 +72,29 @@ def test_the_demo_generator_reproduces_the_shipped_workspace(tmp_path: Path) -> 
                 )
         else:
             assert (fresh / relative).read_bytes() == (DEMO / relative).read_bytes(), relative
+
+
+def test_the_mappings_template_is_what_the_code_builds_and_reads_clean() -> None:
+    template = ROOT / "templates" / "mappings.xlsx"
+    shipped = openpyxl.load_workbook(template)
+    built = mappings_book()
+    assert shipped.sheetnames == built.sheetnames == ["Customers", "Services", "Tolerances"]
+    for sheet in built.sheetnames:
+        assert list(shipped[sheet].values) == list(built[sheet].values)
+        assert shipped[sheet].column_dimensions["B"].number_format == "@"  # ids stay text
+    assert Mappings.read(template) == Mappings()
+
+
+def test_new_workspace_starts_from_the_templates(tmp_path: Path) -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "new-workspace", str(tmp_path / "acme"), "--name", 'Acme "IT" Ltd', "--currency", "EUR"],
+        capture_output=True, text=True, cwd=ROOT, check=True,
+    )  # fmt: skip
+    assert "Workspace created in" in finished.stdout
+    workspace = Workspace.open(tmp_path / "acme")
+    assert (workspace.name, workspace.currency, workspace.periods()) == ('Acme "IT" Ltd', "EUR", [])
+    again = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "new-workspace", str(tmp_path / "acme"), "--name", "Other"],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert again.returncode == 2 and "is already a workspace: nothing was changed" in again.stderr

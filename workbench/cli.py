@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
         "--client", action="append", help="only this client (PSA company id or name); repeatable"
     )
 
+    new = commands.add_parser("new-workspace", help="create an empty workspace for an MSP")
+    new.add_argument("folder", type=Path, help="where to create it")
+    new.add_argument("--name", required=True, help="the MSP's name, as shown on outputs")
+    new.add_argument("--currency", default="USD", help="contract currency code (default: USD)")
+
     demo = commands.add_parser("demo-data", help="write the seeded demo workspace")
     demo.add_argument("folder", type=Path, help="where to write it, e.g. demo/workspace")
 
@@ -44,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
             for failed in batch.failed:
                 print(f"error: {failed.client}: {failed.error}", file=sys.stderr)
             return 0 if batch.ok else 1
+        if args.command == "new-workspace":
+            from workbench.workspace import new_workspace
+
+            created = new_workspace(args.folder, args.name, args.currency)
+            print(
+                f"Workspace created in {created.root}: fill in mappings.xlsx, then put each month's exports in periods/<YYYY-MM>/inputs/"
+            )
+            return 0
         from workbench.demo import write_demo_workspace
 
         print(f"Demo workspace written to {write_demo_workspace(args.folder)}")

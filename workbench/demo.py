@@ -26,11 +26,7 @@ from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-
-from workbench.mapping import CUSTOMER_HEADERS, SERVICE_HEADERS, TOLERANCE_HEADERS
+from workbench.mapping import mappings_book
 from workbench.money import to_cents
 from workbench.workspace import period_bounds
 
@@ -932,11 +928,7 @@ class DemoWriter:
 
     # Mappings workbook ------------------------------------------------------------------------
     def _mappings(self) -> None:
-        book = openpyxl.Workbook()
-        customers = book.active
-        assert customers is not None
-        customers.title = "Customers"
-        customer_rows = []
+        customer_rows: list[list[object]] = []
         for client in self.b.clients:
             ms_name = RENAMED_FROM if client.name == "Granite State Roofing" else client.name
             customer_rows.append(
@@ -967,8 +959,7 @@ class DemoWriter:
                 "Our own tenant: not billed to a client",
             ]
         )
-        services = book.create_sheet("Services")
-        service_rows = [
+        service_rows: list[list[object]] = [
             [
                 {"microsoft": "Microsoft", "datto_rmm": "Datto RMM", "huntress": "Huntress"}[
                     s.vendor
@@ -983,28 +974,10 @@ class DemoWriter:
             for s in SERVICES.values()
             for sku, sku_name in s.skus
         ]
-        tolerances = book.create_sheet("Tolerances")
-        tolerance_rows = [[s.service_id, s.name, s.tolerance] for s in SERVICES.values()]
-        for sheet, header, rows in (
-            (customers, CUSTOMER_HEADERS, customer_rows),
-            (services, SERVICE_HEADERS, service_rows),
-            (tolerances, TOLERANCE_HEADERS, tolerance_rows),
-        ):
-            sheet.append(list(header))
-            for row in rows:
-                sheet.append(row)
-            for cell in sheet[1]:
-                cell.font = Font(bold=True, color="FFFFFF")
-                cell.fill = PatternFill("solid", fgColor="1F4E78")
-            for index, name in enumerate(header, start=1):
-                width = max(len(str(name)), *(len(str(row[index - 1])) for row in rows)) + 2
-                sheet.column_dimensions[get_column_letter(index)].width = min(width, 48)
-                for cell in sheet[get_column_letter(index)][1:]:
-                    cell.number_format = (
-                        "@" if name != "Factor" and name != "Tolerance (units)" else "General"
-                    )
-            sheet.freeze_panes = "A2"
-            sheet.auto_filter.ref = sheet.dimensions
+        tolerance_rows: list[list[object]] = [
+            [s.service_id, s.name, s.tolerance] for s in SERVICES.values()
+        ]
+        book = mappings_book(customer_rows, service_rows, tolerance_rows)
         book.properties.creator = "MSP billing workbench demo"
         book.save(self.root / "mappings.xlsx")
 

@@ -27,6 +27,8 @@ from typing import Literal
 
 import openpyxl
 import pandas as pd
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from workbench.errors import InputError
 
@@ -51,6 +53,10 @@ SERVICE_HEADERS = (
 TOLERANCE_HEADERS = ("PSA service ID", "PSA service name", "Tolerance (units)")
 
 MatchMethod = Literal["id", "exact name", "excluded", "unmapped"]
+
+#: Columns holding numbers; every other column is text, so Excel keeps ids and SKUs as typed
+#: (a tenant GUID or SKU "0001" must never become a number).
+_NUMBER_COLUMNS = {"Factor", "Tolerance (units)"}
 
 
 def vendor_key(text: str) -> str:
@@ -237,6 +243,46 @@ class Mappings:
             ],
             columns=["vendor", "sku", "service_id", "service_name", "factor", "exclude_reason"],
         )
+
+
+def mappings_book(
+    customers: list[list[object]] | None = None,
+    services: list[list[object]] | None = None,
+    tolerances: list[list[object]] | None = None,
+) -> openpyxl.Workbook:
+    """A mappings workbook laid out for people, with the given rows (none: a blank template).
+
+    Each sheet has a bold header, frozen panes, a filter, widths that fit, and text-formatted
+    id columns.
+    """
+    book = openpyxl.Workbook()
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for title, header, rows in (
+        ("Customers", CUSTOMER_HEADERS, customers or []),
+        ("Services", SERVICE_HEADERS, services or []),
+        ("Tolerances", TOLERANCE_HEADERS, tolerances or []),
+    ):
+        sheet = book.create_sheet(title)
+        sheet.append(list(header))
+        for row in rows:
+            sheet.append(row)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True, color="FFFFFF")
+            cell.fill = PatternFill("solid", fgColor="1F4E78")
+        for index, name in enumerate(header, start=1):
+            letter = get_column_letter(index)
+            width = max([len(name), *(len(str(row[index - 1])) for row in rows)]) + 2
+            sheet.column_dimensions[letter].width = min(width, 48)
+            text_format = "General" if name in _NUMBER_COLUMNS else "@"
+            sheet.column_dimensions[letter].number_format = text_format
+            for cell in sheet[letter][1:]:
+                cell.number_format = text_format
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(len(rows), 1) + 1}"
+    book.properties.creator = "MSP billing workbench"
+    return book
 
 
 def _text(value: object) -> str:

@@ -10,6 +10,7 @@ Layout::
 from __future__ import annotations
 
 import calendar
+import json
 import re
 import tomllib
 from dataclasses import dataclass
@@ -65,6 +66,26 @@ class Workspace:
                 f"no inputs for period {period} in {self.root} (periods with inputs: {known})"
             )
         return folder
+
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def new_workspace(root: str | Path, name: str, currency: str = "USD") -> Workspace:
+    """Create an empty workspace from the templates: settings, a blank mappings workbook."""
+    from workbench.mapping import mappings_book
+
+    root = Path(root)
+    if (root / "workspace.toml").exists():
+        raise WorkbenchError(f"{root} is already a workspace: nothing was changed")
+    root.mkdir(parents=True, exist_ok=True)
+    settings = (TEMPLATES / "workspace.toml").read_text(encoding="utf-8")
+    settings = settings.replace('name = "Your MSP"', f"name = {json.dumps(name)}")
+    settings = settings.replace('currency = "USD"', f"currency = {json.dumps(currency)}")
+    (root / "workspace.toml").write_text(settings, encoding="utf-8")
+    mappings_book().save(root / "mappings.xlsx")
+    (root / "periods").mkdir(exist_ok=True)
+    return Workspace.open(root)
 
 
 def check_period(period: str) -> str:
