@@ -169,3 +169,27 @@ def write_workspace(root: Path, *, period: str = "2026-10") -> Path:
         '[workspace]\nname = "Test MSP"\ncurrency = "USD"\n', encoding="utf-8"
     )
     return root / "periods" / period / "inputs"
+
+
+def reconciliation_line(line_id: str, status: Any, **fields: Any) -> dict[str, Any]:
+    """One row of ``Reconciliation.lines`` with neutral defaults: nothing billed, nothing used."""
+    from decimal import Decimal
+
+    from workbench.reconcile import LINE_COLUMNS
+
+    line: dict[str, Any] = dict.fromkeys(LINE_COLUMNS, "")
+    line.update(
+        line_id=line_id,
+        status=status,
+        billed_quantity=0,
+        expected_quantity=None,
+        difference=None,
+        tolerance=0,
+        unit_price=None,
+        unit_cost=None,
+        revenue_impact=Decimal("0.00"),
+        cost_impact=Decimal("0.00"),
+        vendor_spend=None,
+    )
+    line.update(fields)
+    return line

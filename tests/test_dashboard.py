@@ -46,6 +46,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from tests.builders import reconciliation_line
 from workbench.dashboard import (
     DISCREPANCY_TABLE_CLASS,
     UNMAPPED_TABLE_CLASS,
@@ -104,29 +105,16 @@ ACME_NON_MATCH = 3  # under-billed, over-billed, not reconciled
 def _line(
     status: Status, company: tuple[str, str], service: tuple[str, str], **values: Any
 ) -> dict[str, Any]:
-    company_id, company_name = company
-    service_id, service_name = service
-    line: dict[str, Any] = dict.fromkeys(LINE_COLUMNS, "")
-    line.update(
-        line_id=f"{company_id}:{service_id}",
-        status=status,
+    (company_id, company_name), (service_id, service_name) = company, service
+    return reconciliation_line(
+        values.pop("line_id", f"{company_id}:{service_id}"),
+        status,
         company_id=company_id,
         company_name=company_name,
         service_id=service_id,
         service_name=service_name,
-        billed_quantity=0,
-        expected_quantity=None,
-        difference=None,
-        tolerance=0,
-        unit_price=None,
-        unit_cost=None,
-        revenue_impact=ZERO,
-        cost_impact=ZERO,
-        vendor_spend=None,
-        reason="",
+        **values,
     )
-    line.update(values)
-    return line
 
 
 ACME = ("C1", "Acme Dental")

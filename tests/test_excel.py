@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
+from tests.builders import reconciliation_line
 from workbench.outputs import safe_text, workbook_bytes, write_workbook
 from workbench.reconcile import (
     COVERAGE_COLUMNS,
@@ -70,23 +71,7 @@ ATTACKS = {
 }
 
 
-def _line(line_id: str, status: Status, **fields: object) -> dict[str, object]:
-    line: dict[str, object] = dict.fromkeys(LINE_COLUMNS, "")
-    line.update(
-        line_id=line_id,
-        status=status,
-        billed_quantity=0,
-        expected_quantity=None,
-        difference=None,
-        tolerance=0,
-        unit_price=None,
-        unit_cost=None,
-        revenue_impact=Decimal("0.00"),
-        cost_impact=Decimal("0.00"),
-        vendor_spend=None,
-    )
-    line.update(fields)
-    return line
+_line = reconciliation_line
 
 
 def _service(
