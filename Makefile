@@ -7,7 +7,7 @@ PERIOD ?= 2026-10
 OUTPUTS ?= outputs
 PORT ?= 8866
 
-.PHONY: setup system-deps demo test lint dashboard demo-data clean
+.PHONY: setup system-deps demo test lint dashboard demo-data bench clean
 
 setup: $(VENV)/.installed
 
@@ -46,6 +46,9 @@ lint: setup
 
 test: setup system-deps lint
 	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/batch_overhead.py
 
 clean:
 	rm -rf $(VENV) $(OUTPUTS)/*/ .mypy_cache .ruff_cache .pytest_cache

@@ -27,6 +27,20 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--client", action="append", help="only this client (PSA company id or name); repeatable"
     )
+    run.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="where notebooks run (default: local)",
+    )
+    run.add_argument(
+        "--scheduler", help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786"
+    )
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep what an interrupted run of the same inputs finished",
+    )
 
     new = commands.add_parser("new-workspace", help="create an empty workspace for an MSP")
     new.add_argument("folder", type=Path, help="where to create it")
@@ -44,7 +58,14 @@ def main(argv: list[str] | None = None) -> int:
 
             period = args.period or _latest_period(Workspace.open(args.workspace))
             batch = run_batch(
-                args.workspace, period, args.outputs, jobs=args.jobs, only=args.client
+                args.workspace,
+                period,
+                args.outputs,
+                jobs=args.jobs,
+                only=args.client,
+                executor=args.executor,
+                scheduler=args.scheduler,
+                resume=args.resume,
             )
             for failed in batch.failed:
                 print(f"error: {failed.client}: {failed.error}", file=sys.stderr)

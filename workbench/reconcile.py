@@ -8,16 +8,20 @@ unit cost, rounded to the cent per line; totals are sums of those lines.
 from __future__ import annotations
 
 import math
+import os
+import pickle
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from workbench.errors import WorkbenchError
 from workbench.mapping import VENDOR_TITLES, Mappings
 from workbench.money import ZERO, to_cents, total
 from workbench.sources import Inputs
@@ -119,6 +123,10 @@ COVERAGE_COLUMNS = [
 ]
 
 
+#: Bumped whenever the saved result's layout changes, so stale files are refused.
+SAVED_FORMAT = "workbench-reconciliation-1"
+
+
 @dataclass(frozen=True)
 class Summary:
     """Headline figures of a reconciliation (all money exact, in the contract currency)."""
@@ -159,6 +167,8 @@ class Reconciliation:
         ``company_id`` (so a client's view shows only its own rows).
     clients
         ``company_id, company_name`` of every client with a line.
+    files
+        The input files read: ``source_file, format, side, rows_read, sha256``.
     """
 
     period: str
@@ -169,6 +179,38 @@ class Reconciliation:
     excluded: pd.DataFrame
     clients: pd.DataFrame
     customer_matches: pd.DataFrame
+    files: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["source_file", "format", "side", "rows_read", "sha256"]
+        )
+    )
+
+    def save(self, path: Path) -> Path:
+        """Keep the result for the batch's notebooks (written atomically; read by :meth:`load`).
+
+        The file is a pickle: load only files this workbench wrote.
+        """
+        temporary = path.with_name(f".{path.name}.partial")
+        with temporary.open("wb") as handle:
+            pickle.dump((SAVED_FORMAT, self), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Reconciliation:
+        """Read a result saved by :meth:`save` in the same version of the workbench."""
+        try:
+            with Path(path).open("rb") as handle:
+                saved_format, result = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, ValueError, EOFError) as exc:
+            raise WorkbenchError(
+                f"{path} is not a saved reconciliation ({exc}); run the batch again"
+            ) from exc
+        if saved_format != SAVED_FORMAT or not isinstance(result, cls):
+            raise WorkbenchError(
+                f"{path} was saved by another version of the workbench; run the batch again"
+            )
+        return result
 
     def for_client(self, company_id: str) -> Reconciliation:
         """The same result restricted to one client."""
@@ -188,6 +230,7 @@ class Reconciliation:
             customer_matches=self.customer_matches[
                 self.customer_matches["company_id"] == company_id
             ].reset_index(drop=True),
+            files=self.files,
         )
 
     @property
@@ -522,6 +565,7 @@ def reconcile(
         excluded=pd.DataFrame.from_records(exclusions, columns=EXCLUDED_COLUMNS),
         clients=clients,
         customer_matches=customers,
+        files=inputs.files,
     )
 
 

@@ -107,10 +107,16 @@ class ClientView:
         return Chart.from_figure(figure)
 
 
-def open_client(workspace: str | Path, period: str, client: str = "") -> ClientView:
-    """Reconcile a period and pick one client by PSA company id or exact name (default: first)."""
+def open_client(
+    workspace: str | Path, period: str, client: str = "", saved: str = ""
+) -> ClientView:
+    """Pick one client by PSA company id or exact name (default: the first).
+
+    ``saved`` is a result the batch saved with :meth:`Reconciliation.save`, so a client's
+    notebook renders its share instead of reconciling the whole period again.
+    """
     opened = Workspace.open(workspace)
-    result = reconcile_workspace(opened, str(period))
+    result = period_result(opened, str(period), saved)
     clients = result.clients
     client = str(client)  # papermill's -p turns an id into a number
     if client:
@@ -125,6 +131,13 @@ def open_client(workspace: str | Path, period: str, client: str = "") -> ClientV
         picked = clients.head(1)
     company_id, company_name = picked.iloc[0]["company_id"], picked.iloc[0]["company_name"]
     return ClientView(opened, result.for_client(company_id), company_id, company_name)
+
+
+def period_result(
+    workspace: str | Path | Workspace, period: str, saved: str = ""
+) -> Reconciliation:
+    """The period's reconciliation: the batch's saved result when given, else computed now."""
+    return Reconciliation.load(saved) if saved else reconcile_workspace(workspace, str(period))
 
 
 def headline(result: Reconciliation) -> pd.DataFrame:

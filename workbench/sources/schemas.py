@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
+from pandera.typing.pandas import Series
 
 
 def _all_decimal(series: pd.Series) -> bool:
