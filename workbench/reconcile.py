@@ -697,7 +697,7 @@ def _coverage(
             raise AssertionError(
                 f"{counts['missing']} records of {file.source_file} were not accounted for"
             )
-        if file.side == "psa" and not counts:
+        if file.side == "psa-entity" and not counts:
             # Companies, Contracts, Services...: looked up for names and prices, not reconciled.
             counts = {"records": file.rows_read, "reference": file.rows_read}
         rows.append(

@@ -16,7 +16,7 @@ import pandas as pd
 from workbench.errors import InputError
 from workbench.sources import autotask, datto_rmm, huntress, microsoft
 from workbench.sources.autotask import Catalogue
-from workbench.sources.formats import Format
+from workbench.sources.formats import Format, ReadContext
 from workbench.sources.reading import RawTable, read_csv_text
 from workbench.sources.schemas import (
     CONTRACT_LINE_COLUMNS,
@@ -32,7 +32,7 @@ FORMATS: tuple[Format, ...] = (
     *autotask.ENTITIES,
 )
 
-__all__ = ["FORMATS", "Catalogue", "Inputs", "detect", "read_inputs"]
+__all__ = ["FORMATS", "Catalogue", "Inputs", "ReadContext", "detect", "read_inputs"]
 
 
 def detect(table: RawTable) -> Format:
@@ -93,7 +93,10 @@ def read_inputs(folder: Path, workspace_root: Path, period_start: date, period_e
         raise InputError(
             folder, "no input files for this period", expected="the period's exports in this folder"
         )
-    usage_frames, entities, files = [], {}, []
+    usage_frames: list[pd.DataFrame] = []
+    contract_frames: list[pd.DataFrame] = []
+    entities: dict[str, pd.DataFrame] = {}
+    files = []
     for path in paths:
         if path.suffix.casefold() != ".csv":
             raise InputError(
@@ -103,10 +106,12 @@ def read_inputs(folder: Path, workspace_root: Path, period_start: date, period_e
             )
         table = read_csv_text(path)
         fmt = detect(table)
-        source_file = path.relative_to(workspace_root).as_posix()
-        canonical = fmt.read(table, source_file)
+        context = ReadContext(path.relative_to(workspace_root).as_posix(), period_start, period_end)
+        canonical = fmt.read(table, context)
         if fmt.side == "usage":
             usage_frames.append(canonical)
+        elif fmt.side == "contract":
+            contract_frames.append(canonical)
         elif fmt.key in entities:
             raise InputError(
                 path,
@@ -117,16 +122,27 @@ def read_inputs(folder: Path, workspace_root: Path, period_start: date, period_e
             entities[fmt.key] = canonical
         files.append(
             {
-                "source_file": source_file,
+                "source_file": context.source_file,
                 "format": fmt.title,
                 "side": fmt.side,
                 "rows_read": len(table.frame),
                 "sha256": table.sha256,
             }
         )
-    if not entities:
-        raise InputError(folder, "no PSA export for this period", expected="the Autotask exports")
-    contract_lines, catalogue = autotask.assemble(entities, period_start, period_end)
+    if not entities and not contract_frames:
+        raise InputError(
+            folder,
+            "no PSA export for this period",
+            expected="what the PSA bills: Autotask exports, or another PSA's contract lines",
+        )
+    catalogues = [Catalogue.from_contract_lines(frame) for frame in contract_frames]
+    psa_lines = list(contract_frames)
+    if entities:
+        autotask_lines, autotask_catalogue = autotask.assemble(entities, period_start, period_end)
+        psa_lines.insert(0, autotask_lines)
+        catalogues.insert(0, autotask_catalogue)
+    contract_lines = pd.concat(psa_lines, ignore_index=True)
+    catalogue = Catalogue.combine(catalogues)
     usage = pd.concat(usage_frames, ignore_index=True) if usage_frames else _no_usage()
     return Inputs(
         contract_lines=ContractLineSchema.validate(contract_lines[CONTRACT_LINE_COLUMNS]),

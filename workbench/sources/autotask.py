@@ -18,7 +18,7 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.sources import reading
-from workbench.sources.formats import Format
+from workbench.sources.formats import Format, ReadContext
 from workbench.sources.reading import RawTable
 
 PSA = "autotask"
@@ -39,7 +39,7 @@ def _text(table: RawTable, name: str) -> list[str]:
     return reading.texts(table, reading.column(table, name))
 
 
-def _read_units(table: RawTable, source_file: str) -> pd.DataFrame:
+def _read_units(table: RawTable, context: ReadContext) -> pd.DataFrame:
     quantities = reading.integers(table, reading.column(table, "units"))
     for position, quantity in enumerate(quantities):
         if quantity < 0:
@@ -59,12 +59,12 @@ def _read_units(table: RawTable, source_file: str) -> pd.DataFrame:
             "start_date": reading.dates(table, reading.column(table, "startDate"), "ISO"),
             "end_date": reading.dates(table, reading.column(table, "endDate"), "ISO"),
             "units": quantities,
-            **_provenance(table, source_file),
+            **_provenance(table, context.source_file),
         }
     )
 
 
-def _read_contract_services(table: RawTable, source_file: str) -> pd.DataFrame:
+def _read_contract_services(table: RawTable, context: ReadContext) -> pd.DataFrame:
     money = {
         name: pd.Series(reading.optional_amounts(table, reading.column(table, name)), dtype=object)
         for name in ("unitPrice", "unitCost", "adjustedPrice")
@@ -75,12 +75,12 @@ def _read_contract_services(table: RawTable, source_file: str) -> pd.DataFrame:
             "unit_price": money["unitPrice"],
             "unit_cost": money["unitCost"],
             "adjusted_price": money["adjustedPrice"],
-            **_provenance(table, source_file),
+            **_provenance(table, context.source_file),
         }
     )
 
 
-def _read_contracts(table: RawTable, source_file: str) -> pd.DataFrame:
+def _read_contracts(table: RawTable, context: ReadContext) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": _text(table, "id"),
@@ -88,22 +88,22 @@ def _read_contracts(table: RawTable, source_file: str) -> pd.DataFrame:
             "contract_name": _text(table, "contractName"),
             "contract_type": _text(table, "contractType"),
             "status": _text(table, "status"),
-            **_provenance(table, source_file),
+            **_provenance(table, context.source_file),
         }
     )
 
 
-def _read_companies(table: RawTable, source_file: str) -> pd.DataFrame:
+def _read_companies(table: RawTable, context: ReadContext) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": _text(table, "id"),
             "company_name": _text(table, "companyName"),
-            **_provenance(table, source_file),
+            **_provenance(table, context.source_file),
         }
     )
 
 
-def _read_services(table: RawTable, source_file: str) -> pd.DataFrame:
+def _read_services(table: RawTable, context: ReadContext) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": _text(table, "id"),
@@ -114,7 +114,7 @@ def _read_services(table: RawTable, source_file: str) -> pd.DataFrame:
             "unit_cost": pd.Series(
                 reading.amounts(table, reading.column(table, "unitCost")), dtype=object
             ),
-            **_provenance(table, source_file),
+            **_provenance(table, context.source_file),
         }
     )
 
@@ -122,7 +122,7 @@ def _read_services(table: RawTable, source_file: str) -> pd.DataFrame:
 CONTRACT_SERVICE_UNITS = Format(
     key="autotask-contract-service-units",
     title="Autotask ContractServiceUnits",
-    side="psa",
+    side="psa-entity",
     signature=(
         "id",
         "contractID",
@@ -137,7 +137,7 @@ CONTRACT_SERVICE_UNITS = Format(
 CONTRACT_SERVICES = Format(
     key="autotask-contract-services",
     title="Autotask ContractServices",
-    side="psa",
+    side="psa-entity",
     signature=(
         "id",
         "contractID",
@@ -152,21 +152,21 @@ CONTRACT_SERVICES = Format(
 CONTRACTS = Format(
     key="autotask-contracts",
     title="Autotask Contracts",
-    side="psa",
+    side="psa-entity",
     signature=("id", "companyID", "contractName", "contractType", "status"),
     read=_read_contracts,
 )
 COMPANIES = Format(
     key="autotask-companies",
     title="Autotask Companies",
-    side="psa",
+    side="psa-entity",
     signature=("id", "companyName", "companyType"),
     read=_read_companies,
 )
 SERVICES = Format(
     key="autotask-services",
     title="Autotask Services",
-    side="psa",
+    side="psa-entity",
     signature=("id", "name", "unitPrice", "unitCost", "periodType"),
     read=_read_services,
 )
@@ -179,6 +179,33 @@ class Catalogue:
 
     companies: pd.DataFrame  # company_id, company_name
     services: pd.DataFrame  # service_id, service_name, unit_price, unit_cost
+
+    @classmethod
+    def from_contract_lines(cls, lines: pd.DataFrame) -> Catalogue:
+        """What a PSA export without a catalogue tells: its companies and its services' prices.
+
+        A service's list price is taken from its first contract line.
+        """
+        return cls(
+            companies=lines.drop_duplicates("company_id")[
+                ["company_id", "company_name"]
+            ].reset_index(drop=True),
+            services=lines.drop_duplicates("service_id")[
+                ["service_id", "service_name", "unit_price", "unit_cost"]
+            ].reset_index(drop=True),
+        )
+
+    @classmethod
+    def combine(cls, catalogues: list[Catalogue]) -> Catalogue:
+        """One catalogue from several; the first to name a company or service wins."""
+        return cls(
+            companies=pd.concat(
+                [c.companies for c in catalogues], ignore_index=True
+            ).drop_duplicates("company_id"),
+            services=pd.concat([c.services for c in catalogues], ignore_index=True).drop_duplicates(
+                "service_id"
+            ),
+        )
 
 
 def _by_id(entity: pd.DataFrame, title: str) -> dict[str, dict[str, Any]]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import pandas as pd
 
 from workbench.sources import reading
-from workbench.sources.formats import Format
+from workbench.sources.formats import Format, ReadContext
 from workbench.sources.reading import RawTable
 
 VENDOR = "datto_rmm"
 NOT_BILLABLE_GROUP = "_notbillable_"
 
 
-def read_devices(table: RawTable, source_file: str) -> pd.DataFrame:
+def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
     rows = len(table.frame)
     site_uid = reading.texts(table, reading.column(table, "siteUid"))
     site_name = reading.texts(table, reading.column(table, "siteName"))
@@ -43,7 +43,7 @@ def read_devices(table: RawTable, source_file: str) -> pd.DataFrame:
         device_category = category[position]
         records.append(
             {
-                **reading.provenance(table, source_file, position, reason),
+                **reading.provenance(table, context.source_file, position, reason),
                 "vendor": VENDOR,
                 "customer_key": site_uid[position],
                 "customer_name": site_name[position],

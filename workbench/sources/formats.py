@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 import pandas as pd
 
 from workbench.sources.reading import RawTable, header_key
 
-Side = Literal["usage", "psa"]
+#: What a format's rows are: vendor usage, PSA contract lines ready to reconcile, or one entity
+#: export of a PSA (Autotask) that is joined with its sibling exports into contract lines.
+Side = Literal["usage", "contract", "psa-entity"]
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """What an importer may need beyond the file itself."""
+
+    source_file: str  # relative to the workspace, as provenance columns name it
+    period_start: date
+    period_end: date
+    date_order: str = "MDY"  # the workspace's order for ambiguous numeric dates: MDY or DMY
 
 
 @dataclass(frozen=True)
@@ -18,15 +31,17 @@ class Format:
     """A known export layout.
 
     ``signature`` lists the columns whose presence identifies the layout; other columns may come
-    and go. ``read`` turns a table of this layout into canonical rows (usage formats) or into a
-    PSA entity table that :mod:`workbench.sources.autotask` assembles into contract lines.
+    and go. ``read`` turns a table of this layout into canonical rows: usage rows
+    (:class:`~workbench.sources.schemas.UsageSchema`), contract lines
+    (:class:`~workbench.sources.schemas.ContractLineSchema`), or, for ``psa-entity`` formats, an
+    entity table that :mod:`workbench.sources.autotask` joins into contract lines.
     """
 
     key: str
     title: str
     side: Side
     signature: tuple[str, ...]
-    read: Callable[[RawTable, str], pd.DataFrame]
+    read: Callable[[RawTable, ReadContext], pd.DataFrame]
 
     def missing(self, table: RawTable) -> list[str]:
         keys = table.keys

@@ -6,7 +6,7 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.sources import reading
-from workbench.sources.formats import Format
+from workbench.sources.formats import Format, ReadContext
 from workbench.sources.reading import RawTable
 
 VENDOR = "huntress"
@@ -19,7 +19,7 @@ METRICS = {
 }
 
 
-def read_organizations(table: RawTable, source_file: str) -> pd.DataFrame:
+def read_organizations(table: RawTable, context: ReadContext) -> pd.DataFrame:
     org_id = reading.texts(table, reading.column(table, "id"))
     org_name = reading.texts(table, reading.column(table, "name"))
     counts = {metric: reading.integers(table, reading.column(table, metric)) for metric in METRICS}
@@ -38,7 +38,7 @@ def read_organizations(table: RawTable, source_file: str) -> pd.DataFrame:
                 )
             records.append(
                 {
-                    **reading.provenance(table, source_file, position),
+                    **reading.provenance(table, context.source_file, position),
                     "vendor": VENDOR,
                     "customer_key": org_id[position],
                     "customer_name": org_name[position],

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pandas as pd
 
 from workbench.sources import reading
-from workbench.sources.formats import Format
+from workbench.sources.formats import Format, ReadContext
 from workbench.sources.reading import RawTable
 
 VENDOR = "microsoft"
@@ -23,7 +23,7 @@ VENDOR = "microsoft"
 _NOT_SEAT_CHANGES = {"customercredit"}
 
 
-def read_new_commerce(table: RawTable, source_file: str) -> pd.DataFrame:
+def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
     customer_id = reading.texts(table, reading.column(table, "CustomerId"))
     customer_name = reading.texts(table, reading.column(table, "CustomerName"))
     product_id = reading.texts(table, reading.column(table, "ProductId"))
@@ -46,7 +46,7 @@ def read_new_commerce(table: RawTable, source_file: str) -> pd.DataFrame:
             reason = "zero-amount row: trial or free offer, not billable usage"
         records.append(
             {
-                **reading.provenance(table, source_file, position, reason),
+                **reading.provenance(table, context.source_file, position, reason),
                 "vendor": VENDOR,
                 "customer_key": customer_id[position].casefold(),
                 "customer_name": customer_name[position],
