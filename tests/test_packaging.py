@@ -9,10 +9,12 @@ import tomllib
 from pathlib import Path
 
 import openpyxl
+import pytest
 import yaml
 
 from tests.conftest import DEMO, ROOT
 from workbench.demo import write_demo_workspace
+from workbench.errors import InputError
 from workbench.mapping import Mappings, mappings_book
 from workbench.workspace import Workspace
 
@@ -98,3 +100,15 @@ def test_new_workspace_starts_from_the_templates(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
     assert again.returncode == 2 and "is already a workspace: nothing was changed" in again.stderr
+
+
+def test_workspace_date_order_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "workspace.toml").write_text(
+        '[workspace]\nname = "X"\ndate_order = "dmy"\n', encoding="utf-8"
+    )
+    assert Workspace.open(tmp_path).date_order == "DMY"
+    (tmp_path / "workspace.toml").write_text(
+        '[workspace]\nname = "X"\ndate_order = "YMD"\n', encoding="utf-8"
+    )
+    with pytest.raises(InputError, match="date_order 'YMD' is not known"):
+        Workspace.open(tmp_path)

@@ -2,7 +2,8 @@
 
 Layout::
 
-    workspace.toml                 name, currency
+    workspace.toml                 name, currency, date_order (MDY or DMY, for ambiguous dates)
+    profiles/*.toml                how to read vendors without a built-in importer
     mappings.xlsx                  customers, services, tolerances (edited in Excel)
     periods/<YYYY-MM>/inputs/      that month's exports, any file names
 """
@@ -23,11 +24,15 @@ from workbench.reconcile import Reconciliation, reconcile
 from workbench.sources import read_inputs
 
 
+DATE_ORDERS = ("MDY", "DMY")
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path
     name: str
     currency: str
+    date_order: str = "MDY"
 
     @classmethod
     def open(cls, root: str | Path) -> Workspace:
@@ -39,10 +44,18 @@ class Workspace:
             settings = tomllib.loads(settings_file.read_text(encoding="utf-8")).get("workspace", {})
         except tomllib.TOMLDecodeError as exc:
             raise InputError(settings_file, f"not valid TOML ({exc})") from exc
+        date_order = str(settings.get("date_order", "MDY")).upper()
+        if date_order not in DATE_ORDERS:
+            raise InputError(
+                settings_file,
+                f"date_order {date_order!r} is not known",
+                expected='date_order = "MDY" (10/31/2026) or "DMY" (31/10/2026)',
+            )
         return cls(
             root=root,
             name=str(settings.get("name", root.name)),
             currency=str(settings.get("currency", "USD")),
+            date_order=date_order,
         )
 
     @property
