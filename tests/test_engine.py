@@ -220,3 +220,17 @@ def test_a_mapping_workbook_without_a_sheet_is_named(tmp_path: Path) -> None:
     book.save(path)
     with pytest.raises(InputError, match="sheet 'Tolerances' is missing"):
         Mappings.read(path)
+
+
+def test_vendor_customer_ids_match_whatever_their_case(tmp_path: Path) -> None:
+    """The RMM writes site UIDs in capitals; the mappings workbook has them in lower case."""
+    inputs = write_workspace(tmp_path)
+    billed(inputs, {"31": 2})
+    write_rmm(inputs / "rmm.csv", [device("Desktop", siteUid="SITE-ABC")] * 2)
+    write_mappings(
+        tmp_path / "mappings.xlsx",
+        customers=[["Datto RMM", "site-abc", "Acme", "10", "Acme Dental Group", ""]],
+        services=[DESKTOPS],
+    )
+    found = line(tmp_path, "31")
+    assert (found["status"], found["expected_quantity"]) == (Status.MATCH, 2)

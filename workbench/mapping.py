@@ -178,7 +178,8 @@ class Mappings:
             ``vendor, customer_key, customer_name, company_id, company_name, method, note``;
             ``company_id`` is empty unless the method is "id" or "exact name".
         """
-        by_id = {(m.vendor, m.customer_key): m for m in self.customers if m.customer_key}
+        # Vendor ids compare without case: GUIDs arrive in either case, and Excel users retype.
+        by_id = {(m.vendor, m.customer_key.casefold()): m for m in self.customers if m.customer_key}
         names = companies.assign(key=companies["company_name"].map(name_key))
         unique_names = names.drop_duplicates("key", keep=False).set_index("key")
         company_names = dict(zip(companies["company_id"], companies["company_name"], strict=True))
@@ -186,7 +187,7 @@ class Mappings:
         for vendor, customer_key, customer_name in vendor_customers[
             ["vendor", "customer_key", "customer_name"]
         ].itertuples(index=False):
-            mapping = by_id.get((vendor, customer_key))
+            mapping = by_id.get((vendor, str(customer_key).casefold()))
             company_id, method, note = "", "unmapped", ""
             if mapping is not None and mapping.exclude_reason:
                 method, note = "excluded", mapping.exclude_reason
