@@ -226,7 +226,7 @@ def test_vendor_customer_ids_match_whatever_their_case(tmp_path: Path) -> None:
     """The RMM writes site UIDs in capitals; the mappings workbook has them in lower case."""
     inputs = write_workspace(tmp_path)
     billed(inputs, {"31": 2})
-    write_rmm(inputs / "rmm.csv", [device("Desktop", siteUid="SITE-ABC")] * 2)
+    write_rmm(inputs / "rmm.csv", [device("Desktop", siteUid="SITE-ABC", siteName="ACME-HQ")] * 2)
     write_mappings(
         tmp_path / "mappings.xlsx",
         customers=[["Datto RMM", "site-abc", "Acme", "10", "Acme Dental Group", ""]],
