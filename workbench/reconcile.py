@@ -700,6 +700,9 @@ def _coverage(
         if file.side == "psa-entity" and not counts:
             # Companies, Contracts, Services...: looked up for names and prices, not reconciled.
             counts = {"records": file.rows_read, "reference": file.rows_read}
+        if file.side == "duplicate" and not counts:
+            # The same file dropped twice: read once, so every row of the copy is left out.
+            counts = {"records": file.rows_read, "excluded": file.rows_read}
         rows.append(
             {
                 "source_file": file.source_file,

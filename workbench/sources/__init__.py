@@ -7,17 +7,43 @@ plus, per file, how many rows were read and the file's checksum.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
 from workbench.errors import InputError
-from workbench.sources import autotask, datto_rmm, huntress, microsoft
+from workbench.sources import (
+    acronis,
+    autotask,
+    autotask_ui,
+    connectwise,
+    datto_bcdr,
+    datto_rmm,
+    halopsa,
+    huntress,
+    microsoft,
+    microsoft_legacy,
+    pax8,
+    syncro,
+)
 from workbench.sources.autotask import Catalogue
 from workbench.sources.formats import Format, ReadContext
-from workbench.sources.reading import RawTable, read_csv_text
+from workbench.sources.profiles import PROFILE_HINT
+from workbench.sources.reading import (
+    RawTable,
+    blank_rows,
+    check_excel_damage,
+    file_checksum,
+    header_key,
+    optional_column,
+    provenance,
+    read_table,
+    total_rows,
+)
 from workbench.sources.schemas import (
     CONTRACT_LINE_COLUMNS,
     USAGE_COLUMNS,
@@ -26,31 +52,45 @@ from workbench.sources.schemas import (
 )
 
 FORMATS: tuple[Format, ...] = (
+    # PSA exports: what is billed.
+    *autotask.ENTITIES,
+    *autotask_ui.FORMATS,
+    *connectwise.FORMATS,
+    *halopsa.FORMATS,
+    *syncro.FORMATS,
+    # Vendor exports: what is used.
     microsoft.NEW_COMMERCE,
+    *microsoft_legacy.FORMATS,
     datto_rmm.DEVICES,
     huntress.ORGANIZATIONS,
-    *autotask.ENTITIES,
+    *pax8.FORMATS,
+    *acronis.FORMATS,
+    *datto_bcdr.FORMATS,
 )
 
 __all__ = ["FORMATS", "Catalogue", "Inputs", "ReadContext", "detect", "read_inputs"]
 
 
-def detect(table: RawTable) -> Format:
+def detect(table: RawTable, profiles: tuple[Format, ...] = ()) -> Format:
     """The format whose signature the header holds; the most specific wins.
+
+    ``profiles`` are the workspace's own formats (:mod:`workbench.sources.profiles`).
 
     Raises
     ------
     InputError
-        Listing the closest known formats and the columns they would need.
+        Listing the closest known formats, the columns they would need, and how to describe
+        the file in a profile.
     """
-    complete = [fmt for fmt in FORMATS if not fmt.missing(table)]
+    formats = (*FORMATS, *profiles)
+    complete = [fmt for fmt in formats if not fmt.missing(table)]
     if complete:
         return max(complete, key=lambda fmt: len(fmt.signature))
-    closest = sorted(FORMATS, key=lambda fmt: len(fmt.missing(table)) / len(fmt.signature))[:3]
+    closest = sorted(formats, key=lambda fmt: len(fmt.missing(table)) / len(fmt.signature))[:3]
     hints = "; ".join(f"{fmt.title} (missing {', '.join(fmt.missing(table))})" for fmt in closest)
     raise InputError(
         table.path,
-        f"the header matches no known export. Closest: {hints}",
+        f"the header matches no known export. Closest: {hints}. {PROFILE_HINT}",
         row=1,
         expected="the header of a supported export, unchanged",
     )
@@ -66,14 +106,112 @@ class Inputs:
     files: pd.DataFrame  # source_file, format, side, rows_read, sha256
 
 
+#: Id columns Excel damages when someone opens and saves an export: format key -> (column, kind)
+#: for :func:`~workbench.sources.reading.check_excel_damage`.
+EXCEL_DAMAGE_CHECKS: dict[str, tuple[tuple[str, str], ...]] = {
+    microsoft.NEW_COMMERCE.key: (("CustomerId", "guid"), ("SkuId", "digits:4")),
+}
+
+
+def _known_header(cells: Sequence[str], profiles: tuple[Format, ...] = ()) -> bool:
+    """True when some format's signature is complete in this header."""
+    keys = {header_key(cell) for cell in cells}
+    return any(
+        all(header_key(name) in keys for name in fmt.signature) for fmt in (*FORMATS, *profiles)
+    )
+
+
+def _skipped_rows(table: RawTable) -> list[str]:
+    """Per row, why it is not data: "blank row", "total row", or "" for a data row."""
+    return [
+        "blank row" if blank else "total row" if is_total else ""
+        for blank, is_total in zip(blank_rows(table), total_rows(table), strict=True)
+    ]
+
+
+def _skipped_records(
+    table: RawTable, skipped: list[str], fmt: Format, canonical: pd.DataFrame, context: ReadContext
+) -> pd.DataFrame:
+    """Excluded canonical records for the blank and total rows, so every row is accounted for."""
+    positions = [position for position, reason in enumerate(skipped) if reason]
+    if fmt.side == "usage":
+        columns, system = USAGE_COLUMNS, {"vendor": _first(canonical, "vendor", fmt.key)}
+        blank: dict[str, object] = {"quantity": 0, "amount": None}
+    else:
+        columns, system = (
+            CONTRACT_LINE_COLUMNS,
+            {"psa": _first(canonical, "psa", fmt.key.split("-")[0])},
+        )
+        blank = {"quantity": 0, "unit_price": Decimal("0.00"), "unit_cost": Decimal("0.00")}
+    records = [
+        {
+            **dict.fromkeys(columns, ""),
+            **provenance(table, context.source_file, position, skipped[position]),
+            **system,
+            **blank,
+        }
+        for position in positions
+    ]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _first(frame: pd.DataFrame, name: str, default: str) -> str:
+    return str(frame[name].iloc[0]) if name in frame and len(frame) else default
+
+
+def _as_duplicate(canonical: pd.DataFrame, source_file: str, first_file: str) -> pd.DataFrame:
+    """A repeated file's records: the first file's, excluded and pointing at the copy."""
+    duplicate = canonical.assign(
+        source_file=source_file,
+        excluded_reason=f"duplicate of {first_file} (same file dropped twice)",
+        quantity=0,
+    )
+    if "amount" in duplicate:
+        duplicate["amount"] = pd.Series(
+            [None] * len(duplicate), index=duplicate.index, dtype=object
+        )
+    return duplicate
+
+
+def _nonempty(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    return [frame for frame in frames if len(frame)]
+
+
 def _no_usage() -> pd.DataFrame:
     """An empty usage frame with the canonical types (a month with only PSA exports)."""
-    types = {"source_row": "int64", "quantity": "int64", "amount": "object"}
-    return pd.DataFrame({name: pd.Series(dtype=types.get(name, "str")) for name in USAGE_COLUMNS})
+    return _empty(USAGE_COLUMNS)
 
 
-def read_inputs(folder: Path, workspace_root: Path, period_start: date, period_end: date) -> Inputs:
-    """Read every CSV in ``folder`` (a period's inputs).
+def _empty(columns: list[str]) -> pd.DataFrame:
+    """An empty canonical frame with the canonical types."""
+    types = {
+        "source_row": "int64",
+        "quantity": "int64",
+        "amount": "object",
+        "unit_price": "object",
+        "unit_cost": "object",
+    }
+    return pd.DataFrame({name: pd.Series(dtype=types.get(name, "str")) for name in columns})
+
+
+def read_inputs(
+    folder: Path,
+    workspace_root: Path,
+    period_start: date,
+    period_end: date,
+    *,
+    decimal_mark: str = ".",
+    date_order: str = "MDY",
+    profiles: tuple[Format, ...] = (),
+) -> Inputs:
+    """Read every export (CSV or workbook) in ``folder`` (a period's inputs).
+
+    Each file is read with :func:`~workbench.sources.reading.read_table`. Blank rows and the
+    total rows at the end of a file become excluded records ("blank row", "total row") with
+    their own row numbers, so importers see only data rows. A file identical (same sha256) to
+    one read before is not read again: it is listed with side ``duplicate`` and its rows become
+    excluded records pointing at the first file. Id columns Excel is known to damage are checked
+    (:data:`EXCEL_DAMAGE_CHECKS`).
 
     Parameters
     ----------
@@ -83,6 +221,12 @@ def read_inputs(folder: Path, workspace_root: Path, period_start: date, period_e
         Source files are named relative to it in provenance columns.
     period_start, period_end
         The billing period, inclusive.
+    decimal_mark
+        The workspace's decimal mark, for files whose numbers do not show theirs.
+    date_order
+        The workspace's date order (``MDY`` or ``DMY``) for importers whose dates are ambiguous.
+    profiles
+        The workspace's import profiles, recognised like the built-in formats.
     """
     paths = sorted(
         path
@@ -97,21 +241,50 @@ def read_inputs(folder: Path, workspace_root: Path, period_start: date, period_e
     contract_frames: list[pd.DataFrame] = []
     entities: dict[str, pd.DataFrame] = {}
     files = []
+    excluded_usage: list[pd.DataFrame] = []
+    excluded_lines: list[pd.DataFrame] = []
+    first_of: dict[str, tuple[str, str, int, pd.DataFrame | None]] = {}
     for path in paths:
-        if path.suffix.casefold() != ".csv":
-            raise InputError(
-                path,
-                f"{path.suffix or 'a file without extension'} files are not read yet",
-                expected="a .csv export",
+        source_file = path.relative_to(workspace_root).as_posix()
+        checksum = file_checksum(path)
+        if checksum in first_of:
+            first_file, side, rows_read, canonical = first_of[checksum]
+            if canonical is not None:
+                copy = _as_duplicate(canonical, source_file, first_file)
+                (excluded_usage if side == "usage" else excluded_lines).append(copy)
+            files.append(
+                {
+                    "source_file": source_file,
+                    "format": f"duplicate of {first_file}",
+                    "side": "duplicate",
+                    "rows_read": rows_read,
+                    "sha256": checksum,
+                }
             )
-        table = read_csv_text(path)
-        fmt = detect(table)
-        context = ReadContext(path.relative_to(workspace_root).as_posix(), period_start, period_end)
-        canonical = fmt.read(table, context)
+            continue
+        table = read_table(
+            path, decimal_mark=decimal_mark, recognise=lambda cells: _known_header(cells, profiles)
+        )
+        fmt = detect(table, profiles)
+        context = ReadContext(source_file, period_start, period_end, date_order)
+        skipped = _skipped_rows(table)
+        content = (
+            table.only([p for p, reason in enumerate(skipped) if not reason])
+            if any(skipped)
+            else table
+        )
+        for name, kind in EXCEL_DAMAGE_CHECKS.get(fmt.key, ()):
+            found = optional_column(content, name)
+            if found:
+                check_excel_damage(content, found, kind)
+        canonical = fmt.read(content, context)
+        leftover = _skipped_records(table, skipped, fmt, canonical, context)
         if fmt.side == "usage":
             usage_frames.append(canonical)
+            excluded_usage.append(leftover)
         elif fmt.side == "contract":
             contract_frames.append(canonical)
+            excluded_lines.append(leftover)
         elif fmt.key in entities:
             raise InputError(
                 path,
@@ -120,9 +293,19 @@ def read_inputs(folder: Path, workspace_root: Path, period_start: date, period_e
             )
         else:
             entities[fmt.key] = canonical
+            if fmt.key == autotask.CONTRACT_SERVICE_UNITS.key:
+                excluded_lines.append(leftover)
+        first_of[checksum] = (
+            source_file,
+            fmt.side,
+            len(table.frame),
+            pd.concat(_nonempty([canonical, leftover]) or [leftover], ignore_index=True)
+            if fmt.side != "psa-entity"
+            else None,
+        )
         files.append(
             {
-                "source_file": context.source_file,
+                "source_file": source_file,
                 "format": fmt.title,
                 "side": fmt.side,
                 "rows_read": len(table.frame),
@@ -135,14 +318,22 @@ def read_inputs(folder: Path, workspace_root: Path, period_start: date, period_e
             "no PSA export for this period",
             expected="what the PSA bills: Autotask exports, or another PSA's contract lines",
         )
-    catalogues = [Catalogue.from_contract_lines(frame) for frame in contract_frames]
-    psa_lines = list(contract_frames)
+    catalogues = [Catalogue.from_contract_lines(frame) for frame in _nonempty(contract_frames)]
+    psa_lines = _nonempty(contract_frames)
     if entities:
         autotask_lines, autotask_catalogue = autotask.assemble(entities, period_start, period_end)
         psa_lines.insert(0, autotask_lines)
         catalogues.insert(0, autotask_catalogue)
-    contract_lines = pd.concat(psa_lines, ignore_index=True)
-    catalogue = Catalogue.combine(catalogues)
+    psa_lines = _nonempty(psa_lines + excluded_lines)
+    contract_lines = (
+        pd.concat(psa_lines, ignore_index=True) if psa_lines else _empty(CONTRACT_LINE_COLUMNS)
+    )
+    catalogue = (
+        Catalogue.combine(catalogues)
+        if catalogues
+        else Catalogue.from_contract_lines(contract_lines)
+    )
+    usage_frames = _nonempty(usage_frames + excluded_usage)
     usage = pd.concat(usage_frames, ignore_index=True) if usage_frames else _no_usage()
     return Inputs(
         contract_lines=ContractLineSchema.validate(contract_lines[CONTRACT_LINE_COLUMNS]),

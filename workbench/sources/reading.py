@@ -3,17 +3,52 @@
 Everything is read as text first: a quantity, a GUID or a SKU id with leading zeros must reach
 the importer exactly as the vendor wrote it. Conversions then name the file, row and column of
 the first cell they cannot read.
+
+:func:`read_table` reads any supported export, CSV or workbook, the way it really arrives:
+
+* **CSV** is decoded as UTF-8 (with or without a byte-order mark), UTF-16 (little or big endian,
+  with a byte-order mark, or without one when the NUL bytes give it away) or, only when the bytes
+  are not valid UTF-8, Windows-1252; the encoding is recorded on the table. The delimiter (comma,
+  semicolon or tab) is sniffed from the first :data:`SNIFF_RECORDS` records: the candidate that
+  splits the most records into the same number (above one) of cells wins; a tie is an error
+  asking for the file to be saved with commas. Quoted cells may hold delimiters and newlines; a
+  record counts as one row, as a spreadsheet shows it.
+* **Workbooks** (``.xlsx``, ``.xlsm``) are read with python-calamine, after :func:`zipfile`
+  checks that refuse what is not a zip archive, an archive over :data:`MAX_WORKBOOK_BYTES`
+  uncompressed, a member compressed more than :data:`MAX_COMPRESSION_RATIO` to 1 (a zip bomb),
+  and a sheet that declares more than :data:`MAX_ROWS` rows. The table comes from the sheet named
+  in the call, else the first visible sheet whose header the caller recognises. Cells become the
+  text a person sees: whole numbers without ``.0``, dates as ISO text, text cells untouched (a
+  cell holding ``=HYPERLINK(...)`` as text stays that text; formulas are never evaluated, their
+  saved value is read).
+* **The header** is the first row, among the first :data:`HEADER_SEARCH_ROWS`, that looks like
+  one: at least two non-empty cells (one in a single-column file), at least half the width of
+  the widest row, and at least four in five of its non-empty cells text rather than numbers or
+  dates. Rows above it are title rows; :meth:`RawTable.row_number` still gives each row's real
+  number in the file. Blank rows inside the data are kept (:func:`blank_rows`), blank rows after
+  the last data row are dropped, and total rows at the end are kept but marked
+  (:func:`total_rows`). Columns without a header that hold nothing are dropped; a header that
+  names one column twice is an error.
+* **Numbers** follow the file's own convention: the decimal mark is detected once per file from
+  its numeric cells (:func:`detect_decimal_mark`) and :func:`amounts`, :func:`optional_amounts`
+  and :func:`integers` read ``1.234,56``, ``1,234.56``, ``1 234,56``, ``$12.50``, ``€ 12,50``,
+  ``12.50 USD`` and ``(12.50)`` exactly, as :class:`~decimal.Decimal`.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import re
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from itertools import islice
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -23,6 +58,34 @@ from workbench.money import parse_amount
 #: Row numbers as a spreadsheet shows them: the header is row 1, the first data row is row 2.
 FIRST_DATA_ROW = 2
 
+#: Data rows a file may hold; more is refused before the rows are turned into a table.
+MAX_ROWS = 2_000_000
+#: A CSV file larger than this is refused before it is read.
+MAX_CSV_BYTES = 1 << 30
+#: A workbook whose members add up to more than this, uncompressed, is refused (about 700,000
+#: rows of a 47-column Partner Center export; larger exports should come as CSV).
+MAX_WORKBOOK_BYTES = 1 << 30
+#: A workbook member compressed more than this many times is refused as a zip bomb (real
+#: sheets compress 5 to 30 times).
+MAX_COMPRESSION_RATIO = 100
+#: Members smaller than this are not checked for their ratio (tiny XML parts compress well).
+_RATIO_FLOOR = 1 << 20
+#: The header must be among the first rows.
+HEADER_SEARCH_ROWS = 30
+#: Records the delimiter is sniffed from.
+SNIFF_RECORDS = 50
+#: Data rows the decimal mark is detected from.
+DECIMAL_SAMPLE_ROWS = 10_000
+
+CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+READABLE_SUFFIXES = CSV_SUFFIXES | WORKBOOK_SUFFIXES
+
+DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
+
+#: Decides whether a header (its cells, as text) is one the caller can read.
+HeaderCheck = Callable[[Sequence[str]], bool]
+
 
 def header_key(name: str) -> str:
     """Normalise a header for comparison: ``Customer Id``, ``customerID`` -> ``customerid``."""
@@ -31,12 +94,25 @@ def header_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class RawTable:
-    """A file's cells as text, with the original headers and where each row came from."""
+    """A file's cells as text, with the original headers and where each row came from.
+
+    ``frame`` holds the rows under the header, every cell text (never NaN). ``header_row`` is the
+    header's row number in the file (1 unless title rows sit above it); ``file_rows``, when set,
+    lists each position's row number in the file (a table narrowed with :meth:`only`).
+    ``encoding`` is the codec the text was decoded with (``utf-8``, ``utf-8-sig``,
+    ``utf-16-le``, ``utf-16-be``, ``cp1252``; ``xlsx`` for workbooks), ``delimiter`` the CSV
+    delimiter (empty for workbooks) and ``decimal_mark`` the file's decimal mark.
+    """
 
     path: Path
     sheet: str
     frame: pd.DataFrame  # all columns str, no NaN
     sha256: str
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    decimal_mark: str = "."
+    header_row: int = 1
+    file_rows: tuple[int, ...] | None = None
 
     @property
     def keys(self) -> dict[str, str]:
@@ -44,7 +120,18 @@ class RawTable:
         return {header_key(column): column for column in self.frame.columns}
 
     def row_number(self, position: int) -> int:
-        return position + FIRST_DATA_ROW
+        """The row number in the file, as a spreadsheet shows it, of the row at ``position``."""
+        if self.file_rows is not None:
+            return self.file_rows[position]
+        return position + self.header_row + 1
+
+    def only(self, positions: Sequence[int]) -> RawTable:
+        """The table narrowed to some of its rows; each keeps its row number in the file."""
+        return replace(
+            self,
+            frame=self.frame.iloc[list(positions)].reset_index(drop=True),
+            file_rows=tuple(self.row_number(position) for position in positions),
+        )
 
 
 def provenance(
@@ -68,7 +155,11 @@ def file_checksum(path: Path) -> str:
 
 
 def read_csv_text(path: Path) -> RawTable:
-    """Read a CSV (UTF-8 with or without BOM) with every cell as text."""
+    """Read a CSV (UTF-8 with or without BOM) with every cell as text.
+
+    The strict reader kept for callers that want exactly a comma-separated UTF-8 file with its
+    header on row 1; :func:`read_table` reads exports in every shape they arrive in.
+    """
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.reader(handle))
@@ -96,6 +187,852 @@ def read_csv_text(path: Path) -> RawTable:
     return RawTable(path=path, sheet="", frame=frame, sha256=file_checksum(path))
 
 
+# -- read_table: any export, in the shape it arrives ------------------------------------------
+
+
+def read_table(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    delimiter: str | None = None,
+    decimal_mark: str = ".",
+    recognise: HeaderCheck | None = None,
+    max_rows: int = MAX_ROWS,
+) -> RawTable:
+    """Read one export, CSV or workbook, with every cell as text.
+
+    Parameters
+    ----------
+    path
+        A ``.csv`` (also ``.tsv``, ``.txt``) or ``.xlsx``/``.xlsm`` file.
+    sheet
+        For a workbook, the sheet to read; by default the first visible sheet whose header
+        ``recognise`` accepts (any header when ``recognise`` is None).
+    delimiter
+        For a CSV, the delimiter when known; by default it is sniffed.
+    decimal_mark
+        The decimal mark (``.`` or ``,``) used when the file's own numbers do not tell: the
+        workspace's setting.
+    recognise
+        Tells whether a header is one the caller can read; it also picks, among the rows that
+        look like a header, the first the caller knows.
+    max_rows
+        Data rows the file may hold.
+
+    Returns
+    -------
+    RawTable
+        One table per file: a workbook yields the one sheet chosen as above.
+
+    Raises
+    ------
+    InputError
+        For anything that stops the file being read, naming the file (and row when known).
+    """
+    if decimal_mark not in {".", ","}:
+        raise ValueError(f"decimal_mark must be '.' or ',', not {decimal_mark!r}")
+    suffix = path.suffix.casefold()
+    if suffix in WORKBOOK_SUFFIXES:
+        return _read_workbook(path, sheet, decimal_mark, recognise, max_rows)
+    if suffix in CSV_SUFFIXES:
+        return _read_csv(path, delimiter, decimal_mark, recognise, max_rows)
+    raise InputError(
+        path,
+        f"{path.suffix or 'a file without extension'} files are not read",
+        expected="a .csv or .xlsx export",
+    )
+
+
+def _read_csv(
+    path: Path,
+    delimiter: str | None,
+    decimal_mark: str,
+    recognise: HeaderCheck | None,
+    max_rows: int,
+) -> RawTable:
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES:
+        raise InputError(
+            path,
+            f"the file is {size:,} bytes, over the limit of {MAX_CSV_BYTES:,}",
+            expected="one period's export",
+        )
+    content = path.read_bytes()
+    sha256 = hashlib.sha256(content).hexdigest()
+    text, encoding = _decode(path, content)
+    del content
+    if not text.strip():
+        raise InputError(path, "the file is empty", expected="a header row")
+    if delimiter is None:
+        delimiter = _sniff_delimiter(path, text)
+    # strict: a quoted cell left open at the end of the file is an error, not one long cell.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    limit = max_rows + HEADER_SEARCH_ROWS
+    records: list[list[str]] = []
+    append = records.append
+    try:
+        for record in reader:
+            append(record)
+            if len(records) > limit:
+                raise InputError(
+                    path,
+                    f"the file has more than {max_rows:,} rows, over the limit",
+                    expected=f"at most {max_rows:,} rows per file",
+                )
+    except csv.Error as exc:
+        problem = (
+            "a quoted cell is never closed: the file may be cut short"
+            if "end of data" in str(exc)
+            else f"the row is not valid CSV ({exc})"
+        )
+        raise InputError(path, problem, row=len(records) + 1) from None
+    return _table(
+        path,
+        "",
+        records,
+        sha256=sha256,
+        encoding=encoding,
+        delimiter=delimiter,
+        decimal_mark=decimal_mark,
+        recognise=recognise,
+        ragged_is_error=True,
+        max_rows=max_rows,
+    )
+
+
+def _decode(path: Path, content: bytes) -> tuple[str, str]:
+    """The file's text and the codec it was decoded with; never a silent guess."""
+    if content.startswith(b"\xef\xbb\xbf"):
+        candidates = [("utf-8-sig", content)]
+    elif content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codec = "utf-16-le" if content.startswith(b"\xff\xfe") else "utf-16-be"
+        candidates = [(codec, content[2:])]
+    elif content.startswith(b"PK\x03\x04"):
+        raise InputError(
+            path,
+            "the file is a workbook (a zip archive) with a text file's name",
+            expected="a CSV, or the workbook saved with its .xlsx name",
+        )
+    elif b"\x00" in content[:4096]:
+        head = content[:4096]
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd * 2 > len(head) // 2 and even == 0:
+            candidates = [("utf-16-le", content)]
+        elif even * 2 > len(head) // 2 and odd == 0:
+            candidates = [("utf-16-be", content)]
+        else:
+            raise InputError(
+                path, "the file is not text: it holds binary data", expected="a CSV export"
+            )
+    else:
+        candidates = [("utf-8", content), ("cp1252", content)]
+    for codec, payload in candidates:
+        try:
+            return payload.decode(codec), codec
+        except UnicodeDecodeError:
+            continue
+    raise InputError(
+        path,
+        f"the file is not {candidates[0][0]} text, nor Windows-1252"
+        if len(candidates) > 1
+        else f"the file claims to be {candidates[0][0]} text but is not",
+        expected="a CSV saved as UTF-8",
+    )
+
+
+def _sniff_delimiter(path: Path, text: str) -> str:
+    """Comma, semicolon or tab: the one that splits the most sample records alike."""
+    sample = text[: 1 << 16]
+    cut = len(text) > len(sample)
+    scores: dict[str, tuple[int, int]] = {}
+    for candidate in DELIMITER_NAMES:
+        try:
+            records = list(
+                islice(
+                    csv.reader(io.StringIO(sample, newline=""), delimiter=candidate), SNIFF_RECORDS
+                )
+            )
+        except csv.Error:
+            continue
+        if cut and len(records) > 1:
+            records = records[:-1]
+        widths = [len(record) for record in records if len(record) > 1]
+        if not widths:
+            continue
+        common = max(set(widths), key=lambda width: (widths.count(width), width))
+        scores[candidate] = (widths.count(common), common)
+    if not scores:
+        return ","
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    if len(ranked) > 1 and ranked[0][1][0] == ranked[1][1][0]:
+        first, second = DELIMITER_NAMES[ranked[0][0]], DELIMITER_NAMES[ranked[1][0]]
+        raise InputError(
+            path,
+            f"cannot tell whether the cells are separated by {first} or by {second}",
+            row=1,
+            expected="the export saved again as CSV with commas (or name the delimiter)",
+        )
+    return ranked[0][0]
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+_NUMERIC_LOOKING = re.compile(r"[\s$€£¥(+\-\u2212]*\d[\d\s.,/:'\-]*\)?%?\s*(?:[A-Z]{3})?")
+
+
+def _looks_like_header(cells: Sequence[str], width: int) -> bool:
+    filled = [cell.strip() for cell in cells if cell.strip()]
+    if len(filled) < min(2, width) or len(filled) * 2 < width:
+        return False
+    numeric = sum(1 for cell in filled if _NUMERIC_LOOKING.fullmatch(cell))
+    return numeric * 5 <= len(filled)
+
+
+def _find_header(records: Sequence[Sequence[str]], recognise: HeaderCheck | None) -> int | None:
+    """The position of the header among ``records`` (see the module docstring), or None."""
+    window = records[:HEADER_SEARCH_ROWS]
+    width = max((sum(1 for cell in record if cell.strip()) for record in window), default=0)
+    candidates = [
+        position for position, record in enumerate(window) if _looks_like_header(record, width)
+    ]
+    if recognise is not None:
+        for position in candidates:
+            if recognise([cell.strip() for cell in window[position]]):
+                return position
+    return candidates[0] if candidates else None
+
+
+def _table(
+    path: Path,
+    sheet: str,
+    records: list[list[str]],
+    *,
+    sha256: str,
+    encoding: str,
+    delimiter: str,
+    decimal_mark: str,
+    recognise: HeaderCheck | None,
+    ragged_is_error: bool,
+    max_rows: int,
+    header_at: int | None = None,
+) -> RawTable:
+    """A table from a file's records (each a list of cell texts; record 0 is row 1)."""
+    if header_at is None:
+        header_at = _find_header(records, recognise)
+    if header_at is None:
+        raise InputError(
+            path,
+            f"no header row in the first {HEADER_SEARCH_ROWS} rows"
+            + (f" of sheet {sheet!r}" if sheet else ""),
+            expected="a row of column names above the data",
+        )
+    header = [str(name).strip().lstrip("\ufeff") for name in records[header_at]]
+    body = records[header_at + 1 :]
+    while body and not any(cell.strip() for cell in body[-1]):
+        body.pop()
+    if len(body) > max_rows:
+        raise InputError(
+            path,
+            f"the file has {len(body):,} rows, over the limit of {max_rows:,}",
+            expected=f"at most {max_rows:,} rows per file",
+        )
+    header_row = header_at + 1
+    width = len(header)
+    if ragged_is_error:
+        for position, record in enumerate(body):
+            if len(record) == width:
+                continue
+            # A longer row is an error even when its extra cells are empty: a comma inside an
+            # unquoted cell shifts every later cell one column to the right.
+            if not any(cell.strip() for cell in record):
+                continue
+            raise InputError(
+                path,
+                f"the row has {len(record)} cells but the header has {width}"
+                + ("; the file may be cut short" if position == len(body) - 1 else ""),
+                row=header_row + 1 + position,
+                expected="one cell per header column",
+            )
+    else:
+        width = max([width, *(len(record) for record in body)])
+        header += [""] * (width - len(header))
+    columns: list[tuple[str, ...]] = (
+        list(zip(*(_fit(record, width) for record in body), strict=True)) if body else [()] * width
+    )
+    names: list[str] = []
+    kept: list[tuple[str, ...]] = []
+    seen: dict[str, str] = {}
+    for index, (name, cells) in enumerate(zip(header, columns, strict=True)):
+        if not name:
+            if not any(cell.strip() for cell in cells):
+                continue
+            name = f"Column {_column_letter(index)}"
+        key = header_key(name)
+        if key in seen:
+            raise InputError(
+                path,
+                f"the header names column {name!r} twice"
+                + (f" (also as {seen[key]!r})" if seen[key] != name else ""),
+                row=header_row,
+                column=name,
+                expected="each column once",
+            )
+        seen[key] = name
+        names.append(name)
+        kept.append(cells)
+    frame = pd.DataFrame(
+        {name: pd.array(cells, dtype="str") for name, cells in zip(names, kept, strict=True)},
+        index=pd.RangeIndex(len(body)),
+    )
+    return RawTable(
+        path=path,
+        sheet=sheet,
+        frame=frame,
+        sha256=sha256,
+        encoding=encoding,
+        delimiter=delimiter,
+        decimal_mark=detect_decimal_mark(path, frame, header_row, decimal_mark),
+        header_row=header_row,
+    )
+
+
+def _fit(record: list[str], width: int) -> list[str]:
+    if len(record) == width:
+        return record
+    if len(record) > width:
+        return record[:width]
+    return record + [""] * (width - len(record))
+
+
+# -- workbooks ---------------------------------------------------------------------------------
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+
+
+def check_workbook_archive(path: Path, max_rows: int = MAX_ROWS) -> None:
+    """Refuse, before opening it, a workbook that is not a zip, a zip bomb, or too many rows.
+
+    Raises
+    ------
+    InputError
+        Naming the file and what is wrong with it.
+    """
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as handle:
+            head = handle.read(8)
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            hint = "it is an old .xls workbook (or an encrypted one): save it as .xlsx"
+        elif head.startswith(b"PK"):
+            hint = "the archive is damaged or cut short: download it again"
+        elif head.lstrip().startswith(b"<"):
+            hint = "it is an HTML or XML page saved with an .xlsx name"
+        elif not head:
+            hint = "the file is empty"
+        else:
+            hint = "it may be a CSV saved with an .xlsx name, or a damaged download"
+        raise InputError(
+            path, f"the file is not an Excel workbook (.xlsx files are zip archives): {hint}"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            unpacked = sum(member.file_size for member in members)
+            if unpacked > MAX_WORKBOOK_BYTES:
+                raise InputError(
+                    path,
+                    f"the workbook unpacks to {unpacked:,} bytes, over the limit of "
+                    f"{MAX_WORKBOOK_BYTES:,}",
+                    expected="a smaller workbook, or the export as CSV",
+                )
+            for member in members:
+                ratio = member.file_size / max(member.compress_size, 1)
+                if member.file_size > _RATIO_FLOOR and ratio > MAX_COMPRESSION_RATIO:
+                    raise InputError(
+                        path,
+                        f"part {member.filename} is compressed {ratio:,.0f} to 1, over the "
+                        f"limit of {MAX_COMPRESSION_RATIO} to 1 (a zip bomb, not an export)",
+                        expected="a workbook saved by Excel or by the vendor",
+                    )
+            for member in members:
+                if not member.filename.startswith("xl/worksheets/"):
+                    continue
+                with archive.open(member) as part:
+                    head = part.read(4096)
+                found = _DIMENSION.search(head)
+                if found and int(found.group(1)) > max_rows + HEADER_SEARCH_ROWS:
+                    raise InputError(
+                        path,
+                        f"a sheet declares {int(found.group(1)):,} rows, over the limit of "
+                        f"{max_rows:,}",
+                        expected=f"at most {max_rows:,} rows per file",
+                    )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise InputError(path, f"the workbook is damaged ({exc})") from None
+
+
+def _cell_text(value: object) -> str:
+    """A workbook cell as the text a person sees (numbers by value, dates ISO)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        shown = repr(value)
+        if "e" in shown or "inf" in shown or "nan" in shown:
+            try:
+                return format(Decimal(shown), "f")
+            except InvalidOperation:
+                return shown
+        return shown
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return "" if value is None else str(value)
+
+
+def _read_workbook(
+    path: Path,
+    sheet: str | None,
+    decimal_mark: str,
+    recognise: HeaderCheck | None,
+    max_rows: int,
+) -> RawTable:
+    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    check_workbook_archive(path, max_rows)
+    sha256 = file_checksum(path)
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError) as exc:
+        raise InputError(path, f"the workbook cannot be opened ({exc})") from None
+    with book:
+        if sheet is not None:
+            if sheet not in book.sheet_names:
+                raise InputError(
+                    path,
+                    f"the workbook has no sheet {sheet!r} (sheets: {', '.join(book.sheet_names)})",
+                    expected=f"a sheet named {sheet!r}",
+                )
+            names = [sheet]
+        else:
+            names = [
+                meta.name
+                for meta in book.sheets_metadata
+                if meta.typ == SheetTypeEnum.WorkSheet and meta.visible == SheetVisibleEnum.Visible
+            ]
+        for name in names:
+            try:
+                rows = book.get_sheet_by_name(name)
+                height = rows.end[0] + 1 if rows.end else 0  # end: the last cell, 0-based
+                if height > max_rows + HEADER_SEARCH_ROWS:
+                    raise InputError(
+                        path,
+                        f"sheet {name!r} has {height:,} rows, over the limit of {max_rows:,}",
+                        expected=f"at most {max_rows:,} rows per file",
+                    )
+                records = [[_cell_text(cell) for cell in row] for row in rows.iter_rows()]
+            except CalamineError as exc:
+                raise InputError(path, f"sheet {name!r} cannot be read ({exc})") from None
+            header_at = _find_header(records, recognise)
+            if header_at is None and sheet is None:
+                continue
+            if (
+                sheet is None
+                and recognise is not None
+                and header_at is not None
+                and not recognise([cell.strip() for cell in records[header_at]])
+            ):
+                continue
+            return _table(
+                path,
+                name,
+                records,
+                sha256=sha256,
+                encoding="xlsx",
+                delimiter="",
+                decimal_mark=decimal_mark,
+                recognise=recognise,
+                ragged_is_error=False,
+                max_rows=max_rows,
+                header_at=header_at,
+            )
+    raise InputError(
+        path,
+        f"no sheet holds a known export's header (sheets: {', '.join(names) or 'none'})",
+        expected="the vendor's export on one of the workbook's sheets",
+    )
+
+
+# -- rows to leave out -------------------------------------------------------------------------
+
+_TOTAL = re.compile(r"(?:grand\s*|sub\s*-?\s*)?totals?\s*:?", re.IGNORECASE)
+
+
+def blank_rows(table: RawTable) -> list[bool]:
+    """Per row: True when every cell is empty or spaces (importers exclude it as "blank row")."""
+    blank = pd.Series(True, index=table.frame.index)
+    for name in table.frame.columns:
+        if not blank.any():
+            break
+        blank &= table.frame[name].str.strip() == ""
+    return blank.tolist()
+
+
+def total_rows(table: RawTable) -> list[bool]:
+    """Per row: True for the total rows at the end of the table ("total row").
+
+    A total row's first non-empty cell is ``Total``, ``Totals``, ``Grand Total`` or ``Subtotal``
+    (any case, an optional colon) and only blank or total rows follow it.
+    """
+    marks = [False] * len(table.frame)
+    values = table.frame.to_numpy()
+    for position in range(len(values) - 1, -1, -1):
+        filled = [str(cell).strip() for cell in values[position] if str(cell).strip()]
+        if not filled:
+            continue
+        if not _TOTAL.fullmatch(filled[0]):
+            break
+        marks[position] = True
+    return marks
+
+
+# -- numbers -----------------------------------------------------------------------------------
+
+_CURRENCY = r"(?:[$€£¥]|[A-Z]{3}|US\$)"
+_NUMBER = re.compile(
+    rf"(?P<sign>[-+\u2212]?)\s*(?:{_CURRENCY}\s*)?(?P<sign2>[-+\u2212]?)\s*"
+    r"(?P<body>\d(?:[\d.,'\s\u00a0\u202f]*\d)?|[.,]\d+)"
+    rf"\s*(?:{_CURRENCY})?(?P<trail>-?)"
+)
+_PLAIN = {".": re.compile(r"-?\d+(?:\.\d+)?"), ",": re.compile(r"-?\d+(?:,\d+)?")}
+_SCIENTIFIC = re.compile(r"[-+]?\d+(?:[.,]\d+)?[eE][-+]?\d+")
+_GROUP_MARKS = frozenset(".,' \u00a0\u202f")
+
+
+def parse_number(text: str, decimal_mark: str = ".") -> Decimal:
+    """An exact number written as people write them, given the file's decimal mark.
+
+    Accepts thousands separators (``1,234.56``, ``1.234,56``, ``1 234,56``, ``1'234.56``), a
+    currency symbol or ISO code before or after (``$12.50``, ``€ 12,50``, ``12.50 USD``), a sign,
+    and parentheses for negatives (``(12.50)``).
+
+    Raises
+    ------
+    ValueError
+        If the text is not a number in that convention.
+    """
+    cleaned = text.strip()
+    if _PLAIN[decimal_mark].fullmatch(cleaned):
+        return Decimal(cleaned.replace(",", "."))
+    negative = False
+    if cleaned.startswith("(") and cleaned.endswith(")"):
+        negative, cleaned = True, cleaned[1:-1].strip()
+    match = _NUMBER.fullmatch(cleaned)
+    if match is None:
+        if decimal_mark == "." and _SCIENTIFIC.fullmatch(cleaned) and not negative:
+            return parse_amount(cleaned)
+        raise ValueError(f"not a number: {text!r}")
+    signs = [match["sign"], match["sign2"], match["trail"]]
+    minus = sum(1 for sign in signs if sign in {"-", "\u2212"}) + negative
+    if minus > 1 or sum(1 for sign in signs if sign) > 1:
+        raise ValueError(f"not a number: {text!r}")
+    body = match["body"]
+    whole, _, fraction = body.partition(decimal_mark)
+    if decimal_mark in fraction or (fraction and not fraction.isdigit()):
+        raise ValueError(f"not a number: {text!r}")
+    if not whole.isdigit():
+        groups = set(whole) & _GROUP_MARKS
+        if len(groups) != 1 or not re.fullmatch(
+            r"[1-9]\d{0,2}(?:" + re.escape(groups.pop()) + r"\d{3})+", whole
+        ):
+            raise ValueError(f"not a number: {text!r}")
+        whole = re.sub(r"\D", "", whole)
+    value = Decimal(f"{whole or '0'}.{fraction or '0'}" if fraction else whole)
+    return -value if minus else value
+
+
+def _decimal_vote(text: str) -> str | None:
+    """The decimal mark a cell proves: the one mark it reads under (None for 1,234 or text)."""
+    readings = []
+    for mark in (".", ","):
+        try:
+            parse_number(text, mark)
+        except ValueError:
+            continue
+        readings.append(mark)
+    return readings[0] if len(readings) == 1 else None
+
+
+_CANDIDATE = re.compile(r"\d[.,]\d")
+
+
+def detect_decimal_mark(path: Path, frame: pd.DataFrame, header_row: int, default: str) -> str:
+    """The file's decimal mark, from the numeric cells of its first rows; ``default`` if none tell.
+
+    Raises
+    ------
+    InputError
+        When some cells prove ``.`` and others ``,``, naming one of each.
+    """
+    sample = frame.iloc[:DECIMAL_SAMPLE_ROWS]
+    proof: dict[str, tuple[int, str, str]] = {}
+    for name in sample.columns:
+        distinct = sample[name].drop_duplicates()
+        for label, text in zip(distinct.index.tolist(), distinct.tolist(), strict=True):
+            if not _CANDIDATE.search(text):
+                continue
+            vote = _decimal_vote(text)
+            if vote is not None and vote not in proof:
+                proof[vote] = (header_row + 1 + int(str(label)), name, text)
+        if len(proof) == 2:
+            (row_a, column_a, text_a), (row_b, column_b, text_b) = proof["."], proof[","]
+            raise InputError(
+                path,
+                f"numbers are written with both decimal marks: {text_a!r} (row {row_a}, column "
+                f"{column_a!r}) and {text_b!r} (row {row_b}, column {column_b!r})",
+                expected="one decimal mark throughout the file",
+            )
+    return next(iter(proof), default)
+
+
+def _number_error(table: RawTable, position: int, name: str, text: str, problem: str) -> InputError:
+    example = "1234.50 or 1,234.50" if table.decimal_mark == "." else "1234,50 or 1.234,50"
+    return InputError(
+        table.path,
+        problem,
+        row=table.row_number(position),
+        column=name,
+        expected=f"a number such as {example}",
+    )
+
+
+def integers(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -> list[int]:
+    """Whole numbers from a column ("42", "42.0", "1,200" accepted; "4.5" or "abc" are errors)."""
+    values = []
+    known: dict[str, int] = {}
+    for position, text in enumerate(table.frame[name]):
+        if text in known:
+            values.append(known[text])
+            continue
+        cleaned = text.strip()
+        if not cleaned and allow_blank_as_zero:
+            values.append(0)
+            continue
+        try:
+            number = parse_number(cleaned, table.decimal_mark)
+        except ValueError:
+            number = Decimal("NaN")
+        if not number.is_finite() or number != number.to_integral_value():
+            raise InputError(
+                table.path,
+                f"{text!r} is not a whole number",
+                row=table.row_number(position),
+                column=name,
+                expected="a whole number of units",
+            )
+        known[text] = int(number)
+        values.append(known[text])
+    return values
+
+
+def optional_amounts(table: RawTable, name: str) -> list[Decimal | None]:
+    """Exact amounts from a column, in the file's convention; blank cells become None."""
+    values: list[Decimal | None] = []
+    known: dict[str, Decimal] = {}
+    for position, text in enumerate(texts(table, name)):
+        if not text:
+            values.append(None)
+            continue
+        if text not in known:
+            try:
+                known[text] = parse_number(text, table.decimal_mark)
+            except ValueError:
+                raise _number_error(
+                    table, position, name, text, f"{text!r} is not an amount"
+                ) from None
+        values.append(known[text])
+    return values
+
+
+def amounts(table: RawTable, name: str) -> list[Decimal]:
+    """Exact amounts from a column; a blank cell counts as zero."""
+    return [Decimal(0) if value is None else value for value in optional_amounts(table, name)]
+
+
+# -- dates -------------------------------------------------------------------------------------
+
+DateOrder = Literal["MDY", "DMY", "ISO", "auto"]
+_PARTS = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_EXPECTED_DATE = {"MDY": "M/D/YYYY", "DMY": "D/M/YYYY", "ISO": "YYYY-MM-DD"}
+
+
+def _date_part(text: str) -> str:
+    return re.split(r"[ T]", text.strip(), maxsplit=1)[0]
+
+
+def _date_order(table: RawTable, name: str, fallback: str | None) -> str:
+    """The column's order, from its values: a first part over 12 is D/M, a second part M/D."""
+    day_first: tuple[int, str] | None = None
+    month_first: tuple[int, str] | None = None
+    for position, text in enumerate(table.frame[name]):
+        match = _PARTS.fullmatch(_date_part(text))
+        if match is None:
+            continue
+        if int(match[1]) > 12 and day_first is None:
+            day_first = (table.row_number(position), text.strip())
+        if int(match[2]) > 12 and month_first is None:
+            month_first = (table.row_number(position), text.strip())
+        if day_first and month_first:
+            break
+    if day_first and month_first:
+        raise InputError(
+            table.path,
+            f"the column holds both day-first ({day_first[1]!r}, row {day_first[0]}) and "
+            f"month-first ({month_first[1]!r}, row {month_first[0]}) dates",
+            column=name,
+            expected="one date order throughout the column",
+        )
+    if day_first:
+        return "DMY"
+    if month_first:
+        return "MDY"
+    if fallback in {"MDY", "DMY"}:
+        return fallback
+    if not any(_PARTS.fullmatch(_date_part(text)) for text in table.frame[name]):
+        return "ISO"
+    raise InputError(
+        table.path,
+        "the file's date order is ambiguous: every date could be day/month or month/day",
+        column=name,
+        expected='date_order = "DMY" or "MDY" in workspace.toml',
+    )
+
+
+def dates(
+    table: RawTable, name: str, order: str, *, fallback: str | None = None
+) -> list[date | None]:
+    """Dates in the file's own convention.
+
+    ``order`` is ``MDY`` (10/31/2026), ``DMY`` (31/10/2026 or 31.10.2026), ``ISO`` (2026-10-31)
+    or ``auto``: the column decides (a first part over 12 means D/M, a second part over 12 M/D);
+    when no value decides, ``fallback`` (the workspace's ``date_order``) does, and without one
+    the column is refused as ambiguous. ``MDY`` and ``DMY`` also accept ISO dates (a workbook's
+    date cells arrive as ISO text). A time of day after the date (``10/31/2026 12:00:00 AM``,
+    ``2026-10-31T00:00:00Z``) is ignored; blank cells become None.
+    """
+    if order == "auto":
+        order = _date_order(table, name, fallback)
+    if order not in _EXPECTED_DATE:
+        raise ValueError(f"date order must be MDY, DMY, ISO or auto, not {order!r}")
+    values: list[date | None] = []
+    for position, text in enumerate(table.frame[name]):
+        cleaned = _date_part(text)
+        if not cleaned:
+            values.append(None)
+            continue
+        try:
+            values.append(_parse_date(cleaned, order))
+        except ValueError:
+            raise InputError(
+                table.path,
+                f"{text!r} is not a date",
+                row=table.row_number(position),
+                column=name,
+                expected=_EXPECTED_DATE[order],
+            ) from None
+    return values
+
+
+def _parse_date(text: str, order: str) -> date:
+    if order == "ISO":
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    iso = _ISO_DATE.fullmatch(text)
+    if iso:
+        return date(int(iso[1]), int(iso[2]), int(iso[3]))
+    parts = _PARTS.fullmatch(text)
+    if parts is None:
+        raise ValueError(text)
+    first, second, year = int(parts[1]), int(parts[2]), int(parts[3])
+    return date(year, first, second) if order == "MDY" else date(year, second, first)
+
+
+# -- Excel damage ------------------------------------------------------------------------------
+
+_GUID = re.compile(
+    r"\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?"
+)
+_NUMBER_LIKE = re.compile(r"[-+]?[\d.,]+(?:[eE][-+]?\d+)?")
+_REEXPORT = (
+    "the value exactly as the vendor exported it: use the original CSV, or open it in Excel "
+    "with Data > From Text/CSV and set this column to Text before saving"
+)
+
+
+def check_excel_damage(table: RawTable, column: str, kind: str) -> None:
+    """Refuse an id column that Excel turned into numbers when someone opened and saved the file.
+
+    ``kind`` says what the column holds: ``guid`` (a tenant GUID: a number in its place is
+    damage), ``id`` (a long id: scientific notation such as ``1.23457E+11`` is damage) or
+    ``digits:N`` (a code of N digits with leading zeros, such as a SkuId ``0001``: a shorter
+    all-digit value lost its zeros). Any kind refuses scientific notation. Other text is left to
+    the importer.
+
+    Raises
+    ------
+    InputError
+        Naming the file, row and column of the first damaged cell and how to re-export.
+    """
+    width = 0
+    if kind.startswith("digits:"):
+        width = int(kind.removeprefix("digits:"))
+    elif kind not in {"guid", "id"}:
+        raise ValueError(f"kind must be guid, id or digits:N, not {kind!r}")
+    for position, text in enumerate(texts(table, column)):
+        if not text:
+            continue
+        if _SCIENTIFIC.fullmatch(text):
+            problem = (
+                f"{text!r} is a number in scientific notation: Excel converted the id to a "
+                "number and rounded it, so the original is lost"
+            )
+        elif kind == "guid" and not _GUID.fullmatch(text) and _NUMBER_LIKE.fullmatch(text):
+            problem = f"{text!r} is a number where a GUID belongs: Excel converted the value"
+        elif width and text.isdigit() and len(text) < width:
+            problem = (
+                f"{text!r} lost its leading zeros: Excel read {text.zfill(width)!r} as the "
+                f"number {int(text)}"
+            )
+        else:
+            continue
+        raise InputError(
+            table.path,
+            problem,
+            row=table.row_number(position),
+            column=column,
+            expected=_REEXPORT,
+        )
+
+
+# -- columns and cells -------------------------------------------------------------------------
+
+
 def column(table: RawTable, *names: str) -> str:
     """The original header of the first of ``names`` present, or an error naming them."""
     keys = table.keys
@@ -116,81 +1053,6 @@ def optional_column(table: RawTable, *names: str) -> str | None:
 def texts(table: RawTable, name: str) -> list[str]:
     """A column's cells as stripped text."""
     return [str(cell).strip() for cell in table.frame[name]]
-
-
-def integers(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -> list[int]:
-    """Whole numbers from a column ("42", "42.0" accepted; "4.5" or "abc" are errors)."""
-    values = []
-    for position, text in enumerate(table.frame[name]):
-        cleaned = text.strip().replace(",", "")
-        if not cleaned and allow_blank_as_zero:
-            values.append(0)
-            continue
-        try:
-            number = Decimal(cleaned)
-        except ArithmeticError:
-            number = Decimal("NaN")
-        if not number.is_finite() or number != number.to_integral_value():
-            raise InputError(
-                table.path,
-                f"{text!r} is not a whole number",
-                row=table.row_number(position),
-                column=name,
-                expected="a whole number of units",
-            )
-        values.append(int(number))
-    return values
-
-
-def optional_amounts(table: RawTable, name: str) -> list[Decimal | None]:
-    """Exact amounts from a column; blank cells become None."""
-    values: list[Decimal | None] = []
-    for position, text in enumerate(texts(table, name)):
-        if not text:
-            values.append(None)
-            continue
-        try:
-            values.append(parse_amount(text))
-        except ValueError:
-            raise InputError(
-                table.path,
-                f"{text!r} is not an amount",
-                row=table.row_number(position),
-                column=name,
-                expected="a number such as 12.50",
-            ) from None
-    return values
-
-
-def amounts(table: RawTable, name: str) -> list[Decimal]:
-    """Exact amounts from a column; a blank cell counts as zero."""
-    return [Decimal(0) if value is None else value for value in optional_amounts(table, name)]
-
-
-def dates(table: RawTable, name: str, order: str) -> list[date | None]:
-    """Dates in the file's own convention: ``MDY`` (10/31/2026) or ``ISO`` (2026-10-31).
-
-    A time of day after the date (``10/31/2026 12:00:00 AM``, ``2026-10-31T00:00:00Z``) is
-    ignored; blank cells become None.
-    """
-    pattern = "%m/%d/%Y" if order == "MDY" else "%Y-%m-%d"
-    values: list[date | None] = []
-    for position, text in enumerate(table.frame[name]):
-        cleaned = re.split(r"[ T]", text.strip(), maxsplit=1)[0]
-        if not cleaned:
-            values.append(None)
-            continue
-        try:
-            values.append(datetime.strptime(cleaned, pattern).date())
-        except ValueError:
-            raise InputError(
-                table.path,
-                f"{text!r} is not a date",
-                row=table.row_number(position),
-                column=name,
-                expected="M/D/YYYY" if order == "MDY" else "YYYY-MM-DD",
-            ) from None
-    return values
 
 
 def flags(table: RawTable, name: str) -> list[bool]:
