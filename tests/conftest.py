@@ -10,6 +10,8 @@ client                     service                         status               
 =========================  ==============================  =====================  ==========
 Acme Dental Group          Microsoft 365 (2 seats added)   under-billed              52.80
 Foxglove Architects        Managed server (adjusted price)  under-billed             135.00
+Riverbend Credit Union     Cloud backup (Acronis GB)       under-billed              12.00
+Yardley & Sons Plumbing    Keeper via Pax8 (+2 prorated)   under-billed               9.00
 Cedar Ridge Veterinary     Identity threat detection       unbilled usage            48.00
 Bluewater Logistics        Managed workstation             over-billed             -135.00
 Ironwood Manufacturing     Microsoft 365 (3 seats removed) over-billed              -79.20
@@ -36,10 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo" / "workspace"
 PERIOD = "2026-10"
 
-REVENUE_LEAKING = Decimal("235.80")
+REVENUE_LEAKING = Decimal("256.80")
 OVER_BILLING_RISK = Decimal("268.20")
 UNMAPPED_SPEND = Decimal("212.00")
-DISCREPANCIES = 7
+DISCREPANCIES = 9
 UNMAPPED_CUSTOMER_LINES = 4
 UNMAPPED_SKU_LINES = 1
 NOT_RECONCILED_LINES = 7

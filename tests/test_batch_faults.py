@@ -43,10 +43,10 @@ def test_the_manifest_records_inputs_clients_and_outputs_with_checksums(tmp_path
         "local",
         PERIOD,
     )
-    assert manifest["totals"]["revenue_leaking"] == "235.80" and manifest["totals"]["clients"] == 25
+    assert manifest["totals"]["revenue_leaking"] == "256.80" and manifest["totals"]["clients"] == 25
     for item in manifest["inputs"]:
         assert checksum(DEMO / item["file"]) == item["sha256"]
-    assert len(manifest["inputs"]) == 8
+    assert len(manifest["inputs"]) == 13
     acme = manifest["clients"][ACME]
     assert (acme["client"], acme["status"], acme["discrepancies"], acme["revenue_leaking"]) == (
         "Acme Dental Group",

@@ -144,17 +144,24 @@ def test_every_input_record_is_accounted_for(demo_result: Reconciliation) -> Non
         4,
     )
     units = coverage.loc["periods/2026-10/inputs/autotask/ContractServiceUnits.csv"]
-    # 17 previous-period rows and 1 on an inactive contract are excluded; 7 lines not reconciled.
+    # 16 previous-period rows and 1 on an inactive contract are excluded; 7 lines not reconciled.
     assert (units["rows_read"], units["excluded"], units["not_reconciled"], units["matched"]) == (
-        154,
-        18,
+        166,
+        17,
         7,
-        129,
+        142,
     )
     excluded_reasons = demo_result.excluded["reason"].value_counts().to_dict()
-    assert excluded_reasons["outside the billing period"] == 17
+    assert excluded_reasons["outside the billing period"] == 16
     assert excluded_reasons["contract is inactive"] == 1
     assert excluded_reasons["deleted device"] == 2
+    sites = coverage.loc["periods/2026-10/inputs/sentinelone/sites.csv"]
+    # Read through the workspace's profile: 2 sites counted, 1 expired site left out by it.
+    assert (sites["format"], sites["matched"], sites["excluded"]) == (
+        "SentinelOne sites export (profile sentinelone.toml)",
+        2,
+        1,
+    )
 
 
 def test_not_reconciled_lines_say_why_and_are_never_a_match(demo_result: Reconciliation) -> None:

@@ -21,6 +21,7 @@ from tests.builders import (
 from tests.conftest import DEMO, PERIOD
 from workbench.errors import InputError
 from workbench.sources import detect, read_inputs
+from workbench.sources.profiles import workspace_formats
 from workbench.sources.reading import read_csv_text
 from workbench.workspace import period_bounds
 
@@ -191,7 +192,9 @@ def test_autotask_line_takes_the_adjusted_price_and_keeps_provenance(tmp_path: P
 
 
 def test_every_demo_row_reaches_the_canonical_frames() -> None:
-    inputs = read_inputs(DEMO / "periods" / PERIOD / "inputs", DEMO, START, END)
+    inputs = read_inputs(
+        DEMO / "periods" / PERIOD / "inputs", DEMO, START, END, profiles=workspace_formats(DEMO)
+    )
     for file in inputs.files.itertuples():
         frame = inputs.usage if file.side == "usage" else inputs.contract_lines
         rows = set(frame.loc[frame["source_file"] == file.source_file, "source_row"])
@@ -199,14 +202,28 @@ def test_every_demo_row_reaches_the_canonical_frames() -> None:
             assert rows == set(range(2, file.rows_read + 2)), file.source_file
 
 
+#: Where each demo usage file names its customer.
+NAME_COLUMNS = (
+    "CustomerName",
+    "siteName",
+    "name",
+    "tenant_name",
+    "organizationName",
+    "companyName",
+    "Site Name",
+)
+
+
 def test_provenance_points_at_the_row_in_the_file() -> None:
-    inputs = read_inputs(DEMO / "periods" / PERIOD / "inputs", DEMO, START, END)
+    inputs = read_inputs(
+        DEMO / "periods" / PERIOD / "inputs", DEMO, START, END, profiles=workspace_formats(DEMO)
+    )
     sample = inputs.usage.iloc[[0, 100, 500, -1]]
     for record in sample.itertuples():
         with (DEMO / record.source_file).open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
         source = rows[record.source_row - 2]
-        name = source.get("CustomerName") or source.get("siteName") or source.get("name")
+        name = next(source[column] for column in NAME_COLUMNS if source.get(column))
         assert name == record.customer_name
 
 

@@ -44,12 +44,14 @@ class ServiceDef:
     vendor: str  # "" when no vendor measures it
     skus: tuple[tuple[str, str], ...]  # (vendor SKU, SKU name)
     tolerance: int = 0
+    factor: str = "1"  # vendor units -> service units
 
 
 MS_PREMIUM = ("CFQ7TTC0LCHC:0002", "Microsoft 365 Business Premium")
 MS_STANDARD = ("CFQ7TTC0LDPB:0001", "Microsoft 365 Business Standard")
 MS_EXCHANGE = ("CFQ7TTC0LH16:0001", "Exchange Online (Plan 1)")
 MS_POWER_BI = ("CFQ7TTC0L3PB:0001", "Power BI Pro")
+LEGACY_E3 = "796B6B5F-613C-4E24-A17C-EBA730D49C02"
 
 SERVICES = {
     "workstation": ServiceDef(
@@ -128,6 +130,30 @@ SERVICES = {
     "vcio": ServiceDef(
         "29683410", "vCIO consulting (monthly)", Decimal("500.00"), Decimal("0.00"), "", ()
     ),
+    "backup": ServiceDef(
+        "29683411", "Cloud backup storage (per 100 GB)", Decimal("12.00"), Decimal("6.00"), "acronis",
+        (("storage:Advanced Backup", "Acronis Advanced Backup storage (GB)"),), factor="0.01",
+    ),
+    "bcdr": ServiceDef(
+        "29683412", "BCDR appliance (managed)", Decimal("199.00"), Decimal("120.00"), "datto_bcdr",
+        (("devices:S5-2", "SIRIS S5-2 appliances"),),
+    ),
+    "keeper": ServiceDef(
+        "29683413", "Password manager (Keeper)", Decimal("4.50"), Decimal("3.00"), "pax8",
+        (("KPR-BUS-M", "Keeper Business"),),
+    ),
+    "e3": ServiceDef(
+        "29683414", "Office 365 E3 (legacy licence)", Decimal("36.00"), Decimal("32.00"), "microsoft",
+        ((LEGACY_E3, "Office 365 E3"),),
+    ),
+}  # fmt: skip
+VENDOR_NAMES = {
+    "microsoft": "Microsoft",
+    "datto_rmm": "Datto RMM",
+    "huntress": "Huntress",
+    "acronis": "Acronis",
+    "datto_bcdr": "Datto BCDR",
+    "pax8": "Pax8",
 }
 
 CLIENT_NAMES = [
@@ -158,6 +184,7 @@ class Client:
     huntress_id: str
     billed: dict[str, int] = field(default_factory=dict)
     used: dict[str, int] = field(default_factory=dict)
+    vendor_ids: dict[str, str] = field(default_factory=dict)  # vendors added after the first demo
 
 
 class DemoBuilder:
@@ -403,6 +430,122 @@ def _scenarios(builder: DemoBuilder) -> None:
     note(f"{INTERNAL_TENANT_NAME}: the MSP's own tenant, excluded in mappings")
 
 
+# -- more vendors: Acronis, Datto BCDR, Pax8, a legacy Microsoft licence, SentinelOne by profile ---
+
+#: Acronis backup storage per client, in GB (billed per started 100 GB).
+BACKUP_GB = {
+    "Lakeside Community Church": 180,
+    "Northgate Insurance Agency": 420,
+    "Pinecrest Orthodontics": 95,
+    "Quarry Hill Engineering": 260,
+    "Riverbend Credit Union": 512,
+}
+BACKUP_GREW = "Riverbend Credit Union"
+BCDR_CLIENTS = ("Tidewater Freight", "Upland Animal Hospital", "Valley Forge Builders")
+KEEPER_CLIENTS = (
+    "Summit Physical Therapy",
+    "Tidewater Freight",
+    "Willow Creek Winery",
+    "Yardley & Sons Plumbing",
+)
+KEEPER_ADDED, KEEPER_ADDED_SEATS, KEEPER_ADDED_DAY = "Yardley & Sons Plumbing", 2, 18
+LEGACY_CLIENT, LEGACY_SEATS = "Northgate Insurance Agency", 15
+SENTINELONE_CLIENTS = ("Oakline Property Management", "Pinecrest Orthodontics")
+EXPIRED_SITE = "Oakline Property Management - old office"
+MAPPING_VENDOR_NAMES = {**VENDOR_NAMES, "sentinelone": "SentinelOne"}
+MORE_SERVICE_ROWS: list[list[object]] = [
+    ["Acronis", "protected_workstations:Advanced Backup", "Acronis protected workstations", "", "", "", "Workstations are billed from the RMM count"],
+    ["Datto BCDR", "agents", "BCDR protected agents", "", "", "", "Included in the appliance price"],
+    ["Datto BCDR", "offsite_gb", "BCDR offsite storage (GB)", "", "", "", "Included in the appliance price"],
+    ["SentinelOne", "Complete", "SentinelOne Complete", SERVICES["edr"].service_id, SERVICES["edr"].name, "1", ""],
+]  # fmt: skip
+SENTINELONE_PROFILE = """\
+# SentinelOne has no built-in importer: this profile says which columns to read.
+[profile]
+vendor = "SentinelOne"
+title = "SentinelOne sites export"
+customer_id = "Site ID"
+customer_name = "Site Name"
+product = "SKU"
+quantity = "Active Agents"
+
+[profile.keep]
+"Site State" = ["Active"]
+"""
+ACRONIS_HEADER = ["tenant_id", "tenant_name", "usage_name", "value", "edition", "measurement_unit"]
+BCDR_HEADER = [
+    "serialNumber", "name", "model", "clientCompanyName", "organizationName", "servicePlan",
+    "agentCount", "localStorageUsed.size", "localStorageUsed.units", "offsiteStorageUsed.size",
+    "offsiteStorageUsed.units",
+]  # fmt: skip
+PAX8_ITEMS_HEADER = [
+    "id", "companyId", "companyName", "externalId", "type", "startPeriod", "endPeriod",
+    "quantity", "unitOfMeasure", "term", "sku", "description", "productId", "productName",
+    "rateType", "chargeType", "price", "subtotal", "cost", "costTotal", "total", "currencyCode",
+]  # fmt: skip
+LEGACY_HEADER = [
+    "PartnerId", "CustomerId", "CustomerName", "MpnId", "Tier2MpnId", "InvoiceNumber", "OrderId",
+    "SubscriptionId", "SyndicationPartnerSubscriptionNumber", "OfferId", "DurableOfferId",
+    "OfferName", "SubscriptionStartDate", "SubscriptionEndDate", "ChargeStartDate",
+    "ChargeEndDate", "ChargeType", "UnitPrice", "Quantity", "Amount", "TotalOtherDiscount",
+    "Subtotal", "Tax", "TotalForCustomer", "Currency", "DomainName", "SubscriptionName",
+    "SubscriptionDescription", "BillingCycleType",
+]  # fmt: skip
+SENTINELONE_HEADER = ["Site ID", "Site Name", "SKU", "Active Agents", "Site State", "Expiration"]
+
+
+def _more_vendor_scenarios(builder: DemoBuilder) -> None:
+    """Clients of the vendors added later; drawn from their own random stream so the first
+    demo's numbers stay as they were."""
+    rng = random.Random(SEED + 2)
+    note = builder.truth["notes"].append
+
+    def new_id() -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    for name, gb in BACKUP_GB.items():
+        client = builder.client(name)
+        client.vendor_ids["acronis"] = new_id()
+        client.used["backup"] = client.billed["backup"] = -(-gb // 100)
+    builder.client(BACKUP_GREW).billed["backup"] -= 1
+    note(
+        f"{BACKUP_GREW}: Acronis storage grew to {BACKUP_GB[BACKUP_GREW]} GB, billed one 100 GB block short (under-billed)"
+    )
+    for name in BCDR_CLIENTS:
+        client = builder.client(name)
+        client.vendor_ids["datto_bcdr"] = name
+        client.used["bcdr"] = client.billed["bcdr"] = 1
+    note(
+        "Datto BCDR: agent and offsite-storage counts are excluded in mappings (included in the appliance price)"
+    )
+    for name in KEEPER_CLIENTS:
+        client = builder.client(name)
+        client.vendor_ids["pax8"] = new_id()
+        client.used["keeper"] = client.billed["keeper"] = client.users
+    builder.client(KEEPER_ADDED).used["keeper"] += KEEPER_ADDED_SEATS
+    note(
+        f"{KEEPER_ADDED}: {KEEPER_ADDED_SEATS} Keeper seats added on day {KEEPER_ADDED_DAY} in Pax8 (a prorate row), contract not updated (under-billed)"
+    )
+    legacy = builder.client(LEGACY_CLIENT)
+    legacy.used["e3"] = legacy.billed["e3"] = LEGACY_SEATS
+    note(
+        f"{LEGACY_CLIENT}: {LEGACY_SEATS} Office 365 E3 seats on a legacy licence-based subscription (match)"
+    )
+    for name in SENTINELONE_CLIENTS:
+        client = builder.client(name)
+        client.huntress = client.sat = False
+        for key in ("sat", "itdr"):
+            client.used.pop(key, None)
+            client.billed.pop(key, None)
+        client.used["edr"] = client.billed["edr"] = (
+            client.desktops + client.laptops + client.servers
+        )
+        client.vendor_ids["sentinelone"] = f"S1-{rng.randint(100000, 999999)}"
+    note(
+        f"{', '.join(SENTINELONE_CLIENTS)}: EDR from SentinelOne, read through a workspace profile; an expired site is left out by the profile"
+    )
+
+
 def _line_truth(builder: DemoBuilder) -> None:
     unmapped_huntress = {"Juniper Pediatrics"}
     for client in builder.clients:
@@ -463,6 +606,7 @@ class DemoWriter:
         self._microsoft()
         self._rmm()
         self._huntress()
+        self._more_vendors()
         self._mappings()
         truth = self.b.truth
         (self.root / "periods" / self.b.period / "ground_truth.json").write_text(
@@ -926,6 +1070,103 @@ class DemoWriter:
                     )
         write_csv(self.inputs / "huntress" / "organizations.csv", HUNTRESS_HEADER, rows)
 
+    # The vendors added later ---------------------------------------------------------------------
+    def _more_vendors(self) -> None:
+        b = self.b
+        rng = random.Random(SEED + 3)
+        start, end = b.start.isoformat(), b.end.isoformat()
+        acronis: list[dict[str, str]] = []
+        bcdr: list[dict[str, str]] = []
+        pax8: list[dict[str, str]] = []
+        sentinelone: list[dict[str, str]] = []
+        for client in b.clients:
+            ids = client.vendor_ids
+            if "acronis" in ids:
+                tenant = {
+                    "tenant_id": ids["acronis"],
+                    "tenant_name": client.name,
+                    "edition": "Advanced Backup",
+                }
+                acronis.append(
+                    {
+                        **tenant,
+                        "usage_name": "storage",
+                        "value": str(BACKUP_GB[client.name] * 1024**3),
+                        "measurement_unit": "bytes",
+                    }
+                )
+                acronis.append(
+                    {
+                        **tenant,
+                        "usage_name": "protected_workstations",
+                        "value": str(client.desktops + client.laptops),
+                        "measurement_unit": "quantity",
+                    }
+                )
+            if "datto_bcdr" in ids:
+                bcdr.append(
+                    {"serialNumber": f"S5{rng.randint(100000, 999999)}", "name": f"{client.name} SIRIS", "model": "S5-2", "clientCompanyName": client.name,
+                     "organizationName": ids["datto_bcdr"], "servicePlan": "Infinite Cloud Retention", "agentCount": str(client.servers + 1),
+                     "localStorageUsed.size": f"{rng.randint(200, 900)}.5", "localStorageUsed.units": "GB",
+                     "offsiteStorageUsed.size": f"{rng.randint(1, 4)}.{rng.randint(0, 9)}", "offsiteStorageUsed.units": "TB"}
+                )  # fmt: skip
+            if "pax8" in ids:
+                keeper = SERVICES["keeper"]
+                item = {"companyId": ids["pax8"], "companyName": client.name, "unitOfMeasure": "User", "term": "Monthly", "sku": keeper.skus[0][0],
+                        "description": "Keeper Business", "productId": "9a1f0c2e-4b5d-4e6f-8a7b-000000000k01", "productName": "Keeper Business",
+                        "rateType": "Partner Buy Rate", "chargeType": "per_unit", "price": _money(keeper.cost), "currencyCode": "USD"}  # fmt: skip
+                seats = client.users
+                total = _money(keeper.cost * seats)
+                pax8.append({**item, "id": f"ii-{len(pax8) + 1:05d}", "type": "subscription", "startPeriod": start, "endPeriod": end, "quantity": str(seats),
+                             "subtotal": total, "cost": _money(keeper.cost), "costTotal": total, "total": total})  # fmt: skip
+                if client.name == KEEPER_ADDED:
+                    added_from = b.start.replace(day=KEEPER_ADDED_DAY)
+                    days = (b.end - added_from).days + 1
+                    prorated = _money(
+                        (keeper.cost * KEEPER_ADDED_SEATS * days / 31).quantize(Decimal("0.01"))
+                    )
+                    pax8.append({**item, "id": f"ii-{len(pax8) + 1:05d}", "type": "prorate", "startPeriod": added_from.isoformat(), "endPeriod": end,
+                                 "quantity": str(KEEPER_ADDED_SEATS), "subtotal": prorated, "cost": _money(keeper.cost), "costTotal": prorated, "total": prorated})  # fmt: skip
+            if "sentinelone" in ids:
+                sentinelone.append({"Site ID": ids["sentinelone"], "Site Name": client.name, "SKU": "Complete",
+                                    "Active Agents": str(client.used["edr"]), "Site State": "Active", "Expiration": "2027-06-30"})  # fmt: skip
+                if client.name == SENTINELONE_CLIENTS[0]:
+                    sentinelone.append({"Site ID": f"S1-{rng.randint(100000, 999999)}", "Site Name": EXPIRED_SITE, "SKU": "Complete",
+                                        "Active Agents": "3", "Site State": "Expired", "Expiration": "2026-03-31"})  # fmt: skip
+        legacy_client = b.client(LEGACY_CLIENT)
+        e3 = SERVICES["e3"]
+        amount = _money(e3.cost * LEGACY_SEATS)
+        legacy = [
+            {"PartnerId": "8f1c2d3e-0000-4a5b-9c6d-0e1f2a3b4c5d", "CustomerId": legacy_client.tenant.upper(), "CustomerName": legacy_client.name,
+             "MpnId": "6543210", "InvoiceNumber": "D035000123", "OrderId": "8B3C1D2E", "SubscriptionId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+             "OfferId": LEGACY_E3, "DurableOfferId": LEGACY_E3, "OfferName": "Office 365 E3", "SubscriptionStartDate": "1/1/2024",
+             "SubscriptionEndDate": "12/31/2026", "ChargeStartDate": _mdy(b.start), "ChargeEndDate": _mdy(b.end), "ChargeType": "Cycle fee",
+             "UnitPrice": _money(e3.cost), "Quantity": str(LEGACY_SEATS), "Amount": amount, "TotalOtherDiscount": "0.00", "Subtotal": amount,
+             "Tax": "0.00", "TotalForCustomer": amount, "Currency": "USD", "DomainName": "northgateins.onmicrosoft.com",
+             "SubscriptionName": "Office 365 E3", "SubscriptionDescription": "Office 365 E3", "BillingCycleType": "Monthly"}
+        ]  # fmt: skip
+        write_csv(self.inputs / "acronis" / "usage.csv", ACRONIS_HEADER, acronis)
+        write_csv(self.inputs / "datto_bcdr" / "devices.csv", BCDR_HEADER, bcdr)
+        write_csv(self.inputs / "pax8" / "invoice_items.csv", PAX8_ITEMS_HEADER, pax8)
+        write_csv(
+            self.inputs / "microsoft" / "LicenseBased_D035000123.csv",
+            LEGACY_HEADER,
+            legacy,
+            bom=True,
+        )
+        write_csv(self.inputs / "sentinelone" / "sites.csv", SENTINELONE_HEADER, sentinelone)
+        (self.root / "profiles").mkdir(exist_ok=True)
+        (self.root / "profiles" / "sentinelone.toml").write_text(
+            SENTINELONE_PROFILE, encoding="utf-8"
+        )
+
+    def _more_customer_rows(self) -> list[list[object]]:
+        return [
+            [MAPPING_VENDOR_NAMES[vendor], key, client.name, client.company_id, client.name, ""]
+            for client in self.b.clients
+            for vendor, key in sorted(client.vendor_ids.items())
+        ]
+
     # Mappings workbook ------------------------------------------------------------------------
     def _mappings(self) -> None:
         customer_rows: list[list[object]] = []
@@ -960,20 +1201,12 @@ class DemoWriter:
             ]
         )
         service_rows: list[list[object]] = [
-            [
-                {"microsoft": "Microsoft", "datto_rmm": "Datto RMM", "huntress": "Huntress"}[
-                    s.vendor
-                ],
-                sku,
-                sku_name,
-                s.service_id,
-                s.name,
-                1,
-                "",
-            ]
+            [VENDOR_NAMES[s.vendor], sku, sku_name, s.service_id, s.name, s.factor, ""]
             for s in SERVICES.values()
             for sku, sku_name in s.skus
         ]
+        customer_rows.extend(self._more_customer_rows())
+        service_rows.extend(MORE_SERVICE_ROWS)
         tolerance_rows: list[list[object]] = [
             [s.service_id, s.name, s.tolerance] for s in SERVICES.values()
         ]
@@ -988,6 +1221,7 @@ def write_demo_workspace(root: str | Path, *, seed: int = SEED, period: str = PE
     root.mkdir(parents=True, exist_ok=True)
     builder = DemoBuilder(seed=seed, period=period)
     _scenarios(builder)
+    _more_vendor_scenarios(builder)
     _line_truth(builder)
     DemoWriter(builder, root).write()
     return root

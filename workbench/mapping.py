@@ -32,7 +32,15 @@ from openpyxl.utils import get_column_letter
 
 from workbench.errors import InputError
 
-VENDOR_TITLES = {"microsoft": "Microsoft", "datto_rmm": "Datto RMM", "huntress": "Huntress"}
+VENDOR_TITLES = {
+    "microsoft": "Microsoft",
+    "datto_rmm": "Datto RMM",
+    "huntress": "Huntress",
+    "pax8": "Pax8",
+    "acronis": "Acronis",
+    "datto_bcdr": "Datto BCDR",
+    "sentinelone": "SentinelOne",
+}
 CUSTOMER_HEADERS = (
     "Vendor",
     "Vendor customer ID",

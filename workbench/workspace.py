@@ -2,7 +2,8 @@
 
 Layout::
 
-    workspace.toml                 name, currency, date_order (MDY or DMY, for ambiguous dates)
+    workspace.toml                 name, currency; date_order (MDY or DMY) and decimal_mark
+                                   ("." or ",") for files that do not show theirs
     profiles/*.toml                how to read vendors without a built-in importer
     mappings.xlsx                  customers, services, tolerances (edited in Excel)
     periods/<YYYY-MM>/inputs/      that month's exports, any file names
@@ -22,7 +23,7 @@ from workbench.errors import InputError, WorkbenchError
 from workbench.mapping import Mappings
 from workbench.reconcile import Reconciliation, reconcile
 from workbench.sources import read_inputs
-
+from workbench.sources.profiles import workspace_formats
 
 DATE_ORDERS = ("MDY", "DMY")
 
@@ -33,6 +34,7 @@ class Workspace:
     name: str
     currency: str
     date_order: str = "MDY"
+    decimal_mark: str = "."
 
     @classmethod
     def open(cls, root: str | Path) -> Workspace:
@@ -51,11 +53,19 @@ class Workspace:
                 f"date_order {date_order!r} is not known",
                 expected='date_order = "MDY" (10/31/2026) or "DMY" (31/10/2026)',
             )
+        decimal_mark = str(settings.get("decimal_mark", "."))
+        if decimal_mark not in (".", ","):
+            raise InputError(
+                settings_file,
+                f"decimal_mark {decimal_mark!r} is not known",
+                expected='decimal_mark = "." (1,234.50) or "," (1.234,50)',
+            )
         return cls(
             root=root,
             name=str(settings.get("name", root.name)),
             currency=str(settings.get("currency", "USD")),
             date_order=date_order,
+            decimal_mark=decimal_mark,
         )
 
     @property
@@ -119,6 +129,14 @@ def reconcile_workspace(workspace: str | Path | Workspace, period: str) -> Recon
     if not isinstance(workspace, Workspace):
         workspace = Workspace.open(workspace)
     start, end = period_bounds(period)
-    inputs = read_inputs(workspace.inputs_folder(period), workspace.root, start, end)
+    inputs = read_inputs(
+        workspace.inputs_folder(period),
+        workspace.root,
+        start,
+        end,
+        decimal_mark=workspace.decimal_mark,
+        date_order=workspace.date_order,
+        profiles=workspace_formats(workspace.root),
+    )
     mappings = Mappings.read(workspace.mappings_file)
     return reconcile(inputs, mappings, period=period, currency=workspace.currency)
