@@ -49,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = commands.add_parser("demo-data", help="write the seeded demo workspace")
     demo.add_argument("folder", type=Path, help="where to write it, e.g. demo/workspace")
+    demo.add_argument(
+        "--psa-samples",
+        type=Path,
+        help="also write one small workspace per other PSA here, e.g. demo/psa-samples",
+    )
 
     args = parser.parse_args(argv)
     try:
@@ -78,7 +83,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"Workspace created in {created.root}: fill in mappings.xlsx, then put each month's exports in periods/<YYYY-MM>/inputs/"
             )
             return 0
-        from workbench.demo import write_demo_workspace
+        from workbench.demo import write_demo_workspace, write_psa_samples
+
+        if args.psa_samples:
+            for sample in write_psa_samples(args.psa_samples):
+                print(f"PSA sample written to {sample}")
 
         print(f"Demo workspace written to {write_demo_workspace(args.folder)}")
         return 0
