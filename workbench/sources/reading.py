@@ -40,6 +40,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Callable, Sequence
@@ -269,16 +270,9 @@ def _read_csv(
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     limit = max_rows + HEADER_SEARCH_ROWS
     records: list[list[str]] = []
-    append = records.append
     try:
-        for record in reader:
-            append(record)
-            if len(records) > limit:
-                raise InputError(
-                    path,
-                    f"the file has more than {max_rows:,} rows, over the limit",
-                    expected=f"at most {max_rows:,} rows per file",
-                )
+        # islice collects in C: a Python loop here was half the reading time of a large file.
+        records.extend(itertools.islice(reader, limit + 1))
     except csv.Error as exc:
         problem = (
             "a quoted cell is never closed: the file may be cut short"
@@ -286,6 +280,12 @@ def _read_csv(
             else f"the row is not valid CSV ({exc})"
         )
         raise InputError(path, problem, row=len(records) + 1) from None
+    if len(records) > limit:
+        raise InputError(
+            path,
+            f"the file has more than {max_rows:,} rows, over the limit",
+            expected=f"at most {max_rows:,} rows per file",
+        )
     return _table(
         path,
         "",
