@@ -200,3 +200,16 @@ def test_a_client_view_holds_only_that_clients_rows(demo_result: Reconciliation)
         demo_result.excluded["customer"] == "Northwind Managed IT (internal)"
     ]
     assert internal["company_id"].tolist() == [""]
+
+
+def test_an_unmatched_customer_gets_a_suggestion_never_applied(demo_result: Reconciliation) -> None:
+    matches = demo_result.customer_matches.set_index(["vendor", "customer_name"])
+    juniper = matches.loc[("huntress", "Juniper Pediatrics PLLC")]
+    assert (juniper["method"], juniper["company_id"]) == ("unmapped", "")  # not applied
+    assert (juniper["suggested_company_id"], juniper["suggestion_score"]) == ("29600163", 100.0)
+    assert (
+        "Suggested: Juniper Pediatrics (score 100: vendor name: removed legal suffix 'PLLC')"
+        in juniper["note"]
+    )
+    new_customer = matches.loc[("microsoft", "Lakeshore Dental Studio")]
+    assert (new_customer["suggested_company_id"], new_customer["suggestion_score"]) == ("", 0.0)

@@ -31,6 +31,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from workbench.errors import InputError
+from workbench.matching import suggest
 
 VENDOR_TITLES = {
     "microsoft": "Microsoft",
@@ -183,20 +184,25 @@ class Mappings:
         Returns
         -------
         pandas.DataFrame
-            ``vendor, customer_key, customer_name, company_id, company_name, method, note``;
-            ``company_id`` is empty unless the method is "id" or "exact name".
+            ``vendor, customer_key, customer_name, company_id, company_name, method, note,
+            suggested_company_id, suggestion_score``; ``company_id`` is empty unless the method
+            is "id" or "exact name". An unmatched customer gets the best fuzzy suggestion
+            (:func:`workbench.matching.suggest`) with its score and reasons in the note: a
+            suggestion is never applied, a person confirms it in the mappings workbook.
         """
         # Vendor ids compare without case: GUIDs arrive in either case, and Excel users retype.
         by_id = {(m.vendor, m.customer_key.casefold()): m for m in self.customers if m.customer_key}
         names = companies.assign(key=companies["company_name"].map(name_key))
         unique_names = names.drop_duplicates("key", keep=False).set_index("key")
         company_names = dict(zip(companies["company_id"], companies["company_name"], strict=True))
+        candidates = [(str(cid), str(name)) for cid, name in company_names.items()]
         rows = []
         for vendor, customer_key, customer_name in vendor_customers[
             ["vendor", "customer_key", "customer_name"]
         ].itertuples(index=False):
             mapping = by_id.get((vendor, str(customer_key).casefold()))
             company_id, method, note = "", "unmapped", ""
+            suggested_id, suggested_score = "", 0.0
             if mapping is not None and mapping.exclude_reason:
                 method, note = "excluded", mapping.exclude_reason
             elif mapping is not None:
@@ -212,6 +218,14 @@ class Mappings:
                 )
             else:
                 note = "no customer mapping by id, and no PSA company has this exact name"
+                best = suggest(str(customer_name), candidates, limit=1)
+                if best:
+                    suggested_id, suggested_score = best[0].company_id, best[0].score
+                    reasons = "; ".join(best[0].reasons)
+                    note += (
+                        f". Suggested: {best[0].company_name} (score {best[0].score:.0f}"
+                        f"{': ' + reasons if reasons else ''}); confirm it in mappings.xlsx"
+                    )
             rows.append(
                 {
                     "vendor": vendor,
@@ -221,6 +235,8 @@ class Mappings:
                     "company_name": company_names.get(company_id, "") if company_id else "",
                     "method": method,
                     "note": note,
+                    "suggested_company_id": suggested_id,
+                    "suggestion_score": suggested_score,
                 }
             )
         return pd.DataFrame.from_records(
@@ -233,6 +249,8 @@ class Mappings:
                 "company_name",
                 "method",
                 "note",
+                "suggested_company_id",
+                "suggestion_score",
             ],
         )
 
