@@ -17,8 +17,9 @@ import pytest
 from distributed import LocalCluster
 
 from tests.conftest import DEMO, PERIOD, ROOT
-from workbench.batch import MANIFEST_FILE, checksum, run_batch
+from workbench.batch import MANIFEST_FILE, run_batch
 from workbench.errors import WorkbenchError
+from workbench.sources.reading import file_checksum
 
 ACME, BLUEWATER, CEDAR = "29600100", "29600107", "29600114"
 
@@ -45,7 +46,7 @@ def test_the_manifest_records_inputs_clients_and_outputs_with_checksums(tmp_path
     )
     assert manifest["totals"]["revenue_leaking"] == "256.80" and manifest["totals"]["clients"] == 25
     for item in manifest["inputs"]:
-        assert checksum(DEMO / item["file"]) == item["sha256"]
+        assert file_checksum(DEMO / item["file"]) == item["sha256"]
     assert len(manifest["inputs"]) == 13
     acme = manifest["clients"][ACME]
     assert (acme["client"], acme["status"], acme["discrepancies"], acme["revenue_leaking"]) == (
@@ -60,7 +61,7 @@ def test_the_manifest_records_inputs_clients_and_outputs_with_checksums(tmp_path
         "reconciliation.html",
     ]
     for item in acme["outputs"] + manifest["portfolio"]["outputs"]:
-        assert checksum(batch.folder / item["file"]) == item["sha256"]
+        assert file_checksum(batch.folder / item["file"]) == item["sha256"]
 
 
 def test_each_notebook_is_also_html_without_code(tmp_path: Path) -> None:
@@ -109,7 +110,7 @@ def test_a_killed_run_leaves_no_half_written_file_and_resumes(tmp_path: Path) ->
     for notebook in (tmp_path / PERIOD).rglob("reconciliation.ipynb"):
         assert executed_cleanly(notebook), notebook  # only whole notebooks carry the real name
     first = tmp_path / PERIOD / killed["clients"][done[0]]["folder"] / "reconciliation.ipynb"
-    before = checksum(first)
+    before = file_checksum(first)
 
     messages: list[str] = []
     batch = run_batch(
@@ -123,7 +124,7 @@ def test_a_killed_run_leaves_no_half_written_file_and_resumes(tmp_path: Path) ->
     )
     assert batch.ok and len(batch.clients) == 3
     assert sum("already done by the interrupted run" in m for m in messages) == len(done)
-    assert checksum(first) == before
+    assert file_checksum(first) == before
     assert not [p for p in (tmp_path / PERIOD).rglob(".*") if ".partial" in p.name]
     resumed = manifest_of(tmp_path)
     assert resumed["status"] == "complete" and {

@@ -20,7 +20,6 @@ still finish.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import re
@@ -39,6 +38,7 @@ from nbconvert import HTMLExporter
 from workbench.errors import WorkbenchError
 from workbench.outputs.excel import write_workbook
 from workbench.reconcile import Reconciliation, Status
+from workbench.sources.reading import file_checksum
 from workbench.workspace import Workspace, reconcile_workspace
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -87,14 +87,6 @@ def _partial(path: Path) -> Path:
 def _leftovers(folder: Path) -> list[Path]:
     """Half-written files a killed run left behind."""
     return [p for p in folder.rglob(".*") if p.is_file() and PARTIAL_MARK in p.name]
-
-
-def checksum(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, str]) -> Path:
@@ -273,7 +265,8 @@ class Manifest:
             entry.get("status") == "ok"
             and bool(files)
             and all(
-                (root / item["file"]).is_file() and checksum(root / item["file"]) == item["sha256"]
+                (root / item["file"]).is_file()
+                and file_checksum(root / item["file"]) == item["sha256"]
                 for item in files
             )
         )
@@ -292,7 +285,7 @@ class Manifest:
             "revenue_leaking": str(summary.revenue_leaking),
             "over_billing_risk": str(summary.over_billing_risk),
             "outputs": [
-                {"file": path.relative_to(root).as_posix(), "sha256": checksum(path)}
+                {"file": path.relative_to(root).as_posix(), "sha256": file_checksum(path)}
                 for path in run.outputs
             ],
         }
@@ -451,7 +444,10 @@ def run_batch(
         period_folder / f"All clients - {period}.xlsx",
         title=f"{opened.name} — all clients — {period}",
     )
-    manifest.content["consolidated"] = {"file": consolidated.name, "sha256": checksum(consolidated)}
+    manifest.content["consolidated"] = {
+        "file": consolidated.name,
+        "sha256": file_checksum(consolidated),
+    }
 
     runs: list[ClientRun] = []
     pending = []
@@ -487,7 +483,7 @@ def run_batch(
         html = export_html(portfolio)
         manifest.content["portfolio"] = {
             "status": "ok",
-            "outputs": [{"file": p.name, "sha256": checksum(p)} for p in (portfolio, html)],
+            "outputs": [{"file": p.name, "sha256": file_checksum(p)} for p in (portfolio, html)],
         }
         progress(f"  portfolio notebook: {portfolio}")
     except Exception as exc:

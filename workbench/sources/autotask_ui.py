@@ -39,7 +39,7 @@ def read_service_units(table: RawTable, context: ReadContext) -> pd.DataFrame:
     ``"{contract}|{service}|{row}"``: unique within the export, as one contract may bill the
     same service twice.
     """
-    blank = contract_lines.blank_rows(table)
+    blank = reading.blank_rows(table)
     company = contract_lines.required_texts(
         table, reading.column(table, "Company Name", "Account Name"), blank, "a company name"
     )

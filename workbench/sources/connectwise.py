@@ -96,7 +96,7 @@ def read_additions(table: RawTable, context: ReadContext) -> pd.DataFrame:
     different prices or dates), so only the row tells additions apart. The id is therefore
     stable within one export, not from one month's export to the next.
     """
-    blank = contract_lines.blank_rows(table)
+    blank = reading.blank_rows(table)
     company = contract_lines.required_texts(
         table, reading.column(table, "Company"), blank, "a company name"
     )

@@ -17,13 +17,6 @@ from workbench.sources.reading import RawTable
 from workbench.sources.schemas import CONTRACT_LINE_COLUMNS
 
 
-def blank_rows(table: RawTable) -> list[bool]:
-    """True for each row whose every cell is blank."""
-    return [
-        not any(str(cell).strip() for cell in row) for row in table.frame.itertuples(index=False)
-    ]
-
-
 def required_texts(table: RawTable, name: str, blank: list[bool], expected: str) -> list[str]:
     """A column's cells as text; a blank cell is an error unless its whole row is blank."""
     values = reading.texts(table, name)

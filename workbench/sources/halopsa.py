@@ -56,7 +56,7 @@ def read_invoice_lines(table: RawTable, context: ReadContext) -> pd.DataFrame:
     ``contract_service_id`` is ``"{invoice}|{item id}|{row}"``: a line's own id is not in every
     export, and one invoice may bill the same item on two lines.
     """
-    blank = contract_lines.blank_rows(table)
+    blank = reading.blank_rows(table)
     client = contract_lines.required_texts(
         table, reading.column(table, "client_name", "client"), blank, "the client's name"
     )

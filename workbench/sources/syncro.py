@@ -73,7 +73,7 @@ def read_schedule_lines(table: RawTable, context: ReadContext) -> pd.DataFrame:
     ``contract_service_id`` is ``"{schedule}|{product id}|{row}"``: a line's own id is not in
     every export, and one schedule may bill the same product on two lines.
     """
-    blank = contract_lines.blank_rows(table)
+    blank = reading.blank_rows(table)
     customer = contract_lines.required_texts(
         table,
         reading.column(table, "customer_business_then_name", "customer_name", "business_name"),
