@@ -213,3 +213,24 @@ def test_an_unmatched_customer_gets_a_suggestion_never_applied(demo_result: Reco
     )
     new_customer = matches.loc[("microsoft", "Lakeshore Dental Studio")]
     assert (new_customer["suggested_company_id"], new_customer["suggestion_score"]) == ("", 0.0)
+
+
+def test_money_by_client_agrees_with_each_clients_summary(demo_result: Reconciliation) -> None:
+    money = demo_result.money_by_client().set_index("company_id")
+    assert len(money) == CLIENTS
+    for company_id in demo_result.clients["company_id"]:
+        summary = demo_result.for_client(company_id).summary()
+        row = money.loc[company_id]
+        assert (
+            row["lines"],
+            row["discrepancies"],
+            row["revenue_leaking"],
+            row["over_billing_risk"],
+        ) == (
+            summary.lines,
+            summary.discrepancies,
+            summary.revenue_leaking,
+            summary.over_billing_risk,
+        )
+    assert total(money["revenue_leaking"]) == REVENUE_LEAKING
+    assert total(money["over_billing_risk"]) == OVER_BILLING_RISK

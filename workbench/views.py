@@ -19,8 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from workbench.errors import WorkbenchError
-from workbench.money import format_money, total
-from workbench.reconcile import ADJUSTMENT_STATUSES, Reconciliation, Status
+from workbench.money import ZERO, format_money
+from workbench.reconcile import Reconciliation, Status
 from workbench.workspace import Workspace, reconcile_workspace
 
 # One palette for every chart and the dashboard's accents.
@@ -188,23 +188,17 @@ def line_table(lines: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
 
 def by_client(result: Reconciliation) -> pd.DataFrame:
     """Per client: discrepancies and money at stake, biggest first."""
-    lines = result.lines[result.lines["company_id"] != ""]
-    rows = []
-    for (_, company_name), group in lines.groupby(["company_id", "company_name"]):
-        adjustments = group[group["status"].isin(ADJUSTMENT_STATUSES)]
-        impact = adjustments["revenue_impact"]
-        checked = group["status"].isin([Status.MATCH, *ADJUSTMENT_STATUSES]).sum()
-        rows.append(
-            {
-                "Client": company_name,
-                "Lines": len(group),
-                "Checked": int(checked),
-                "Discrepancies": len(adjustments),
-                "Revenue leaking": total(v for v in impact if v > 0),
-                "Over-billing risk": -total(v for v in impact if v < 0),
-            }
-        )
-    table = pd.DataFrame(rows)
+    money = result.money_by_client()
+    table = pd.DataFrame(
+        {
+            "Client": money["company_name"],
+            "Lines": money["lines"],
+            "Checked": money["checked"],
+            "Discrepancies": money["discrepancies"],
+            "Revenue leaking": money["revenue_leaking"],
+            "Over-billing risk": money["over_billing_risk"],
+        }
+    )
     table["At stake"] = [
         a + b for a, b in zip(table["Revenue leaking"], table["Over-billing risk"], strict=True)
     ]
@@ -237,21 +231,12 @@ def money_at_stake(result: Reconciliation, top: int | None = None) -> pd.DataFra
     Columns ``company_id, company_name, revenue_leaking, over_billing_risk`` (Decimal); only
     the first ``top`` clients when given.
     """
-    rows = []
-    for client in result.clients.to_dict("records"):
-        summary = result.for_client(str(client["company_id"])).summary()
-        if summary.revenue_leaking or summary.over_billing_risk:
-            rows.append(
-                {
-                    "company_id": client["company_id"],
-                    "company_name": client["company_name"],
-                    "revenue_leaking": summary.revenue_leaking,
-                    "over_billing_risk": summary.over_billing_risk,
-                }
-            )
-    frame = pd.DataFrame.from_records(
-        rows, columns=["company_id", "company_name", "revenue_leaking", "over_billing_risk"]
-    )
+    money = result.money_by_client()
+    at_stake = (money["revenue_leaking"] != ZERO) | (money["over_billing_risk"] != ZERO)
+    frame = money.loc[
+        at_stake, ["company_id", "company_name", "revenue_leaking", "over_billing_risk"]
+    ]
+    frame = frame.reset_index(drop=True)
     stake = [
         leak + over
         for leak, over in zip(frame["revenue_leaking"], frame["over_billing_risk"], strict=True)
