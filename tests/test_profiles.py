@@ -21,7 +21,7 @@ import pytest
 from workbench.errors import InputError
 from workbench.sources.formats import ReadContext
 from workbench.sources.profiles import PROFILE_FOLDER, read_profile, workspace_formats
-from workbench.sources.reading import read_csv_text
+from workbench.sources.reading import read_table
 
 CONTEXT = ReadContext("periods/2026-10/inputs/s1.csv", date(2026, 10, 1), date(2026, 10, 31))
 SITES = "Site ID,Site Name,SKU,Active Agents,Site State\nS-1,Acme Dental,Complete,42,active\nS-2,Bluewater,Control,17,Active\nS-3,Old Lab,Complete,n/a,expired\n"
@@ -52,7 +52,7 @@ def test_a_profile_reads_any_vendor_into_usage_records(tmp_path: Path) -> None:
         "usage",
         ("Site ID", "Site Name", "SKU", "Active Agents", "Site State"),
     )
-    usage = fmt.read(read_csv_text(tmp_path / "s1.csv"), CONTEXT)
+    usage = fmt.read(read_table(tmp_path / "s1.csv"), CONTEXT)
     assert usage[
         ["vendor", "customer_key", "customer_name", "sku", "quantity", "source_row"]
     ].values.tolist() == [
@@ -73,7 +73,7 @@ def test_a_fixed_product_and_explicit_identifying_columns(tmp_path: Path) -> Non
     )
     (fmt,) = workspace_formats(workspace_with(tmp_path, profile))
     assert fmt.signature == ("Site ID", "Active Agents")
-    usage = fmt.read(read_csv_text(tmp_path / "s1.csv"), CONTEXT)
+    usage = fmt.read(read_table(tmp_path / "s1.csv"), CONTEXT)
     assert set(usage["sku"]) == {"EDR seat"}
 
 
@@ -86,7 +86,7 @@ def test_a_bad_count_on_a_kept_row_is_named(tmp_path: Path) -> None:
     with pytest.raises(
         InputError, match=r"s1.csv, row 4, column 'Active Agents': 'n/a' is not a count"
     ):
-        fmt.read(read_csv_text(tmp_path / "s1.csv"), CONTEXT)
+        fmt.read(read_table(tmp_path / "s1.csv"), CONTEXT)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from tests.conftest import DEMO, PERIOD
 from workbench.errors import InputError
 from workbench.sources import detect, read_inputs
 from workbench.sources.profiles import workspace_formats
-from workbench.sources.reading import read_csv_text
+from workbench.sources.reading import read_table
 from workbench.workspace import period_bounds
 
 START, END = period_bounds(PERIOD)
@@ -49,7 +49,7 @@ def test_formats_are_recognised_by_header_not_by_file_name(tmp_path: Path) -> No
     for original, new_name in renamed.items():
         target = tmp_path / new_name
         shutil.copy(demo_inputs / original, target)
-        titles[new_name] = detect(read_csv_text(target)).title
+        titles[new_name] = detect(read_table(target)).title
     assert titles == {
         "export (3).csv": "Microsoft Partner Center new-commerce reconciliation",
         "october.csv": "Datto RMM device export",
@@ -72,14 +72,14 @@ def test_header_drift_and_extra_columns_are_tolerated(tmp_path: Path) -> None:
         .replace(",NewColumn,x", ",NewColumn"),
         encoding="utf-8-sig",
     )
-    assert detect(read_csv_text(path)).key == "microsoft-nce"
+    assert detect(read_table(path)).key == "microsoft-nce"
 
 
 def test_an_unknown_file_names_the_closest_formats(tmp_path: Path) -> None:
     path = tmp_path / "sentinelone.csv"
     path.write_text("Site Name,Agent Count,Product\nAcme,12,Complete\n", encoding="utf-8")
     with pytest.raises(InputError) as caught:
-        detect(read_csv_text(path))
+        detect(read_table(path))
     message = str(caught.value)
     assert message.startswith(
         "sentinelone.csv, row 1: the header matches no known export. Closest:"
@@ -370,17 +370,17 @@ def test_a_contract_service_without_price_is_refused(tmp_path: Path) -> None:
         read(tmp_path)
 
 
-def test_ragged_rows_and_wrong_encodings_are_named(tmp_path: Path) -> None:
+def test_ragged_rows_are_named_and_utf16_is_read(tmp_path: Path) -> None:
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("id,name,agents_count\n1,Acme,3\n2,Bluewater\n", encoding="utf-8")
     with pytest.raises(
         InputError, match=r"ragged.csv, row 3: the row has 2 cells but the header has 3"
     ):
-        read_csv_text(ragged)
-    latin = tmp_path / "latin.csv"
-    latin.write_bytes("id,name\n1,Café Olé\n".encode("utf-16"))
-    with pytest.raises(InputError, match=r"latin\.csv: the file is not UTF-8 text"):
-        read_csv_text(latin)
+        read_table(ragged)
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes("id,name\n1,Café Olé\n".encode("utf-16"))
+    table = read_table(utf16)
+    assert (table.encoding, table.frame.values.tolist()) == ("utf-16-le", [["1", "Café Olé"]])
 
 
 def test_period_filter_excludes_rows_outside_the_month(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from workbench.demo import ACRONIS_HEADER, BCDR_HEADER, LEGACY_HEADER, PAX8_ITEM
 from workbench.errors import InputError
 from workbench.sources import acronis, datto_bcdr, detect, microsoft_legacy, pax8
 from workbench.sources.formats import Format, ReadContext
-from workbench.sources.reading import read_csv_text, read_table
+from workbench.sources.reading import read_table
 from workbench.sources.schemas import USAGE_COLUMNS, UsageSchema
 
 START, END = date(2026, 10, 1), date(2026, 10, 31)
@@ -37,7 +37,7 @@ PAX8_SUBSCRIPTIONS_HEADER = [
 
 def read(fmt: Format, path: Path) -> pd.DataFrame:
     """Read ``path`` as ``fmt`` for October 2026 and check the canonical schema."""
-    frame = fmt.read(read_csv_text(path), ReadContext(path.name, START, END))
+    frame = fmt.read(read_table(path), ReadContext(path.name, START, END))
     UsageSchema.validate(frame[USAGE_COLUMNS])
     assert set(frame["source_file"]) == {path.name}
     return frame
@@ -452,11 +452,11 @@ def test_each_layout_is_detected_as_itself_and_never_as_another(
     for key, (header, rows) in files.items():
         path = tmp_path / f"{key}.csv"
         write_csv(path, header, rows)
-        found[key] = detect(read_csv_text(path)).key
+        found[key] = detect(read_table(path)).key
     nce = write_ms(tmp_path / "nce.csv", [ms_row("cycleCharge", 10, "220.00")])
-    found["microsoft-nce"] = detect(read_csv_text(nce)).key
+    found["microsoft-nce"] = detect(read_table(nce)).key
     write_autotask(tmp_path / "autotask")
-    units = read_csv_text(tmp_path / "autotask" / "ContractServiceUnits.csv")
+    units = read_table(tmp_path / "autotask" / "ContractServiceUnits.csv")
     found["autotask-contract-service-units"] = detect(units).title
     assert found == {
         "pax8-invoice-items": "pax8-invoice-items",
@@ -469,7 +469,7 @@ def test_each_layout_is_detected_as_itself_and_never_as_another(
     }
     # No layout's header holds another's signature, so "the most specific wins" never decides.
     for path in tmp_path.glob("*.csv"):
-        table = read_csv_text(path)
+        table = read_table(path)
         assert [fmt.key for fmt in workbench.sources.FORMATS if not fmt.missing(table)] == [
             detect(table).key
         ]

@@ -155,42 +155,6 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_csv_text(path: Path) -> RawTable:
-    """Read a CSV (UTF-8 with or without BOM) with every cell as text.
-
-    The strict reader kept for callers that want exactly a comma-separated UTF-8 file with its
-    header on row 1; :func:`read_table` reads exports in every shape they arrive in.
-    """
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle))
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            path, "the file is not UTF-8 text", expected="a CSV saved as UTF-8"
-        ) from exc
-    if not rows:
-        raise InputError(path, "the file is empty", expected="a header row")
-    header = [name.strip() for name in rows[0]]
-    body = [row for row in rows[1:]]
-    for position, row in enumerate(body):
-        if len(row) != len(header) and any(cell.strip() for cell in row):
-            raise InputError(
-                path,
-                f"the row has {len(row)} cells but the header has {len(header)}",
-                row=position + FIRST_DATA_ROW,
-                expected="one cell per header column",
-            )
-    frame = pd.DataFrame(
-        [row if len(row) == len(header) else [""] * len(header) for row in body],
-        columns=header,
-        dtype=str,
-    )
-    return RawTable(path=path, sheet="", frame=frame, sha256=file_checksum(path))
-
-
-# -- read_table: any export, in the shape it arrives ------------------------------------------
-
-
 def read_table(
     path: Path,
     *,
