@@ -68,6 +68,8 @@ CATALOGUE = [
     {"id": "30", "name": "Microsoft 365 Business Premium", "unitPrice": "26.40", "unitCost": "22.00", "periodType": "m"},
     {"id": "31", "name": "Managed workstation", "unitPrice": "45.00", "unitCost": "12.00", "periodType": "m"},
     {"id": "32", "name": "Backup per 100 GB", "unitPrice": "9.99", "unitCost": "4.00", "periodType": "m"},
+    {"id": "33", "name": "Gold managed user bundle", "unitPrice": "95.00", "unitCost": "40.00", "periodType": "m"},
+    {"id": "34", "name": "Managed device bundle", "unitPrice": "65.00", "unitCost": "20.00", "periodType": "m"},
 ]  # fmt: skip
 
 
@@ -140,11 +142,22 @@ def write_mappings(
     customers: list[list[Any]],
     services: list[list[Any]],
     tolerances: list[list[Any]] | None = None,
+    aliases: list[list[Any]] | None = None,
+    bundles: list[list[Any]] | None = None,
+    bundle_clients: list[list[Any]] | None = None,
 ) -> Path:
-    """A mappings workbook with the three sheets and their real headers."""
+    """A mappings workbook with the three sheets and their real headers (plus the optional
+    Aliases, Bundles and Bundle clients sheets when rows are given)."""
     import openpyxl
 
-    from workbench.mapping import CUSTOMER_HEADERS, SERVICE_HEADERS, TOLERANCE_HEADERS
+    from workbench.mapping import (
+        ALIAS_HEADERS,
+        BUNDLE_CLIENT_HEADERS,
+        BUNDLE_HEADERS,
+        CUSTOMER_HEADERS,
+        SERVICE_HEADERS,
+        TOLERANCE_HEADERS,
+    )
 
     book = openpyxl.Workbook()
     sheet = book.active
@@ -154,7 +167,12 @@ def write_mappings(
         ("Customers", CUSTOMER_HEADERS, customers),
         ("Services", SERVICE_HEADERS, services),
         ("Tolerances", TOLERANCE_HEADERS, tolerances or []),
+        ("Aliases", ALIAS_HEADERS, aliases),
+        ("Bundles", BUNDLE_HEADERS, bundles),
+        ("Bundle clients", BUNDLE_CLIENT_HEADERS, bundle_clients),
     ):
+        if rows is None:
+            continue
         target = book[title] if title in book.sheetnames else book.create_sheet(title)
         target.append(list(header))
         for row in rows:

@@ -11,6 +11,15 @@ The mappings workbook is the source of truth; a person edits it in Excel. Its sh
     factor converts vendor units into service units (0.01 for "per 100 GB").
 ``Tolerances``
     PSA service ID | PSA service name | Tolerance (units): a difference within it is a match.
+``Aliases`` (optional)
+    Vendor | Vendor SKU | Same as vendor SKU | Note. Term and billing-cycle variants of one
+    product (a monthly and an annual Pax8 SKU, every SKU id of one Partner Center product) are
+    counted as the SKU they are an alias of, so the product is mapped once. ``*`` and ``?``
+    wildcards are allowed in the alias (``CFQ7TTC0LCHC:*``), and in the Services sheet's
+    Vendor SKU too, where an exact row wins over a pattern (an ignore rule for ``*TRIAL*``).
+``Bundles`` and ``Bundle clients`` (optional)
+    Bundle services, their drivers and components, and per-client terms: see
+    :mod:`workbench.bundles`.
 
 Customers are matched by vendor id first, then by exact name (case and spacing ignored) against
 PSA company names. Every match records its method so later matchers (fuzzy suggestions) slot in
@@ -19,8 +28,10 @@ as further methods that need a person's confirmation.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
@@ -30,6 +41,7 @@ import pandas as pd
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from workbench.bundles import PARTS, RULES, Bundle, BundleRow, BundleTerms, bundles_from_rows
 from workbench.errors import InputError
 from workbench.matching import suggest
 
@@ -60,12 +72,46 @@ SERVICE_HEADERS = (
     "Exclude reason",
 )
 TOLERANCE_HEADERS = ("PSA service ID", "PSA service name", "Tolerance (units)")
+ALIAS_HEADERS = ("Vendor", "Vendor SKU", "Same as vendor SKU", "Note")
+BUNDLE_HEADERS = (
+    "Bundle service ID",
+    "Bundle service name",
+    "Part",
+    "Component",
+    "Vendor",
+    "Vendor SKU",
+    "Vendor SKU name",
+    "Driver factor",
+    "Per bundle unit",
+    "Rule",
+    "Unit cost",
+)
+BUNDLE_CLIENT_HEADERS = (
+    "PSA company ID",
+    "PSA company name",
+    "Bundle service ID",
+    "Minimum quantity",
+    "Driver adjustment",
+    "Waived components",
+    "Note",
+)
+#: Sheets every mappings workbook has, and sheets read only when present.
+SHEETS = ("Customers", "Services", "Tolerances")
+OPTIONAL_SHEETS = ("Aliases", "Bundles", "Bundle clients")
 
 MatchMethod = Literal["id", "exact name", "excluded", "unmapped"]
 
 #: Columns holding numbers; every other column is text, so Excel keeps ids and SKUs as typed
 #: (a tenant GUID or SKU "0001" must never become a number).
-_NUMBER_COLUMNS = {"Factor", "Tolerance (units)"}
+_NUMBER_COLUMNS = {
+    "Factor",
+    "Tolerance (units)",
+    "Driver factor",
+    "Per bundle unit",
+    "Unit cost",
+    "Minimum quantity",
+    "Driver adjustment",
+}
 
 
 def vendor_key(text: str) -> str:
@@ -100,12 +146,26 @@ class ServiceMapping:
 
 
 @dataclass(frozen=True)
+class SkuAlias:
+    vendor: str
+    pattern: str  # a vendor SKU, or a pattern with * and ?
+    sku: str  # the SKU it counts as
+    note: str = ""
+
+    def matches(self, vendor: str, sku: str) -> bool:
+        return vendor == self.vendor and _sku_matches(self.pattern, sku)
+
+
+@dataclass(frozen=True)
 class Mappings:
     """The content of a mappings workbook."""
 
     customers: tuple[CustomerMapping, ...] = ()
     services: tuple[ServiceMapping, ...] = ()
     tolerances: dict[str, int] = field(default_factory=dict)
+    aliases: tuple[SkuAlias, ...] = ()
+    bundles: dict[str, Bundle] = field(default_factory=dict)
+    bundle_terms: tuple[BundleTerms, ...] = ()
 
     @classmethod
     def read(cls, path: Path) -> Mappings:
@@ -157,8 +217,48 @@ class Mappings:
                     path, book, "Tolerances", TOLERANCE_HEADERS, required=("PSA service ID",)
                 )
             }
+            aliases = [
+                SkuAlias(
+                    vendor=vendor_key(row["Vendor"]),
+                    pattern=row["Vendor SKU"],
+                    sku=row["Same as vendor SKU"],
+                    note=row["Note"],
+                )
+                for row in _sheet_rows(
+                    path,
+                    book,
+                    "Aliases",
+                    ALIAS_HEADERS,
+                    required=("Vendor", "Vendor SKU", "Same as vendor SKU"),
+                    optional=True,
+                )
+            ]
+            bundle_rows = [
+                _bundle_row(path, number, row)
+                for number, row in _numbered_rows(
+                    path,
+                    book,
+                    "Bundles",
+                    BUNDLE_HEADERS,
+                    required=("Bundle service ID", "Part", "Vendor", "Vendor SKU"),
+                    optional=True,
+                )
+            ]
+            terms = [
+                _bundle_terms(path, number, row)
+                for number, row in _numbered_rows(
+                    path,
+                    book,
+                    "Bundle clients",
+                    BUNDLE_CLIENT_HEADERS,
+                    required=("PSA company ID", "Bundle service ID"),
+                    optional=True,
+                )
+            ]
         finally:
             book.close()
+        bundles = bundles_from_rows(bundle_rows)
+        _check_bundles(path, bundles, bundle_rows, services, terms)
         for number, mapping in enumerate(customers, start=2):
             if not mapping.exclude_reason and not mapping.company_id:
                 raise InputError(
@@ -167,7 +267,21 @@ class Mappings:
                     row=number,
                     column="PSA company ID",
                 )
-        return cls(customers=tuple(customers), services=tuple(services), tolerances=tolerances)
+        return cls(
+            customers=tuple(customers),
+            services=tuple(services),
+            tolerances=tolerances,
+            aliases=tuple(aliases),
+            bundles=bundles,
+            bundle_terms=tuple(terms),
+        )
+
+    def canonical_sku(self, vendor: str, sku: str) -> str:
+        """The SKU a vendor SKU counts as: its alias target, else itself."""
+        for alias in self.aliases:
+            if alias.matches(vendor, sku):
+                return alias.sku
+        return sku
 
     def match_customers(
         self, vendor_customers: pd.DataFrame, companies: pd.DataFrame
@@ -254,8 +368,42 @@ class Mappings:
             ],
         )
 
-    def service_table(self) -> pd.DataFrame:
-        """Service mappings as a frame: ``vendor, sku, service_id, service_name, factor, exclude_reason``."""
+    def service_table(self, present: set[tuple[str, str]] | None = None) -> pd.DataFrame:
+        """Service mappings as a frame: ``vendor, sku, service_id, service_name, factor,
+        exclude_reason``.
+
+        Rows whose Vendor SKU is a pattern are expanded to the ``present`` (vendor, SKU) pairs
+        they match that no exact row names; without ``present`` they are left out.
+        """
+        exact = [m for m in self.services if not _is_pattern(m.sku)]
+        named = {(m.vendor, m.sku) for m in exact}
+        expanded = list(exact)
+        for vendor, sku in sorted(present or ()):
+            if (vendor, sku) in named:
+                continue
+            pattern = next(
+                (
+                    m
+                    for m in self.services
+                    if m.vendor == vendor and _is_pattern(m.sku) and _sku_matches(m.sku, sku)
+                ),
+                None,
+            )
+            if pattern is not None:
+                # Every row of the first matching pattern: one SKU may feed several services.
+                expanded.extend(
+                    ServiceMapping(
+                        vendor=vendor,
+                        sku=sku,
+                        sku_name=m.sku_name,
+                        service_id=m.service_id,
+                        service_name=m.service_name,
+                        factor=m.factor,
+                        exclude_reason=m.exclude_reason,
+                    )
+                    for m in self.services
+                    if m.vendor == vendor and m.sku == pattern.sku
+                )
         return pd.DataFrame.from_records(
             [
                 {
@@ -266,9 +414,19 @@ class Mappings:
                     "factor": m.factor,
                     "exclude_reason": m.exclude_reason,
                 }
-                for m in self.services
+                for m in expanded
             ],
             columns=["vendor", "sku", "service_id", "service_name", "factor", "exclude_reason"],
+        )
+
+    def terms_for(self, company_id: str, bundle_id: str) -> BundleTerms | None:
+        return next(
+            (
+                t
+                for t in self.bundle_terms
+                if t.company_id == company_id and t.bundle_id == bundle_id
+            ),
+            None,
         )
 
 
@@ -276,6 +434,10 @@ def mappings_book(
     customers: list[list[object]] | None = None,
     services: list[list[object]] | None = None,
     tolerances: list[list[object]] | None = None,
+    *,
+    aliases: list[list[object]] | None = None,
+    bundles: list[list[object]] | None = None,
+    bundle_clients: list[list[object]] | None = None,
 ) -> openpyxl.Workbook:
     """A mappings workbook laid out for people, with the given rows (none: a blank template).
 
@@ -290,6 +452,9 @@ def mappings_book(
         ("Customers", CUSTOMER_HEADERS, customers or []),
         ("Services", SERVICE_HEADERS, services or []),
         ("Tolerances", TOLERANCE_HEADERS, tolerances or []),
+        ("Aliases", ALIAS_HEADERS, aliases or []),
+        ("Bundles", BUNDLE_HEADERS, bundles or []),
+        ("Bundle clients", BUNDLE_CLIENT_HEADERS, bundle_clients or []),
     ):
         sheet = book.create_sheet(title)
         sheet.append(list(header))
@@ -326,12 +491,16 @@ def _numbered_rows(
     sheet: str,
     headers: tuple[str, ...],
     required: tuple[str, ...],
+    *,
+    optional: bool = False,
 ) -> list[tuple[int, dict[str, str]]]:
     if sheet not in book.sheetnames:
+        if optional:
+            return []
         raise InputError(
             path,
             f"sheet {sheet!r} is missing",
-            expected=f"sheets {', '.join(('Customers', 'Services', 'Tolerances'))}",
+            expected=f"sheets {', '.join(SHEETS)}",
         )
     rows = book[sheet].iter_rows(values_only=True)
     header = [_text(cell) for cell in next(rows, ())]
@@ -373,47 +542,213 @@ def _sheet_rows(
     sheet: str,
     headers: tuple[str, ...],
     required: tuple[str, ...],
+    *,
+    optional: bool = False,
 ) -> list[dict[str, str]]:
-    return [values for _, values in _numbered_rows(path, book, sheet, headers, required)]
+    return [
+        values
+        for _, values in _numbered_rows(path, book, sheet, headers, required, optional=optional)
+    ]
 
 
-def _factor(path: Path, row: int, text: str) -> Fraction:
+def _factor(
+    path: Path, row: int, text: str, *, sheet: str = "Services", column: str = "Factor"
+) -> Fraction:
     if not text:
         return Fraction(1)
     try:
         factor = Fraction(text)
     except (ValueError, ZeroDivisionError):
         raise InputError(
-            f"{path} [Services]",
+            f"{path} [{sheet}]",
             f"{text!r} is not a number",
             row=row,
-            column="Factor",
+            column=column,
             expected="a positive number such as 1 or 0.01",
         ) from None
     if factor <= 0:
         raise InputError(
-            f"{path} [Services]",
+            f"{path} [{sheet}]",
             f"{text!r} is not positive",
             row=row,
-            column="Factor",
+            column=column,
             expected="a positive number such as 1 or 0.01",
         )
     return factor
 
 
-def _whole(path: Path, row: int, column: str, text: str) -> int:
+def _whole(
+    path: Path,
+    row: int,
+    column: str,
+    text: str,
+    *,
+    sheet: str = "Tolerances",
+    signed: bool = False,
+) -> int:
     if not text:
         return 0
     try:
         value = Fraction(text)
     except (ValueError, ZeroDivisionError):
-        value = Fraction(-1)
-    if value < 0 or value.denominator != 1:
+        value = Fraction(-1 if not signed else 1, 2)
+    if (value < 0 and not signed) or value.denominator != 1:
         raise InputError(
-            f"{path} [Tolerances]",
+            f"{path} [{sheet}]",
             f"{text!r} is not a whole number of units",
             row=row,
             column=column,
-            expected="0 or more",
+            expected="a whole number, negative allowed" if signed else "0 or more",
         )
     return int(value)
+
+
+def _is_pattern(sku: str) -> bool:
+    return "*" in sku or "?" in sku
+
+
+def _sku_matches(pattern: str, sku: str) -> bool:
+    """Exact (case ignored) or a ``*``/``?`` wildcard pattern."""
+    if not _is_pattern(pattern):
+        return pattern.casefold() == sku.casefold()
+    return fnmatch.fnmatchcase(sku.casefold(), pattern.casefold())
+
+
+def _choice(path: Path, row: int, column: str, text: str, choices: tuple[str, ...]) -> str:
+    value = " ".join(text.casefold().split())
+    if value not in choices:
+        raise InputError(
+            f"{path} [Bundles]",
+            f"{text!r} is not one of the choices",
+            row=row,
+            column=column,
+            expected=" or ".join(repr(choice) for choice in choices),
+        )
+    return value
+
+
+def _bundle_row(path: Path, row: int, values: dict[str, str]) -> BundleRow:
+    part = _choice(path, row, "Part", values["Part"], PARTS)
+    rule = _choice(path, row, "Rule", values["Rule"] or "exact", RULES)
+    cost: Decimal | None = None
+    if values["Unit cost"]:
+        try:
+            cost = Decimal(values["Unit cost"])
+        except InvalidOperation:
+            cost = Decimal(-1)
+        if not cost.is_finite() or cost < 0:
+            raise InputError(
+                f"{path} [Bundles]",
+                f"{values['Unit cost']!r} is not an amount",
+                row=row,
+                column="Unit cost",
+                expected="an amount of 0 or more, such as 3.50, or empty",
+            )
+    return BundleRow(
+        service_id=values["Bundle service ID"],
+        service_name=values["Bundle service name"] or values["Bundle service ID"],
+        part=part,  # type: ignore[arg-type]  # checked against PARTS
+        component=values["Component"] or values["Vendor SKU name"] or values["Vendor SKU"],
+        vendor=vendor_key(values["Vendor"]),
+        sku=values["Vendor SKU"],
+        sku_name=values["Vendor SKU name"] or values["Vendor SKU"],
+        driver_factor=_factor(
+            path, row, values["Driver factor"], sheet="Bundles", column="Driver factor"
+        ),
+        per_unit=_factor(
+            path, row, values["Per bundle unit"], sheet="Bundles", column="Per bundle unit"
+        ),
+        rule=rule,  # type: ignore[arg-type]  # checked against RULES
+        unit_cost=cost,
+    )
+
+
+def _bundle_terms(path: Path, row: int, values: dict[str, str]) -> BundleTerms:
+    waived = frozenset(
+        name.strip().casefold() for name in values["Waived components"].split(",") if name.strip()
+    )
+    return BundleTerms(
+        company_id=values["PSA company ID"],
+        bundle_id=values["Bundle service ID"],
+        minimum=_whole(
+            path, row, "Minimum quantity", values["Minimum quantity"], sheet="Bundle clients"
+        ),
+        driver_adjustment=_whole(
+            path,
+            row,
+            "Driver adjustment",
+            values["Driver adjustment"],
+            sheet="Bundle clients",
+            signed=True,
+        ),
+        waived=waived,
+        note=values["Note"],
+    )
+
+
+def _check_bundles(
+    path: Path,
+    bundles: dict[str, Bundle],
+    rows: list[BundleRow],
+    services: list[ServiceMapping],
+    terms: list[BundleTerms],
+) -> None:
+    """Refuse bundle definitions the reconciliation could only guess at."""
+    for bundle in bundles.values():
+        if not bundle.drivers:
+            raise InputError(
+                f"{path} [Bundles]",
+                f"bundle {bundle.service_id} ({bundle.service_name}) has no driver row",
+                column="Part",
+                expected="at least one 'driver' row: the SKUs whose count the bundle follows",
+            )
+    for number, row in enumerate(rows, start=2):
+        if row.part != "component":
+            continue
+        first = next(
+            r
+            for r in rows
+            if r.service_id == row.service_id
+            and r.part == "component"
+            and r.component.casefold() == row.component.casefold()
+        )
+        if (first.per_unit, first.rule, first.unit_cost) != (
+            row.per_unit,
+            row.rule,
+            row.unit_cost,
+        ):
+            raise InputError(
+                f"{path} [Bundles]",
+                f"component {row.component!r} has rows with different per-unit, rule or cost",
+                row=number,
+                column="Component",
+                expected="the same Per bundle unit, Rule and Unit cost on every row of it",
+            )
+    for mapping in services:
+        if mapping.service_id in bundles and not mapping.exclude_reason:
+            raise InputError(
+                f"{path} [Services]",
+                f"service {mapping.service_id} is a bundle: its quantity comes from its drivers",
+                column="PSA service ID",
+                expected="no Services row for a bundle service (define it in sheet Bundles)",
+            )
+    for number, term in enumerate(terms, start=2):
+        defined = bundles.get(term.bundle_id)
+        if defined is None:
+            raise InputError(
+                f"{path} [Bundle clients]",
+                f"{term.bundle_id!r} is not a bundle in sheet Bundles",
+                row=number,
+                column="Bundle service ID",
+                expected="the Bundle service ID of a bundle defined in sheet Bundles",
+            )
+        known = {c.name.casefold() for c in defined.components}
+        unknown = sorted(term.waived - known)
+        if unknown:
+            raise InputError(
+                f"{path} [Bundle clients]",
+                f"{', '.join(unknown)} is not a component of {defined.service_name}",
+                row=number,
+                column="Waived components",
+                expected=", ".join(c.name for c in defined.components) or "no components",
+            )

@@ -17,10 +17,11 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
+from workbench import bundles as bundle_arithmetic
 from workbench.errors import WorkbenchError
 from workbench.mapping import VENDOR_TITLES, Mappings
 from workbench.money import ZERO, to_cents, total
@@ -38,6 +39,8 @@ class Status(StrEnum):
     UNMAPPED_CUSTOMER = "unmapped customer"
     UNMAPPED_SKU = "unmapped SKU"
     NOT_RECONCILED = "not reconciled"
+    BUNDLE_GAP = "bundle gap"
+    OUTSIDE_BUNDLE = "outside bundle"
 
 
 #: Statuses that propose a change to what is billed.
@@ -51,6 +54,9 @@ UNMAPPED_STATUSES = (Status.UNMAPPED_CUSTOMER, Status.UNMAPPED_SKU)
 #: Statuses whose revenue impact is revenue leaking, and those whose impact is over-billing risk.
 LEAKING_STATUSES = (Status.UNDER_BILLED, Status.UNBILLED_USAGE)
 RISK_STATUSES = (Status.OVER_BILLED, Status.BILLED_WITHOUT_USAGE)
+#: Findings about what a bundle includes: bundle units sold without a component (a delivery
+#: gap), and vendor licences paid for but in no bundle and no service.
+BUNDLE_STATUSES = (Status.BUNDLE_GAP, Status.OUTSIDE_BUNDLE)
 
 LINE_COLUMNS = [
     "line_id",
@@ -142,6 +148,7 @@ class Summary:
     unmapped_spend: Decimal  # vendor charges behind unmapped lines
     billed_revenue: Decimal
     checked_revenue: Decimal  # billed revenue on lines compared with usage
+    outside_bundle_spend: Decimal = ZERO  # cost of licences in no bundle and no service
 
     @property
     def coverage(self) -> float:
@@ -151,6 +158,10 @@ class Summary:
     @property
     def discrepancies(self) -> int:
         return sum(self.counts[status] for status in ADJUSTMENT_STATUSES)
+
+    @property
+    def bundle_findings(self) -> int:
+        return sum(self.counts[status] for status in BUNDLE_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -315,6 +326,11 @@ class Reconciliation:
             ),
             billed_revenue=total(billed_amounts),
             checked_revenue=total(checked_amounts),
+            outside_bundle_spend=total(
+                v
+                for v in lines.loc[lines["status"] == Status.OUTSIDE_BUNDLE, "vendor_spend"]
+                if v is not None
+            ),
         )
 
 
@@ -323,6 +339,13 @@ def reconcile(
 ) -> Reconciliation:
     """Reconcile a period's canonical inputs under the given mappings."""
     usage = inputs.usage
+    if mappings.aliases:
+        usage = usage.assign(
+            sku=[
+                mappings.canonical_sku(vendor, sku)
+                for vendor, sku in zip(usage["vendor"], usage["sku"], strict=True)
+            ]
+        )
     contract = inputs.contract_lines
     catalogue = inputs.catalogue
     counted = usage[usage["excluded_reason"] == ""]
@@ -333,7 +356,9 @@ def reconcile(
         ],
         catalogue.companies,
     )
-    services = mappings.service_table()
+    services = mappings.service_table(
+        present=set(zip(counted["vendor"], counted["sku"], strict=True))
+    )
     vendors_present = set(counted["vendor"])
 
     # Each counted usage record: which company, which service(s), or why none.
@@ -368,26 +393,6 @@ def reconcile(
             _excluded(row, f"SKU excluded in mappings: {row.exclude_reason}", row.company_id)
         )
         outcome[row.record] = "excluded"
-    # A zero count of a metric nobody sells is no finding (a Huntress org without SAT learners).
-    sku_zero = _nothing_to_show(sku_missing, ["company_id", "vendor", "sku"])
-    for row in _rows(sku_missing[sku_zero]):
-        exclusions.append(
-            _excluded(row, "zero count of a SKU no service is mapped to", row.company_id)
-        )
-        outcome[row.record] = "excluded"
-    sku_missing = sku_missing[~sku_zero]
-    used = joined[joined["service_id"].notna() & (joined["exclude_reason"].fillna("") == "")]
-
-    lines: list[dict[str, Any]] = []
-    evidence: list[dict[str, Any]] = []
-
-    # Expected quantity per client and service.
-    expected: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
-    for row in _rows(used):
-        key = (row.company_id, row.service_id)
-        expected[key] += row.quantity * row.factor
-        evidence.append(_used_evidence(_line_id(*key), row, row.factor))
-        outcome[row.record] = "matched"
 
     # Which vendors feed each service, and which vendors know each client.
     feeding: dict[str, set[str]] = defaultdict(set)
@@ -396,7 +401,6 @@ def reconcile(
     known_at: dict[str, set[str]] = defaultdict(set)
     for row in _rows(customers[customers["company_id"] != ""]):
         known_at[row.company_id].add(row.vendor)
-
     billed_rows = contract[contract["excluded_reason"] == ""]
     billed_groups: dict[tuple[str, str], pd.DataFrame] = {
         (str(company), str(service)): group
@@ -410,7 +414,56 @@ def reconcile(
     service_info = catalogue.services.set_index("service_id")
     contract_outcome: dict[int, str] = {}
 
-    for key in sorted(set(billed_groups) | set(expected)):
+    bundled = _reconcile_bundles(
+        mappings,
+        mapped[~mapped["record"].isin(sku_ignored["record"])],
+        billed_groups,
+        _Context(known_at, vendors_present, company_names, services, service_info),
+    )
+    for record in bundled.records:
+        outcome[record] = "matched"
+    contract_outcome.update(bundled.contract_outcome)
+    in_bundle = pd.Series(
+        [
+            key in bundled.covered
+            for key in zip(
+                sku_missing["company_id"], sku_missing["vendor"], sku_missing["sku"], strict=True
+            )
+        ],
+        index=sku_missing.index,
+        dtype=bool,
+    )
+    sku_missing = sku_missing[~in_bundle]
+    # A zero count of a metric nobody sells is no finding (a Huntress org without SAT learners).
+    sku_zero = _nothing_to_show(sku_missing, ["company_id", "vendor", "sku"])
+    for row in _rows(sku_missing[sku_zero]):
+        exclusions.append(
+            _excluded(row, "zero count of a SKU no service is mapped to", row.company_id)
+        )
+        outcome[row.record] = "excluded"
+    sku_missing = sku_missing[~sku_zero]
+    used = joined[joined["service_id"].notna() & (joined["exclude_reason"].fillna("") == "")]
+
+    lines: list[dict[str, Any]] = list(bundled.lines)
+    evidence: list[dict[str, Any]] = list(bundled.evidence)
+
+    # Expected quantity per client and service.
+    expected: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
+    in_bundles: dict[tuple[str, str], int] = defaultdict(int)
+    for row in _rows(used):
+        key = (row.company_id, row.service_id)
+        expected[key] += row.quantity * row.factor
+        evidence.append(_used_evidence(_line_id(*key), row, row.factor))
+        outcome[row.record] = "matched"
+
+    for (bundle_client, bundle_vendor, bundle_sku), units in bundled.consumed.items():
+        # Licences a bundle covers do not feed their stand-alone services as well.
+        feeds = services[(services["vendor"] == bundle_vendor) & (services["sku"] == bundle_sku)]
+        for row in _rows(feeds[feeds["exclude_reason"] == ""]):
+            expected[(bundle_client, row.service_id)] -= units * row.factor
+            in_bundles[(bundle_client, row.service_id)] += units
+
+    for key in sorted((set(billed_groups) | set(expected)) - bundled.keys):
         company_id, service_id = key
         line_id = _line_id(company_id, service_id)
         group = billed_groups.get(key)
@@ -427,31 +480,7 @@ def reconcile(
             "vendor_spend": None,
         }
         if group is not None:
-            main = group.iloc[int(group["quantity"].to_numpy().argmax())]
-            billed = int(group["quantity"].sum())
-            line.update(
-                contract_id=main["contract_id"],
-                contract_name=main["contract_name"],
-                contract_service_id=main["contract_service_id"],
-                unit_price=main["unit_price"],
-                unit_cost=main["unit_cost"],
-            )
-            for row in _rows(group):
-                evidence.append(
-                    {
-                        "line_id": line_id,
-                        "side": "billed",
-                        "source_file": row.source_file,
-                        "source_sheet": row.source_sheet,
-                        "source_row": row.source_row,
-                        "system": row.psa,
-                        "customer": row.company_name,
-                        "item": row.service_name,
-                        "quantity": row.quantity,
-                        "factor": "",
-                        "amount": to_cents(row.quantity * row.unit_price),
-                    }
-                )
+            billed = _billed_side(line, group, evidence)
         else:
             if math.ceil(expected.get(key, Fraction(0))) <= 0:
                 continue  # neither billed nor used: checked, nothing to show
@@ -490,20 +519,9 @@ def reconcile(
         else:
             expected_quantity = math.ceil(max(expected.get(key, Fraction(0)), Fraction(0)))
             status, reason = _verdict(billed, expected_quantity, tolerance, sorted(checked_by))
-        difference = None if expected_quantity is None else expected_quantity - billed
-        proposes = status in ADJUSTMENT_STATUSES
-        line.update(
-            status=status,
-            expected_quantity=expected_quantity,
-            difference=difference,
-            revenue_impact=to_cents(difference * line["unit_price"])
-            if proposes and difference is not None
-            else ZERO,
-            cost_impact=to_cents(difference * line["unit_cost"])
-            if proposes and difference is not None
-            else ZERO,
-            reason=reason,
-        )
+            if in_bundles.get(key):
+                reason += f" ({in_bundles[key]} more are covered by the client's bundle)"
+        _settle(line, status, billed, expected_quantity, reason)
         lines.append(line)
         if group is not None:
             for position in group.index:
@@ -599,6 +617,308 @@ def reconcile(
         customer_matches=customers,
         files=inputs.files,
     )
+
+
+def _billed_side(line: dict[str, Any], group: pd.DataFrame, evidence: list[dict[str, Any]]) -> int:
+    """Fill a line's contract fields from its billed rows; returns the billed quantity.
+
+    With several contract rows for one service, the price of the largest-quantity row is used.
+    """
+    main = group.iloc[int(group["quantity"].to_numpy().argmax())]
+    line.update(
+        contract_id=main["contract_id"],
+        contract_name=main["contract_name"],
+        contract_service_id=main["contract_service_id"],
+        unit_price=main["unit_price"],
+        unit_cost=main["unit_cost"],
+    )
+    for row in _rows(group):
+        evidence.append(
+            {
+                "line_id": line["line_id"],
+                "side": "billed",
+                "source_file": row.source_file,
+                "source_sheet": row.source_sheet,
+                "source_row": row.source_row,
+                "system": row.psa,
+                "customer": row.company_name,
+                "item": row.service_name,
+                "quantity": row.quantity,
+                "factor": "",
+                "amount": to_cents(row.quantity * row.unit_price),
+            }
+        )
+    return int(group["quantity"].sum())
+
+
+def _settle(
+    line: dict[str, Any],
+    status: Status,
+    billed: int,
+    expected_quantity: int | None,
+    reason: str,
+) -> None:
+    """Set a line's verdict, quantities and money impact."""
+    difference = None if expected_quantity is None else expected_quantity - billed
+    proposes = status in ADJUSTMENT_STATUSES and difference is not None
+    line.update(
+        status=status,
+        billed_quantity=billed,
+        expected_quantity=expected_quantity,
+        difference=difference,
+        revenue_impact=to_cents(difference * line["unit_price"]) if proposes else ZERO,
+        cost_impact=to_cents(difference * line["unit_cost"]) if proposes else ZERO,
+        reason=reason,
+    )
+
+
+@dataclass(frozen=True)
+class _Context:
+    known_at: dict[str, set[str]]  # company -> vendors that have a customer mapped to it
+    vendors_present: set[str]  # vendors with usage this period
+    company_names: dict[str, str]
+    services: pd.DataFrame  # the service mappings (expanded)
+    catalogue: pd.DataFrame  # the PSA's services, indexed by service_id
+
+    def list_price(self, service_id: str) -> tuple[Decimal, Decimal]:
+        """Catalogue unit price and cost, for a service not on the client's contract."""
+        if service_id not in self.catalogue.index:
+            return ZERO, ZERO
+        row = self.catalogue.loc[service_id]
+        return cast(Decimal, row["unit_price"]), cast(Decimal, row["unit_cost"])
+
+    def checked_by(self, company_id: str, vendors: set[str]) -> set[str]:
+        return vendors & self.known_at.get(company_id, set()) & self.vendors_present
+
+    def standalone(self, vendor: str, sku: str) -> bool:
+        """Whether a service (not an ignore rule) is mapped to the SKU."""
+        rows = self.services[(self.services["vendor"] == vendor) & (self.services["sku"] == sku)]
+        return bool((rows["exclude_reason"] == "").any())
+
+
+@dataclass
+class _BundleResult:
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    keys: set[tuple[str, str]] = field(default_factory=set)  # (company, bundle service) done
+    consumed: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    covered: set[tuple[str, str, str]] = field(default_factory=set)  # (company, vendor, sku)
+    records: set[int] = field(default_factory=set)
+    contract_outcome: dict[int, str] = field(default_factory=dict)
+
+
+def _reconcile_bundles(
+    mappings: Mappings,
+    records: pd.DataFrame,
+    billed_groups: dict[tuple[str, str], pd.DataFrame],
+    context: _Context,
+) -> _BundleResult:
+    """Bundle lines (billed against driver counts) and component lines; see
+    :mod:`workbench.bundles` for the rules.
+
+    ``records`` are the counted usage records of mapped customers, ignore rules applied.
+    """
+    result = _BundleResult()
+    if not mappings.bundles:
+        return result
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
+    by_key: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    for row in _rows(records):
+        key = (row.company_id, row.vendor, row.sku)
+        counts[key] += int(row.quantity)
+        by_key[key].append(row)
+    applies = {key for key in billed_groups if key[1] in mappings.bundles} | {
+        (terms.company_id, terms.bundle_id) for terms in mappings.bundle_terms
+    }
+    remaining = dict(counts)
+    for company_id, bundle_id in sorted(applies):
+        bundle = mappings.bundles[bundle_id]
+        terms = mappings.terms_for(company_id, bundle_id)
+        line_id = _line_id(company_id, bundle_id)
+        line: dict[str, Any] = {
+            "line_id": line_id,
+            "company_id": company_id,
+            "company_name": context.company_names.get(company_id, company_id),
+            "service_id": bundle_id,
+            "service_name": bundle.service_name,
+            "tolerance": mappings.tolerances.get(bundle_id, 0),
+            "vendor_spend": None,
+        }
+        line["unit_price"], line["unit_cost"] = context.list_price(bundle_id)
+        group = billed_groups.get((company_id, bundle_id))
+        billed = _billed_side(line, group, result.evidence) if group is not None else 0
+        result.keys.add((company_id, bundle_id))
+        for vendor, sku in bundle.skus():
+            result.covered.add((company_id, vendor, sku))
+        checked = context.checked_by(company_id, bundle.driver_vendors)
+        if not checked:
+            names = ", ".join(_vendor_title(v) for v in sorted(bundle.driver_vendors))
+            _settle(
+                line,
+                Status.NOT_RECONCILED,
+                billed,
+                None,
+                f"the bundle follows {names}, where this client has no mapped customer "
+                "(or no export this period)",
+            )
+            result.lines.append(line)
+            if group is not None:
+                result.contract_outcome.update({int(i): "not_reconciled" for i in group.index})
+            for component in bundle.components:
+                result.lines.append(
+                    _component_line(
+                        company_id,
+                        bundle,
+                        component,
+                        None,
+                        terms,
+                        remaining,
+                        context,
+                        result,
+                        by_key,
+                    )
+                )
+            continue
+        client_counts = {(v, s): counts.get((company_id, v, s), 0) for v, s in bundle.skus()}
+        units = bundle_arithmetic.driver_units(bundle, client_counts)
+        quantity = bundle_arithmetic.expected_quantity(units, terms)
+        for driver in bundle.drivers:
+            for row in by_key.get((company_id, driver.vendor, driver.sku), []):
+                result.evidence.append(_used_evidence(line_id, row, driver.factor))
+                result.records.add(row.record)
+        status, reason = _verdict(billed, quantity, line["tolerance"], sorted(checked))
+        reason = _bundle_reason(bundle, client_counts, units, quantity, terms) + "; " + reason
+        _settle(line, status, billed, quantity, reason)
+        result.lines.append(line)
+        if group is not None:
+            result.contract_outcome.update({int(i): "matched" for i in group.index})
+        for component in bundle.components:
+            result.lines.append(
+                _component_line(
+                    company_id,
+                    bundle,
+                    component,
+                    quantity,
+                    terms,
+                    remaining,
+                    context,
+                    result,
+                    by_key,
+                )
+            )
+    return result
+
+
+def _bundle_reason(
+    bundle: Any,
+    counts: dict[tuple[str, str], int],
+    units: Fraction,
+    quantity: int,
+    terms: Any,
+) -> str:
+    parts = []
+    for driver in bundle.drivers:
+        factor = "" if driver.factor == 1 else f" x {driver.factor}"
+        parts.append(f"{counts.get((driver.vendor, driver.sku), 0)} {driver.sku_name}{factor}")
+    text = f"{bundle.service_name} follows {' + '.join(parts)}"
+    if terms is not None and terms.driver_adjustment:
+        text += f", adjusted by {terms.driver_adjustment:+d}"
+    if terms is not None and terms.minimum and quantity == terms.minimum and units < quantity:
+        text += f", at the agreed minimum of {terms.minimum}"
+    if terms is not None and terms.waived:
+        text += f"; waived for this client: {terms.note or 'by agreement'}"
+    return text + f": {quantity} bundle units"
+
+
+def _component_line(
+    company_id: str,
+    bundle: Any,
+    component: Any,
+    quantity: int | None,
+    terms: Any,
+    remaining: dict[tuple[str, str, str], int],
+    context: _Context,
+    result: _BundleResult,
+    by_key: dict[tuple[str, str, str], list[Any]],
+) -> dict[str, Any]:
+    """One component of one client's bundle: included units against the vendor's count.
+
+    ``quantity`` is the bundle units expected, None when the bundle could not be checked.
+    """
+    line_id = f"{company_id}:{bundle.service_id}:{component.name}"
+    keys = [(company_id, vendor, sku) for vendor, sku, _ in component.skus]
+    for key in keys:
+        for row in by_key.get(key, []):
+            result.evidence.append(_used_evidence(line_id, row, ""))
+            result.records.add(row.record)
+    line: dict[str, Any] = {
+        "line_id": line_id,
+        "company_id": company_id,
+        "company_name": context.company_names.get(company_id, company_id),
+        "service_id": bundle.service_id,
+        "service_name": f"{bundle.service_name}: {component.name}",
+        "vendor": ", ".join(sorted({v for v, _, _ in component.skus})),
+        "vendor_sku": ", ".join(s for _, s, _ in component.skus),
+        "vendor_sku_name": ", ".join(n for _, _, n in component.skus),
+        "tolerance": 0,
+        "vendor_spend": None,
+        "unit_price": ZERO,  # the price is the bundle's: a component line bills nothing itself
+        "unit_cost": component.unit_cost if component.unit_cost is not None else ZERO,
+    }
+    if quantity is None:
+        _settle(line, Status.NOT_RECONCILED, 0, None, "the bundle's quantity is unknown")
+        return line
+    required = math.ceil(component.per_unit * quantity)
+    if terms is not None and terms.waives(component.name):
+        _settle(
+            line,
+            Status.NOT_RECONCILED,
+            required,
+            None,
+            f"waived for this client: {terms.note or 'by agreement'}; not checked",
+        )
+        return line
+    checked = context.checked_by(company_id, component.vendors)
+    if not checked:
+        names = ", ".join(_vendor_title(v) for v in sorted(component.vendors))
+        _settle(
+            line,
+            Status.NOT_RECONCILED,
+            required,
+            None,
+            f"this client has no mapped customer in {names} (or no export this period)",
+        )
+        return line
+    available = sum(remaining.get(key, 0) for key in keys)
+    check = bundle_arithmetic.check_component(component, quantity, available)
+    left = check.consumed
+    for key in keys:
+        take = min(left, remaining.get(key, 0))
+        if take:
+            remaining[key] -= take
+            result.consumed[key] = result.consumed.get(key, 0) + take
+            left -= take
+    source = " + ".join(_vendor_title(v) for v in sorted(checked))
+    facts = (
+        f"{quantity} bundle units include {check.required} {component.name}"
+        f" ({component.rule} {component.per_unit} each); {source} shows {check.available}"
+    )
+    standalone = any(context.standalone(vendor, sku) for vendor, sku, _ in component.skus)
+    status = Status.MATCH
+    if check.short:
+        status = Status.BUNDLE_GAP
+        facts += f": {check.short} bundle units without it (deploy it, or review the bundle)"
+    elif check.surplus and standalone:
+        facts += f": {check.surplus} beyond the bundle, checked against the stand-alone service"
+    elif check.surplus:
+        status = Status.OUTSIDE_BUNDLE
+        facts += f": {check.surplus} paid for but in no bundle and no service"
+        if component.unit_cost is not None:
+            line["vendor_spend"] = to_cents(check.surplus * component.unit_cost)
+    elif check.available > check.required:
+        facts += " (more are covered by the bundle)"
+    _settle(line, status, check.required, check.available, facts)
+    return line
 
 
 def _vendor_title(vendor: object) -> str:
