@@ -17,10 +17,15 @@ Bluewater Logistics        Managed workstation             over-billed          
 Ironwood Manufacturing     Microsoft 365 (3 seats removed) over-billed              -79.20
 Dunmore Accounting         Exchange Online (cancelled)     billed without usage     -24.00
 Maple Street Bakery        Security awareness training     billed without usage     -30.00
+Quarry Hill Engineering    Gold user bundle (2 new hires)  under-billed             190.00
+Quarry Hill Engineering    Identity threat (2 beyond it)   unbilled usage             8.00
+Willow Creek Winery        Device bundle (a new laptop)    under-billed              65.00
+Quarry Hill Engineering    Gold: security awareness        bundle gap (3 users)        -
 =========================  ==============================  =====================  ==========
 
 plus 4 unmapped-customer lines (a new tenant, a new RMM site, an unmapped Huntress org with two
-metrics), 1 unmapped SKU (Power BI Pro) and 7 not-reconciled lines.
+metrics), 1 unmapped SKU (Power BI Pro) and 8 not-reconciled lines (one a bundle component
+waived for Summit Physical Therapy, whose Gold bundle is billed at its agreed minimum).
 """
 
 from __future__ import annotations
@@ -38,13 +43,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo" / "workspace"
 PERIOD = "2026-10"
 
-REVENUE_LEAKING = Decimal("256.80")
+REVENUE_LEAKING = Decimal("519.80")
 OVER_BILLING_RISK = Decimal("268.20")
 UNMAPPED_SPEND = Decimal("212.00")
-DISCREPANCIES = 9
+DISCREPANCIES = 12
+BUNDLE_GAPS = 1
 UNMAPPED_CUSTOMER_LINES = 4
 UNMAPPED_SKU_LINES = 1
-NOT_RECONCILED_LINES = 7
+NOT_RECONCILED_LINES = 8
 CLIENTS = 25
 
 

@@ -227,21 +227,26 @@ def test_surplus_of_an_exact_component_with_a_service_is_checked_there(tmp_path:
 
 
 def test_client_terms_minimum_adjustment_and_waiver(tmp_path: Path) -> None:
-    """Minimum 30 with 27 users -> 30 units (billed 30: match). A -2 adjustment (two shared
-    kiosk seats) with 27 users -> 25 (billed 25: match). Waived security awareness: not checked,
-    with the note, and no gap although nobody has a SAT seat."""
+    """Minimum 30 with 27 users -> 30 units (billed 30: match); the components are checked
+    against the 27 users, since a minimum brings no licences (27 identities: no gap, nothing
+    outside). A -2 adjustment (two shared kiosk seats) with 27 users -> 25 (billed 25: match).
+    Waived security awareness: not checked, with the note, and no gap although nobody has a
+    SAT seat."""
     minimum = workspace(
         tmp_path / "minimum",
         billed={"33": 30},
         premium=27,
-        agents=30,
-        identities=30,
-        learners=30,
+        agents=27,
+        identities=27,
+        learners=27,
         bundle_clients=[["10", "Acme Dental Group", "33", 30, "", "", ""]],
     )
-    bundle = lines(minimum).loc["10:33"]
+    found = lines(minimum)
+    bundle = found.loc["10:33"]
     assert (bundle["status"], bundle["expected_quantity"]) == (Status.MATCH, 30)
     assert "agreed minimum of 30" in bundle["reason"]
+    assert found.loc["10:33:Identity protection", "billed_quantity"] == 27
+    assert minimum.summary().bundle_findings == 0
     adjusted = workspace(
         tmp_path / "adjusted",
         billed={"33": 25},

@@ -15,7 +15,7 @@ import yaml
 from tests.conftest import DEMO, ROOT
 from workbench.demo import write_demo_workspace
 from workbench.errors import InputError
-from workbench.mapping import Mappings, mappings_book
+from workbench.mapping import OPTIONAL_SHEETS, SHEETS, Mappings, mappings_book
 from workbench.workspace import Workspace
 
 
@@ -80,7 +80,7 @@ def test_the_mappings_template_is_what_the_code_builds_and_reads_clean() -> None
     template = ROOT / "templates" / "mappings.xlsx"
     shipped = openpyxl.load_workbook(template)
     built = mappings_book()
-    assert shipped.sheetnames == built.sheetnames == ["Customers", "Services", "Tolerances"]
+    assert shipped.sheetnames == built.sheetnames == [*SHEETS, *OPTIONAL_SHEETS]
     for sheet in built.sheetnames:
         assert list(shipped[sheet].values) == list(built[sheet].values)
         assert shipped[sheet].column_dimensions["B"].number_format == "@"  # ids stay text

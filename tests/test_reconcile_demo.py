@@ -136,20 +136,20 @@ def test_every_input_record_is_accounted_for(demo_result: Reconciliation) -> Non
     ]
     assert (coverage[parts].sum(axis=1) == coverage["records"]).all()
     rmm = coverage.loc["periods/2026-10/inputs/datto_rmm/devices.csv"]
-    # 751 devices: 4 excluded (2 deleted, 1 _NotBillable_, 1 suspended), 4 on an unmapped site.
+    # 787 devices: 4 excluded (2 deleted, 1 _NotBillable_, 1 suspended), 4 on an unmapped site.
     assert (rmm["rows_read"], rmm["matched"], rmm["excluded"], rmm["unmapped_customer"]) == (
-        751,
-        743,
+        787,
+        779,
         4,
         4,
     )
     units = coverage.loc["periods/2026-10/inputs/autotask/ContractServiceUnits.csv"]
     # 16 previous-period rows and 1 on an inactive contract are excluded; 7 lines not reconciled.
     assert (units["rows_read"], units["excluded"], units["not_reconciled"], units["matched"]) == (
-        166,
+        164,
         17,
         7,
-        142,
+        140,
     )
     excluded_reasons = demo_result.excluded["reason"].value_counts().to_dict()
     assert excluded_reasons["outside the billing period"] == 16
@@ -172,7 +172,10 @@ def test_not_reconciled_lines_say_why_and_are_never_a_match(demo_result: Reconci
         "vCIO consulting (monthly)",
         "Managed EDR",
         "Security awareness training",
+        "Gold managed user bundle: Security awareness training",
     }
+    waived = not_reconciled[not_reconciled["service_name"].str.startswith("Gold")]
+    assert waived["reason"].str.contains("waived for this client: front-desk kiosks").all()
     juniper = not_reconciled[not_reconciled["company_name"] == "Juniper Pediatrics"]
     assert juniper["reason"].str.contains("no mapped customer in Huntress").all()
 

@@ -12,7 +12,7 @@ definition lives in the mappings workbook, sheet ``Bundles``, one row per vendor
     What each bundle unit includes, *per bundle unit* (1 EDR agent, 1 security-awareness
     learner, 0.5 TB of backup...). Rows with the same component name are alternatives whose
     counts add up (EDR agents from Huntress or SentinelOne). The *rule* says how the count is
-    checked against ``required = ceil(per bundle unit x expected bundle units)``:
+    checked against ``required = ceil(per bundle unit x bundle units the drivers stand for)``:
 
     ``exact``
         every required unit present, and no more: a shortfall is a *bundle gap* (bundles sold
@@ -168,10 +168,15 @@ def driver_units(bundle: Bundle, counts: dict[tuple[str, str], int]) -> Fraction
     )
 
 
+def included_units(units: Fraction, terms: BundleTerms | None) -> int:
+    """Whole bundle units the drivers stand for: rounded up, adjusted. Components are checked
+    against these: a minimum the client pays for brings no licences with it."""
+    return max(math.ceil(units) + (terms.driver_adjustment if terms else 0), 0)
+
+
 def expected_quantity(units: Fraction, terms: BundleTerms | None) -> int:
-    """Whole bundle units to bill: driver units rounded up, adjusted, never below the minimum."""
-    adjusted = math.ceil(units) + (terms.driver_adjustment if terms else 0)
-    return max(adjusted, terms.minimum if terms else 0, 0)
+    """Whole bundle units to bill: :func:`included_units`, never below the client's minimum."""
+    return max(included_units(units, terms), terms.minimum if terms else 0)
 
 
 @dataclass(frozen=True)

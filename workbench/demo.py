@@ -47,6 +47,8 @@ class ServiceDef:
     factor: str = "1"  # vendor units -> service units
 
 
+#: The vendor of a bundle service: no vendor measures it, its drivers do.
+BUNDLE = "bundle"
 MS_PREMIUM = ("CFQ7TTC0LCHC:0002", "Microsoft 365 Business Premium")
 MS_STANDARD = ("CFQ7TTC0LDPB:0001", "Microsoft 365 Business Standard")
 MS_EXCHANGE = ("CFQ7TTC0LH16:0001", "Exchange Online (Plan 1)")
@@ -146,6 +148,9 @@ SERVICES = {
         "29683414", "Office 365 E3 (legacy licence)", Decimal("36.00"), Decimal("32.00"), "microsoft",
         ((LEGACY_E3, "Office 365 E3"),),
     ),
+    # Bundles: their quantity follows drivers defined in the mappings' Bundles sheet.
+    "gold": ServiceDef("29683415", "Gold managed user bundle", Decimal("95.00"), Decimal("38.00"), BUNDLE, ()),
+    "device_bundle": ServiceDef("29683416", "Managed device bundle", Decimal("65.00"), Decimal("18.00"), BUNDLE, ()),
 }  # fmt: skip
 VENDOR_NAMES = {
     "microsoft": "Microsoft",
@@ -185,6 +190,11 @@ class Client:
     billed: dict[str, int] = field(default_factory=dict)
     used: dict[str, int] = field(default_factory=dict)
     vendor_ids: dict[str, str] = field(default_factory=dict)  # vendors added after the first demo
+    in_bundles: dict[str, int] = field(default_factory=dict)  # vendor units a bundle covers
+
+    def vendor_count(self, key: str) -> int:
+        """What the vendor shows: units on stand-alone services plus units in bundles."""
+        return self.used.get(key, 0) + self.in_bundles.get(key, 0)
 
 
 class DemoBuilder:
@@ -546,11 +556,214 @@ def _more_vendor_scenarios(builder: DemoBuilder) -> None:
     )
 
 
+# -- bundles: a per-user bundle, the same with client terms, and a per-device bundle ------------
+
+GOLD_CLIENT = "Quarry Hill Engineering"
+GOLD_TERMS_CLIENT = "Summit Physical Therapy"
+DEVICE_BUNDLE_CLIENT = "Willow Creek Winery"
+GOLD_NEW_HIRES, GOLD_IDENTITIES_EXTRA, GOLD_NO_SAT = 2, 2, 3
+GOLD_MINIMUM_EXTRA = 3
+WAIVER_NOTE = "front-desk kiosks share logins; training waived in the contract"
+KEEPER_ANNUAL_CLIENT, KEEPER_ANNUAL_SKU = "Tidewater Freight", "KPR-BUS-A"
+ALIAS_ROWS: list[list[object]] = [
+    ["Pax8", "KPR-BUS-*", "KPR-BUS-M", "Keeper Business, monthly and annual terms"],
+    [
+        "Microsoft",
+        "CFQ7TTC0LCHC:*",
+        MS_PREMIUM[0],
+        "Business Premium, every term and billing cycle",
+    ],
+]
+GOLD_COMPONENTS = (
+    # name, vendor, SKU, SKU name, rule
+    ("Microsoft 365 Business Premium", "Microsoft", *MS_PREMIUM, "exact"),
+    ("Managed EDR", "Huntress", "agents", "EDR agents", "at least"),
+    ("Identity threat detection", "Huntress", "identities", "ITDR billable identities", "exact"),
+    ("Security awareness training", "Huntress", "sat_learners", "Security awareness learners", "exact"),
+)  # fmt: skip
+
+
+def _bundle_rows() -> list[list[object]]:
+    gold, device = SERVICES["gold"], SERVICES["device_bundle"]
+    rows: list[list[object]] = [
+        [gold.service_id, gold.name, "driver", "", "Microsoft", *MS_PREMIUM, "1", "", "", ""]
+    ]
+    rows += [
+        [gold.service_id, gold.name, "component", name, vendor, sku, sku_name, "", "1", rule, ""]
+        for name, vendor, sku, sku_name, rule in GOLD_COMPONENTS
+    ]
+    for sku, sku_name in SERVICES["workstation"].skus:
+        rows.append(
+            [
+                device.service_id,
+                device.name,
+                "driver",
+                "",
+                "Datto RMM",
+                sku,
+                sku_name,
+                "1",
+                "",
+                "",
+                "",
+            ]
+        )
+    for sku, sku_name in SERVICES["workstation"].skus:
+        rows.append(
+            [
+                device.service_id,
+                device.name,
+                "component",
+                "Device management",
+                "Datto RMM",
+                sku,
+                sku_name,
+                "",
+                "1",
+                "exact",
+                "",
+            ]
+        )
+    rows.append(
+        [
+            device.service_id,
+            device.name,
+            "component",
+            "Managed EDR",
+            "Huntress",
+            "agents",
+            "EDR agents",
+            "",
+            "1",
+            "exact",
+            "",
+        ]
+    )
+    return rows  # fmt: skip
+
+
+def _bundle_scenarios(builder: DemoBuilder) -> None:
+    """Three clients move to bundles; their truth lines are written here, the stand-alone
+    remainder by :func:`_line_truth`."""
+    note = builder.truth["notes"].append
+    gold, device = SERVICES["gold"], SERVICES["device_bundle"]
+
+    def bundle_line(client: Client, service: ServiceDef, billed: int, expected: int) -> None:
+        status = (
+            "match"
+            if billed == expected
+            else "under-billed"
+            if expected > billed
+            else "over-billed"
+        )
+        builder.truth["lines"][f"{client.company_id}:{service.service_id}"] = {
+            "client": client.name, "service": service.name, "status": status, "billed": billed, "expected": expected,
+            "revenue_impact": _money(to_cents((expected - billed) * service.price)) if status != "match" else "0.00",
+            "cost_impact": _money(to_cents((expected - billed) * service.cost)) if status != "match" else "0.00",
+        }  # fmt: skip
+
+    def component_line(
+        client: Client,
+        service: ServiceDef,
+        name: str,
+        status: str,
+        required: int,
+        shown: int | None,
+    ) -> None:
+        builder.truth["lines"][f"{client.company_id}:{service.service_id}:{name}"] = {
+            "client": client.name, "service": f"{service.name}: {name}", "status": status, "billed": required,
+            "expected": shown, "revenue_impact": "0.00", "cost_impact": "0.00",
+        }  # fmt: skip
+
+    def to_gold(client: Client) -> None:
+        """Premium licences and the Huntress stack move into the bundle; every user has a
+        desktop, some a laptop as well (two devices: covered, the EDR rule is 'at least')."""
+        client.huntress = True
+        client.desktops = max(client.desktops, client.users)
+        devices = client.desktops + client.laptops
+        for key in ("premium", "standard", "edr", "itdr", "sat"):
+            client.used.pop(key, None)
+            client.billed.pop(key, None)
+        client.used["workstation"] = client.billed["workstation"] = devices
+        client.m365 = "premium"
+        client.in_bundles = {
+            "premium": client.users,
+            "edr": devices + client.servers,
+            "itdr": client.users,
+        }
+
+    quarry = builder.client(GOLD_CLIENT)
+    to_gold(quarry)
+    users = quarry.users
+    quarry.in_bundles["sat"] = users - GOLD_NO_SAT
+    quarry.used["itdr"] = GOLD_IDENTITIES_EXTRA  # beyond the bundle: the stand-alone service
+    quarry.billed["gold"] = users - GOLD_NEW_HIRES
+    bundle_line(quarry, gold, users - GOLD_NEW_HIRES, users)
+    for name, status, shown in (
+        ("Microsoft 365 Business Premium", "match", users),
+        ("Managed EDR", "match", quarry.in_bundles["edr"]),
+        ("Identity threat detection", "match", users + GOLD_IDENTITIES_EXTRA),
+        ("Security awareness training", "bundle gap", users - GOLD_NO_SAT),
+    ):
+        component_line(quarry, gold, name, status, users, shown)
+    note(
+        f"{quarry.name}: Gold managed user bundle, {GOLD_NEW_HIRES} new hires licensed but the bundle count not raised (under-billed)"
+    )
+    note(
+        f"{quarry.name}: {GOLD_NO_SAT} bundle users without a security-awareness seat (bundle gap)"
+    )
+    note(
+        f"{quarry.name}: {GOLD_IDENTITIES_EXTRA} Huntress identities beyond the bundle, not billed on their own (unbilled usage)"
+    )
+
+    summit = builder.client(GOLD_TERMS_CLIENT)
+    to_gold(summit)
+    summit.sat = False
+    minimum = summit.users + GOLD_MINIMUM_EXTRA
+    summit.billed["gold"] = minimum
+    bundle_line(summit, gold, minimum, minimum)
+    summit_components: tuple[tuple[str, str, int | None], ...] = (
+        ("Microsoft 365 Business Premium", "match", summit.users),
+        ("Managed EDR", "match", summit.in_bundles["edr"]),
+        ("Identity threat detection", "match", summit.users),
+        ("Security awareness training", "not reconciled", None),
+    )
+    for name, status, count in summit_components:
+        component_line(summit, gold, name, status, summit.users, count)
+    note(
+        f"{summit.name}: Gold bundle at the agreed minimum of {minimum} with {summit.users} users (match); security awareness waived ({WAIVER_NOTE})"
+    )
+
+    willow = builder.client(DEVICE_BUNDLE_CLIENT)
+    willow.huntress = True
+    willow.laptops += 1
+    devices = willow.desktops + willow.laptops
+    willow.used.pop("workstation", None)
+    willow.billed.pop("workstation", None)
+    willow.used["edr"] = willow.billed["edr"] = willow.servers  # servers: stand-alone EDR
+    if not willow.servers:
+        willow.used.pop("edr")
+        willow.billed.pop("edr")
+    willow.in_bundles = {"edr": devices}
+    willow.billed["device_bundle"] = devices - 1
+    bundle_line(willow, device, devices - 1, devices)
+    component_line(willow, device, "Device management", "match", devices, devices)
+    component_line(willow, device, "Managed EDR", "match", devices, devices + willow.servers)
+    note(
+        f"{willow.name}: Managed device bundle, a new laptop in the RMM not yet billed (under-billed)"
+    )
+    note(
+        f"{KEEPER_ANNUAL_CLIENT}: Keeper on an annual term (SKU {KEEPER_ANNUAL_SKU}), counted as the monthly SKU through an alias"
+    )
+
+
 def _line_truth(builder: DemoBuilder) -> None:
     unmapped_huntress = {"Juniper Pediatrics"}
     for client in builder.clients:
         for key in sorted(set(client.billed) | set(client.used)):
             service = SERVICES[key]
+            if service.vendor == BUNDLE:
+                continue  # written by _bundle_scenarios
             billed = client.billed.get(key, 0)
             used = client.used.get(key, 0)
             if billed == 0 and used == 0:
@@ -802,7 +1015,7 @@ class DemoWriter:
             for key in ("premium", "standard", "exchange"):
                 service = SERVICES[key]
                 sku = service.skus[0]
-                used = client.used.get(key, 0)
+                used = client.vendor_count(key)
                 billed_before = client.billed.get(key, 0)
                 if used == 0 and billed_before == 0:
                     continue
@@ -1044,9 +1257,9 @@ class DemoWriter:
             name = "Juniper Pediatrics PLLC" if client.name == "Juniper Pediatrics" else client.name
             rows.append(
                 {"id": client.huntress_id, "name": name, "key": "".join(ch for ch in client.name.lower() if ch.isalnum())[:16],
-                 "agents_count": str(client.used.get("edr", 0)), "billable_identity_count": str(client.used.get("itdr", 0)),
+                 "agents_count": str(client.vendor_count("edr")), "billable_identity_count": str(client.vendor_count("itdr")),
                  "microsoft_365_users_count": str(client.users), "microsoft_365_tenant_id": client.tenant,
-                 "sat_learner_count": str(client.used.get("sat", 0)), "created_at": "2025-03-04T15:20:11Z", "updated_at": "2026-10-31T23:10:42Z"}
+                 "sat_learner_count": str(client.vendor_count("sat")), "created_at": "2025-03-04T15:20:11Z", "updated_at": "2026-10-31T23:10:42Z"}
             )  # fmt: skip
             if client.name == "Juniper Pediatrics":
                 self.b.truth["unmapped_customers"].append(
@@ -1112,7 +1325,9 @@ class DemoWriter:
                 )  # fmt: skip
             if "pax8" in ids:
                 keeper = SERVICES["keeper"]
-                item = {"companyId": ids["pax8"], "companyName": client.name, "unitOfMeasure": "User", "term": "Monthly", "sku": keeper.skus[0][0],
+                annual = client.name == KEEPER_ANNUAL_CLIENT
+                item = {"companyId": ids["pax8"], "companyName": client.name, "unitOfMeasure": "User", "term": "Annual" if annual else "Monthly",
+                        "sku": KEEPER_ANNUAL_SKU if annual else keeper.skus[0][0],
                         "description": "Keeper Business", "productId": "9a1f0c2e-4b5d-4e6f-8a7b-000000000k01", "productName": "Keeper Business",
                         "rateType": "Partner Buy Rate", "chargeType": "per_unit", "price": _money(keeper.cost), "currencyCode": "USD"}  # fmt: skip
                 seats = client.users
@@ -1210,7 +1425,18 @@ class DemoWriter:
         tolerance_rows: list[list[object]] = [
             [s.service_id, s.name, s.tolerance] for s in SERVICES.values()
         ]
-        book = mappings_book(customer_rows, service_rows, tolerance_rows)
+        terms_rows: list[list[object]] = [
+            [summit.company_id, summit.name, SERVICES["gold"].service_id, summit.users + GOLD_MINIMUM_EXTRA, "", "Security awareness training", WAIVER_NOTE]
+            for summit in [self.b.client(GOLD_TERMS_CLIENT)]
+        ]  # fmt: skip
+        book = mappings_book(
+            customer_rows,
+            service_rows,
+            tolerance_rows,
+            aliases=ALIAS_ROWS,
+            bundles=_bundle_rows(),
+            bundle_clients=terms_rows,
+        )
         book.properties.creator = "MSP billing workbench demo"
         book.save(self.root / "mappings.xlsx")
 
@@ -1222,6 +1448,7 @@ def write_demo_workspace(root: str | Path, *, seed: int = SEED, period: str = PE
     builder = DemoBuilder(seed=seed, period=period)
     _scenarios(builder)
     _more_vendor_scenarios(builder)
+    _bundle_scenarios(builder)
     _line_truth(builder)
     DemoWriter(builder, root).write()
     return root

@@ -22,6 +22,7 @@ from typing import Any, cast
 import pandas as pd
 
 from workbench import bundles as bundle_arithmetic
+from workbench.bundles import Bundle, BundleTerms, Component
 from workbench.errors import WorkbenchError
 from workbench.mapping import VENDOR_TITLES, Mappings
 from workbench.money import ZERO, to_cents, total
@@ -782,6 +783,7 @@ def _reconcile_bundles(
         client_counts = {(v, s): counts.get((company_id, v, s), 0) for v, s in bundle.skus()}
         units = bundle_arithmetic.driver_units(bundle, client_counts)
         quantity = bundle_arithmetic.expected_quantity(units, terms)
+        included = bundle_arithmetic.included_units(units, terms)
         for driver in bundle.drivers:
             for row in by_key.get((company_id, driver.vendor, driver.sku), []):
                 result.evidence.append(_used_evidence(line_id, row, driver.factor))
@@ -798,7 +800,7 @@ def _reconcile_bundles(
                     company_id,
                     bundle,
                     component,
-                    quantity,
+                    included,
                     terms,
                     remaining,
                     context,
@@ -810,11 +812,11 @@ def _reconcile_bundles(
 
 
 def _bundle_reason(
-    bundle: Any,
+    bundle: Bundle,
     counts: dict[tuple[str, str], int],
     units: Fraction,
     quantity: int,
-    terms: Any,
+    terms: BundleTerms | None,
 ) -> str:
     parts = []
     for driver in bundle.drivers:
@@ -832,10 +834,10 @@ def _bundle_reason(
 
 def _component_line(
     company_id: str,
-    bundle: Any,
-    component: Any,
+    bundle: Bundle,
+    component: Component,
     quantity: int | None,
-    terms: Any,
+    terms: BundleTerms | None,
     remaining: dict[tuple[str, str, str], int],
     context: _Context,
     result: _BundleResult,
@@ -843,7 +845,8 @@ def _component_line(
 ) -> dict[str, Any]:
     """One component of one client's bundle: included units against the vendor's count.
 
-    ``quantity`` is the bundle units expected, None when the bundle could not be checked.
+    ``quantity`` is the bundle units the drivers stand for (the client's minimum aside), None
+    when the bundle could not be checked.
     """
     line_id = f"{company_id}:{bundle.service_id}:{component.name}"
     keys = [(company_id, vendor, sku) for vendor, sku, _ in component.skus]
