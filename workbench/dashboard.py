@@ -77,6 +77,8 @@ _STATUS_TONES: dict[str, Tone] = {
     Status.UNMAPPED_CUSTOMER: "neutral",
     Status.UNMAPPED_SKU: "neutral",
     Status.NOT_RECONCILED: "neutral",
+    Status.BUNDLE_GAP: "warn",
+    Status.OUTSIDE_BUNDLE: "bad",
 }
 
 
@@ -241,6 +243,8 @@ _STATUS_ORDER = [
     Status.UNBILLED_USAGE,
     Status.OVER_BILLED,
     Status.BILLED_WITHOUT_USAGE,
+    Status.OUTSIDE_BUNDLE,
+    Status.BUNDLE_GAP,
     Status.UNMAPPED_SKU,
     Status.UNMAPPED_CUSTOMER,
     Status.NOT_RECONCILED,
