@@ -21,6 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from workbench import bundles as bundle_arithmetic
@@ -340,59 +341,44 @@ class Reconciliation:
 def reconcile(
     inputs: Inputs, mappings: Mappings, *, period: str, currency: str = "USD"
 ) -> Reconciliation:
-    """Reconcile a period's canonical inputs under the given mappings."""
-    usage = inputs.usage
-    if mappings.aliases:
-        pairs = usage[["vendor", "sku"]].drop_duplicates()
-        canonical = {
-            (vendor, sku): mappings.canonical_sku(vendor, sku)
-            for vendor, sku in zip(pairs["vendor"], pairs["sku"], strict=True)
-        }
-        usage = usage.assign(
-            sku=[
-                canonical[pair]
-                for pair in zip(
-                    usage["vendor"].to_numpy(dtype=object),
-                    usage["sku"].to_numpy(dtype=object),
-                    strict=True,
-                )
-            ]
-        )
+    """Reconcile a period's canonical inputs under the given mappings.
+
+    Usage rows are first summed per vendor, vendor customer and SKU (a *record*); every
+    decision is taken per record, and the source rows behind each record are attached to the
+    lines and exclusions at the end, column by column. So the cost of a decision does not grow
+    with the rows a vendor export repeats per device or per seat.
+    """
+    usage = _with_aliases(inputs.usage, mappings)
     contract = inputs.contract_lines
     catalogue = inputs.catalogue
-    counted = usage[usage["excluded_reason"] == ""]
-
-    customers = mappings.match_customers(
-        usage.drop_duplicates(["vendor", "customer_key"])[
-            ["vendor", "customer_key", "customer_name"]
-        ],
-        catalogue.companies,
-    )
+    is_counted = (usage["excluded_reason"] == "").to_numpy()
+    counted = usage[is_counted]
+    groups = _UsageGroups(counted)
+    seen = pd.concat(
+        [
+            groups.records[["vendor", "customer_key", "customer_name"]],
+            usage.loc[~is_counted, ["vendor", "customer_key", "customer_name"]],
+        ]
+    ).drop_duplicates(["vendor", "customer_key"])
+    customers = mappings.match_customers(seen, catalogue.companies)
     services = mappings.service_table(
-        present=set(zip(counted["vendor"], counted["sku"], strict=True))
+        present=set(zip(groups.records["vendor"], groups.records["sku"], strict=True))
     )
-    vendors_present = set(counted["vendor"])
+    vendors_present = set(groups.records["vendor"])
 
-    # Each counted usage record: which company, which service(s), or why none.
-    records = counted.reset_index(names="record").merge(
+    # Each record: which company, which service(s), or why none.
+    records = groups.records.merge(
         customers[["vendor", "customer_key", "company_id", "method", "note"]],
         on=["vendor", "customer_key"],
         how="left",
     )
     outcome: dict[int, str] = {}
-    exclusions: list[dict[str, Any]] = []
-    company_of = {
-        (vendor, key): company
-        for vendor, key, company in customers[["vendor", "customer_key", "company_id"]].itertuples(
-            index=False
-        )
-    }
-    for row in _rows(usage[usage["excluded_reason"] != ""]):
-        company_id = company_of.get((row.vendor, row.customer_key), "")
-        exclusions.append(_excluded(row, row.excluded_reason, company_id))
+    used_entries: list[tuple[str, int, str]] = []  # (line id, record, factor)
+    excluded_entries: list[tuple[int, str, str]] = []  # (record, reason, company id)
+
     excluded_customer = records["method"] == "excluded"
     for row in _rows(records[excluded_customer]):
-        exclusions.append(_excluded(row, f"customer excluded in mappings: {row.note}", ""))
+        excluded_entries.append((row.record, f"customer excluded in mappings: {row.note}", ""))
         outcome[row.record] = "excluded"
     mapped = records[records["company_id"] != ""]
     unmapped_customer = records[records["method"] == "unmapped"]
@@ -401,9 +387,8 @@ def reconcile(
     sku_missing = joined[joined["service_id"].isna()]
     sku_ignored = joined[joined["exclude_reason"].fillna("") != ""]
     for row in _rows(sku_ignored):
-        exclusions.append(
-            _excluded(row, f"SKU excluded in mappings: {row.exclude_reason}", row.company_id)
-        )
+        reason = f"SKU excluded in mappings: {row.exclude_reason}"
+        excluded_entries.append((row.record, reason, row.company_id))
         outcome[row.record] = "excluded"
 
     # Which vendors feed each service, and which vendors know each client.
@@ -413,28 +398,23 @@ def reconcile(
     known_at: dict[str, set[str]] = defaultdict(set)
     for row in _rows(customers[customers["company_id"] != ""]):
         known_at[row.company_id].add(row.vendor)
-    billed_rows = contract[contract["excluded_reason"] == ""]
-    billed_groups: dict[tuple[str, str], pd.DataFrame] = {
-        (str(company), str(service)): group
-        for (company, service), group in billed_rows.groupby(
-            ["company_id", "service_id"], sort=False
-        )
-    }
+    billed = _Billed(contract[contract["excluded_reason"] == ""])
     company_names = dict(
         zip(catalogue.companies["company_id"], catalogue.companies["company_name"], strict=True)
     )
     service_info = catalogue.services.set_index("service_id")
-    contract_outcome: dict[int, str] = {}
+    line_states: dict[tuple[str, str], str] = {}  # contract lines: matched / not reconciled
 
     bundled = _reconcile_bundles(
         mappings,
         mapped[~mapped["record"].isin(sku_ignored["record"])],
-        billed_groups,
+        billed,
         _Context(known_at, vendors_present, company_names, services, service_info),
     )
     for record in bundled.records:
         outcome[record] = "matched"
-    contract_outcome.update(bundled.contract_outcome)
+    used_entries.extend(bundled.used)
+    line_states.update(bundled.line_states)
     in_bundle = pd.Series(
         [
             key in bundled.covered
@@ -449,15 +429,13 @@ def reconcile(
     # A zero count of a metric nobody sells is no finding (a Huntress org without SAT learners).
     sku_zero = _nothing_to_show(sku_missing, ["company_id", "vendor", "sku"])
     for row in _rows(sku_missing[sku_zero]):
-        exclusions.append(
-            _excluded(row, "zero count of a SKU no service is mapped to", row.company_id)
-        )
+        reason = "zero count of a SKU no service is mapped to"
+        excluded_entries.append((row.record, reason, row.company_id))
         outcome[row.record] = "excluded"
     sku_missing = sku_missing[~sku_zero]
     used = joined[joined["service_id"].notna() & (joined["exclude_reason"].fillna("") == "")]
 
     lines: list[dict[str, Any]] = list(bundled.lines)
-    evidence: list[dict[str, Any]] = list(bundled.evidence)
 
     # Expected quantity per client and service.
     expected: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
@@ -466,7 +444,7 @@ def reconcile(
     for row in _rows(used):
         key = (row.company_id, row.service_id)
         units_at[(*key, row.factor)] += row.quantity  # whole units; one exact product per group
-        evidence.append(_used_evidence(_line_id(*key), row, row.factor))
+        used_entries.append((_line_id(*key), row.record, str(row.factor)))
         outcome[row.record] = "matched"
     for (company_id, service_id, factor), units in units_at.items():
         expected[(company_id, service_id)] += units * factor
@@ -478,46 +456,36 @@ def reconcile(
             expected[(bundle_client, row.service_id)] -= units * row.factor
             in_bundles[(bundle_client, row.service_id)] += units
 
-    for key in sorted((set(billed_groups) | set(expected)) - bundled.keys):
+    service_names = dict(
+        zip(catalogue.services["service_id"], catalogue.services["service_name"], strict=True)
+    )
+    list_prices = dict(
+        zip(
+            catalogue.services["service_id"],
+            zip(catalogue.services["unit_price"], catalogue.services["unit_cost"], strict=True),
+            strict=True,
+        )
+    )
+    for key in sorted((set(billed.lines) | set(expected)) - bundled.keys):
         company_id, service_id = key
-        line_id = _line_id(company_id, service_id)
-        group = billed_groups.get(key)
+        contract_line = billed.lines.get(key)
+        if contract_line is None and math.ceil(expected.get(key, Fraction(0))) <= 0:
+            continue  # neither billed nor used: checked, nothing to show
         tolerance = mappings.tolerances.get(service_id, 0)
         line: dict[str, Any] = {
-            "line_id": line_id,
+            "line_id": _line_id(company_id, service_id),
             "company_id": company_id,
             "company_name": company_names.get(company_id, company_id),
             "service_id": service_id,
-            "service_name": service_info.at[service_id, "service_name"]
-            if service_id in service_info.index
-            else service_id,
+            "service_name": service_names.get(service_id, service_id),
             "tolerance": tolerance,
             "vendor_spend": None,
         }
-        if group is not None:
-            billed = _billed_side(line, group, evidence)
+        if contract_line is not None:
+            billed_quantity = billed.fill(line, key)
         else:
-            if math.ceil(expected.get(key, Fraction(0))) <= 0:
-                continue  # neither billed nor used: checked, nothing to show
-            billed = 0
-            price = (
-                service_info.at[service_id, "unit_price"]
-                if service_id in service_info.index
-                else ZERO
-            )
-            cost = (
-                service_info.at[service_id, "unit_cost"]
-                if service_id in service_info.index
-                else ZERO
-            )
-            line.update(
-                contract_id="",
-                contract_name="",
-                contract_service_id="",
-                unit_price=price,
-                unit_cost=cost,
-            )
-        line["billed_quantity"] = billed
+            billed_quantity = 0
+            line["unit_price"], line["unit_cost"] = list_prices.get(service_id, (ZERO, ZERO))
 
         sources = feeding.get(service_id, set())
         checked_by = sources & known_at[company_id] & vendors_present
@@ -533,76 +501,58 @@ def reconcile(
             reason = f"this client has no mapped customer in {names} (or no export this period)"
         else:
             expected_quantity = math.ceil(max(expected.get(key, Fraction(0)), Fraction(0)))
-            status, reason = _verdict(billed, expected_quantity, tolerance, sorted(checked_by))
+            status, reason = _verdict(
+                billed_quantity, expected_quantity, tolerance, sorted(checked_by)
+            )
             if in_bundles.get(key):
                 reason += f" ({in_bundles[key]} more are covered by the client's bundle)"
-        _settle(line, status, billed, expected_quantity, reason)
+        _settle(line, status, billed_quantity, expected_quantity, reason)
         lines.append(line)
-        if group is not None:
-            for position in group.index:
-                contract_outcome[position] = (
-                    "not_reconciled" if status == Status.NOT_RECONCILED else "matched"
-                )
+        if contract_line is not None:
+            line_states[key] = "not_reconciled" if status == Status.NOT_RECONCILED else "matched"
 
     customer_zero = _nothing_to_show(unmapped_customer, ["vendor", "customer_key", "sku"])
     for row in _rows(unmapped_customer[customer_zero]):
-        exclusions.append(_excluded(row, "zero count from a vendor customer nobody mapped", ""))
+        reason = "zero count from a vendor customer nobody mapped"
+        excluded_entries.append((row.record, reason, ""))
         outcome[row.record] = "excluded"
     unmapped_customer = unmapped_customer[~customer_zero]
     for (vendor, customer_key, sku), group in unmapped_customer.groupby(
         ["vendor", "customer_key", "sku"], sort=True
     ):
         line_id = f"unmapped:{vendor}:{customer_key}:{sku}"
-        quantity = int(group["quantity"].sum())
-        spend = [amount for amount in group["amount"] if amount is not None]
         lines.append(
             _unmapped_line(
                 line_id,
                 Status.UNMAPPED_CUSTOMER,
                 group.iloc[0],
-                quantity,
-                total(spend) if spend else None,
+                int(group["quantity"].sum()),
+                _spend(group["amount"]),
                 f"{_vendor_title(vendor)} customer is not mapped to a PSA company",
             )
         )
-        for row in _rows(group):
-            evidence.append(_used_evidence(line_id, row, ""))
-            outcome[row.record] = "unmapped_customer"
+        for record in group["record"]:
+            used_entries.append((line_id, int(record), ""))
+            outcome[int(record)] = "unmapped_customer"
 
     for (sku_company, vendor, sku), group in sku_missing.groupby(
         ["company_id", "vendor", "sku"], sort=True
     ):
         company_id = str(sku_company)
         line_id = f"unmapped-sku:{company_id}:{vendor}:{sku}"
-        spend = [amount for amount in group["amount"] if amount is not None]
         line = _unmapped_line(
             line_id,
             Status.UNMAPPED_SKU,
             group.iloc[0],
             int(group["quantity"].sum()),
-            total(spend) if spend else None,
+            _spend(group["amount"]),
             f"{_vendor_title(vendor)} SKU is not mapped to a PSA service",
         )
         line.update(company_id=company_id, company_name=company_names.get(company_id, company_id))
         lines.append(line)
-        for row in _rows(group):
-            evidence.append(_used_evidence(line_id, row, ""))
-            outcome[row.record] = "unmapped_sku"
-
-    for row in _rows(contract[contract["excluded_reason"] != ""]):
-        exclusions.append(
-            {
-                "source_file": row.source_file,
-                "source_sheet": row.source_sheet,
-                "source_row": row.source_row,
-                "system": row.psa,
-                "customer": row.company_name,
-                "item": row.service_name,
-                "quantity": row.quantity,
-                "reason": row.excluded_reason,
-                "company_id": row.company_id,
-            }
-        )
+        for record in group["record"]:
+            used_entries.append((line_id, int(record), ""))
+            outcome[int(record)] = "unmapped_sku"
 
     text_defaults = dict.fromkeys(TEXT_LINE_COLUMNS, "")
     line_frame = pd.DataFrame.from_records(
@@ -612,58 +562,287 @@ def reconcile(
         line_frame[column] = line_frame[column].astype("int64")
     for column in ("expected_quantity", "difference"):
         line_frame[column] = line_frame[column].astype("Int64")
-    evidence_frame = pd.DataFrame.from_records(evidence, columns=EVIDENCE_COLUMNS)
     clients = (
         line_frame.loc[line_frame["company_id"] != "", ["company_id", "company_name"]]
         .drop_duplicates("company_id")
         .sort_values("company_name", key=lambda names: names.str.casefold())
         .reset_index(drop=True)
     )
+    excluded = pd.concat(
+        [
+            _source_exclusions(usage[~is_counted], customers),
+            groups.excluded(excluded_entries),
+            _contract_exclusions(contract[contract["excluded_reason"] != ""]),
+        ],
+        ignore_index=True,
+    )
     return Reconciliation(
         period=period,
         currency=currency,
         lines=line_frame,
-        evidence=evidence_frame[evidence_frame["line_id"].isin(line_frame["line_id"])].reset_index(
-            drop=True
-        ),
-        coverage=_coverage(inputs, usage, counted, outcome, contract_outcome),
-        excluded=pd.DataFrame.from_records(exclusions, columns=EXCLUDED_COLUMNS),
+        evidence=_evidence(line_frame, billed.evidence(), groups.evidence(used_entries)),
+        coverage=_coverage(inputs, usage, is_counted, groups.states(outcome), line_states),
+        excluded=excluded[EXCLUDED_COLUMNS],
         clients=clients,
         customer_matches=customers,
         files=inputs.files,
     )
 
 
-def _billed_side(line: dict[str, Any], group: pd.DataFrame, evidence: list[dict[str, Any]]) -> int:
-    """Fill a line's contract fields from its billed rows; returns the billed quantity.
-
-    With several contract rows for one service, the price of the largest-quantity row is used.
-    """
-    main = group.iloc[int(group["quantity"].to_numpy().argmax())]
-    line.update(
-        contract_id=main["contract_id"],
-        contract_name=main["contract_name"],
-        contract_service_id=main["contract_service_id"],
-        unit_price=main["unit_price"],
-        unit_cost=main["unit_cost"],
+def _with_aliases(usage: pd.DataFrame, mappings: Mappings) -> pd.DataFrame:
+    """Usage with each SKU replaced by the SKU it is an alias of (decided once per pair)."""
+    if not mappings.aliases:
+        return usage
+    pairs = usage[["vendor", "sku"]].drop_duplicates()
+    canonical = {
+        (vendor, sku): mappings.canonical_sku(vendor, sku)
+        for vendor, sku in zip(pairs["vendor"], pairs["sku"], strict=True)
+    }
+    return usage.assign(
+        sku=[
+            canonical[pair]
+            for pair in zip(
+                usage["vendor"].to_numpy(dtype=object),
+                usage["sku"].to_numpy(dtype=object),
+                strict=True,
+            )
+        ]
     )
-    for row in _rows(group):
-        evidence.append(
+
+
+class _UsageGroups:
+    """Counted usage rows summed per (vendor, customer, SKU): the records decisions are about.
+
+    ``records`` has ``record`` (0..n-1), the key, the first row's names, the summed quantity and
+    the summed amount (None when no row has one). :meth:`evidence` and :meth:`excluded` turn
+    per-record entries back into one row per source row.
+    """
+
+    def __init__(self, counted: pd.DataFrame) -> None:
+        self.rows = counted
+        codes = np.zeros(len(counted), dtype=np.int64)
+        for column in ("vendor", "customer_key", "sku"):
+            column_codes, uniques = pd.factorize(counted[column].to_numpy(dtype=object))
+            codes = codes * max(len(uniques), 1) + column_codes
+        codes, firsts = _factorize_ints(codes)
+        self.codes = codes
+        count = len(firsts)
+        self.order = np.argsort(codes, kind="stable")
+        self.sizes = np.bincount(codes, minlength=count)
+        self.starts = np.cumsum(self.sizes) - self.sizes
+        first = counted.iloc[firsts]
+        quantities = counted["quantity"].to_numpy(dtype=np.int64)
+        self.records = pd.DataFrame(
             {
-                "line_id": line["line_id"],
-                "side": "billed",
-                "source_file": row.source_file,
-                "source_sheet": row.source_sheet,
-                "source_row": row.source_row,
-                "system": row.psa,
-                "customer": row.company_name,
-                "item": row.service_name,
-                "quantity": row.quantity,
-                "factor": "",
-                "amount": to_cents(row.quantity * row.unit_price),
+                "record": np.arange(count, dtype=np.int64),
+                "vendor": first["vendor"].to_numpy(dtype=object),
+                "customer_key": first["customer_key"].to_numpy(dtype=object),
+                "customer_name": first["customer_name"].to_numpy(dtype=object),
+                "sku": first["sku"].to_numpy(dtype=object),
+                "sku_name": first["sku_name"].to_numpy(dtype=object),
+                "quantity": np.bincount(codes, weights=quantities, minlength=count).astype(np.int64)
+                if count
+                else np.zeros(0, dtype=np.int64),
+                "amount": self._amounts(counted["amount"].to_numpy(dtype=object), count),
             }
         )
-    return int(group["quantity"].sum())
+
+    def _amounts(self, amounts: np.ndarray, count: int) -> np.ndarray:
+        sums: list[Decimal | None] = [None] * count
+        present = np.flatnonzero(pd.notna(amounts))
+        for code, amount in zip(self.codes[present].tolist(), amounts[present], strict=True):
+            sums[code] = amount if sums[code] is None else sums[code] + amount
+        result = np.empty(count, dtype=object)
+        result[:] = sums
+        return result
+
+    def _positions(self, records: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row positions of the given records, and for each the index of its record."""
+        sizes = self.sizes[records]
+        entry = np.repeat(np.arange(len(records)), sizes)
+        offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        return self.order[np.repeat(self.starts[records], sizes) + offsets], entry
+
+    def evidence(self, entries: list[tuple[str, int, str]]) -> pd.DataFrame:
+        """One evidence row per source row behind each (line id, record, factor) entry."""
+        line_ids, records, factors = _columns(entries, 3)
+        positions, entry = self._positions(np.asarray(records, dtype=np.int64))
+        rows = self.rows
+        return pd.DataFrame(
+            {
+                "line_id": np.asarray(line_ids, dtype=object)[entry],
+                "side": "used",
+                "source_file": rows["source_file"].to_numpy(dtype=object)[positions],
+                "source_sheet": rows["source_sheet"].to_numpy(dtype=object)[positions],
+                "source_row": rows["source_row"].to_numpy()[positions],
+                "system": rows["vendor"].to_numpy(dtype=object)[positions],
+                "customer": rows["customer_name"].to_numpy(dtype=object)[positions],
+                "item": rows["sku_name"].to_numpy(dtype=object)[positions],
+                "quantity": rows["quantity"].to_numpy()[positions],
+                "factor": np.asarray(factors, dtype=object)[entry],
+                "amount": rows["amount"].to_numpy(dtype=object)[positions],
+            },
+            columns=EVIDENCE_COLUMNS,
+        )
+
+    def excluded(self, entries: list[tuple[int, str, str]]) -> pd.DataFrame:
+        """One excluded row per source row of each (record, reason, company id) entry."""
+        records, reasons, companies = _columns(entries, 3)
+        positions, entry = self._positions(np.asarray(records, dtype=np.int64))
+        rows = self.rows
+        return pd.DataFrame(
+            {
+                "source_file": rows["source_file"].to_numpy(dtype=object)[positions],
+                "source_sheet": rows["source_sheet"].to_numpy(dtype=object)[positions],
+                "source_row": rows["source_row"].to_numpy()[positions],
+                "system": rows["vendor"].to_numpy(dtype=object)[positions],
+                "customer": rows["customer_name"].to_numpy(dtype=object)[positions],
+                "item": rows["sku_name"].to_numpy(dtype=object)[positions],
+                "quantity": rows["quantity"].to_numpy()[positions],
+                "reason": np.asarray(reasons, dtype=object)[entry],
+                "company_id": np.asarray(companies, dtype=object)[entry],
+            },
+            columns=EXCLUDED_COLUMNS,
+        )
+
+    def states(self, outcome: dict[int, str]) -> np.ndarray:
+        """Per counted row, what became of its record ("missing" when nothing did)."""
+        per_record = np.full(len(self.records), "missing", dtype=object)
+        for record, state in outcome.items():
+            per_record[record] = state
+        return per_record[self.codes]
+
+
+def _factorize_ints(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes 0..n-1 in order of first appearance, and each code's first position."""
+    dense, _ = pd.factorize(codes)
+    dense = np.asarray(dense, dtype=np.int64)
+    firsts = np.full(int(dense.max()) + 1 if len(dense) else 0, -1, dtype=np.int64)
+    # The first position of each code: write positions in reverse so the earliest wins.
+    positions = np.arange(len(dense), dtype=np.int64)
+    firsts[dense[::-1]] = positions[::-1]
+    return dense, firsts
+
+
+def _columns(entries: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    return [list(column) for column in zip(*entries, strict=True)] if entries else [[]] * width
+
+
+def _spend(amounts: pd.Series) -> Decimal | None:
+    present = [amount for amount in amounts if amount is not None and not pd.isna(amount)]
+    return total(present) if present else None
+
+
+class _Billed:
+    """Contract lines summed per (company, service): quantity, and the contract fields and
+    price of the largest-quantity row (the first of equals)."""
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        self.rows = rows
+        main = rows.sort_values("quantity", ascending=False, kind="stable").drop_duplicates(
+            ["company_id", "service_id"]
+        )
+        sums = rows.groupby(["company_id", "service_id"], sort=False)["quantity"].sum()
+        self.lines: dict[tuple[str, str], tuple[Any, ...]] = {
+            (str(company), str(service)): (int(sums[(company, service)]), *fields)
+            for company, service, *fields in zip(
+                main["company_id"],
+                main["service_id"],
+                main["contract_id"],
+                main["contract_name"],
+                main["contract_service_id"],
+                main["unit_price"],
+                main["unit_cost"],
+                strict=True,
+            )
+        }
+
+    def fill(self, line: dict[str, Any], key: tuple[str, str]) -> int:
+        """Set the line's contract fields; returns the billed quantity."""
+        quantity, contract_id, contract_name, contract_service_id, price, cost = self.lines[key]
+        line.update(
+            contract_id=contract_id,
+            contract_name=contract_name,
+            contract_service_id=contract_service_id,
+            unit_price=price,
+            unit_cost=cost,
+        )
+        return int(quantity)
+
+    def evidence(self) -> pd.DataFrame:
+        rows = self.rows
+        quantities = rows["quantity"].to_numpy()
+        prices = rows["unit_price"].to_numpy(dtype=object)
+        return pd.DataFrame(
+            {
+                "line_id": (rows["company_id"] + ":" + rows["service_id"]).to_numpy(dtype=object),
+                "side": "billed",
+                "source_file": rows["source_file"].to_numpy(dtype=object),
+                "source_sheet": rows["source_sheet"].to_numpy(dtype=object),
+                "source_row": rows["source_row"].to_numpy(),
+                "system": rows["psa"].to_numpy(dtype=object),
+                "customer": rows["company_name"].to_numpy(dtype=object),
+                "item": rows["service_name"].to_numpy(dtype=object),
+                "quantity": quantities,
+                "factor": "",
+                "amount": [
+                    to_cents(int(q) * p) for q, p in zip(quantities.tolist(), prices, strict=True)
+                ],
+            },
+            columns=EVIDENCE_COLUMNS,
+        )
+
+
+def _evidence(lines: pd.DataFrame, billed: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
+    """Evidence of the lines shown, line by line in line order, billed rows before used ones."""
+    evidence = pd.concat([billed, used], ignore_index=True)
+    position = pd.Series(np.arange(len(lines)), index=lines["line_id"].to_numpy(dtype=object))
+    line_order = position.reindex(evidence["line_id"].to_numpy(dtype=object)).to_numpy()
+    shown = ~np.isnan(line_order)
+    evidence, line_order = evidence[shown], line_order[shown]
+    order = np.lexsort(((evidence["side"] == "used").to_numpy(), line_order))
+    shown_evidence: pd.DataFrame = evidence.iloc[order].reset_index(drop=True)
+    return shown_evidence
+
+
+def _source_exclusions(rows: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """Usage rows an importer left out, with its reason and the client where known."""
+    company = rows[["vendor", "customer_key"]].merge(
+        customers[["vendor", "customer_key", "company_id"]],
+        on=["vendor", "customer_key"],
+        how="left",
+    )["company_id"]
+    return pd.DataFrame(
+        {
+            "source_file": rows["source_file"].to_numpy(dtype=object),
+            "source_sheet": rows["source_sheet"].to_numpy(dtype=object),
+            "source_row": rows["source_row"].to_numpy(),
+            "system": rows["vendor"].to_numpy(dtype=object),
+            "customer": rows["customer_name"].to_numpy(dtype=object),
+            "item": rows["sku_name"].to_numpy(dtype=object),
+            "quantity": rows["quantity"].to_numpy(),
+            "reason": rows["excluded_reason"].to_numpy(dtype=object),
+            "company_id": company.fillna("").to_numpy(dtype=object),
+        },
+        columns=EXCLUDED_COLUMNS,
+    )
+
+
+def _contract_exclusions(rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source_file": rows["source_file"].to_numpy(dtype=object),
+            "source_sheet": rows["source_sheet"].to_numpy(dtype=object),
+            "source_row": rows["source_row"].to_numpy(),
+            "system": rows["psa"].to_numpy(dtype=object),
+            "customer": rows["company_name"].to_numpy(dtype=object),
+            "item": rows["service_name"].to_numpy(dtype=object),
+            "quantity": rows["quantity"].to_numpy(),
+            "reason": rows["excluded_reason"].to_numpy(dtype=object),
+            "company_id": rows["company_id"].to_numpy(dtype=object),
+        },
+        columns=EXCLUDED_COLUMNS,
+    )
 
 
 def _settle(
@@ -714,18 +893,18 @@ class _Context:
 @dataclass
 class _BundleResult:
     lines: list[dict[str, Any]] = field(default_factory=list)
-    evidence: list[dict[str, Any]] = field(default_factory=list)
     keys: set[tuple[str, str]] = field(default_factory=set)  # (company, bundle service) done
     consumed: dict[tuple[str, str, str], int] = field(default_factory=dict)
     covered: set[tuple[str, str, str]] = field(default_factory=set)  # (company, vendor, sku)
     records: set[int] = field(default_factory=set)
-    contract_outcome: dict[int, str] = field(default_factory=dict)
+    used: list[tuple[str, int, str]] = field(default_factory=list)  # (line id, record, factor)
+    line_states: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def _reconcile_bundles(
     mappings: Mappings,
     records: pd.DataFrame,
-    billed_groups: dict[tuple[str, str], pd.DataFrame],
+    billed: _Billed,
     context: _Context,
 ) -> _BundleResult:
     """Bundle lines (billed against driver counts) and component lines; see
@@ -742,7 +921,7 @@ def _reconcile_bundles(
         key = (row.company_id, row.vendor, row.sku)
         counts[key] += int(row.quantity)
         by_key[key].append(row)
-    applies = {key for key in billed_groups if key[1] in mappings.bundles} | {
+    applies = {key for key in billed.lines if key[1] in mappings.bundles} | {
         (terms.company_id, terms.bundle_id) for terms in mappings.bundle_terms
     }
     remaining = dict(counts)
@@ -760,8 +939,8 @@ def _reconcile_bundles(
             "vendor_spend": None,
         }
         line["unit_price"], line["unit_cost"] = context.list_price(bundle_id)
-        group = billed_groups.get((company_id, bundle_id))
-        billed = _billed_side(line, group, result.evidence) if group is not None else 0
+        on_contract = (company_id, bundle_id) in billed.lines
+        billed_quantity = billed.fill(line, (company_id, bundle_id)) if on_contract else 0
         result.keys.add((company_id, bundle_id))
         for vendor, sku in bundle.skus():
             result.covered.add((company_id, vendor, sku))
@@ -771,14 +950,14 @@ def _reconcile_bundles(
             _settle(
                 line,
                 Status.NOT_RECONCILED,
-                billed,
+                billed_quantity,
                 None,
                 f"the bundle follows {names}, where this client has no mapped customer "
                 "(or no export this period)",
             )
             result.lines.append(line)
-            if group is not None:
-                result.contract_outcome.update({int(i): "not_reconciled" for i in group.index})
+            if on_contract:
+                result.line_states[(company_id, bundle_id)] = "not_reconciled"
             for component in bundle.components:
                 result.lines.append(
                     _component_line(
@@ -800,14 +979,14 @@ def _reconcile_bundles(
         included = bundle_arithmetic.included_units(units, terms)
         for driver in bundle.drivers:
             for row in by_key.get((company_id, driver.vendor, driver.sku), []):
-                result.evidence.append(_used_evidence(line_id, row, driver.factor))
+                result.used.append((line_id, row.record, str(driver.factor)))
                 result.records.add(row.record)
-        status, reason = _verdict(billed, quantity, line["tolerance"], sorted(checked))
+        status, reason = _verdict(billed_quantity, quantity, line["tolerance"], sorted(checked))
         reason = _bundle_reason(bundle, client_counts, units, quantity, terms) + "; " + reason
-        _settle(line, status, billed, quantity, reason)
+        _settle(line, status, billed_quantity, quantity, reason)
         result.lines.append(line)
-        if group is not None:
-            result.contract_outcome.update({int(i): "matched" for i in group.index})
+        if on_contract:
+            result.line_states[(company_id, bundle_id)] = "matched"
         for component in bundle.components:
             result.lines.append(
                 _component_line(
@@ -866,7 +1045,7 @@ def _component_line(
     keys = [(company_id, vendor, sku) for vendor, sku, _ in component.skus]
     for key in keys:
         for row in by_key.get(key, []):
-            result.evidence.append(_used_evidence(line_id, row, ""))
+            result.used.append((line_id, row.record, ""))
             result.records.add(row.record)
     line: dict[str, Any] = {
         "line_id": line_id,
@@ -988,36 +1167,6 @@ def _nothing_to_show(records: pd.DataFrame, keys: list[str]) -> pd.Series:
     return (quantity == 0) & (spend == ZERO)
 
 
-def _excluded(row: Any, reason: str, company_id: str) -> dict[str, Any]:
-    return {
-        "source_file": row.source_file,
-        "source_sheet": row.source_sheet,
-        "source_row": row.source_row,
-        "system": row.vendor,
-        "customer": row.customer_name,
-        "item": row.sku_name,
-        "quantity": row.quantity,
-        "reason": reason,
-        "company_id": company_id,
-    }
-
-
-def _used_evidence(line_id: str, row: Any, factor: Fraction | str) -> dict[str, Any]:
-    return {
-        "line_id": line_id,
-        "side": "used",
-        "source_file": row.source_file,
-        "source_sheet": row.source_sheet,
-        "source_row": row.source_row,
-        "system": row.vendor,
-        "customer": row.customer_name,
-        "item": row.sku_name,
-        "quantity": row.quantity,
-        "factor": str(factor),
-        "amount": row.amount,
-    }
-
-
 def _unmapped_line(
     line_id: str,
     status: Status,
@@ -1057,21 +1206,39 @@ def _unmapped_line(
 def _coverage(
     inputs: Inputs,
     usage: pd.DataFrame,
-    counted: pd.DataFrame,
-    outcome: dict[int, str],
-    contract_outcome: dict[int, str],
+    is_counted: np.ndarray,
+    counted_states: np.ndarray,
+    line_states: dict[tuple[str, str], str],
 ) -> pd.DataFrame:
     """Per file: every usage record and contract line accounted for exactly once."""
-    tally: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for label, row in zip(usage.index, _rows(usage), strict=True):
-        state = "excluded" if row.excluded_reason else outcome.get(label, "missing")
-        tally[row.source_file][state] += 1
-        tally[row.source_file]["records"] += 1
+    states = np.full(len(usage), "excluded", dtype=object)
+    states[is_counted] = counted_states
     contract = inputs.contract_lines
-    for position, row in zip(contract.index, _rows(contract), strict=True):
-        state = "excluded" if row.excluded_reason else contract_outcome.get(position, "missing")
-        tally[row.source_file][state] += 1
-        tally[row.source_file]["records"] += 1
+    contract_states = [
+        "excluded" if reason else line_states.get((company, service), "missing")
+        for reason, company, service in zip(
+            contract["excluded_reason"].to_numpy(dtype=object),
+            contract["company_id"].to_numpy(dtype=object),
+            contract["service_id"].to_numpy(dtype=object),
+            strict=True,
+        )
+    ]
+    every = pd.DataFrame(
+        {
+            "source_file": np.concatenate(
+                [
+                    usage["source_file"].to_numpy(dtype=object),
+                    contract["source_file"].to_numpy(dtype=object),
+                ]
+            ),
+            "state": np.concatenate([states, np.asarray(contract_states, dtype=object)]),
+        }
+    )
+    tally: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    sizes = every.groupby(["source_file", "state"]).size()
+    for (source_file, state), count in zip(sizes.index.tolist(), sizes.tolist(), strict=True):
+        tally[str(source_file)][str(state)] += int(count)
+        tally[str(source_file)]["records"] += int(count)
     rows = []
     for file in _rows(inputs.files):
         counts = tally.get(file.source_file, {})
