@@ -29,6 +29,7 @@ as further methods that need a person's confirmation.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -309,7 +310,7 @@ class Mappings:
         names = companies.assign(key=companies["company_name"].map(name_key))
         unique_names = names.drop_duplicates("key", keep=False).set_index("key")
         company_names = dict(zip(companies["company_id"], companies["company_name"], strict=True))
-        candidates = [(str(cid), str(name)) for cid, name in company_names.items()]
+        candidates = tuple((str(cid), str(name)) for cid, name in company_names.items())
         rows = []
         for vendor, customer_key, customer_name in vendor_customers[
             ["vendor", "customer_key", "customer_name"]
@@ -420,14 +421,11 @@ class Mappings:
         )
 
     def terms_for(self, company_id: str, bundle_id: str) -> BundleTerms | None:
-        return next(
-            (
-                t
-                for t in self.bundle_terms
-                if t.company_id == company_id and t.bundle_id == bundle_id
-            ),
-            None,
-        )
+        return self._terms.get((company_id, bundle_id))
+
+    @functools.cached_property
+    def _terms(self) -> dict[tuple[str, str], BundleTerms]:
+        return {(t.company_id, t.bundle_id): t for t in reversed(self.bundle_terms)}
 
 
 def mappings_book(

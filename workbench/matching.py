@@ -247,7 +247,9 @@ def suggest(
         Best first; equal scores in company-name order. Never to be applied without a person's
         confirmation.
     """
-    index = _company_index(tuple((str(cid), str(cname)) for cid, cname in companies))
+    if not isinstance(companies, tuple):  # a tuple is taken as is: the index is cached on it
+        companies = tuple((str(cid), str(cname)) for cid, cname in companies)
+    index = _company_index(companies)
     key, trail, cased = _normalised(name)
     tokens = key.split()
     ranked = []

@@ -405,11 +405,9 @@ def reconcile(
     service_info = catalogue.services.set_index("service_id")
     line_states: dict[tuple[str, str], str] = {}  # contract lines: matched / not reconciled
 
+    context = _Context(known_at, vendors_present, company_names, services, service_info)
     bundled = _reconcile_bundles(
-        mappings,
-        mapped[~mapped["record"].isin(sku_ignored["record"])],
-        billed,
-        _Context(known_at, vendors_present, company_names, services, service_info),
+        mappings, mapped[~mapped["record"].isin(sku_ignored["record"])], billed, context
     )
     for record in bundled.records:
         outcome[record] = "matched"
@@ -451,10 +449,9 @@ def reconcile(
 
     for (bundle_client, bundle_vendor, bundle_sku), units in bundled.consumed.items():
         # Licences a bundle covers do not feed their stand-alone services as well.
-        feeds = services[(services["vendor"] == bundle_vendor) & (services["sku"] == bundle_sku)]
-        for row in _rows(feeds[feeds["exclude_reason"] == ""]):
-            expected[(bundle_client, row.service_id)] -= units * row.factor
-            in_bundles[(bundle_client, row.service_id)] += units
+        for service_id, factor in context.feeds.get((bundle_vendor, bundle_sku), []):
+            expected[(bundle_client, service_id)] -= units * factor
+            in_bundles[(bundle_client, service_id)] += units
 
     service_names = dict(
         zip(catalogue.services["service_id"], catalogue.services["service_name"], strict=True)
@@ -886,8 +883,15 @@ class _Context:
 
     def standalone(self, vendor: str, sku: str) -> bool:
         """Whether a service (not an ignore rule) is mapped to the SKU."""
-        rows = self.services[(self.services["vendor"] == vendor) & (self.services["sku"] == sku)]
-        return bool((rows["exclude_reason"] == "").any())
+        return (vendor, sku) in self.feeds
+
+    @functools.cached_property
+    def feeds(self) -> dict[tuple[str, str], list[tuple[str, Fraction]]]:
+        """(vendor, SKU) -> the services it feeds, with their factors (ignore rules left out)."""
+        feeds: dict[tuple[str, str], list[tuple[str, Fraction]]] = defaultdict(list)
+        for row in _rows(self.services[self.services["exclude_reason"] == ""]):
+            feeds[(row.vendor, row.sku)].append((row.service_id, row.factor))
+        return dict(feeds)
 
 
 @dataclass
