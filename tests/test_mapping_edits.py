@@ -11,8 +11,9 @@ Services   Microsoft           M365BP                S-M365      Microsoft 365 B
 Tolerances                                           S-M365                          1 unit
 =========  ==================  ====================  ==========  ==================  ============
 
-plus two sheets the workbench does not know, ``Aliases`` and ``Bundles``, with their own styles,
-widths, a merged cell, a comment and a data validation: every edit must keep them exactly.
+plus two sheets the workbench does not know, ``Contacts`` and ``Price list`` (the second hidden),
+with their own styles, widths, a merged cell, a comment and a data validation: every edit must
+keep them, and every sheet it does not edit, exactly.
 
 The end-to-end tests copy the demo workspace and pick their vendor customer or SKU from its
 reconciliation (the demo data changes; the test data never names it).
@@ -67,23 +68,23 @@ M365 = [
 @pytest.fixture
 def workbook(tmp_path: Path) -> Path:
     book = mappings_book([list(ACME), list(OWN_ORG)], [list(M365)], [["S-M365", "M365", 1]])
-    aliases = book.create_sheet("Aliases")
-    aliases.append(["Vendor name", "PSA company name"])
-    aliases.append(["Acme Dental PLLC", "Acme Dental"])
-    aliases["A1"].font = Font(bold=True, italic=True, color="7030A0")
-    aliases["B2"].fill = PatternFill("solid", fgColor="FFF2CC")
-    aliases["B2"].comment = Comment("checked by finance", "Lead")
-    aliases.column_dimensions["A"].width = 31.5
-    aliases.merge_cells("D1:E1")
-    aliases["D1"] = "Notes"
+    contacts = book.create_sheet("Contacts")
+    contacts.append(["Vendor name", "PSA company name"])
+    contacts.append(["Acme Dental PLLC", "Acme Dental"])
+    contacts["A1"].font = Font(bold=True, italic=True, color="7030A0")
+    contacts["B2"].fill = PatternFill("solid", fgColor="FFF2CC")
+    contacts["B2"].comment = Comment("checked by finance", "Lead")
+    contacts.column_dimensions["A"].width = 31.5
+    contacts.merge_cells("D1:E1")
+    contacts["D1"] = "Notes"
     choice = DataValidation(type="list", formula1='"yes,no"', allow_blank=True)
-    aliases.add_data_validation(choice)
+    contacts.add_data_validation(choice)
     choice.add("C2:C50")
-    bundles = book.create_sheet("Bundles")
-    bundles.append(["Bundle", "Service ID", "Units"])
-    bundles.append(["Secure desk", "S-M365", 2])
-    bundles.row_dimensions[2].height = 27
-    bundles.sheet_state = "hidden"
+    prices = book.create_sheet("Price list")
+    prices.append(["Service", "Service ID", "Price"])
+    prices.append(["Secure desk", "S-M365", 2])
+    prices.row_dimensions[2].height = 27
+    prices.sheet_state = "hidden"
     path = tmp_path / "mappings.xlsx"
     book.save(path)
     return path
@@ -339,8 +340,9 @@ def test_every_other_sheet_row_and_style_is_kept(workbook: Path) -> None:
     )
 
     after = _snapshot(workbook)
-    assert list(after) == ["Customers", "Services", "Tolerances", "Aliases", "Bundles"]
-    for title in ("Tolerances", "Aliases", "Bundles"):
+    assert list(after) == list(before)
+    assert {"Contacts", "Price list"} <= set(after)
+    for title in set(after) - {"Customers", "Services"}:
         assert after[title] == before[title], title
     changed = {"B3", "D3", "E3", "F3"}  # the Huntress row: id now text, company, reason
     assert [c for c in after["Customers"]["cells"] if c[0] not in changed] == [
@@ -443,11 +445,11 @@ def test_a_workbook_windows_will_not_replace_says_close_it_in_excel(
 
 def test_a_workbook_with_formulas_is_refused(workbook: Path) -> None:
     book = openpyxl.load_workbook(workbook)
-    book["Bundles"]["D2"] = "=C2*2"
+    book["Price list"]["D2"] = "=C2*2"
     book.save(workbook)
     content = workbook.read_bytes()
 
-    with pytest.raises(WorkbenchError, match=r"formula in sheet 'Bundles', cell D2"):
+    with pytest.raises(WorkbenchError, match=r"formula in sheet 'Price list', cell D2"):
         map_customer(
             workbook,
             vendor="microsoft",

@@ -17,8 +17,9 @@ Four edits, each touching the rows of one vendor customer or one vendor SKU:
    width and filter stays as it was. Text is stored as text (an id "0042" stays "0042", a name
    starting with "=" never becomes a formula).
 3. Written to a temporary file in the same folder, read back with
-   :meth:`~workbench.mapping.Mappings.read` and compared with the workbook before: only the
-   edited vendor customer or SKU may differ, exactly as intended.
+   :meth:`~workbench.mapping.Mappings.read` and compared with the workbook before: everything
+   it reads (every sheet) must be equal but the edited vendor customer or SKU, which must read
+   back as intended.
 4. The workbook as it was is kept in ``mappings.history/mappings-YYYYMMDD-HHMMSS.xlsx`` (local
    time of the change; ``-2``, ``-3``... when two changes fall in the same second). Nothing
    prunes that folder: every previous version stays until someone deletes it.
@@ -34,7 +35,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -338,16 +339,12 @@ def _edit_customer(
             return mapping.exclude_reason == wanted.exclude_reason
         return (mapping.company_id, mapping.exclude_reason) == (wanted.company_id, "")
 
+    def others(mappings: Mappings) -> Mappings:
+        return replace(mappings, customers=tuple(m for m in mappings.customers if not targeted(m)))
+
     def check(before: Mappings, after: Mappings) -> bool:
         edited = [m for m in after.customers if targeted(m)]
-        return (
-            [m for m in after.customers if not targeted(m)]
-            == [m for m in before.customers if not targeted(m)]
-            and after.services == before.services
-            and after.tolerances == before.tolerances
-            and bool(edited)
-            and all(intended(m) for m in edited)
-        )
+        return others(after) == others(before) and bool(edited) and all(map(intended, edited))
 
     return _save(workbook, change, check, summary)
 
@@ -382,6 +379,9 @@ def _edit_service(
     def targeted(mapping: ServiceMapping) -> bool:
         return mapping.vendor == vendor and mapping.sku == sku
 
+    def others(mappings: Mappings) -> Mappings:
+        return replace(mappings, services=tuple(m for m in mappings.services if not targeted(m)))
+
     def check(before: Mappings, after: Mappings) -> bool:
         edited = [m for m in after.services if targeted(m)]
         if wanted.exclude_reason:
@@ -393,13 +393,7 @@ def _edit_service(
                 (m.service_id, m.factor, m.exclude_reason) == (wanted.service_id, wanted.factor, "")
                 for m in edited
             )
-        return (
-            [m for m in after.services if not targeted(m)]
-            == [m for m in before.services if not targeted(m)]
-            and after.customers == before.customers
-            and after.tolerances == before.tolerances
-            and intended
-        )
+        return others(after) == others(before) and intended
 
     return _save(workbook, change, check, summary)
 
