@@ -39,6 +39,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -420,6 +422,54 @@ def _wait_until_answering(
     raise AssertionError(f"Voila did not answer within {timeout}s:\n{log.read_text()[-3000:]}")
 
 
+@contextmanager
+def voila_server(log: Path, **environment: str) -> Iterator[str]:
+    """A real Voila server on ``notebooks/dashboard.ipynb``: yields its URL, stops it after.
+
+    ``environment`` adds variables for the kernel (``WORKBENCH_WORKSPACE=...``). The kernel runs
+    in ``notebooks/``, so the notebook's default "../demo/workspace" resolves; PYTHONPATH stands
+    in for installing the package.
+    """
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    variables = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])
+        ),
+        **environment,
+    }
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "voila",
+                str(NOTEBOOK.relative_to(REPOSITORY)),
+                "--no-browser",
+                f"--port={port}",
+                "--Voila.ip=127.0.0.1",
+                "--strip_sources=True",
+                "--show_tracebacks=False",
+            ],
+            cwd=REPOSITORY,
+            env=variables,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_until_answering(url, server, log)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=5)
+
+
 def _screenshot(page: Any, path: Path) -> None:
     """The whole dashboard: Voila scrolls inside its own panel, so grow the viewport to fit."""
     height = page.evaluate(
@@ -459,88 +509,45 @@ def test_dashboard_in_voila_shows_a_clients_discrepancies(
     company_id, company_name = _client_to_check(result)
     expected = discrepancy_lines(result.for_client(company_id))
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
-    log = tmp_path / "voila.log"
-    # The kernel runs in notebooks/, so the notebook's default "../demo/workspace" resolves;
-    # PYTHONPATH stands in for installing the package.
-    environment = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])
-        ),
-    }
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "voila",
-                str(NOTEBOOK.relative_to(REPOSITORY)),
-                "--no-browser",
-                f"--port={port}",
-                "--Voila.ip=127.0.0.1",
-                "--strip_sources=True",
-                "--show_tracebacks=False",
-            ],
-            cwd=REPOSITORY,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        _wait_until_answering(url, server, log)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                page.goto(url, timeout=120_000)
-                expect(page.locator(".wb-tile")).to_have_count(4, timeout=120_000)
-                expect(page.locator(".wb-error")).to_have_count(0)
-                page.locator(".wb-period select").select_option(label=month_title(period))
-                expect(page.locator(".wb-tile-value").first).to_have_text(
-                    format_money(result.summary().revenue_leaking, result.currency)
-                )
-
-                page.locator(".wb-client select").select_option(label=company_name)
-                link = page.locator("a.wb-download")
-                expect(link).to_have_attribute(
-                    "download", workbook_file_name(company_name, period), timeout=60_000
-                )
-                rows = page.locator(f"table.{DISCREPANCY_TABLE_CLASS} tbody tr")
-                expect(rows).to_have_count(len(expected))
-                for line in expected.to_dict("records"):
-                    row = page.locator(
-                        f'table.{DISCREPANCY_TABLE_CLASS} tr[data-line-id="{line["line_id"]}"]'
-                    )
-                    service = str(
-                        line["service_name"] or line["vendor_sku_name"] or line["vendor_sku"]
-                    )
-                    expect(row).to_contain_text(service)
-                    expect(row.locator(".wb-pill")).to_have_text(str(line["status"]))
-
-                download = link.get_attribute("download") or ""
-                assert company_name in download and period in download
-                href = link.get_attribute("href") or ""
-                assert href.startswith(
-                    "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,"
-                )
-                assert base64.b64decode(href.split(",", 1)[1]).startswith(b"PK")  # an xlsx is a zip
-                # For one client its own lines lead the page, ahead of the chart.
-                expect(page.locator(".wb-section h3").first).to_contain_text(
-                    f"\u2014 {company_name},"
-                )
-                _screenshot(page, tmp_path / "dashboard.png")
-            finally:
-                browser.close()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
+    with voila_server(tmp_path / "voila.log") as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=5)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(url, timeout=120_000)
+            expect(page.locator(".wb-tile")).to_have_count(4, timeout=120_000)
+            expect(page.locator(".wb-error")).to_have_count(0)
+            page.locator(".wb-period select").select_option(label=month_title(period))
+            expect(page.locator(".wb-tile-value").first).to_have_text(
+                format_money(result.summary().revenue_leaking, result.currency)
+            )
+
+            page.locator(".wb-client select").select_option(label=company_name)
+            link = page.locator("a.wb-download")
+            expect(link).to_have_attribute(
+                "download", workbook_file_name(company_name, period), timeout=60_000
+            )
+            rows = page.locator(f"table.{DISCREPANCY_TABLE_CLASS} tbody tr")
+            expect(rows).to_have_count(len(expected))
+            for line in expected.to_dict("records"):
+                row = page.locator(
+                    f'table.{DISCREPANCY_TABLE_CLASS} tr[data-line-id="{line["line_id"]}"]'
+                )
+                service = str(line["service_name"] or line["vendor_sku_name"] or line["vendor_sku"])
+                expect(row).to_contain_text(service)
+                expect(row.locator(".wb-pill")).to_have_text(str(line["status"]))
+
+            download = link.get_attribute("download") or ""
+            assert company_name in download and period in download
+            href = link.get_attribute("href") or ""
+            assert href.startswith(
+                "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,"
+            )
+            assert base64.b64decode(href.split(",", 1)[1]).startswith(b"PK")  # an xlsx is a zip
+            # For one client its own lines lead the page, ahead of the chart.
+            expect(page.locator(".wb-section h3").first).to_contain_text(f"\u2014 {company_name},")
+            _screenshot(page, tmp_path / "dashboard.png")
+        finally:
+            browser.close()
 
 
 def _flatten(widget: Any) -> list[Any]:

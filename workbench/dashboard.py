@@ -1,12 +1,18 @@
-"""Dashboard: a read-only Voila face on a period's reconciliation.
+"""Dashboard: a Voila face on a period's reconciliation, and the mapping review.
 
 One call, :func:`build_dashboard`, returns the whole app as an ipywidgets widget: a period and a
 client picker, four KPI tiles, a chart of money at stake by client, the selected scope's
-discrepancy table, unmapped vendor lines and a download of the scope's workbook.
+discrepancy table, unmapped vendor lines, the mapping review and a download of the scope's
+workbook.
 
 Everything shown is rendered by plain functions of a :class:`~workbench.reconcile.Reconciliation`
-(:func:`kpi_tiles`, :func:`scope_verdict`, :func:`discrepancy_table_html`, ...), so tests check
-the figures without a browser; the widget class only wires pickers to those functions.
+(:func:`kpi_tiles`, :func:`scope_verdict`, :func:`discrepancy_table_html`,
+:func:`mapping_review`, ...), so tests check the figures without a browser; the widget classes
+only wire pickers and buttons to those functions.
+
+The mapping review is the one place the dashboard changes anything: its buttons save
+``mappings.xlsx`` through :mod:`workbench.mapping_edits` (previous version kept), then the
+period is reconciled again and every figure on the page refreshes.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import base64
 import html
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
@@ -26,7 +33,16 @@ import pandas as pd
 
 from workbench.errors import WorkbenchError
 from workbench.mapping import VENDOR_TITLES
-from workbench.money import ZERO, format_money
+from workbench.mapping_edits import (
+    HISTORY_FOLDER_SUFFIX,
+    SavedEdit,
+    exclude_customer,
+    exclude_sku,
+    map_customer,
+    map_sku,
+)
+from workbench.matching import Suggestion, suggest
+from workbench.money import ZERO, format_money, total
 from workbench.reconcile import (
     ADJUSTMENT_STATUSES,
     UNMAPPED_STATUSES,
@@ -34,22 +50,32 @@ from workbench.reconcile import (
     Status,
     Summary,
 )
+from workbench.sources import Catalogue
 from workbench.views import money_at_stake, money_at_stake_png, month_title, plural
-from workbench.workspace import Workspace, reconcile_workspace
+from workbench.workspace import Workspace, read_period_inputs, reconcile_workspace
 
 __all__ = [
     "ALL_CLIENTS",
     "DISCREPANCY_TABLE_CLASS",
+    "REVIEW_CLASS",
+    "REVIEW_MESSAGE_CLASS",
     "UNMAPPED_TABLE_CLASS",
+    "Choice",
+    "CustomerToMap",
+    "MappingReview",
+    "SkuToMap",
     "Tile",
     "build_dashboard",
     "discrepancy_lines",
     "discrepancy_table_html",
+    "forget_results",
     "format_share",
     "kpi_tiles",
+    "mapping_review",
     "money_at_stake",
     "money_at_stake_png",
     "month_title",
+    "period_catalogue",
     "period_result",
     "scope_verdict",
     "unmapped_table_html",
@@ -62,11 +88,14 @@ ALL_CLIENTS = "All clients"
 #: CSS classes tests and stylesheets rely on.
 DISCREPANCY_TABLE_CLASS = "wb-discrepancies"
 UNMAPPED_TABLE_CLASS = "wb-unmapped"
+REVIEW_CLASS = "wb-review"
+REVIEW_MESSAGE_CLASS = "wb-review-message"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Tone = Literal["neutral", "good", "warn", "bad"]
 NOT_CHECKED = "Not checked"
 DASH = "\u2014"
+_DOT = " \u00b7 "
 
 _STATUS_TONES: dict[str, Tone] = {
     Status.MATCH: "good",
@@ -403,6 +432,142 @@ def unmapped_table_html(result: Reconciliation) -> str:
     return _table(UNMAPPED_TABLE_CLASS, headers, rows)
 
 
+# --- mapping review ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerToMap:
+    """A vendor customer no client is mapped to, with its vendor spend and best suggestion."""
+
+    vendor: str
+    customer_key: str
+    customer_name: str
+    usage: tuple[tuple[str, int], ...]  # (vendor SKU name, quantity)
+    spend: Decimal | None  # None: the export gives no prices
+    suggestion: Suggestion | None
+
+
+@dataclass(frozen=True)
+class SkuToMap:
+    """A vendor SKU no service is mapped to, with the clients using it."""
+
+    vendor: str
+    sku: str
+    sku_name: str
+    clients: tuple[str, ...]
+    quantity: int
+    spend: Decimal | None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A PSA company or service a person can pick: its label is the name, with the id added
+    when two share a name."""
+
+    id: str
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class MappingReview:
+    """What the mapping review lists, and the PSA companies and services (by label) to choose."""
+
+    customers: tuple[CustomerToMap, ...]
+    skus: tuple[SkuToMap, ...]
+    companies: tuple[Choice, ...]
+    services: tuple[Choice, ...]
+
+
+def mapping_review(result: Reconciliation, catalogue: Catalogue) -> MappingReview:
+    """The unmapped vendor customers and SKUs of a reconciliation, biggest vendor spend first.
+
+    A customer's suggestion is the one the reconciliation made (``customer_matches``), with the
+    reasons :func:`~workbench.matching.suggest` gives for it.
+    """
+    unmapped = result.unmapped
+    customer_lines = unmapped[unmapped["status"] == Status.UNMAPPED_CUSTOMER]
+    suggested = {
+        (str(vendor), str(key)): (str(company_id), float(score))
+        for vendor, key, company_id, score in result.customer_matches[
+            ["vendor", "customer_key", "suggested_company_id", "suggestion_score"]
+        ].itertuples(index=False)
+        if company_id
+    }
+    names = list(
+        zip(catalogue.companies["company_id"], catalogue.companies["company_name"], strict=True)
+    )
+    customers = []
+    for (vendor, key), group in customer_lines.groupby(
+        ["vendor", "vendor_customer_key"], sort=False
+    ):
+        name = str(group["vendor_customer_name"].iat[0])
+        customers.append(
+            CustomerToMap(
+                vendor=str(vendor),
+                customer_key=str(key),
+                customer_name=name,
+                usage=tuple(
+                    (
+                        str(row["vendor_sku_name"] or row["vendor_sku"]),
+                        int(row["expected_quantity"]),
+                    )
+                    for row in group.to_dict("records")
+                ),
+                spend=_spend(group),
+                suggestion=_suggestion(name, suggested.get((str(vendor), str(key))), names),
+            )
+        )
+    sku_lines = unmapped[unmapped["status"] == Status.UNMAPPED_SKU]
+    skus = [
+        SkuToMap(
+            vendor=str(vendor),
+            sku=str(sku),
+            sku_name=str(group["vendor_sku_name"].iat[0]),
+            clients=tuple(sorted(set(group["company_name"]), key=str.casefold)),
+            quantity=int(group["expected_quantity"].sum()),
+            spend=_spend(group),
+        )
+        for (vendor, sku), group in sku_lines.groupby(["vendor", "vendor_sku"], sort=False)
+    ]
+    return MappingReview(
+        customers=tuple(
+            sorted(customers, key=lambda c: (-(c.spend or ZERO), c.customer_name.casefold()))
+        ),
+        skus=tuple(sorted(skus, key=lambda s: (-(s.spend or ZERO), s.sku_name.casefold()))),
+        companies=_choices(catalogue.companies, "company_id", "company_name"),
+        services=_choices(catalogue.services, "service_id", "service_name"),
+    )
+
+
+def _spend(lines: pd.DataFrame) -> Decimal | None:
+    priced = [value for value in lines["vendor_spend"] if value is not None]
+    return total(priced) if priced else None
+
+
+def _suggestion(
+    name: str, suggested: tuple[str, float] | None, companies: list[tuple[str, str]]
+) -> Suggestion | None:
+    """The reconciliation's suggestion, with the reasons the matcher gives for it."""
+    if suggested is None:
+        return None
+    company_id, score = suggested
+    ranked = {each.company_id: each for each in suggest(name, companies, limit=5)}
+    if company_id in ranked:
+        return ranked[company_id]
+    return Suggestion(company_id, dict(companies).get(company_id, company_id), score, ())
+
+
+def _choices(frame: pd.DataFrame, id_column: str, name_column: str) -> tuple[Choice, ...]:
+    pairs = [(str(i), str(n)) for i, n in zip(frame[id_column], frame[name_column], strict=True)]
+    shared = Counter(name.casefold() for _, name in pairs)
+    choices = [
+        Choice(each_id, name, f"{name} (ID {each_id})" if shared[name.casefold()] > 1 else name)
+        for each_id, name in pairs
+    ]
+    return tuple(sorted(choices, key=lambda choice: (choice.label.casefold(), choice.id)))
+
+
 # --- download ------------------------------------------------------------------------------
 
 
@@ -430,6 +595,7 @@ def workbook_link_html(result: Reconciliation, *, scope_name: str) -> str:
 # --- the app -------------------------------------------------------------------------------
 
 _CACHE: dict[tuple[Path, str], Reconciliation] = {}
+_CATALOGUES: dict[tuple[Path, str], Catalogue] = {}
 
 
 def period_result(workspace: Workspace, period: str) -> Reconciliation:
@@ -438,6 +604,20 @@ def period_result(workspace: Workspace, period: str) -> Reconciliation:
     if key not in _CACHE:
         _CACHE[key] = reconcile_workspace(workspace, period)
     return _CACHE[key]
+
+
+def period_catalogue(workspace: Workspace, period: str) -> Catalogue:
+    """The PSA's companies and services in the period's inputs, read once per kernel."""
+    key = (workspace.root, period)
+    if key not in _CATALOGUES:
+        _CATALOGUES[key] = read_period_inputs(workspace, period).catalogue
+    return _CATALOGUES[key]
+
+
+def forget_results(workspace: Workspace) -> None:
+    """Drop the workspace's reconciliations (every period), after its mappings changed."""
+    for key in [key for key in _CACHE if key[0] == workspace.root]:
+        del _CACHE[key]
 
 
 _STYLE = """
@@ -478,6 +658,13 @@ _STYLE = """
 .wb-download { display: inline-block; padding: 7px 14px; border-radius: 6px; background: #1d4ed8; color: #fff !important; text-decoration: none; font-weight: 600; font-size: 13px; }
 .wb-download:hover { background: #1e40af; }
 .wb-download-note { margin-left: 10px; color: #4b5563; font-size: 12.5px; }
+.wb-review-card { border: 1px solid #e5e7eb; border-left: 5px solid #d97706; border-radius: 8px; padding: 8px 12px; margin: 0 0 10px; background: #fff; }
+.wb-review-name { font-weight: 650; font-size: 14px; }
+.wb-review-facts { color: #4b5563; font-size: 12.5px; margin-left: 6px; }
+.wb-review-suggestion { margin: 4px 0 6px; font-size: 13px; color: #1f2937; }
+.wb-review-none { color: #4b5563; }
+.wb-review-controls { flex-wrap: wrap; gap: 6px 22px; align-items: center; }
+.wb-review-controls .widget-hbox { gap: 6px; align-items: center; }
 </style>
 """
 
@@ -496,6 +683,274 @@ def _error_html(error: Exception, heading: str) -> str:
         f'<div class="wb-error"><strong>{html.escape(heading)}</strong> '
         f"{html.escape(str(error))}</div>"
     )
+
+
+def _review_message(text: str, tone: Tone, heading: str = "") -> str:
+    strong = f"<strong>{html.escape(heading)}</strong> " if heading else ""
+    return f'<div class="wb-banner wb-tone-{tone}">{strong}{html.escape(text)}</div>'
+
+
+def _button(text: str, css_class: str, style: str = "") -> widgets.Button:
+    button = widgets.Button(description=text, button_style=style).add_class(css_class)
+    button.layout.width = "auto"
+    return button
+
+
+def _picker(placeholder: str, choices: tuple[Choice, ...], css_class: str) -> widgets.Dropdown:
+    options = [(placeholder, ""), *((choice.label, choice.id) for choice in choices)]
+    picker = widgets.Dropdown(options=options, value="").add_class(css_class)
+    picker.layout.width = "300px"
+    return picker
+
+
+def _reason_box(placeholder: str, css_class: str) -> widgets.Text:
+    box = widgets.Text(placeholder=placeholder).add_class(css_class)
+    box.layout.width = "300px"
+    return box
+
+
+def _descendants(widget: Any) -> list[Any]:
+    return [
+        widget,
+        *(each for child in getattr(widget, "children", ()) for each in _descendants(child)),
+    ]
+
+
+def _vendor_title(vendor: str) -> str:
+    return VENDOR_TITLES.get(vendor, vendor)
+
+
+def _close_all(widget: Any) -> None:
+    """Close a widget and everything inside it, so replaced cards do not pile up in the kernel."""
+    for child in getattr(widget, "children", ()):
+        _close_all(child)
+    widget.close()
+
+
+class _MappingReviewPanel:
+    """The mapping review: one card per unmapped vendor customer or SKU, with its choices.
+
+    A choice saves ``mappings.xlsx`` through :mod:`workbench.mapping_edits`, then calls
+    ``refresh`` (which reconciles again and refills the whole page, this panel included) and
+    says in plain words what changed. A problem is a message in the panel, never a traceback.
+    """
+
+    def __init__(self, workbook: Path, refresh: Callable[[], int | None]) -> None:
+        self.workbook = workbook
+        self.refresh = refresh
+        self.heading = widgets.HTML()
+        self.message = widgets.HTML().add_class(REVIEW_MESSAGE_CLASS)
+        self.cards = widgets.VBox().add_class("wb-review-cards")
+        self.root = widgets.VBox([self.heading, self.message, self.cards]).add_class(REVIEW_CLASS)
+        self.unmapped_lines = 0
+        self.currency = "USD"
+
+    def show(self, result: Reconciliation, review: MappingReview) -> None:
+        self.unmapped_lines = len(result.unmapped)
+        self.currency = result.currency
+        to_do = len(review.customers) + len(review.skus)
+        self.heading.value = _section(
+            "Mapping review",
+            (
+                f"{plural(len(review.customers), 'vendor customer')} and "
+                f"{plural(len(review.skus), 'vendor SKU')} to map. Confirm the suggested PSA "
+                "company, choose another, or exclude with a reason. Each choice is saved in "
+                f"{self.workbook.name} (the previous version is kept in "
+                f"{self.workbook.stem}{HISTORY_FOLDER_SUFFIX}) and the figures refresh."
+            )
+            if to_do
+            else "",
+            ""
+            if to_do
+            else '<p class="wb-empty">Every vendor customer and SKU used this period is mapped.</p>',
+        )
+        cards = [self._customer_card(each, review) for each in review.customers]
+        cards += [self._sku_card(each, review) for each in review.skus]
+        self._replace_cards(cards)
+
+    def show_error(self, error: WorkbenchError) -> None:
+        self.heading.value = _section(
+            "Mapping review",
+            "",
+            _error_html(error, "Cannot list the PSA's companies and services."),
+        )
+        self._replace_cards([])
+
+    def _replace_cards(self, cards: list[widgets.Widget]) -> None:
+        old = self.cards.children
+        self.cards.children = cards
+        for card in old:
+            _close_all(card)
+
+    def _customer_card(self, customer: CustomerToMap, review: MappingReview) -> widgets.Widget:
+        vendor = _vendor_title(customer.vendor)
+        usage = ", ".join(f"{name} \u00d7 {quantity:,}" for name, quantity in customer.usage)
+        facts = _DOT.join(
+            [f"{vendor} customer ID {customer.customer_key}", usage, self._spend(customer.spend)]
+        )
+        who = (
+            f'<div class="wb-review-who" data-vendor="{html.escape(customer.vendor)}" '
+            f'data-customer-id="{html.escape(customer.customer_key)}">'
+            f'<span class="wb-review-name">{html.escape(customer.customer_name)}</span> '
+            f'<span class="wb-review-facts">{html.escape(facts)}</span></div>'
+        )
+        suggestion = customer.suggestion
+        if suggestion is not None:
+            reasons = "; ".join(suggestion.reasons)
+            who += (
+                '<div class="wb-review-suggestion">Suggested PSA company: '
+                f"<strong>{html.escape(suggestion.company_name)}</strong> "
+                f"(match score {suggestion.score:.0f} of 100"
+                + (f"; {html.escape(reasons)}" if reasons else "")
+                + ")</div>"
+            )
+        else:
+            who += (
+                '<div class="wb-review-suggestion wb-review-none">No PSA company name is close '
+                "enough to suggest one: choose the company, or exclude this customer.</div>"
+            )
+
+        def map_to(company_id: str, company_name: str) -> None:
+            self._apply(
+                lambda: map_customer(
+                    self.workbook,
+                    vendor=customer.vendor,
+                    customer_id=customer.customer_key,
+                    customer_name=customer.customer_name,
+                    company_id=company_id,
+                    company_name=company_name,
+                )
+            )
+
+        controls: list[widgets.Widget] = []
+        if suggestion is not None:
+            suggested = suggestion
+            confirm = _button("Confirm suggestion", "wb-confirm", "success")
+            confirm.tooltip = f"Map to {suggested.company_name}"
+            confirm.on_click(lambda _: map_to(suggested.company_id, suggested.company_name))
+            controls.append(confirm)
+        placeholder = "Choose another company" if suggestion else "Choose the company"
+        company = _picker(f"{placeholder}\u2026", review.companies, "wb-company-choice")
+        names = {choice.id: choice.name for choice in review.companies}
+        pick = _button("Map to this company", "wb-map-company")
+        pick.on_click(lambda _: map_to(company.value, names.get(company.value, "")))
+        reason = _reason_box("Reason to exclude, e.g. our own tenant", "wb-exclude-reason")
+        exclude = _button("Exclude", "wb-exclude", "warning")
+        exclude.on_click(
+            lambda _: self._apply(
+                lambda: exclude_customer(
+                    self.workbook,
+                    vendor=customer.vendor,
+                    customer_id=customer.customer_key,
+                    customer_name=customer.customer_name,
+                    reason=reason.value,
+                )
+            )
+        )
+        controls += [widgets.HBox([company, pick]), widgets.HBox([reason, exclude])]
+        return (
+            widgets.VBox(
+                [widgets.HTML(who), widgets.HBox(controls).add_class("wb-review-controls")]
+            )
+            .add_class("wb-review-card")
+            .add_class("wb-review-customer")
+        )
+
+    def _sku_card(self, sku: SkuToMap, review: MappingReview) -> widgets.Widget:
+        vendor = _vendor_title(sku.vendor)
+        facts = _DOT.join(
+            [
+                f"{vendor} SKU {sku.sku}",
+                f"{sku.quantity:,} in use at {', '.join(sku.clients)}",
+                self._spend(sku.spend),
+            ]
+        )
+        who = (
+            f'<div class="wb-review-who" data-vendor="{html.escape(sku.vendor)}" '
+            f'data-sku="{html.escape(sku.sku)}">'
+            f'<span class="wb-review-name">{html.escape(sku.sku_name or sku.sku)}</span> '
+            f'<span class="wb-review-facts">{html.escape(facts)}</span></div>'
+            '<div class="wb-review-suggestion wb-review-none">Choose the PSA service it is billed '
+            "as. The factor converts vendor units into service units: 1 for one to one, 0.01 "
+            'for "per 100 GB".</div>'
+        )
+        service = _picker("Choose the PSA service\u2026", review.services, "wb-service-choice")
+        factor = widgets.Text(value="1", description="Factor").add_class("wb-factor")
+        factor.layout.width = "130px"
+        factor.style.description_width = "45px"
+        names = {choice.id: choice.name for choice in review.services}
+        pick = _button("Map to this service", "wb-map-sku")
+        pick.on_click(
+            lambda _: self._apply(
+                lambda: map_sku(
+                    self.workbook,
+                    vendor=sku.vendor,
+                    sku=sku.sku,
+                    sku_name=sku.sku_name,
+                    service_id=service.value,
+                    service_name=names.get(service.value, ""),
+                    factor=factor.value,
+                )
+            )
+        )
+        reason = _reason_box("Reason to exclude, e.g. free SKU", "wb-sku-exclude-reason")
+        exclude = _button("Exclude", "wb-exclude-sku", "warning")
+        exclude.on_click(
+            lambda _: self._apply(
+                lambda: exclude_sku(
+                    self.workbook,
+                    vendor=sku.vendor,
+                    sku=sku.sku,
+                    sku_name=sku.sku_name,
+                    reason=reason.value,
+                )
+            )
+        )
+        controls = [widgets.HBox([service, factor, pick]), widgets.HBox([reason, exclude])]
+        return (
+            widgets.VBox(
+                [widgets.HTML(who), widgets.HBox(controls).add_class("wb-review-controls")]
+            )
+            .add_class("wb-review-card")
+            .add_class("wb-review-sku")
+        )
+
+    def _spend(self, spend: Decimal | None) -> str:
+        if spend is None:
+            return "no prices in the export"
+        return f"vendor spend {format_money(spend, self.currency)} / month"
+
+    def _apply(self, change: Callable[[], SavedEdit]) -> None:
+        buttons = [
+            widget
+            for card in self.cards.children
+            for widget in _descendants(card)
+            if isinstance(widget, widgets.Button)
+        ]
+        for button in buttons:
+            button.disabled = True
+        self.message.value = _review_message(f"Saving {self.workbook.name}\u2026", "neutral")
+        try:
+            saved = change()
+        except Exception as error:  # a click must never end in a traceback on the page
+            problem = (
+                str(error)
+                if isinstance(error, WorkbenchError)
+                else f"Something went wrong ({type(error).__name__}: {error})."
+            )
+            self.message.value = _review_message(problem, "bad", "Not saved.")
+            for button in buttons:
+                button.disabled = False
+            return
+        before = self.unmapped_lines
+        after = self.refresh()
+        refreshed = (
+            f" The figures are refreshed: {plural(after, 'vendor line')} still unmapped "
+            f"({before} before)."
+            if after is not None
+            else ""
+        )
+        self.message.value = _review_message(saved.message + refreshed, "good")
 
 
 class _Dashboard:
@@ -525,11 +980,12 @@ class _Dashboard:
         self.download = widgets.HTML()
         self.discrepancies = widgets.HTML()
         self.unmapped = widgets.HTML()
+        self.review = _MappingReviewPanel(workspace.mappings_file, self._mappings_changed)
         self.tile_row = widgets.HBox(self.tiles).add_class("wb-tiles")
         self.body = widgets.VBox()
         title = widgets.HTML(
             f'<div class="wb-title"><strong>{html.escape(workspace.name)}</strong>'
-            f" \u00b7 amounts in {html.escape(workspace.currency)} \u00b7 read-only view</div>"
+            f" \u00b7 amounts in {html.escape(workspace.currency)}</div>"
         )
         self.root = widgets.VBox(
             [
@@ -605,6 +1061,8 @@ class _Dashboard:
                 unmapped_table_html(period_wide),
             )
         )
+        if not company_id:
+            self._show_review(period_wide)
         self.download.value = self._download_html(scope, scope_name)
         png = money_at_stake_png(period_wide, selected=company_id)
         self.chart_note.value = _section(
@@ -621,8 +1079,41 @@ class _Dashboard:
         # The overview leads for all clients; for one client its own lines come first.
         overview = [self.chart_note, self.chart]
         detail = [self.download, self.discrepancies, self.unmapped]
+        if not one_client:
+            detail.append(self.review.root)
         head = [self.banner, self.tile_row]
         return head + (detail + overview if one_client else overview + detail)
+
+    def _show_review(self, result: Reconciliation) -> None:
+        catalogue = Catalogue(
+            companies=pd.DataFrame(columns=["company_id", "company_name"]),
+            services=pd.DataFrame(columns=["service_id", "service_name"]),
+        )
+        if not result.unmapped.empty:
+            try:
+                catalogue = period_catalogue(self.workspace, self.period.value)
+            except WorkbenchError as error:
+                self.review.show_error(error)
+                return
+        self.review.show(result, mapping_review(result, catalogue))
+
+    def _mappings_changed(self) -> int | None:
+        """Reconcile again under the saved mappings and refill the page.
+
+        Returns the unmapped lines now, or None when the period cannot be reconciled any more
+        (the page then says why).
+        """
+        forget_results(self.workspace)
+        try:
+            self._load_period()
+        except WorkbenchError as error:
+            self.body.children = [
+                widgets.HTML(
+                    _error_html(error, "The mappings were saved, but the period cannot be shown.")
+                )
+            ]
+            return None
+        return len(period_result(self.workspace, self.period.value).unmapped)
 
     def _download_html(self, scope: Reconciliation, scope_name: str) -> str:
         try:
@@ -634,7 +1125,7 @@ class _Dashboard:
 
 
 def build_dashboard(workspace: str | Path, period: str | None = None) -> widgets.Widget:
-    """The read-only reconciliation dashboard for a workspace, ready to display.
+    """The reconciliation dashboard for a workspace, ready to display.
 
     Parameters
     ----------

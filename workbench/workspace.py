@@ -5,7 +5,9 @@ Layout::
     workspace.toml                 name, currency; date_order (MDY or DMY) and decimal_mark
                                    ("." or ",") for files that do not show theirs
     profiles/*.toml                how to read vendors without a built-in importer
-    mappings.xlsx                  customers, services, tolerances (edited in Excel)
+    mappings.xlsx                  customers, services, tolerances (edited in Excel, or in the
+                                   dashboard's mapping review)
+    mappings.history/              previous versions of mappings.xlsx, one per dashboard change
     periods/<YYYY-MM>/inputs/      that month's exports, any file names
 """
 
@@ -22,7 +24,7 @@ from pathlib import Path
 from workbench.errors import InputError, WorkbenchError
 from workbench.mapping import Mappings
 from workbench.reconcile import Reconciliation, reconcile
-from workbench.sources import read_inputs
+from workbench.sources import Inputs, read_inputs
 from workbench.sources.profiles import workspace_formats
 
 DATE_ORDERS = ("MDY", "DMY")
@@ -124,12 +126,12 @@ def period_bounds(period: str) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
-def reconcile_workspace(workspace: str | Path | Workspace, period: str) -> Reconciliation:
-    """Read a workspace's inputs and mappings for a period and reconcile them."""
+def read_period_inputs(workspace: str | Path | Workspace, period: str) -> Inputs:
+    """Read a workspace's inputs for a period, with its settings and import profiles."""
     if not isinstance(workspace, Workspace):
         workspace = Workspace.open(workspace)
     start, end = period_bounds(period)
-    inputs = read_inputs(
+    return read_inputs(
         workspace.inputs_folder(period),
         workspace.root,
         start,
@@ -138,5 +140,12 @@ def reconcile_workspace(workspace: str | Path | Workspace, period: str) -> Recon
         date_order=workspace.date_order,
         profiles=workspace_formats(workspace.root),
     )
+
+
+def reconcile_workspace(workspace: str | Path | Workspace, period: str) -> Reconciliation:
+    """Read a workspace's inputs and mappings for a period and reconcile them."""
+    if not isinstance(workspace, Workspace):
+        workspace = Workspace.open(workspace)
+    inputs = read_period_inputs(workspace, period)
     mappings = Mappings.read(workspace.mappings_file)
     return reconcile(inputs, mappings, period=period, currency=workspace.currency)

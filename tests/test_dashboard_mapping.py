@@ -1,0 +1,292 @@
+"""The dashboard's mapping review: the list, the buttons, and the workbook they change.
+
+Every test works on a copy of the demo workspace and picks its vendor customer, SKU, company
+and service from that copy's reconciliation and catalogue, never by name (the demo data
+changes). The widget tests click the real buttons in this process; the browser test drives the
+real app under Voila in headless Chromium and then reads ``mappings.xlsx`` from disk.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from tests.conftest import DEMO, PERIOD
+from tests.test_dashboard import CHROMIUM, CHROMIUM_ARGS, _flatten, _screenshot, voila_server
+from tests.test_mapping_edits import company_name_of, unmapped_customer_with_suggestion
+from workbench.dashboard import (
+    REVIEW_MESSAGE_CLASS,
+    UNMAPPED_TABLE_CLASS,
+    build_dashboard,
+    kpi_tiles,
+    mapping_review,
+)
+from workbench.mapping import VENDOR_TITLES, Mappings
+from workbench.money import total
+from workbench.reconcile import Reconciliation, Status
+from workbench.sources import Catalogue
+from workbench.workspace import read_period_inputs, reconcile_workspace
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    copy = tmp_path / "workspace"
+    shutil.copytree(DEMO, copy)
+    return copy
+
+
+def _with_class(app: Any, css_class: str) -> list[Any]:
+    return [w for w in _flatten(app) if css_class in getattr(w, "_dom_classes", ())]
+
+
+def _card(app: Any, attribute: str, value: str) -> Any:
+    """The review card whose header carries ``data-<attribute>="<value>"``."""
+    cards = [
+        card
+        for card in _with_class(app, "wb-review-card")
+        if f'{attribute}="{value}"' in card.children[0].value
+    ]
+    assert len(cards) == 1, f"{len(cards)} cards with {attribute}={value!r}"
+    return cards[0]
+
+
+def _message(app: Any) -> str:
+    """The review's message as the page shows it (tags kept, entities decoded)."""
+    return html.unescape(str(_with_class(app, REVIEW_MESSAGE_CLASS)[0].value))
+
+
+def _tile_values(app: Any) -> list[str]:
+    return [str(w.value) for w in _with_class(app, "wb-tiles")[0].children]
+
+
+def _unmapped_customers(result: Reconciliation) -> pd.DataFrame:
+    return result.unmapped[result.unmapped["status"] == Status.UNMAPPED_CUSTOMER]
+
+
+# --- what the review lists -----------------------------------------------------------------
+
+
+def test_the_review_lists_every_unmapped_customer_and_sku_with_its_suggestion(
+    workspace: Path,
+) -> None:
+    result = reconcile_workspace(workspace, PERIOD)
+    catalogue = read_period_inputs(workspace, PERIOD).catalogue
+
+    review = mapping_review(result, catalogue)
+
+    customers = _unmapped_customers(result)
+    assert {(c.vendor, c.customer_key) for c in review.customers} == set(
+        zip(customers["vendor"], customers["vendor_customer_key"], strict=True)
+    )
+    matches = result.customer_matches.set_index(["vendor", "customer_key"])
+    for customer in review.customers:
+        match = matches.loc[(customer.vendor, customer.customer_key)]
+        lines = customers[customers["vendor_customer_key"] == customer.customer_key]
+        priced = [value for value in lines["vendor_spend"] if value is not None]
+        assert customer.spend == (total(priced) if priced else None)
+        assert [quantity for _, quantity in customer.usage] == list(lines["expected_quantity"])
+        if match["suggested_company_id"]:
+            assert customer.suggestion is not None
+            assert customer.suggestion.company_id == match["suggested_company_id"]
+            assert customer.suggestion.score == match["suggestion_score"]
+            assert customer.suggestion.reasons  # the matcher says why
+        else:
+            assert customer.suggestion is None
+    spends = [c.spend or Decimal(0) for c in review.customers]
+    assert spends == sorted(spends, reverse=True)
+    skus = result.unmapped[result.unmapped["status"] == Status.UNMAPPED_SKU]
+    assert {(s.vendor, s.sku) for s in review.skus} == set(
+        zip(skus["vendor"], skus["vendor_sku"], strict=True)
+    )
+    assert len(review.companies) == len(catalogue.companies)
+    assert len(review.services) == len(catalogue.services)
+
+
+def test_companies_sharing_a_name_are_told_apart_by_id(workspace: Path) -> None:
+    result = reconcile_workspace(workspace, PERIOD)
+    catalogue = Catalogue(
+        companies=pd.DataFrame(
+            {"company_id": ["7", "3", "5"], "company_name": ["Acme", "Birch", "ACME"]}
+        ),
+        services=pd.DataFrame({"service_id": ["S1"], "service_name": ["Backup"]}),
+    )
+
+    review = mapping_review(result, catalogue)
+
+    assert [(c.id, c.label) for c in review.companies] == [
+        ("5", "ACME (ID 5)"),
+        ("7", "Acme (ID 7)"),
+        ("3", "Birch"),
+    ]
+    assert [c.name for c in review.companies] == ["ACME", "Acme", "Birch"]
+
+
+# --- the buttons, clicked in this process ------------------------------------------------
+
+
+def test_choosing_another_company_saves_the_workbook_and_refreshes_the_page(
+    workspace: Path,
+) -> None:
+    before = reconcile_workspace(workspace, PERIOD)
+    line = _unmapped_customers(before).iloc[0]
+    vendor, key = str(line["vendor"]), str(line["vendor_customer_key"])
+    companies = read_period_inputs(workspace, PERIOD).catalogue.companies
+    company = companies.sort_values("company_id").iloc[-1]
+    app = build_dashboard(workspace)
+    card = _card(app, "data-customer-id", key)
+
+    _with_class(card, "wb-company-choice")[0].value = company["company_id"]
+    _with_class(card, "wb-map-company")[0].click()
+
+    after = reconcile_workspace(workspace, PERIOD)
+    message = _message(app)
+    assert "wb-tone-good" in message
+    assert (
+        f"Mapped {line['vendor_customer_name']} ({VENDOR_TITLES[vendor]}) to "
+        f"{company['company_name']}; mappings.xlsx saved, previous version kept in "
+        "mappings.history/mappings-"
+    ) in message
+    assert (
+        f"{len(after.unmapped)} vendor line" in message
+        and f"({len(before.unmapped)} before)" in message
+    )
+    mapped = [m for m in Mappings.read(workspace / "mappings.xlsx").customers if m.customer_key]
+    assert (vendor, key.casefold(), str(company["company_id"])) in {
+        (m.vendor, m.customer_key, m.company_id) for m in mapped
+    }
+    assert not [
+        c for c in _with_class(app, "wb-review-card") if key in c.children[0].value
+    ]  # its card is gone
+    assert _tile_values(app) == [tile.html() for tile in kpi_tiles(after)]
+    assert len(list((workspace / "mappings.history").iterdir())) == 1
+
+
+def test_excluding_asks_for_a_reason_first(workspace: Path) -> None:
+    line = _unmapped_customers(reconcile_workspace(workspace, PERIOD)).iloc[-1]
+    key = str(line["vendor_customer_key"])
+    content = (workspace / "mappings.xlsx").read_bytes()
+    app = build_dashboard(workspace)
+    card = _card(app, "data-customer-id", key)
+    exclude = _with_class(card, "wb-exclude")[0]
+
+    exclude.click()
+
+    assert "<strong>Not saved.</strong> Write why" in _message(app)
+    assert (workspace / "mappings.xlsx").read_bytes() == content
+    assert not exclude.disabled  # the card can still be used
+
+    _with_class(card, "wb-exclude-reason")[0].value = "test tenant of the MSP"
+    exclude.click()
+
+    assert f"Excluded {line['vendor_customer_name']}" in _message(app)
+    after = reconcile_workspace(workspace, PERIOD)
+    assert key not in set(after.unmapped["vendor_customer_key"])
+    assert "customer excluded in mappings: test tenant of the MSP" in set(after.excluded["reason"])
+
+
+def test_mapping_a_sku_to_a_service_with_a_factor(workspace: Path) -> None:
+    before = reconcile_workspace(workspace, PERIOD)
+    line = before.unmapped[before.unmapped["status"] == Status.UNMAPPED_SKU].iloc[0]
+    service = read_period_inputs(workspace, PERIOD).catalogue.services.iloc[0]
+    app = build_dashboard(workspace)
+    card = _card(app, "data-sku", str(line["vendor_sku"]))
+    _with_class(card, "wb-service-choice")[0].value = service["service_id"]
+    factor = _with_class(card, "wb-factor")[0]
+
+    factor.value = "none"
+    _with_class(card, "wb-map-sku")[0].click()
+    refused = _message(app)
+    factor.value = "2"
+    _with_class(card, "wb-map-sku")[0].click()
+
+    assert "Factor 'none' is not a positive number such as 1 or 0.01" in refused
+    assert f"to {service['service_name']} (factor 2); mappings.xlsx saved" in _message(app)
+    services = Mappings.read(workspace / "mappings.xlsx").services
+    assert [(m.service_id, m.factor) for m in services if m.sku == line["vendor_sku"]] == [
+        (service["service_id"], 2)
+    ]
+    after = reconcile_workspace(workspace, PERIOD)
+    assert line["line_id"] not in set(after.unmapped["line_id"])
+
+
+# --- the browser ---------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_confirming_a_suggestion_in_the_browser_changes_mappings_xlsx(
+    tmp_path: Path, workspace: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Chromium is missing at {CHROMIUM} (set WORKBENCH_CHROMIUM)"
+    before = reconcile_workspace(workspace, PERIOD)
+    customer = unmapped_customer_with_suggestion(before)
+    vendor, key = str(customer["vendor"]), str(customer["customer_key"])
+    company_id = str(customer["suggested_company_id"])
+    company_name = company_name_of(workspace, company_id)
+    workbook = workspace / "mappings.xlsx"
+    original = workbook.read_bytes()
+    # Excel's owner file: the workbook is open in Excel.
+    owner_file = workspace / "~$mappings.xlsx"
+    owner_file.write_bytes(b"\x05Alice")
+
+    with (
+        voila_server(tmp_path / "voila.log", WORKBENCH_WORKSPACE=str(workspace)) as url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(url, timeout=120_000)
+            expect(page.locator(".wb-tile")).to_have_count(4, timeout=120_000)
+            card = page.locator(".wb-review-customer").filter(
+                has=page.locator(f'[data-vendor="{vendor}"][data-customer-id="{key}"]')
+            )
+            expect(card).to_have_count(1, timeout=60_000)
+            expect(card.locator(".wb-review-suggestion")).to_contain_text(company_name)
+            message = page.locator(f".{REVIEW_MESSAGE_CLASS}")
+
+            card.locator("button.wb-confirm").click()
+            expect(message).to_contain_text("is open in Excel", timeout=60_000)
+            expect(message).to_contain_text("Close it in Excel and try again.")
+            assert workbook.read_bytes() == original
+            assert not (workspace / "mappings.history").exists()
+            _screenshot(page, tmp_path / "mapping-review-open-in-excel.png")
+
+            owner_file.unlink()  # Excel closed
+            card.locator("button.wb-confirm").click()
+            expect(message).to_contain_text(
+                f"Mapped {customer['customer_name']} ({VENDOR_TITLES[vendor]}) to "
+                f"{company_name}; mappings.xlsx saved, previous version kept in "
+                "mappings.history/",
+                timeout=60_000,
+            )
+            after = reconcile_workspace(workspace, PERIOD)
+            expect(card).to_have_count(0)
+            expect(
+                page.locator(f'table.{UNMAPPED_TABLE_CLASS} tr[data-line-id^="unmapped:{vendor}:"]')
+            ).to_have_count(
+                len(_unmapped_customers(after).query("vendor == @vendor")),
+            )
+            expect(page.locator(".wb-tile-note").nth(2)).to_have_text(kpi_tiles(after)[2].note)
+            _screenshot(page, tmp_path / "mapping-review.png")
+        finally:
+            browser.close()
+
+    mapped = [
+        m
+        for m in Mappings.read(workbook).customers
+        if (m.vendor, m.customer_key) == (vendor, key.casefold())
+    ]
+    assert [(m.company_id, m.company_name, m.exclude_reason) for m in mapped] == [
+        (company_id, company_name, "")
+    ]
+    history = list((workspace / "mappings.history").iterdir())
+    assert len(history) == 1 and history[0].read_bytes() == original
+    assert key not in set(_unmapped_customers(after)["vendor_customer_key"])
