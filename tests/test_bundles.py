@@ -367,3 +367,16 @@ def test_bundle_sheet_mistakes_are_named(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="is a bundle"):
         reconcile_workspace(tmp_path, "2026-10")
+
+
+def test_a_service_row_without_a_service_or_a_reason_is_refused(tmp_path: Path) -> None:
+    inputs = write_workspace(tmp_path)
+    write_autotask(inputs / "autotask", lines={"30": 1})
+    write_mappings(
+        tmp_path / "mappings.xlsx",
+        customers=[],
+        services=[*SERVICES, ["Huntress", "agents", "EDR agents", "", "", "", ""]],
+    )
+    with pytest.raises(InputError) as caught:
+        reconcile_workspace(tmp_path, "2026-10")
+    assert "[Services]" in str(caught.value) and "row 5" in str(caught.value)

@@ -199,6 +199,14 @@ class Mappings:
             for number, row in _numbered_rows(
                 path, book, "Services", SERVICE_HEADERS, required=("Vendor", "Vendor SKU")
             ):
+                if not row["PSA service ID"] and not row["Exclude reason"]:
+                    raise InputError(
+                        f"{path} [Services]",
+                        "a service row needs a PSA service ID or an exclude reason",
+                        row=number,
+                        column="PSA service ID",
+                        expected="the service this SKU feeds, or why the SKU is ignored",
+                    )
                 services.append(
                     ServiceMapping(
                         vendor=vendor_key(row["Vendor"]),
