@@ -255,9 +255,12 @@ def suggest(
     ranked = []
     # The character view bounds the score from above, so it picks the candidates worth the
     # word view, computed for every company at once in rapidfuzz's C code.
+    # (Scores under the cutoff come back as 0: rapidfuzz can then skip most comparisons.)
     characters = np.maximum(
-        process.cdist([key], index.keys, scorer=fuzz.token_sort_ratio)[0],
-        process.cdist([key.replace(" ", "")], index.joined, scorer=fuzz.ratio)[0],
+        process.cdist([key], index.keys, scorer=fuzz.token_sort_ratio, score_cutoff=threshold)[0],
+        process.cdist(
+            [key.replace(" ", "")], index.joined, scorer=fuzz.ratio, score_cutoff=threshold
+        )[0],
     )
     for position in np.flatnonzero(characters >= threshold):
         company_id, company_name = index.companies[position]

@@ -136,6 +136,8 @@ COVERAGE_COLUMNS = [
 ]
 
 
+_NOTHING = Fraction(0)
+
 #: Bumped whenever the saved result's layout changes, so stale files are refused.
 SAVED_FORMAT = "workbench-reconciliation-1"
 
@@ -466,7 +468,7 @@ def reconcile(
     for key in sorted((set(billed.lines) | set(expected)) - bundled.keys):
         company_id, service_id = key
         contract_line = billed.lines.get(key)
-        if contract_line is None and math.ceil(expected.get(key, Fraction(0))) <= 0:
+        if contract_line is None and math.ceil(expected.get(key, _NOTHING)) <= 0:
             continue  # neither billed nor used: checked, nothing to show
         tolerance = mappings.tolerances.get(service_id, 0)
         line: dict[str, Any] = {
@@ -497,7 +499,7 @@ def reconcile(
             status, expected_quantity = Status.NOT_RECONCILED, None
             reason = f"this client has no mapped customer in {names} (or no export this period)"
         else:
-            expected_quantity = math.ceil(max(expected.get(key, Fraction(0)), Fraction(0)))
+            expected_quantity = math.ceil(max(expected.get(key, _NOTHING), _NOTHING))
             status, reason = _verdict(
                 billed_quantity, expected_quantity, tolerance, sorted(checked_by)
             )
@@ -551,9 +553,14 @@ def reconcile(
             used_entries.append((line_id, int(record), ""))
             outcome[int(record)] = "unmapped_sku"
 
-    text_defaults = dict.fromkeys(TEXT_LINE_COLUMNS, "")
-    line_frame = pd.DataFrame.from_records(
-        [{**text_defaults, **line} for line in lines], columns=LINE_COLUMNS
+    line_frame = pd.DataFrame(
+        {
+            column: [
+                line.get(column, "" if column in TEXT_LINE_COLUMNS else None) for line in lines
+            ]
+            for column in LINE_COLUMNS
+        },
+        columns=LINE_COLUMNS,
     )
     for column in ("billed_quantity", "tolerance"):
         line_frame[column] = line_frame[column].astype("int64")
@@ -739,7 +746,8 @@ class _Billed:
         main = rows.sort_values("quantity", ascending=False, kind="stable").drop_duplicates(
             ["company_id", "service_id"]
         )
-        sums = rows.groupby(["company_id", "service_id"], sort=False)["quantity"].sum()
+        summed = rows.groupby(["company_id", "service_id"], sort=False)["quantity"].sum()
+        sums = dict(zip(summed.index.tolist(), summed.tolist(), strict=True))
         self.lines: dict[tuple[str, str], tuple[Any, ...]] = {
             (str(company), str(service)): (int(sums[(company, service)]), *fields)
             for company, service, *fields in zip(
