@@ -676,13 +676,9 @@ class _UsageGroups:
             {
                 "line_id": np.asarray(line_ids, dtype=object)[entry],
                 "side": "used",
-                "source_file": rows["source_file"].to_numpy(dtype=object)[positions],
-                "source_sheet": rows["source_sheet"].to_numpy(dtype=object)[positions],
-                "source_row": rows["source_row"].to_numpy()[positions],
-                "system": rows["vendor"].to_numpy(dtype=object)[positions],
-                "customer": rows["customer_name"].to_numpy(dtype=object)[positions],
-                "item": rows["sku_name"].to_numpy(dtype=object)[positions],
-                "quantity": rows["quantity"].to_numpy()[positions],
+                **_provenance(
+                    rows, positions, system="vendor", customer="customer_name", item="sku_name"
+                ),
                 "factor": np.asarray(factors, dtype=object)[entry],
                 "amount": rows["amount"].to_numpy(dtype=object)[positions],
             },
@@ -696,13 +692,9 @@ class _UsageGroups:
         rows = self.rows
         return pd.DataFrame(
             {
-                "source_file": rows["source_file"].to_numpy(dtype=object)[positions],
-                "source_sheet": rows["source_sheet"].to_numpy(dtype=object)[positions],
-                "source_row": rows["source_row"].to_numpy()[positions],
-                "system": rows["vendor"].to_numpy(dtype=object)[positions],
-                "customer": rows["customer_name"].to_numpy(dtype=object)[positions],
-                "item": rows["sku_name"].to_numpy(dtype=object)[positions],
-                "quantity": rows["quantity"].to_numpy()[positions],
+                **_provenance(
+                    rows, positions, system="vendor", customer="customer_name", item="sku_name"
+                ),
                 "reason": np.asarray(reasons, dtype=object)[entry],
                 "company_id": np.asarray(companies, dtype=object)[entry],
             },
@@ -782,13 +774,7 @@ class _Billed:
             {
                 "line_id": (rows["company_id"] + ":" + rows["service_id"]).to_numpy(dtype=object),
                 "side": "billed",
-                "source_file": rows["source_file"].to_numpy(dtype=object),
-                "source_sheet": rows["source_sheet"].to_numpy(dtype=object),
-                "source_row": rows["source_row"].to_numpy(),
-                "system": rows["psa"].to_numpy(dtype=object),
-                "customer": rows["company_name"].to_numpy(dtype=object),
-                "item": rows["service_name"].to_numpy(dtype=object),
-                "quantity": quantities,
+                **_provenance(rows, system="psa", customer="company_name", item="service_name"),
                 "factor": "",
                 "amount": [
                     to_cents(int(q) * p) for q, p in zip(quantities.tolist(), prices, strict=True)
@@ -819,13 +805,7 @@ def _source_exclusions(rows: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFr
     )["company_id"]
     return pd.DataFrame(
         {
-            "source_file": rows["source_file"].to_numpy(dtype=object),
-            "source_sheet": rows["source_sheet"].to_numpy(dtype=object),
-            "source_row": rows["source_row"].to_numpy(),
-            "system": rows["vendor"].to_numpy(dtype=object),
-            "customer": rows["customer_name"].to_numpy(dtype=object),
-            "item": rows["sku_name"].to_numpy(dtype=object),
-            "quantity": rows["quantity"].to_numpy(),
+            **_provenance(rows, system="vendor", customer="customer_name", item="sku_name"),
             "reason": rows["excluded_reason"].to_numpy(dtype=object),
             "company_id": company.fillna("").to_numpy(dtype=object),
         },
@@ -833,16 +813,36 @@ def _source_exclusions(rows: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFr
     )
 
 
+def _provenance(
+    rows: pd.DataFrame,
+    positions: np.ndarray | None = None,
+    *,
+    system: str,
+    customer: str,
+    item: str,
+) -> dict[str, np.ndarray]:
+    """Where each row came from and what it says: the shared columns of evidence and
+    exclusions, taken from ``rows`` (at ``positions`` when given) column by column."""
+
+    def take(column: str, *, text: bool = True) -> np.ndarray:
+        values = rows[column].to_numpy(dtype=object) if text else rows[column].to_numpy()
+        return values if positions is None else values[positions]
+
+    return {
+        "source_file": take("source_file"),
+        "source_sheet": take("source_sheet"),
+        "source_row": take("source_row", text=False),
+        "system": take(system),
+        "customer": take(customer),
+        "item": take(item),
+        "quantity": take("quantity", text=False),
+    }
+
+
 def _contract_exclusions(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "source_file": rows["source_file"].to_numpy(dtype=object),
-            "source_sheet": rows["source_sheet"].to_numpy(dtype=object),
-            "source_row": rows["source_row"].to_numpy(),
-            "system": rows["psa"].to_numpy(dtype=object),
-            "customer": rows["company_name"].to_numpy(dtype=object),
-            "item": rows["service_name"].to_numpy(dtype=object),
-            "quantity": rows["quantity"].to_numpy(),
+            **_provenance(rows, system="psa", customer="company_name", item="service_name"),
             "reason": rows["excluded_reason"].to_numpy(dtype=object),
             "company_id": rows["company_id"].to_numpy(dtype=object),
         },
