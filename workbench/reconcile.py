@@ -957,6 +957,7 @@ def _reconcile_bundles(
         for vendor, sku in bundle.skus():
             result.covered.add((company_id, vendor, sku))
         checked = context.checked_by(company_id, bundle.driver_vendors)
+        included: int | None = None  # bundle units the drivers stand for, once counted
         if not checked:
             names = ", ".join(_vendor_title(v) for v in sorted(bundle.driver_vendors))
             _settle(
@@ -967,38 +968,22 @@ def _reconcile_bundles(
                 f"the bundle follows {names}, where this client has no mapped customer "
                 "(or no export this period)",
             )
-            result.lines.append(line)
-            if on_contract:
-                result.line_states[(company_id, bundle_id)] = "not_reconciled"
-            for component in bundle.components:
-                result.lines.append(
-                    _component_line(
-                        company_id,
-                        bundle,
-                        component,
-                        None,
-                        terms,
-                        remaining,
-                        context,
-                        result,
-                        by_key,
-                    )
-                )
-            continue
-        client_counts = {(v, s): counts.get((company_id, v, s), 0) for v, s in bundle.skus()}
-        units = bundle_arithmetic.driver_units(bundle, client_counts)
-        quantity = bundle_arithmetic.expected_quantity(units, terms)
-        included = bundle_arithmetic.included_units(units, terms)
-        for driver in bundle.drivers:
-            for row in by_key.get((company_id, driver.vendor, driver.sku), []):
-                result.used.append((line_id, row.record, str(driver.factor)))
-                result.records.add(row.record)
-        status, reason = _verdict(billed_quantity, quantity, line["tolerance"], sorted(checked))
-        reason = _bundle_reason(bundle, client_counts, units, quantity, terms) + "; " + reason
-        _settle(line, status, billed_quantity, quantity, reason)
+        else:
+            client_counts = {(v, s): counts.get((company_id, v, s), 0) for v, s in bundle.skus()}
+            units = bundle_arithmetic.driver_units(bundle, client_counts)
+            quantity = bundle_arithmetic.expected_quantity(units, terms)
+            included = bundle_arithmetic.included_units(units, terms)
+            for driver in bundle.drivers:
+                for row in by_key.get((company_id, driver.vendor, driver.sku), []):
+                    result.used.append((line_id, row.record, str(driver.factor)))
+                    result.records.add(row.record)
+            status, reason = _verdict(billed_quantity, quantity, line["tolerance"], sorted(checked))
+            reason = _bundle_reason(bundle, client_counts, units, quantity, terms) + "; " + reason
+            _settle(line, status, billed_quantity, quantity, reason)
         result.lines.append(line)
         if on_contract:
-            result.line_states[(company_id, bundle_id)] = "matched"
+            state = "matched" if included is not None else "not_reconciled"
+            result.line_states[(company_id, bundle_id)] = state
         for component in bundle.components:
             result.lines.append(
                 _component_line(
