@@ -364,7 +364,13 @@ def reconcile(
     ).drop_duplicates(["vendor", "customer_key"])
     customers = mappings.match_customers(seen, catalogue.companies)
     services = mappings.service_table(
-        present=set(zip(groups.records["vendor"], groups.records["sku"], strict=True))
+        present=set(
+            zip(
+                groups.records["vendor"].to_numpy(dtype=object),
+                groups.records["sku"].to_numpy(dtype=object),
+                strict=True,
+            )
+        )
     )
     vendors_present = set(groups.records["vendor"])
 
@@ -440,14 +446,17 @@ def reconcile(
     # Expected quantity per client and service.
     expected: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
     in_bundles: dict[tuple[str, str], int] = defaultdict(int)
-    units_at: dict[tuple[str, str, Fraction], int] = defaultdict(int)
+    # Whole units per factor, one exact product per group. Keyed by the factor's numerator and
+    # denominator: hashing a Fraction costs a modular inverse, on every usage record.
+    units_at: dict[tuple[str, str, int, int], int] = defaultdict(int)
     for row in _rows(used):
         key = (row.company_id, row.service_id)
-        units_at[(*key, row.factor)] += row.quantity  # whole units; one exact product per group
-        used_entries.append((_line_id(*key), row.record, str(row.factor)))
+        factor = row.factor
+        units_at[(*key, factor.numerator, factor.denominator)] += row.quantity
+        used_entries.append((_line_id(*key), row.record, str(factor)))
         outcome[row.record] = "matched"
-    for (company_id, service_id, factor), units in units_at.items():
-        expected[(company_id, service_id)] += units * factor
+    for (company_id, service_id, numerator, denominator), units in units_at.items():
+        expected[(company_id, service_id)] += Fraction(units * numerator, denominator)
 
     for (bundle_client, bundle_vendor, bundle_sku), units in bundled.consumed.items():
         # Licences a bundle covers do not feed their stand-alone services as well.
@@ -768,17 +777,18 @@ class _Billed:
 
     def evidence(self) -> pd.DataFrame:
         rows = self.rows
-        quantities = rows["quantity"].to_numpy()
-        prices = rows["unit_price"].to_numpy(dtype=object)
+        pairs = list(
+            zip(rows["quantity"].tolist(), rows["unit_price"].to_numpy(dtype=object), strict=True)
+        )
+        # Contract rows repeat a few (quantity, price) pairs: each amount is rounded once.
+        amounts = {pair: to_cents(int(pair[0]) * pair[1]) for pair in set(pairs)}
         return pd.DataFrame(
             {
                 "line_id": (rows["company_id"] + ":" + rows["service_id"]).to_numpy(dtype=object),
                 "side": "billed",
                 **_provenance(rows, system="psa", customer="company_name", item="service_name"),
                 "factor": "",
-                "amount": [
-                    to_cents(int(q) * p) for q, p in zip(quantities.tolist(), prices, strict=True)
-                ],
+                "amount": [amounts[pair] for pair in pairs],
             },
             columns=EVIDENCE_COLUMNS,
         )
