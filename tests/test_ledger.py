@@ -460,3 +460,60 @@ def test_two_processes_deciding_at_once_lose_nothing(tmp_path: Path) -> None:
     # The writes really overlapped: the file holds them interleaved, not one writer's block
     # after the other's.
     assert sum(a != b for a, b in itertools.pairwise(writers)) > 1
+
+
+def test_a_version_1_ledger_is_migrated_keeping_its_decisions(
+    tmp_path: Path, demo_result: Reconciliation
+) -> None:
+    path = tmp_path / "ledger.sqlite"
+    raw = sqlite3.connect(path)
+    # Schema 1 as the first release wrote it: decisions only, no snapshot, no runs.
+    raw.executescript(
+        """
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            period TEXT NOT NULL,
+            line_id TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('approve', 'adjust', 'dismiss', 'clear')),
+            quantity TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            who TEXT NOT NULL,
+            decided_at TEXT NOT NULL
+        );
+        CREATE INDEX decisions_by_line ON decisions (period, line_id, id);
+        INSERT INTO decisions (period, line_id, decision, quantity, note, who, decided_at)
+        VALUES ('2026-10', '29600135:29683402', 'adjust', '2', 'lab box', 'lee',
+                '2026-11-02T09:00:00+00:00'),
+               ('2026-10', '29600212:29683415', 'approve', NULL, '', 'dana',
+                '2026-11-02T09:05:00+00:00');
+        PRAGMA user_version = 1;
+        """
+    )
+    raw.close()
+
+    with Ledger.open(path) as ledger:
+        assert ledger.schema_version == SCHEMA_VERSION == 2
+        current = ledger.decisions(PERIOD)
+        assert current[SERVER] == Decided(
+            period=PERIOD,
+            line_id=SERVER,
+            decision=Decision.ADJUST,
+            quantity=Decimal(2),
+            note="lab box",
+            who="lee",
+            decided_at="2026-11-02T09:00:00+00:00",
+            snapshot={},
+        )
+        assert current[GOLD].decision == Decision.APPROVE
+        # Decisions from before snapshots were kept stand: nothing to compare them with.
+        states = ledger.review(demo_result).set_index("line_id")["state"]
+        assert (states[SERVER], states[GOLD]) == ("decided", "decided")
+        # The tables schema 2 added work at once.
+        ledger.record_run(demo_result, inputs={}, who="dana")
+        ledger.decide(PERIOD, line_of(demo_result, SERVER), "approve", who="dana")
+        assert len(ledger.history(PERIOD, SERVER)) == 2
+        assert len(ledger.runs()) == 1
+
+    with Ledger.open(path) as ledger:  # opening again migrates nothing more
+        assert ledger.schema_version == 2
+        assert len(ledger.history(PERIOD, SERVER)) == 2
