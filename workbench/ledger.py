@@ -72,6 +72,18 @@ RUN_COLUMNS = [
     "billed_revenue",
     "checked_revenue",
 ]
+RUN_LINE_COLUMNS = [
+    "line_id",
+    "company_id",
+    "company_name",
+    "service_id",
+    "service_name",
+    "status",
+    "billed_quantity",
+    "expected_quantity",
+    "billed_revenue",
+    "revenue_impact",
+]
 TREND_COLUMNS = [
     "period",
     "service_id",
@@ -506,6 +518,20 @@ class Ledger:
             table[name] = table[name].map(Decimal)
         for name in ("run_id", "lines", "discrepancies"):
             table[name] = table[name].astype("int64")
+        return table
+
+    def run_lines(self, run_id: int) -> pd.DataFrame:
+        """The lines a run recorded, in line id order: :data:`RUN_LINE_COLUMNS`.
+
+        Quantities and money are Decimals (``expected_quantity`` ``None`` where not measured).
+        """
+        rows = self._connection.execute(
+            f"SELECT {', '.join(RUN_LINE_COLUMNS)} FROM run_lines WHERE run_id = ? ORDER BY line_id",
+            (run_id,),
+        ).fetchall()
+        table = pd.DataFrame(rows, columns=RUN_LINE_COLUMNS)
+        for name in ("billed_quantity", "expected_quantity", "billed_revenue", "revenue_impact"):
+            table[name] = table[name].map(lambda text: None if text is None else Decimal(text))
         return table
 
     def billed_vs_used(self, company_id: str) -> pd.DataFrame:
