@@ -198,6 +198,28 @@ class Decided:
     snapshot: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One reviewer's choice on one line, for :meth:`Ledger.decide_all` (a row of a workbook).
+
+    Attributes
+    ----------
+    line
+        One row of :attr:`Reconciliation.lines`.
+    decision
+        ``approve``, ``adjust`` or ``dismiss``.
+    quantity
+        The quantity to bill, for ``adjust`` only.
+    note
+        The reviewer's note.
+    """
+
+    line: Mapping[str, Any]
+    decision: Decision | str
+    quantity: Decimal | int | str | None = None
+    note: str = ""
+
+
 def ledger_path(workspace: Workspace) -> Path:
     """The workspace's ledger file, ``<workspace root>/ledger.sqlite``."""
     return workspace.root / LEDGER_FILE
@@ -351,6 +373,18 @@ class Ledger:
                 "an adjustment needs its own quantity for each line: adjust lines one at a time"
             )
         acts = [_act(period, line, decision, None, note, who) for line in lines]
+        with self._writing() as cursor:
+            for act in acts:
+                _insert(cursor, act)
+        return acts
+
+    def decide_all(self, period: str, choices: Iterable[Choice], *, who: str) -> list[Decided]:
+        """Record different decisions on many lines in one transaction: all of them, or none if
+        any is wrong (the error names the line), as when a reviewed workbook is read back."""
+        acts = [
+            _act(period, choice.line, choice.decision, choice.quantity, choice.note, who)
+            for choice in choices
+        ]
         with self._writing() as cursor:
             for act in acts:
                 _insert(cursor, act)
@@ -632,7 +666,10 @@ def _act(
     who: str,
 ) -> Decided:
     line_id = _line_id(line.get("line_id"))
-    chosen = _decision(decision)
+    try:
+        chosen = _decision(decision)
+    except WorkbenchError as exc:
+        raise WorkbenchError(f"line {line_id}: {exc}") from None
     return Decided(
         period=check_period(period),
         line_id=line_id,
