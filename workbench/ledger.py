@@ -279,7 +279,10 @@ class Ledger:
         return ledger
 
     def _migrate(self) -> None:
+        if self.schema_version == SCHEMA_VERSION:
+            return  # the usual case: no write lock needed just to open
         with self._writing() as cursor:
+            # Read again under the lock: another process may have migrated meanwhile.
             version = int(cursor.execute("PRAGMA user_version").fetchone()[0])
             if version > SCHEMA_VERSION:
                 raise WorkbenchError(
