@@ -202,6 +202,19 @@ def test_workbench_run_without_the_ledger_leaves_no_trace(
     assert all(writable(workspace.root / name) for name in input_checksums(workspace, PERIOD))
 
 
+@pytest.mark.parametrize("period", ["2026-13", "2026-09"])
+def test_a_run_refused_for_its_period_creates_no_ledger(
+    workspace: Workspace, period: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = str(workspace.root.parent / "outputs")
+    assert (
+        main(["run", "--workspace", str(workspace.root), "--period", period, "--outputs", outputs])
+        == 2
+    )
+    assert capsys.readouterr().err.startswith("error: ")
+    assert not ledger_path(workspace).exists()
+
+
 def test_workbench_review_lists_work_to_do_first_with_money_at_stake(
     workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -110,6 +110,7 @@ def _run(args: argparse.Namespace) -> int:
 
     workspace = Workspace.open(args.workspace)
     period = args.period or _latest_period(workspace)
+    workspace.inputs_folder(period)  # a mistyped period is refused before a ledger is created
     ledger = None if args.no_ledger else Ledger.open(ledger_path(workspace))
     try:
         if ledger is not None:
