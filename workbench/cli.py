@@ -55,6 +55,32 @@ def main(argv: list[str] | None = None) -> int:
         help="also write one small workspace per other PSA here, e.g. demo/psa-samples",
     )
 
+    export = commands.add_parser(
+        "export",
+        help="write a period's review workbook and the PSA import files of its approved lines",
+    )
+    export.add_argument(
+        "--workspace", required=True, type=Path, help="folder holding workspace.toml"
+    )
+    export.add_argument("--period", help="billing month YYYY-MM (default: the latest with inputs)")
+    export.add_argument(
+        "--outputs",
+        default=Path("outputs"),
+        type=Path,
+        help="where results go, in a <period> folder (default: outputs)",
+    )
+
+    apply = commands.add_parser(
+        "apply", help="record the decisions of an edited review workbook in the ledger"
+    )
+    apply.add_argument("workbook", type=Path, help="the review workbook, e.g. review-2026-10.xlsx")
+    apply.add_argument("--who", help="who decided (default: your login name)")
+    apply.add_argument(
+        "--workspace",
+        type=Path,
+        help="the workspace folder, if it moved since the workbook was written",
+    )
+
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
@@ -75,6 +101,25 @@ def main(argv: list[str] | None = None) -> int:
             for failed in batch.failed:
                 print(f"error: {failed.client}: {failed.error}", file=sys.stderr)
             return 0 if batch.ok else 1
+        if args.command == "export":
+            from workbench.outputs.workbook_review import export_review
+            from workbench.workspace import Workspace
+
+            opened = Workspace.open(args.workspace)
+            print(f"Reconciling {opened.name}...", file=sys.stderr)
+            exported = export_review(opened, args.period or _latest_period(opened), args.outputs)
+            print(exported.describe())
+            return 0
+        if args.command == "apply":
+            import getpass
+
+            from workbench.outputs.workbook_review import apply_review_workbook
+
+            applied = apply_review_workbook(
+                args.workbook, who=args.who or getpass.getuser(), workspace=args.workspace
+            )
+            print(applied.describe(args.workbook))
+            return 0
         if args.command == "new-workspace":
             from workbench.workspace import new_workspace
 

@@ -46,6 +46,7 @@ from workbench.outputs.excel import (
     _put_text,
     safe_text,
 )
+from workbench.outputs.psa_import import ImportFiles, import_files, write_import_files
 from workbench.reconcile import Reconciliation
 from workbench.sources.reading import file_checksum
 from workbench.workspace import Workspace, reconcile_workspace
@@ -82,7 +83,7 @@ _HOW_TO = (
     "vendors show), adjust (bill the Adjusted quantity you enter) or dismiss (leave billing as "
     "it is this month). Add a Note for the next person. Leave a Decision empty to keep the line "
     "pending.",
-    "The grey columns are locked; do not add, delete or move rows. When done, save and run: "
+    "Only the yellow columns are yours: the others are locked; do not add or delete rows. When done, save and run: "
     "workbench apply <this file> --who <your name>",
 )
 
@@ -249,6 +250,91 @@ def _shown(value: object) -> object:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     return value
+
+
+@dataclass(frozen=True)
+class ExportedReview:
+    """What :func:`export_review` wrote.
+
+    Attributes
+    ----------
+    workbook
+        The review workbook.
+    import_files
+        The PSA import files (CSV and xlsx per PSA).
+    review
+        The lines to review with their decisions (:meth:`Ledger.review`).
+    imports
+        The import rows and the decided lines that write none.
+    """
+
+    workbook: Path
+    import_files: tuple[Path, ...]
+    review: pd.DataFrame
+    imports: ImportFiles
+
+    def describe(self) -> str:
+        """What was written, in a few lines for the person who ran ``workbench export``."""
+        states = Counter(self.review["state"])
+        decided = Counter(self.review.loc[self.review["state"] == "decided", "decision"])
+        said = [
+            f"Review workbook: {self.workbook} ({len(self.review)} lines: "
+            f"{states['pending']} pending, {states['decided']} decided, "
+            f"{states['changed']} changed since decided)",
+        ]
+        if states["decided"]:
+            said.append(
+                "Decided: " + ", ".join(f"{decided[str(d)]} {d}" for d in DECISIONS if decided[str(d)])
+            )
+        for each in self.imports.imports:
+            said.append(
+                f"{each.psa} import: {len(each.changes)} changes, {len(each.new_lines)} proposed "
+                f"new lines"
+            )
+        for line_id, reason in zip(
+            self.imports.skipped["line_id"], self.imports.skipped["reason"], strict=True
+        ):
+            said.append(f"No import row for {line_id}: {reason}")
+        said.extend(f"Import file: {path}" for path in self.import_files)
+        if not self.imports.imports:
+            said.append(
+                "No import files: no line is approved or adjusted yet. Decide in the workbook, "
+                "run workbench apply, then export again."
+            )
+        return "\n".join(said)
+
+
+def export_review(workspace: str | Path | Workspace, period: str, outputs: Path) -> ExportedReview:
+    """Reconcile a period and write its review workbook and import files to
+    ``outputs/<period>/``.
+
+    The import files hold the lines approved or adjusted in the ledger so far; export again
+    after ``workbench apply`` to include new decisions.
+
+    Parameters
+    ----------
+    workspace
+        The workspace (or its folder).
+    period
+        The billing month, ``YYYY-MM``.
+    outputs
+        The outputs folder; files go to its ``<period>`` subfolder.
+
+    Returns
+    -------
+    ExportedReview
+        The files written, the review and the import rows.
+    """
+    if not isinstance(workspace, Workspace):
+        workspace = Workspace.open(workspace)
+    result = reconcile_workspace(workspace, period)
+    with Ledger.open(ledger_path(workspace)) as ledger:
+        review = ledger.review(result)
+    folder = Path(outputs) / result.period
+    workbook = write_review_workbook(result, review, workspace, folder / f"review-{period}.xlsx")
+    imports = import_files(review, result, workspace)
+    written = [path for each in imports.imports for path in write_import_files(each, folder)]
+    return ExportedReview(workbook, tuple(written), review, imports)
 
 
 def apply_review_workbook(
