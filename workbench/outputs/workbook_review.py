@@ -19,6 +19,7 @@ pending.
 from __future__ import annotations
 
 import hashlib
+from zipfile import BadZipFile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ from workbench.workspace import Workspace, reconcile_workspace
 REVIEW_SHEET = "Review"
 ABOUT_SHEET = "About"
 WRITTEN_SHEET = "Written"
+#: What the hidden Written sheet keeps of each row.
+WRITTEN_COLUMNS = ("line_id", "decision", "quantity", "note", "state")
 #: Marks a workbook :func:`apply_review_workbook` can read (bumped if the layout changes).
 WORKBOOK_KIND = "workbench review workbook 1"
 
@@ -227,7 +230,7 @@ def write_review_workbook(
     written = book.create_sheet(WRITTEN_SHEET)
     written.sheet_state = "veryHidden"
     for row, line in enumerate(review.to_dict("records"), start=1):
-        for column, name in enumerate(("line_id", "decision", "quantity", "note"), start=1):
+        for column, name in enumerate(WRITTEN_COLUMNS, start=1):
             _put_text(_cell(written, row, column), _text(line[name]))
     _protect(written)
     path = Path(path)
@@ -387,12 +390,12 @@ def apply_review_workbook(
     written = _written(book, path)
     with Ledger.open(ledger_path(opened)) as ledger:
         review = ledger.review(result)
-        rows = _read_rows(book[REVIEW_SHEET], path, review)
+        rows = _read_rows(book[REVIEW_SHEET], path, review, written)
         lines = review.set_index("line_id", drop=False)
         edits = [
             values
             for _, values in rows
-            if written.get(values["line_id"])
+            if written[values["line_id"]][:3]
             != (values["decision"], values["quantity"], values["note"])
         ]
         counts: Counter[str] = Counter()
@@ -424,7 +427,7 @@ def _open(path: Path) -> Any:
         raise WorkbenchError(f"{path} does not exist: give the review workbook's path")
     try:
         book = load_workbook(path)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
         raise InputError(path, f"not an Excel workbook ({exc})", expected="an .xlsx file") from None
     if REVIEW_SHEET not in book.sheetnames or ABOUT_SHEET not in book.sheetnames:
         raise InputError(
@@ -435,8 +438,8 @@ def _open(path: Path) -> Any:
     return book
 
 
-def _written(book: Any, path: Path) -> dict[str, tuple[str, Decimal | None, str]]:
-    """Line id -> Decision, Adjusted quantity and Note as the workbook was written."""
+def _written(book: Any, path: Path) -> dict[str, tuple[str, Decimal | None, str, str]]:
+    """Line id -> Decision, Adjusted quantity, Note and State as the workbook was written."""
     if WRITTEN_SHEET not in book.sheetnames:
         raise InputError(
             path,
@@ -444,11 +447,11 @@ def _written(book: Any, path: Path) -> dict[str, tuple[str, Decimal | None, str]
             expected="a workbook written by workbench export",
         )
     found = {}
-    for line_id, decision, quantity, note in book[WRITTEN_SHEET].iter_rows(
-        max_col=4, values_only=True
+    for line_id, decision, quantity, note, state in book[WRITTEN_SHEET].iter_rows(
+        max_col=len(WRITTEN_COLUMNS), values_only=True
     ):
         amount = _quantity(str(quantity or ""))
-        found[str(line_id)] = (str(decision or ""), amount, str(note or "").strip())
+        found[str(line_id)] = (str(decision or ""), amount, str(note or "").strip(), str(state))
     return found
 
 
@@ -490,9 +493,16 @@ def _about(book: Any, path: Path) -> dict[str, str]:
 
 
 def _read_rows(
-    sheet: Worksheet, path: Path, review: pd.DataFrame
+    sheet: Worksheet,
+    path: Path,
+    review: pd.DataFrame,
+    written: dict[str, tuple[str, Decimal | None, str, str]],
 ) -> list[tuple[int, dict[str, Any]]]:
-    """Every row's line id and reviewer's values, after checking rows and locked cells."""
+    """Every row's line id and reviewer's values, after checking rows and locked cells.
+
+    Locked cells are compared with the line as it is now (the same run, so the same figures),
+    but State with what it was when written: a decision made since changes the ledger's state.
+    """
     headers = [_cell(sheet, 1, column).value for column in range(1, sheet.max_column + 1)]
     while headers and headers[-1] is None:
         headers.pop()
@@ -517,7 +527,7 @@ def _read_rows(
         if all(value is None or str(value).strip() == "" for value in cells):
             continue
         line_id = "" if cells[0] is None else str(cells[0])
-        if line_id not in lines.index:
+        if line_id not in lines.index or line_id not in written:
             raise InputError(
                 path,
                 f"row {row} is not a line of this review"
@@ -537,11 +547,12 @@ def _read_rows(
         seen[line_id] = row
         line = lines.loc[line_id]
         for column, (header, name, kind) in enumerate(LOCKED_COLUMNS):
-            if not _same(cells[column], line[name], kind):
+            value = written[line_id][3] if name == "state" else line[name]
+            if not _same(cells[column], value, kind):
                 raise InputError(
                     path,
                     f"locked cell edited: {header} of line {line_id} was "
-                    f"{_text(line[name])!r}, now {_text(cells[column])!r}",
+                    f"{_text(value)!r}, now {_text(cells[column])!r}",
                     row=row,
                     column=header,
                     expected="locked columns as written; decide with Decision, Adjusted "
@@ -552,7 +563,9 @@ def _read_rows(
     if missing:
         raise InputError(
             path,
-            f"{len(missing)} rows were removed, first line {missing[0]}",
+            f"the row of line {missing[0]} was removed"
+            if len(missing) == 1
+            else f"{len(missing)} rows were removed, the first of line {missing[0]}",
             column="Line ID",
             expected="every row the workbook was written with: rows cannot be deleted",
         )
