@@ -20,14 +20,19 @@ line id                client / service                   status                
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import multiprocessing
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
+from tests.builders import reconciliation_line
 from tests.conftest import BUNDLE_GAPS, DEMO, DISCREPANCIES
 from workbench import Reconciliation, Workspace
 from workbench.errors import WorkbenchError
@@ -410,3 +415,105 @@ def test_review_of_a_result_without_findings_is_empty(ledger: Ledger) -> None:
     review = ledger.review(result)
     assert review.empty
     assert list(review.columns) == LINE_COLUMNS + REVIEW_COLUMNS
+
+
+WRITERS = 2
+LINES_PER_WRITER = 200
+
+
+def decide_lines(path: Path, writer: int, start: Any) -> int:
+    """One reviewer's process: open the ledger, wait for the other, then decide 200 lines one
+    write at a time, reading the decisions back after each as the dashboard does."""
+    with Ledger.open(path) as ledger:  # both processes race to create the file
+        start.wait()
+        for number in range(LINES_PER_WRITER):
+            line = reconciliation_line(
+                f"{writer}:{number}", Status.UNDER_BILLED, billed_quantity=number
+            )
+            if number % 2:
+                ledger.decide(PERIOD, line, "approve", note=f"writer {writer}", who=f"r{writer}")
+            else:
+                ledger.decide(PERIOD, line, "adjust", quantity=number, who=f"r{writer}")
+            ledger.decisions(PERIOD)
+    return writer
+
+
+def test_two_processes_deciding_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        start = manager.Barrier(WRITERS)
+        with ProcessPoolExecutor(WRITERS, mp_context=context) as pool:
+            done = [pool.submit(decide_lines, path, writer, start) for writer in range(WRITERS)]
+            # A "database is locked" error in either process would be raised here.
+            assert sorted(future.result(timeout=300) for future in done) == [0, 1]
+    with Ledger.open(path) as ledger:
+        current = ledger.decisions(PERIOD)
+    assert len(current) == WRITERS * LINES_PER_WRITER == 400
+    assert current["1:7"].note == "writer 1" and current["1:7"].who == "r1"
+    assert current["0:8"].quantity == Decimal(8)
+    raw = sqlite3.connect(path)
+    per_writer = raw.execute("SELECT who, count(*) FROM decisions GROUP BY who").fetchall()
+    writers = [who for (who,) in raw.execute("SELECT who FROM decisions ORDER BY id")]
+    raw.close()
+    assert per_writer == [("r0", 200), ("r1", 200)]
+    # The writes really overlapped: the file holds them interleaved, not one writer's block
+    # after the other's.
+    assert sum(a != b for a, b in itertools.pairwise(writers)) > 1
+
+
+def test_a_version_1_ledger_is_migrated_keeping_its_decisions(
+    tmp_path: Path, demo_result: Reconciliation
+) -> None:
+    path = tmp_path / "ledger.sqlite"
+    raw = sqlite3.connect(path)
+    # Schema 1 as the first release wrote it: decisions only, no snapshot, no runs.
+    raw.executescript(
+        """
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            period TEXT NOT NULL,
+            line_id TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('approve', 'adjust', 'dismiss', 'clear')),
+            quantity TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            who TEXT NOT NULL,
+            decided_at TEXT NOT NULL
+        );
+        CREATE INDEX decisions_by_line ON decisions (period, line_id, id);
+        INSERT INTO decisions (period, line_id, decision, quantity, note, who, decided_at)
+        VALUES ('2026-10', '29600135:29683402', 'adjust', '2', 'lab box', 'lee',
+                '2026-11-02T09:00:00+00:00'),
+               ('2026-10', '29600212:29683415', 'approve', NULL, '', 'dana',
+                '2026-11-02T09:05:00+00:00');
+        PRAGMA user_version = 1;
+        """
+    )
+    raw.close()
+
+    with Ledger.open(path) as ledger:
+        assert ledger.schema_version == SCHEMA_VERSION == 2
+        current = ledger.decisions(PERIOD)
+        assert current[SERVER] == Decided(
+            period=PERIOD,
+            line_id=SERVER,
+            decision=Decision.ADJUST,
+            quantity=Decimal(2),
+            note="lab box",
+            who="lee",
+            decided_at="2026-11-02T09:00:00+00:00",
+            snapshot={},
+        )
+        assert current[GOLD].decision == Decision.APPROVE
+        # Decisions from before snapshots were kept stand: nothing to compare them with.
+        states = ledger.review(demo_result).set_index("line_id")["state"]
+        assert (states[SERVER], states[GOLD]) == ("decided", "decided")
+        # The tables schema 2 added work at once.
+        ledger.record_run(demo_result, inputs={}, who="dana")
+        ledger.decide(PERIOD, line_of(demo_result, SERVER), "approve", who="dana")
+        assert len(ledger.history(PERIOD, SERVER)) == 2
+        assert len(ledger.runs()) == 1
+
+    with Ledger.open(path) as ledger:  # opening again migrates nothing more
+        assert ledger.schema_version == 2
+        assert len(ledger.history(PERIOD, SERVER)) == 2

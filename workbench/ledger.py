@@ -658,6 +658,8 @@ def _snapshot(line: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _moved(before: Mapping[str, str], now: Mapping[str, str]) -> bool:
+    if not before:
+        return False  # decided before snapshots were kept (schema 1): the decision stands
     return any(before.get(name, "") != now.get(name, "") for name in COMPARED_FIELDS)
 
 
