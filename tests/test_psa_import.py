@@ -113,6 +113,21 @@ def test_demo_import_files_match_the_golden_files(demo_import: ImportFiles, tmp_
         matches_golden(path, path.name + (".txt" if path.suffix == ".xlsx" else ""))
 
 
+def test_billed_in_advance_every_change_starts_next_month_at_the_full_price(
+    tmp_path: Path, demo_result: Reconciliation
+) -> None:
+    with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
+        decide_demo(ledger, demo_result)
+        found = import_files(ledger.review(demo_result), demo_result, Workspace.open(DEMO))
+    autotask = found.imports[0]
+    assert set(autotask.changes["effectiveDate"]) == {"2026-11-01"}
+    assert list(autotask.changes["adjustedUnitPrice"]) == [
+        Decimal(price) for price in ("95", "45", "135", "26.40", "65", "26.40", "3", "4.80", "4.50")
+    ]
+    for path in write_import_files(autotask, tmp_path / "out")[:2]:
+        matches_golden(path, f"advance-{path.name}")
+
+
 def test_every_decided_line_writes_a_row_or_says_why(demo_import: ImportFiles) -> None:
     autotask = demo_import.imports[0]
     assert list(demo_import.skipped["line_id"]) == ["29600219:29683411"]

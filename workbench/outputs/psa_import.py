@@ -12,6 +12,10 @@ one row:
   negative to take units away). The flattened export the workbench reads names agreements, not
   their numeric ids, so ``agreementId`` holds the agreement's name.
 
+The ids are the contract lines' own: Autotask's API entity exports give numeric contract and
+service ids; its UI export names the contract instead, and that name is what ``contractID``
+then holds, to be looked up before posting.
+
 An approval bills the vendor count (the line's expected quantity); an adjustment bills the
 reviewer's quantity. The change is that quantity less what is billed now; a change of nothing
 writes no row. When the effective date is mid-period the prices follow each PSA's rule
@@ -285,11 +289,14 @@ _IMPORT_ROW: dict[str, Callable[[dict[str, Any], str, Decimal, EffectiveDate], d
 
 
 def _client_psa(result: Reconciliation) -> dict[str, str]:
-    """Each client's PSA, from the system of its billed evidence (one PSA per workspace if
-    the client has none yet)."""
+    """Each client's PSA, from the system of its billed evidence (the workspace's one PSA for a
+    client with nothing billed yet)."""
     billed = result.evidence[result.evidence["side"] == "billed"]
-    company = billed["line_id"].map(lambda line_id: str(line_id).split(":", 1)[0])
-    by_client = dict(zip(company, billed["system"].astype(str), strict=True))
+    company_of = dict(zip(result.lines["line_id"], result.lines["company_id"], strict=True))
+    by_client = {
+        str(company_of.get(line_id, "")): str(system)
+        for line_id, system in zip(billed["line_id"], billed["system"], strict=True)
+    }
     systems = set(by_client.values())
     only = systems.pop() if len(systems) == 1 else ""
     return {str(c): by_client.get(str(c), only) for c in result.clients["company_id"]}
