@@ -32,7 +32,7 @@ import pytest
 from tests.conftest import DEMO, PERIOD
 from workbench import Workspace
 from workbench.cli import main
-from workbench.errors import InputError
+from workbench.errors import InputError, WorkbenchError
 from workbench.ledger import Ledger, ledger_path
 from workbench.outputs.workbook_review import (
     HEADERS,
@@ -346,6 +346,24 @@ def test_a_workbook_of_another_run_or_workspace_is_refused(
     assert refusal(workbook).startswith(
         "review-2026-10.xlsx: this workbook was written from another run of 2026-09: "
     )
+
+
+def test_a_moved_workspace_is_found_with_its_folder(
+    workspace: Workspace, workbook: Path, tmp_path: Path
+) -> None:
+    edit(workbook, {"I2": "approve"})
+    moved = workspace.root.rename(tmp_path / "moved")
+    with pytest.raises(WorkbenchError) as raised:
+        apply_review_workbook(workbook, who="dana")
+    assert str(raised.value) == (
+        f"{workspace.root} is not a workspace: workspace.toml is missing. The workbook was "
+        f"exported from {workspace.root}: if the workspace has moved, say where with "
+        "--workspace FOLDER"
+    )
+    applied = apply_review_workbook(workbook, who="dana", workspace=moved)
+    assert applied.decided == ("29600212:29683415",)
+    with pytest.raises(WorkbenchError, match=r"say who decided \(--who NAME\)"):
+        apply_review_workbook(workbook, who=" ", workspace=moved)
 
 
 def test_a_file_that_is_not_a_review_workbook_is_refused(workbook: Path, tmp_path: Path) -> None:

@@ -368,9 +368,21 @@ def apply_review_workbook(
         recorded then.
     """
     path = Path(path)
+    if not who.strip():
+        raise WorkbenchError(
+            "say who decided (--who NAME): the ledger records it with every decision"
+        )
     book = _open(path)
     about = _about(book, path)
-    opened = Workspace.open(workspace if workspace is not None else about["Folder"])
+    try:
+        opened = Workspace.open(workspace if workspace is not None else about["Folder"])
+    except WorkbenchError as exc:
+        if workspace is not None:
+            raise
+        raise WorkbenchError(
+            f"{exc}. The workbook was exported from {about['Folder']}: if the workspace has "
+            "moved, say where with --workspace FOLDER"
+        ) from None
     if opened.name != about["Workspace"]:
         raise InputError(
             path,
@@ -472,7 +484,7 @@ def _about(book: Any, path: Path) -> dict[str, str]:
     sheet = book[ABOUT_SHEET]
     found = {}
     for row, label in enumerate(ABOUT_LABELS, start=1):
-        if _cell(sheet, row, 1).value != label:
+        if sheet.cell(row, 1).value != label:
             raise InputError(
                 path,
                 "the About sheet has been changed",
@@ -480,7 +492,7 @@ def _about(book: Any, path: Path) -> dict[str, str]:
                 column="A",
                 expected=f"{label!r}, as the workbook was written",
             )
-        found[label] = "" if _cell(sheet, row, 2).value is None else str(_cell(sheet, row, 2).value)
+        found[label] = "" if sheet.cell(row, 2).value is None else str(sheet.cell(row, 2).value)
     if found["Kind"] != WORKBOOK_KIND:
         raise InputError(
             path,
@@ -503,7 +515,7 @@ def _read_rows(
     Locked cells are compared with the line as it is now (the same run, so the same figures),
     but State with what it was when written: a decision made since changes the ledger's state.
     """
-    headers = [_cell(sheet, 1, column).value for column in range(1, sheet.max_column + 1)]
+    headers = [sheet.cell(1, column).value for column in range(1, sheet.max_column + 1)]
     while headers and headers[-1] is None:
         headers.pop()
     if headers != HEADERS:
@@ -523,7 +535,7 @@ def _read_rows(
     rows = []
     last = sheet.max_row
     for row in range(2, last + 1):
-        cells = [_cell(sheet, row, column).value for column in range(1, len(HEADERS) + 1)]
+        cells = [sheet.cell(row, column).value for column in range(1, len(HEADERS) + 1)]
         if all(value is None or str(value).strip() == "" for value in cells):
             continue
         line_id = "" if cells[0] is None else str(cells[0])
