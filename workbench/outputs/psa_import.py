@@ -41,10 +41,10 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from workbench.effective import EffectiveDate, effective_dates
-from workbench.outputs.excel import _put_text
+from workbench.outputs.cells import cell, fit_columns, put_headers, put_value
 from workbench.reconcile import ADJUSTMENT_STATUSES, Reconciliation
 from workbench.workspace import Workspace
 
@@ -363,18 +363,20 @@ def write_import_files(psa_import: PsaImport, folder: Path) -> list[Path]:
     return written
 
 
-def _write_sheet(sheet: Any, rows: pd.DataFrame) -> None:
-    headers: Sequence[str] = list(rows.columns)
-    for column, header in enumerate(headers, start=1):
-        _put_text(sheet.cell(1, column), header).font = Font(bold=True)
+def _write_sheet(sheet: Worksheet, rows: pd.DataFrame) -> None:
+    put_headers(sheet, list(rows.columns))
     for row, record in enumerate(rows.itertuples(index=False), start=2):
         for column, value in enumerate(record, start=1):
-            cell = sheet.cell(row, column)
             if isinstance(value, Decimal):
-                cell.value = value
-                cell.number_format = _MONEY if value.as_tuple().exponent == -2 else "0"
-            elif isinstance(value, int) and not isinstance(value, bool):
-                cell.value = value
+                money = value.as_tuple().exponent == -2
+                put_value(cell(sheet, row, column), value, _MONEY if money else "0")
             else:
-                _put_text(cell, _csv_value(value))
-    sheet.freeze_panes = "A2"
+                put_value(cell(sheet, row, column), _plain(value))
+    fit_columns(sheet)
+
+
+def _plain(value: object) -> object:
+    """Numbers stay numbers; dates and everything else become the text the CSV has."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return _csv_value(value) or None

@@ -37,16 +37,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from workbench.errors import InputError, WorkbenchError
 from workbench.ledger import DECISIONS, Ledger, ledger_path
-from workbench.outputs.excel import (
-    _HEADER_FILL,
-    _HEADER_FONT,
-    _cell,
-    _fit_columns,
-    _money_format,
-    _put,
-    _put_text,
-    safe_text,
+from workbench.outputs.cells import (
+    INPUT_FILL,
+    QUANTITY,
+    cell,
+    fit_columns,
+    put_headers,
+    put_text,
+    put_value,
 )
+from workbench.outputs.excel import _money_format, safe_text
 from workbench.outputs.psa_import import ImportFiles, import_files, write_import_files
 from workbench.reconcile import Reconciliation
 from workbench.sources.reading import file_checksum
@@ -166,16 +166,15 @@ def write_review_workbook(
     sheet = book.active
     assert sheet is not None
     sheet.title = REVIEW_SHEET
-    money = _money_format(result.currency)
-    for column, header in enumerate(HEADERS, start=1):
-        cell = _put_text(_cell(sheet, 1, column), header)
-        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+    formats = {"text": None, "quantity": QUANTITY, "money": _money_format(result.currency)}
+    put_headers(sheet, HEADERS)
     for row, line in enumerate(review.to_dict("records"), start=2):
         for column, (_, name, kind) in enumerate(LOCKED_COLUMNS, start=1):
-            _put(_cell(sheet, row, column), _shown(line[name]), kind, money)  # type: ignore[arg-type]
+            put_value(cell(sheet, row, column), _shown(line[name]), formats[kind])
         for column, (_, name) in enumerate(EDITABLE_COLUMNS, start=len(LOCKED_COLUMNS) + 1):
-            cell = _put(_cell(sheet, row, column), _shown(line[name]), "text", money, to_fill=True)
-            cell.protection = Protection(locked=False)
+            editable = put_value(cell(sheet, row, column), _shown(line[name]))
+            editable.fill = INPUT_FILL
+            editable.protection = Protection(locked=False)
     last = len(review) + 1
     decision, quantity = (get_column_letter(len(LOCKED_COLUMNS) + n) for n in (1, 2))
     choices = DataValidation(
@@ -203,7 +202,7 @@ def write_review_workbook(
     sheet.freeze_panes = "B2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{last}"
     _protect(sheet)
-    _fit_columns(sheet)
+    fit_columns(sheet)
 
     about = book.create_sheet(ABOUT_SHEET)
     values: tuple[str | int, ...] = (
@@ -216,13 +215,10 @@ def write_review_workbook(
         "MSP billing workbench",
     )
     for row, (label, value) in enumerate(zip(ABOUT_LABELS, values, strict=True), start=1):
-        _put_text(_cell(about, row, 1), label).font = Font(bold=True)
-        if isinstance(value, int):
-            _cell(about, row, 2).value = value
-        else:
-            _put_text(_cell(about, row, 2), str(value))
+        put_text(cell(about, row, 1), label).font = Font(bold=True)
+        put_value(cell(about, row, 2), value)
     for row, text in enumerate(_HOW_TO, start=len(ABOUT_LABELS) + 2):
-        _put_text(_cell(about, row, 1), text)
+        put_text(cell(about, row, 1), text)
     _protect(about)
 
     # What the reviewer's columns were written with, so only rows the reviewer changed are
@@ -231,7 +227,7 @@ def write_review_workbook(
     written.sheet_state = "veryHidden"
     for row, line in enumerate(review.to_dict("records"), start=1):
         for column, name in enumerate(WRITTEN_COLUMNS, start=1):
-            _put_text(_cell(written, row, column), _text(line[name]))
+            put_text(cell(written, row, column), _text(line[name]))
     _protect(written)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
