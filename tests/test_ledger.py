@@ -39,6 +39,7 @@ from workbench.errors import WorkbenchError
 from workbench.ledger import (
     REVIEW_COLUMNS,
     SCHEMA_VERSION,
+    Choice,
     Decided,
     Decision,
     Ledger,
@@ -245,10 +246,38 @@ def test_decide_many_writes_nothing_when_one_line_is_wrong(
         ledger.decide_many(PERIOD, [line_of(demo_result, GOLD)], "adjust", who="dana")
 
 
+def test_decide_all_records_different_choices_together_or_not_at_all(
+    ledger: Ledger, demo_result: Reconciliation
+) -> None:
+    choices = [
+        Choice(line_of(demo_result, GOLD), "approve"),
+        Choice(line_of(demo_result, SERVER), "adjust", quantity="2", note="lab box"),
+        Choice(line_of(demo_result, WORKSTATION), "dismiss", note="in repair"),
+    ]
+    wrong = [*choices, Choice(line_of(demo_result, ACME_M365), "adjust", quantity="-2")]
+    with pytest.raises(WorkbenchError, match=f"^line {ACME_M365}: adjusted quantity -2 cannot"):
+        ledger.decide_all(PERIOD, wrong, who="dana")
+    assert ledger.decisions(PERIOD) == {}
+
+    acts = ledger.decide_all(PERIOD, choices, who="dana")
+    assert [(act.line_id, act.decision, act.quantity, act.note) for act in acts] == [
+        (GOLD, Decision.APPROVE, None, ""),
+        (SERVER, Decision.ADJUST, Decimal(2), "lab box"),
+        (WORKSTATION, Decision.DISMISS, None, "in repair"),
+    ]
+    assert ledger.decisions(PERIOD) == {act.line_id: act for act in acts}
+
+
 @pytest.mark.parametrize(
     ("decision", "quantity", "who", "message"),
     [
-        ("accept", None, "dana", r"unknown decision 'accept': choose one of approve, adjust"),
+        (
+            "accept",
+            None,
+            "dana",
+            r"line 29600212:29683415: unknown decision 'accept': choose one of approve, adjust, "
+            "dismiss$",
+        ),
         ("clear", None, "dana", "use clear"),
         ("adjust", None, "dana", "an adjustment needs the quantity to bill"),
         ("adjust", "", "dana", "an adjustment needs the quantity to bill"),

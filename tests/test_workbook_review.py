@@ -319,6 +319,7 @@ def test_a_workbook_of_another_run_or_workspace_is_refused(
     edit(workbook, {"I2": "approve"})
     usage = workspace.root / "periods" / PERIOD / "inputs" / "huntress" / "organizations.csv"
     original = usage.read_bytes()
+    usage.chmod(0o644)  # a recorded run leaves a month's inputs read-only
     usage.write_bytes(original + b"\n")
     assert refusal(workbook) == (
         "review-2026-10.xlsx: this workbook was written from another run of 2026-10: the "

@@ -41,6 +41,24 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep what an interrupted run of the same inputs finished",
     )
+    run.add_argument(
+        "--accept-changed-inputs",
+        action="store_true",
+        help="re-run a period whose input files changed since its last recorded run",
+    )
+    run.add_argument(
+        "--no-ledger",
+        action="store_true",
+        help="neither check nor record the run in the workspace's ledger (inputs stay writable)",
+    )
+
+    review = commands.add_parser(
+        "review", help="list the lines waiting for a decision, biggest money at stake first"
+    )
+    review.add_argument(
+        "--workspace", required=True, type=Path, help="folder holding workspace.toml"
+    )
+    review.add_argument("--period", help="billing month YYYY-MM (default: the latest with inputs)")
 
     new = commands.add_parser("new-workspace", help="create an empty workspace for an MSP")
     new.add_argument("folder", type=Path, help="where to create it")
@@ -84,42 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
-            from workbench.batch import run_batch
-            from workbench.workspace import Workspace
-
-            period = args.period or _latest_period(Workspace.open(args.workspace))
-            batch = run_batch(
-                args.workspace,
-                period,
-                args.outputs,
-                jobs=args.jobs,
-                only=args.client,
-                executor=args.executor,
-                scheduler=args.scheduler,
-                resume=args.resume,
-            )
-            for failed in batch.failed:
-                print(f"error: {failed.client}: {failed.error}", file=sys.stderr)
-            return 0 if batch.ok else 1
+            return _run(args)
+        if args.command == "review":
+            return _review(args)
         if args.command == "export":
-            from workbench.outputs.workbook_review import export_review
-            from workbench.workspace import Workspace
-
-            opened = Workspace.open(args.workspace)
-            print(f"Reconciling {opened.name}...", file=sys.stderr)
-            exported = export_review(opened, args.period or _latest_period(opened), args.outputs)
-            print(exported.describe())
-            return 0
+            return _export(args)
         if args.command == "apply":
-            import getpass
-
-            from workbench.outputs.workbook_review import apply_review_workbook
-
-            applied = apply_review_workbook(
-                args.workbook, who=args.who or getpass.getuser(), workspace=args.workspace
-            )
-            print(applied.describe(args.workbook))
-            return 0
+            return _apply(args)
         if args.command == "new-workspace":
             from workbench.workspace import new_workspace
 
@@ -139,6 +128,140 @@ def main(argv: list[str] | None = None) -> int:
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The monthly batch, checked against and recorded in the ledger unless ``--no-ledger``."""
+    from workbench.batch import RESULT_FILE, run_batch
+    from workbench.history import check_inputs, record_period_run
+    from workbench.ledger import Ledger, ledger_path
+    from workbench.reconcile import Reconciliation
+    from workbench.workspace import Workspace
+
+    workspace = Workspace.open(args.workspace)
+    period = args.period or _latest_period(workspace)
+    ledger = None if args.no_ledger else Ledger.open(ledger_path(workspace))
+    try:
+        if ledger is not None:
+            changes = check_inputs(
+                ledger, workspace, period, accept_changed=args.accept_changed_inputs
+            )
+            if changes:
+                print(
+                    f"Inputs of {period} changed since run {changes.run_id}; reconciling the new "
+                    f"ones as asked:\n{changes.describe()}"
+                )
+        batch = run_batch(
+            workspace.root,
+            period,
+            args.outputs,
+            jobs=args.jobs,
+            only=args.client,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            resume=args.resume,
+        )
+        for failed in batch.failed:
+            print(f"error: {failed.client}: {failed.error}", file=sys.stderr)
+        if ledger is not None:
+            # The exact result the batch's notebooks showed, not a second reconciliation.
+            result = Reconciliation.load(batch.folder / RESULT_FILE)
+            run_id = record_period_run(
+                ledger, workspace, result, changes.checksums, who=_who_runs()
+            )
+            print(
+                f"Run {run_id} recorded in {ledger.path}; the {len(changes.checksums)} input "
+                f"files of {period} are kept read-only"
+            )
+        return 0 if batch.ok else 1
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+
+def _review(args: argparse.Namespace) -> int:
+    """Print the lines to review, pending and changed ones first, and what is decided."""
+    import pandas as pd
+
+    from workbench.ledger import Ledger, ledger_path
+    from workbench.money import format_money
+    from workbench.workspace import Workspace, reconcile_workspace
+
+    workspace = Workspace.open(args.workspace)
+    period = args.period or _latest_period(workspace)
+    result = reconcile_workspace(workspace, period)
+    with Ledger.open(ledger_path(workspace)) as ledger:
+        review = ledger.review(result)
+    states = review["state"].value_counts()
+    decided = review.loc[review["state"] == "decided", "decision"].value_counts()
+    print(
+        f"{workspace.name}, {period}: {len(review)} lines to review: "
+        f"{states.get('pending', 0)} pending, {states.get('changed', 0)} changed since decided, "
+        f"{states.get('decided', 0)} decided ({decided.get('approve', 0)} approved, "
+        f"{decided.get('adjust', 0)} adjusted, {decided.get('dismiss', 0)} dismissed)"
+    )
+    if review.empty:
+        return 0
+    # Work still to do first; the review is already by money at stake within each group.
+    order = review["state"].map({"pending": 0, "changed": 0, "decided": 1})
+    review = review.iloc[order.argsort(kind="stable")]
+    header = (
+        f"{'state':<8} {'at stake':>11}  {'client':<26} {'service':<34} {'status':<20} "
+        f"{'billed':>6} {'used':>6}  decision"
+    )
+    print(header)
+    for line in review.to_dict("records"):
+        used = "" if pd.isna(line["expected_quantity"]) else str(line["expected_quantity"])
+        decision = str(line["decision"])
+        if line["quantity"] is not None:
+            decision += f" to {line['quantity']}"
+        if line["who"]:
+            decision += f" by {line['who']}"
+        print(
+            f"{line['state']:<8} {format_money(abs(line['revenue_impact']), result.currency):>11}  "
+            f"{_cut(line['company_name'], 26):<26} {_cut(line['service_name'], 34):<34} "
+            f"{line['status']:<20} {line['billed_quantity']:>6} {used:>6}  {decision}".rstrip()
+        )
+    return 0
+
+
+def _cut(text: object, width: int) -> str:
+    """Text cut to a column's width, marking the cut."""
+    value = str(text)
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def _who_runs() -> str:
+    """The person running the command, as the operating system knows them."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        return "unknown"
+
+
+def _export(args: argparse.Namespace) -> int:
+    from workbench.outputs.workbook_review import export_review
+    from workbench.workspace import Workspace
+
+    opened = Workspace.open(args.workspace)
+    print(f"Reconciling {opened.name}...", file=sys.stderr)
+    exported = export_review(opened, args.period or _latest_period(opened), args.outputs)
+    print(exported.describe())
+    return 0
+
+
+def _apply(args: argparse.Namespace) -> int:
+    import getpass
+
+    from workbench.outputs.workbook_review import apply_review_workbook
+
+    applied = apply_review_workbook(
+        args.workbook, who=args.who or getpass.getuser(), workspace=args.workspace
+    )
+    print(applied.describe(args.workbook))
+    return 0
 
 
 def _latest_period(workspace: object) -> str:

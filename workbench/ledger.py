@@ -72,6 +72,18 @@ RUN_COLUMNS = [
     "billed_revenue",
     "checked_revenue",
 ]
+RUN_LINE_COLUMNS = [
+    "line_id",
+    "company_id",
+    "company_name",
+    "service_id",
+    "service_name",
+    "status",
+    "billed_quantity",
+    "expected_quantity",
+    "billed_revenue",
+    "revenue_impact",
+]
 TREND_COLUMNS = [
     "period",
     "service_id",
@@ -184,6 +196,28 @@ class Decided:
     who: str
     decided_at: str
     snapshot: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One reviewer's choice on one line, for :meth:`Ledger.decide_all` (a row of a workbook).
+
+    Attributes
+    ----------
+    line
+        One row of :attr:`Reconciliation.lines`.
+    decision
+        ``approve``, ``adjust`` or ``dismiss``.
+    quantity
+        The quantity to bill, for ``adjust`` only.
+    note
+        The reviewer's note.
+    """
+
+    line: Mapping[str, Any]
+    decision: Decision | str
+    quantity: Decimal | int | str | None = None
+    note: str = ""
 
 
 def ledger_path(workspace: Workspace) -> Path:
@@ -339,6 +373,18 @@ class Ledger:
                 "an adjustment needs its own quantity for each line: adjust lines one at a time"
             )
         acts = [_act(period, line, decision, None, note, who) for line in lines]
+        with self._writing() as cursor:
+            for act in acts:
+                _insert(cursor, act)
+        return acts
+
+    def decide_all(self, period: str, choices: Iterable[Choice], *, who: str) -> list[Decided]:
+        """Record different decisions on many lines in one transaction: all of them, or none if
+        any is wrong (the error names the line), as when a reviewed workbook is read back."""
+        acts = [
+            _act(period, choice.line, choice.decision, choice.quantity, choice.note, who)
+            for choice in choices
+        ]
         with self._writing() as cursor:
             for act in acts:
                 _insert(cursor, act)
@@ -508,6 +554,20 @@ class Ledger:
             table[name] = table[name].astype("int64")
         return table
 
+    def run_lines(self, run_id: int) -> pd.DataFrame:
+        """The lines a run recorded, in line id order: :data:`RUN_LINE_COLUMNS`.
+
+        Quantities and money are Decimals (``expected_quantity`` ``None`` where not measured).
+        """
+        rows = self._connection.execute(
+            f"SELECT {', '.join(RUN_LINE_COLUMNS)} FROM run_lines WHERE run_id = ? ORDER BY line_id",
+            (run_id,),
+        ).fetchall()
+        table = pd.DataFrame(rows, columns=RUN_LINE_COLUMNS)
+        for name in ("billed_quantity", "expected_quantity", "billed_revenue", "revenue_impact"):
+            table[name] = table[name].map(lambda text: None if text is None else Decimal(text))
+        return table
+
     def billed_vs_used(self, company_id: str) -> pd.DataFrame:
         """A client's billed against used quantities per period, for its trend.
 
@@ -606,7 +666,10 @@ def _act(
     who: str,
 ) -> Decided:
     line_id = _line_id(line.get("line_id"))
-    chosen = _decision(decision)
+    try:
+        chosen = _decision(decision)
+    except WorkbenchError as exc:
+        raise WorkbenchError(f"line {line_id}: {exc}") from None
     return Decided(
         period=check_period(period),
         line_id=line_id,
