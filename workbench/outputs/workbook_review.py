@@ -19,6 +19,7 @@ pending.
 from __future__ import annotations
 
 import hashlib
+import os
 from zipfile import BadZipFile
 from collections import Counter
 from collections.abc import Sequence
@@ -231,7 +232,10 @@ def write_review_workbook(
     _protect(written)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    # Saved beside and moved over, so a reader never meets a half-written workbook.
+    partial = path.with_name(f".{path.name}.partial")
+    book.save(partial)
+    os.replace(partial, path)
     return path
 
 
