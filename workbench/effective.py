@@ -151,6 +151,18 @@ class EffectiveDate:
 
         Autotask takes the adjustment's price as given, so it gets the prorated price;
         ConnectWise prorates itself and gets the full price.
+
+        Parameters
+        ----------
+        unit_price
+            The contract's unit price (or unit cost).
+        psa
+            The PSA the price is written for.
+
+        Returns
+        -------
+        Decimal
+            The price, rounded to the cent half away from zero.
         """
         if psa_rule(psa) is PsaRule.NEXT_PERIOD:
             return to_cents(unit_price * self.share.numerator / self.share.denominator)
@@ -158,7 +170,23 @@ class EffectiveDate:
 
 
 def psa_rule(psa: str) -> PsaRule:
-    """The rule of a PSA import files are written for."""
+    """How a PSA applies a quantity change.
+
+    Parameters
+    ----------
+    psa
+        The PSA's key, as the contract lines' ``psa`` (``autotask``, ``connectwise``).
+
+    Returns
+    -------
+    PsaRule
+        Next period (Autotask) or immediately (ConnectWise).
+
+    Raises
+    ------
+    ValueError
+        For a PSA no import file is written for.
+    """
     try:
         return PSA_RULES[psa]
     except KeyError:

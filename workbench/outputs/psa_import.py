@@ -314,7 +314,19 @@ def _client_contracts(result: Reconciliation) -> dict[str, str]:
 
 
 def import_csv(rows: pd.DataFrame) -> str:
-    """Import rows as CSV text: the PSA's field names as header, amounts to the cent."""
+    """Import rows as CSV text: the PSA's field names as header, amounts to the cent.
+
+    Parameters
+    ----------
+    rows
+        :attr:`PsaImport.changes` or :attr:`PsaImport.new_lines`.
+
+    Returns
+    -------
+    str
+        CSV with CRLF line ends (as Excel writes it), amounts as plain decimals (``14.48``,
+        ``-3``), dates as ISO text.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(rows.columns)
@@ -333,6 +345,13 @@ def _csv_value(value: object) -> str:
 
 def write_import_files(psa_import: PsaImport, folder: Path) -> list[Path]:
     """Write the changes and the proposed new lines as CSV, and both in one workbook.
+
+    Parameters
+    ----------
+    psa_import
+        The rows of one PSA.
+    folder
+        Where the files go (created if needed); names from :meth:`PsaImport.file_names`.
 
     The workbook has a sheet of changes, a sheet of proposed new lines (titled as proposals)
     and a ``Lines`` sheet naming the client, service and decision behind every row. Text is
