@@ -31,7 +31,9 @@ system-deps:
 demo: setup
 	$(BIN)/workbench run --workspace $(WORKSPACE) --period $(PERIOD) --outputs $(OUTPUTS)
 
+# A run keeps a period's inputs read-only (see workbench/history.py): unlock them to rewrite them.
 demo-data: setup
+	if [ -d $(WORKSPACE) ]; then chmod -R u+w $(WORKSPACE); fi
 	$(BIN)/workbench demo-data $(WORKSPACE)
 
 dashboard: setup

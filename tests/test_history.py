@@ -27,7 +27,7 @@ from workbench.history import (
     keep_inputs,
     record_period_run,
 )
-from workbench.ledger import Ledger, ledger_path
+from workbench.ledger import LEDGER_FILE, Ledger, ledger_path
 
 INPUT_FILES = 13
 DEVICES = f"periods/{PERIOD}/inputs/datto_rmm/devices.csv"
@@ -36,8 +36,13 @@ ACME = "29600100"
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
-    # copyfile, not copy2: the shipped demo's inputs are read-only once `make demo` has run.
-    shutil.copytree(DEMO, tmp_path / "workspace", copy_function=shutil.copyfile)
+    # As shipped: without the ledger and with writable inputs, even after `make demo` ran.
+    shutil.copytree(
+        DEMO,
+        tmp_path / "workspace",
+        copy_function=shutil.copyfile,
+        ignore=shutil.ignore_patterns(f"{LEDGER_FILE}*"),
+    )
     return Workspace.open(tmp_path / "workspace")
 
 

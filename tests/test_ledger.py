@@ -424,6 +424,22 @@ def test_a_file_that_is_not_a_ledger_is_refused(tmp_path: Path) -> None:
         Ledger.open(path)
 
 
+def test_another_programs_database_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TABLE invoices (number TEXT)")
+    raw.commit()
+    raw.close()
+    with pytest.raises(WorkbenchError, match="another program's database"):
+        Ledger.open(path)
+    raw = sqlite3.connect(path)
+    tables = raw.execute("SELECT name FROM sqlite_master").fetchall()
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 0
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    raw.close()
+    assert tables == [("invoices",)]
+
+
 def test_a_ledger_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(WorkbenchError, match="does not exist"):
         Ledger.open(tmp_path / "nowhere" / "ledger.sqlite")

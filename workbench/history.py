@@ -129,7 +129,13 @@ def keep_inputs(workspace: Workspace, period: str, checksums: Mapping[str, str])
     kept = []
     for name in checksums:
         path = workspace.root / name
-        os.chmod(path, stat.S_IMODE(path.stat().st_mode) & ~WRITE_BITS)
+        try:
+            os.chmod(path, stat.S_IMODE(path.stat().st_mode) & ~WRITE_BITS)
+        except OSError as exc:
+            raise WorkbenchError(
+                f"cannot make {name} read-only ({exc.strerror}): the run was not recorded; "
+                "ask the file's owner to run the period, or run it with --no-ledger"
+            ) from exc
         kept.append(path)
     return kept
 

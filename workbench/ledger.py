@@ -259,9 +259,15 @@ class Ledger:
         ledger = cls(connection, path)
         try:
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA foreign_keys = ON")
-            ledger._migrate()
+            ledger._migrate()  # first, so another program's database is refused untouched
+            connection.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            connection.close()
+            raise WorkbenchError(
+                f"cannot open the ledger {path} ({exc}): check that you may write the file and "
+                "its folder, and that no other program holds it"
+            ) from exc
         except sqlite3.DatabaseError as exc:
             connection.close()
             raise WorkbenchError(
@@ -273,12 +279,20 @@ class Ledger:
         return ledger
 
     def _migrate(self) -> None:
+        if self.schema_version == SCHEMA_VERSION:
+            return  # the usual case: no write lock needed just to open
         with self._writing() as cursor:
+            # Read again under the lock: another process may have migrated meanwhile.
             version = int(cursor.execute("PRAGMA user_version").fetchone()[0])
             if version > SCHEMA_VERSION:
                 raise WorkbenchError(
                     f"{self.path} was written by a newer workbench (schema {version}, this one "
                     f"knows up to {SCHEMA_VERSION}); upgrade the workbench to open it"
+                )
+            if version == 0 and cursor.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise WorkbenchError(
+                    f"{self.path} is another program's database, not a decisions ledger; "
+                    "move it aside and open it again"
                 )
             for step in range(version, SCHEMA_VERSION):
                 # executescript would commit the open transaction; run statement by statement.
