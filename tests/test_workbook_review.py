@@ -25,6 +25,7 @@ import shutil
 import subprocess
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -60,11 +61,16 @@ REVIEW_ORDER = [
 BUNDLE_GAP = REVIEW_ORDER[-1]
 RIVERBEND, DISMISSED = "29600219:29683411", "29600212:29683408"
 DECISION, QUANTITY, NOTE = "I", "J", "K"
+#: Copy the demo as shipped: without the ledger and read-only inputs `make demo` leaves.
+AS_SHIPPED: dict[str, Any] = {
+    "ignore": shutil.ignore_patterns("ledger.sqlite*"),
+    "copy_function": shutil.copyfile,
+}
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
-    shutil.copytree(DEMO, tmp_path / "workspace")
+    shutil.copytree(DEMO, tmp_path / "workspace", **AS_SHIPPED)
     return Workspace.open(tmp_path / "workspace")
 
 
@@ -319,7 +325,6 @@ def test_a_workbook_of_another_run_or_workspace_is_refused(
     edit(workbook, {"I2": "approve"})
     usage = workspace.root / "periods" / PERIOD / "inputs" / "huntress" / "organizations.csv"
     original = usage.read_bytes()
-    usage.chmod(0o644)  # a recorded run leaves a month's inputs read-only
     usage.write_bytes(original + b"\n")
     assert refusal(workbook) == (
         "review-2026-10.xlsx: this workbook was written from another run of 2026-10: the "
