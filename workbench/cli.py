@@ -73,12 +73,42 @@ def main(argv: list[str] | None = None) -> int:
         help="also write one small workspace per other PSA here, e.g. demo/psa-samples",
     )
 
+    export = commands.add_parser(
+        "export",
+        help="write a period's review workbook and the PSA import files of its approved lines",
+    )
+    export.add_argument(
+        "--workspace", required=True, type=Path, help="folder holding workspace.toml"
+    )
+    export.add_argument("--period", help="billing month YYYY-MM (default: the latest with inputs)")
+    export.add_argument(
+        "--outputs",
+        default=Path("outputs"),
+        type=Path,
+        help="where results go, in a <period> folder (default: outputs)",
+    )
+
+    apply = commands.add_parser(
+        "apply", help="record the decisions of an edited review workbook in the ledger"
+    )
+    apply.add_argument("workbook", type=Path, help="the review workbook, e.g. review-2026-10.xlsx")
+    apply.add_argument("--who", help="who decided (default: your login name)")
+    apply.add_argument(
+        "--workspace",
+        type=Path,
+        help="the workspace folder, if it moved since the workbook was written",
+    )
+
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
             return _run(args)
         if args.command == "review":
             return _review(args)
+        if args.command == "export":
+            return _export(args)
+        if args.command == "apply":
+            return _apply(args)
         if args.command == "new-workspace":
             from workbench.workspace import new_workspace
 
@@ -210,6 +240,29 @@ def _who_runs() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no user name in a bare container
         return "unknown"
+
+
+def _export(args: argparse.Namespace) -> int:
+    from workbench.outputs.workbook_review import export_review
+    from workbench.workspace import Workspace
+
+    opened = Workspace.open(args.workspace)
+    print(f"Reconciling {opened.name}...", file=sys.stderr)
+    exported = export_review(opened, args.period or _latest_period(opened), args.outputs)
+    print(exported.describe())
+    return 0
+
+
+def _apply(args: argparse.Namespace) -> int:
+    import getpass
+
+    from workbench.outputs.workbook_review import apply_review_workbook
+
+    applied = apply_review_workbook(
+        args.workbook, who=args.who or getpass.getuser(), workspace=args.workspace
+    )
+    print(applied.describe(args.workbook))
+    return 0
 
 
 def _latest_period(workspace: object) -> str:

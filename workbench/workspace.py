@@ -3,7 +3,8 @@
 Layout::
 
     workspace.toml                 name, currency; date_order (MDY or DMY) and decimal_mark
-                                   ("." or ",") for files that do not show theirs
+                                   ("." or ",") for files that do not show theirs; [billing]
+                                   timing (advance or arrears) and prorate (see effective.py)
     profiles/*.toml                how to read vendors without a built-in importer
     mappings.xlsx                  customers, services, tolerances (edited in Excel, or in the
                                    dashboard's mapping review)
@@ -17,10 +18,11 @@ import calendar
 import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from workbench.effective import BillingSettings
 from workbench.errors import InputError, WorkbenchError
 from workbench.mapping import Mappings
 from workbench.reconcile import Reconciliation, reconcile
@@ -37,6 +39,7 @@ class Workspace:
     currency: str
     date_order: str = "MDY"
     decimal_mark: str = "."
+    billing: BillingSettings = field(default_factory=BillingSettings)
 
     @classmethod
     def open(cls, root: str | Path) -> Workspace:
@@ -45,9 +48,10 @@ class Workspace:
         if not settings_file.exists():
             raise WorkbenchError(f"{root} is not a workspace: workspace.toml is missing")
         try:
-            settings = tomllib.loads(settings_file.read_text(encoding="utf-8")).get("workspace", {})
+            document = tomllib.loads(settings_file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise InputError(settings_file, f"not valid TOML ({exc})") from exc
+        settings = document.get("workspace", {})
         date_order = str(settings.get("date_order", "MDY")).upper()
         if date_order not in DATE_ORDERS:
             raise InputError(
@@ -68,6 +72,7 @@ class Workspace:
             currency=str(settings.get("currency", "USD")),
             date_order=date_order,
             decimal_mark=decimal_mark,
+            billing=BillingSettings.from_table(document.get("billing"), settings_file),
         )
 
     @property
