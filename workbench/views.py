@@ -405,7 +405,7 @@ def unmapped(result: Reconciliation) -> pd.DataFrame:
 #: Services drawn in the trend chart (the biggest billed revenue first); the rest are summed in
 #: the revenue bars only, so the chart stays readable.
 TREND_SERVICES = 6
-_TREND_COLOURS = ["#1d4ed8", "#c2410c", "#047857", "#6d28d9", "#b45309", "#be123c"]
+_TREND_COLOURS = ["#1d4ed8", "#c2410c", "#047857", "#6d28d9", "#0891b2", "#be123c"]
 
 
 @dataclass(frozen=True)
