@@ -608,9 +608,11 @@ def workbook_with_decisions(
         The ``.xlsx`` file's content.
     """
     # Imported here so the dashboard works (minus the download) while outputs are absent.
-    from workbench.outputs.excel import workbook_bytes
+    from workbench.outputs.excel import DECISIONS, workbook_bytes
 
     content = workbook_bytes(result, title=title)
+    # The workbook's own spelling of each decision, as its Decision list offers them.
+    labels = {Decision(label.lower()): label for label in DECISIONS}
     decided = {
         line_id: decisions[line_id] for line_id in result.lines["line_id"] if line_id in decisions
     }
@@ -623,7 +625,7 @@ def workbook_with_decisions(
         one = decided.get(str(sheet.cell(row, headers["Line ID"]).value))
         if one is None:
             continue
-        sheet.cell(row, headers["Decision"]).value = one.decision.value.capitalize()
+        sheet.cell(row, headers["Decision"]).value = labels[one.decision]
         if one.decision == Decision.ADJUST and one.quantity is not None:
             sheet.cell(row, headers["Adjusted qty"]).value = int(one.quantity)
         if one.note:
