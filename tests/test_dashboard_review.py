@@ -279,6 +279,18 @@ def test_nothing_is_saved_without_a_reviewer_name_or_a_ticked_line(workspace: Pa
     assert _decisions(workspace) == {}
 
 
+def test_a_file_that_is_not_a_ledger_is_a_message_not_a_traceback(workspace: Path) -> None:
+    (workspace / "ledger.sqlite").write_bytes(b"not a database, just bytes" * 100)
+
+    app = build_dashboard(workspace)
+
+    assert "<strong>Cannot read the decisions.</strong>" in _message(app)
+    assert "is not a decisions ledger" in _message(app)
+    assert _shown_ids(app) == []
+    tiles = _with_class(app, "wb-tiles")[0].children  # the rest of the page still works
+    assert [str(tile.value).count('class="wb-tile ') for tile in tiles] == [1, 1, 1, 1]
+
+
 def test_a_wrong_minimum_is_a_message_and_the_list_stays(workspace: Path) -> None:
     app = build_dashboard(workspace)
     before = _shown_ids(app)

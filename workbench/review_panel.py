@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import getpass
 import html
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -399,8 +400,8 @@ class ReviewPanel:
         try:
             with Ledger.open(self.ledger_file) as ledger:
                 self.review = ledger.review(self.scope)
-        except WorkbenchError as error:
-            self.message.value = _message(str(error), "bad", "Cannot read the decisions.")
+        except (WorkbenchError, sqlite3.Error) as error:
+            self.message.value = _message(self._problem(error), "bad", "Cannot read the decisions.")
             return
         self.lines = {str(line["line_id"]): line for line in self.review.to_dict("records")}
         statuses = sorted({str(status) for status in self.review["status"]})
@@ -514,8 +515,8 @@ class ReviewPanel:
                     ]
                 else:
                     saved = ledger.decide_many(period, lines, decision, note=note.strip(), who=who)
-        except WorkbenchError as error:
-            self.message.value = _message(str(error), "bad", "Not saved.")
+        except (WorkbenchError, sqlite3.Error) as error:
+            self.message.value = _message(self._problem(error), "bad", "Not saved.")
             return
         self.on_change()
         self.reload()
@@ -528,8 +529,8 @@ class ReviewPanel:
         try:
             with Ledger.open(self.ledger_file) as ledger:
                 ledger.clear(self.scope.period, line_id, who=who)
-        except WorkbenchError as error:
-            self.message.value = _message(str(error), "bad", "Not saved.")
+        except (WorkbenchError, sqlite3.Error) as error:
+            self.message.value = _message(self._problem(error), "bad", "Not saved.")
             return
         self.on_change()
         self.reload()
@@ -549,6 +550,15 @@ class ReviewPanel:
         if selected and ids:
             for row in self.rows.values():
                 row.select.value = False
+
+    def _problem(self, error: Exception) -> str:
+        """What went wrong, in words: a busy or damaged ledger file is not the person's typo."""
+        if isinstance(error, WorkbenchError):
+            return str(error)
+        return (
+            f"The ledger {self.ledger_file} could not be used ({error}). Nothing was lost: "
+            "try again in a moment."
+        )
 
     def _current_lines(self, line_ids: list[str]) -> list[Mapping[Any, Any]]:
         """The reconciliation's own rows for these lines: what the ledger snapshots."""
