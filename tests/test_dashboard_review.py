@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import csv
 import dataclasses
+import getpass
 import html
 import io
 import os
@@ -179,6 +180,25 @@ def test_a_line_shows_its_numbers_and_its_decision(
     assert "&lt;one leaver&gt;" in shown and "<one leaver>" not in shown  # escaped
 
 
+def test_a_line_that_moved_since_its_decision_says_what_was_decided(
+    tmp_path: Path, demo_result: Reconciliation
+) -> None:
+    with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
+        first = ledger.review(demo_result).iloc[0]
+        ledger.decide(PERIOD, first, Decision.APPROVE, who="Dana")
+        lines = demo_result.lines.copy()
+        moved = lines["line_id"] == first["line_id"]
+        lines.loc[moved, "billed_quantity"] = 33  # the contract changed since
+        review = ledger.review(dataclasses.replace(demo_result, lines=lines))
+
+    changed = review[review["line_id"] == first["line_id"]].iloc[0]
+    shown = line_facts(changed)
+
+    assert review_counts(review) == {"pending": TO_REVIEW - 1, "decided": 0, "changed": 1}
+    assert 'data-state="changed"' in shown and ">Changed since decided<" in shown
+    assert "The line moved since it was decided. Was: Approved by Dana on " in shown
+
+
 # --- the widgets, clicked in this process --------------------------------------------------
 
 
@@ -187,6 +207,7 @@ def test_the_review_lists_the_ledgers_lines_and_saves_each_click(workspace: Path
     result = reconcile_workspace(workspace, PERIOD)
     with Ledger.open(ledger_path(Workspace.open(workspace))) as ledger:
         order = list(ledger.review(result)["line_id"])
+    assert _with_class(app, "wb-reviewer")[0].value == getpass.getuser()  # the default
     _with_class(app, "wb-reviewer")[0].value = REVIEWER
     assert _shown_ids(app) == order[:PAGE_SIZE]
     first, second = order[0], order[1]
