@@ -179,8 +179,18 @@ def _decision_words(line: Mapping[Any, Any]) -> str:
 def line_facts(line: Mapping[Any, Any], currency: str = "USD") -> str:
     """One review line as HTML: who and what, the numbers, and where its decision stands.
 
-    The outer element carries ``data-line-id`` and ``data-state`` so a test (or a stylesheet)
-    finds one line and its state.
+    Parameters
+    ----------
+    line
+        One row of :meth:`Ledger.review` (line columns, decision columns and ``state``).
+    currency
+        Currency of the line's money.
+
+    Returns
+    -------
+    str
+        Escaped HTML whose outer element carries ``data-line-id`` and ``data-state``, so a test
+        (or a stylesheet) finds one line and its state.
     """
     line_id = _text(line.get("line_id"))
     state = _text(line.get("state")) or "pending"

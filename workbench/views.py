@@ -431,8 +431,19 @@ class Trend:
 def client_trend(workspace: str | Path | Workspace, company_id: str, company_name: str) -> Trend:
     """The trend of one client from the workspace's ledger (:meth:`Ledger.billed_vs_used`).
 
-    A workspace whose ledger does not exist yet has no runs: the trend says so and no ledger
-    file is created by looking.
+    Parameters
+    ----------
+    workspace
+        The workspace (or its folder) whose ``ledger.sqlite`` holds the recorded runs.
+    company_id, company_name
+        The client: its PSA company id, and its name as the chart and sentences say it.
+
+    Returns
+    -------
+    Trend
+        The chart over every period with a run, or a sentence when there are fewer than two.
+        A workspace whose ledger does not exist yet has no runs: the trend says so, and no
+        ledger file is created by looking.
     """
     opened = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     path = ledger_path(opened)
@@ -444,10 +455,24 @@ def client_trend(workspace: str | Path | Workspace, company_id: str, company_nam
 
 
 def trend_of(history: pd.DataFrame, company_name: str, currency: str = "USD") -> Trend:
-    """The trend chart of :meth:`Ledger.billed_vs_used` rows (columns :data:`~workbench.ledger.TREND_COLUMNS`).
+    """The trend of :meth:`Ledger.billed_vs_used` rows.
 
-    With no period or a single one there is nothing to draw a line through: the trend holds a
-    sentence saying so instead of a one-point chart.
+    Parameters
+    ----------
+    history
+        Columns :data:`~workbench.ledger.TREND_COLUMNS`, one row per period and service.
+    company_name
+        The client, as the chart's title and the sentences name it.
+    currency
+        Currency of ``billed_revenue``.
+
+    Returns
+    -------
+    Trend
+        Billed (solid) against used (dashed) quantity per service, the biggest
+        :data:`TREND_SERVICES` by billed revenue, over billed revenue bars per period. With no
+        period or a single one there is nothing to draw a line through: the trend holds a
+        sentence saying so instead of a one-point chart.
     """
     periods = tuple(sorted({str(period) for period in history["period"]}))
     if not periods:
