@@ -204,6 +204,7 @@ def test_a_line_that_moved_since_its_decision_says_what_was_decided(
 
 def test_the_review_lists_the_ledgers_lines_and_saves_each_click(workspace: Path) -> None:
     app = build_dashboard(workspace)
+    assert not (workspace / "ledger.sqlite").exists()  # looking creates no ledger
     result = reconcile_workspace(workspace, PERIOD)
     with Ledger.open(ledger_path(Workspace.open(workspace))) as ledger:
         order = list(ledger.review(result)["line_id"])

@@ -56,6 +56,8 @@ STATES = ("pending", "decided", "changed")
 #: Lines shown at first; "Show more" adds as many again. Widgets per line are the cost.
 PAGE_SIZE = 40
 
+#: SQLite's name for a database in memory, gone when closed.
+_EMPTY_LEDGER = Path(":memory:")
 _DOT = " \u00b7 "
 _DASH = "\u2014"
 _DONE = {Decision.APPROVE: "Approved", Decision.ADJUST: "Adjusted", Decision.DISMISS: "Dismissed"}
@@ -407,8 +409,11 @@ class ReviewPanel:
         """Read the ledger again and show what it holds now."""
         if self.scope is None:
             return
+        # Before the first decision there is no ledger file; an empty ledger in memory gives
+        # the same review (every line pending) without creating ledger.sqlite just by looking.
+        source = self.ledger_file if self.ledger_file.exists() else _EMPTY_LEDGER
         try:
-            with Ledger.open(self.ledger_file) as ledger:
+            with Ledger.open(source) as ledger:
                 self.review = ledger.review(self.scope)
         except (WorkbenchError, sqlite3.Error) as error:
             self.message.value = _message(self._problem(error), "bad", "Cannot read the decisions.")
