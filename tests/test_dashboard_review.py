@@ -233,6 +233,7 @@ def test_the_review_lists_the_ledgers_lines_and_saves_each_click(workspace: Path
     }
     heading = _with_class(app, "wb-decisions")[0].children[0].value
     assert f"{TO_REVIEW} lines need a decision: {TO_REVIEW - 2} pending, 2 decided" in heading
+    assert "<h3>Review \u2014 All clients, October 2026</h3>" in heading
     assert 'data-state="decided"' in _facts(_row(app, second))
 
 

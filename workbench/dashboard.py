@@ -1209,7 +1209,7 @@ class _Dashboard:
         if not company_id:
             self._show_review(period_wide)
         self.download.show(scope, scope_name)
-        self.decisions.show(scope)
+        self.decisions.show(scope, scope_name)
         if company_id:
             self._show_trend(company_id, scope_name)
         png = money_at_stake_png(period_wide, selected=company_id)

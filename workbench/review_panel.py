@@ -29,7 +29,7 @@ from workbench.errors import WorkbenchError
 from workbench.ledger import Decided, Decision, Ledger, ledger_path
 from workbench.money import ZERO, format_money
 from workbench.reconcile import Reconciliation
-from workbench.views import plural
+from workbench.views import month_title, plural
 from workbench.workspace import Workspace
 
 __all__ = [
@@ -322,6 +322,7 @@ class ReviewPanel:
         self.on_change = on_change
         self.currency = workspace.currency
         self.scope: Reconciliation | None = None
+        self.scope_name = ""
         self.review = pd.DataFrame()
         self.lines: dict[str, Mapping[Any, Any]] = {}
         self.rows: dict[str, _LineRow] = {}
@@ -397,9 +398,10 @@ class ReviewPanel:
 
     # --- what is shown ---
 
-    def show(self, scope: Reconciliation) -> None:
+    def show(self, scope: Reconciliation, scope_name: str = "All clients") -> None:
         """Review this scope (the whole period or one client's share), read fresh."""
         self.scope = scope
+        self.scope_name = scope_name
         self.currency = scope.currency
         self.limit = PAGE_SIZE
         self.message.value = ""
@@ -445,9 +447,13 @@ class ReviewPanel:
         self._render()
 
     def _render(self) -> None:
+        if self.scope is None:  # a filter touched before anything was shown
+            return
         counts = review_counts(self.review)
         self.heading.value = (
-            '<div class="wb-section"><h3>Review</h3><p class="wb-hint">'
+            '<div class="wb-section"><h3>'
+            + html.escape(f"Review \u2014 {self.scope_name}, {month_title(self.scope.period)}")
+            + '</h3><p class="wb-hint">'
             + html.escape(
                 f"{plural(len(self.review), 'line')} need a decision: "
                 f"{counts['pending']} pending, {counts['decided']} decided, "
