@@ -288,6 +288,20 @@ def test_undo_takes_a_line_back_to_pending_and_keeps_its_history(workspace: Path
     assert 'data-state="pending"' in _facts(_row(app, line_id))
 
 
+def test_a_filter_reads_what_another_tab_decided_meanwhile(workspace: Path) -> None:
+    app = build_dashboard(workspace)
+    line_id = _shown_ids(app)[2]
+    result = reconcile_workspace(workspace, PERIOD)
+    line = result.lines[result.lines["line_id"] == line_id].iloc[0]
+    with Ledger.open(workspace / "ledger.sqlite") as other_tab:
+        other_tab.decide(PERIOD, line, Decision.DISMISS, note="seen by Bob", who="Bob")
+
+    _with_class(app, "wb-filter-state")[0].value = "decided"
+
+    assert _shown_ids(app) == [line_id]
+    assert "Dismissed by Bob on " in _facts(_row(app, line_id))
+
+
 def test_nothing_is_saved_without_a_reviewer_name_or_a_ticked_line(workspace: Path) -> None:
     app = build_dashboard(workspace)
     line_id = _shown_ids(app)[0]

@@ -327,6 +327,7 @@ class ReviewPanel:
         self.lines: dict[str, Mapping[Any, Any]] = {}
         self.rows: dict[str, _LineRow] = {}
         self.limit = PAGE_SIZE
+        self._refilling = False
 
         self.heading = widgets.HTML()
         self.reviewer = widgets.Text(
@@ -425,8 +426,12 @@ class ReviewPanel:
         options = [("Every status", ""), *((status, status) for status in statuses)]
         if list(self.status.options) != options:
             keep = self.status.value if self.status.value in statuses else ""
-            self.status.options = options
-            self.status.value = keep
+            self._refilling = True  # new options are not a person changing the filter
+            try:
+                self.status.options = options
+                self.status.value = keep
+            finally:
+                self._refilling = False
         self._render()
 
     def filtered(self) -> pd.DataFrame:
@@ -439,12 +444,14 @@ class ReviewPanel:
         )
 
     def _filters_changed(self) -> None:
+        if self._refilling:
+            return
         self.limit = PAGE_SIZE
-        self._render()
+        self.reload()  # what the other tab decided counts in what the filters keep
 
     def _show_more(self) -> None:
         self.limit += PAGE_SIZE
-        self._render()
+        self.reload()
 
     def _render(self) -> None:
         if self.scope is None:  # a filter touched before anything was shown
