@@ -71,7 +71,7 @@ def test_each_notebook_is_also_html_without_code(tmp_path: Path) -> None:
     )
     assert "Bluewater Logistics" in html and "over-billed" in html
     # Prose stays; every code cell is rendered without its source.
-    assert html.count('class="jp-Cell jp-CodeCell') == html.count("jp-mod-noInput") == 7
+    assert html.count('class="jp-Cell jp-CodeCell') == html.count("jp-mod-noInput") == 8
     assert "open_client(" not in html and "hl-ipython3" not in html
     portfolio = (tmp_path / PERIOD / "portfolio.html").read_text(encoding="utf-8")
     assert "views.headline(" not in portfolio and "Money at stake by client" in portfolio

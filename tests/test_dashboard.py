@@ -522,7 +522,11 @@ def test_dashboard_in_voila_shows_a_clients_discrepancies(
             )
 
             page.locator(".wb-client select").select_option(label=company_name)
+            prepare = page.locator("button.wb-prepare-workbook")
+            expect(prepare).to_have_text(f"Prepare workbook: {company_name}", timeout=60_000)
             link = page.locator("a.wb-download")
+            expect(link).to_have_count(0)  # no workbook is built before it is asked for
+            prepare.click()
             expect(link).to_have_attribute(
                 "download", workbook_file_name(company_name, period), timeout=60_000
             )
@@ -591,7 +595,11 @@ def test_picking_a_client_refills_tiles_table_and_download(tiny_workspace: Path)
     table = html_of(DISCREPANCY_TABLE_CLASS)[0]
     assert re.findall(r'data-line-id="([^"]+)"', table) == ["C1:S-M365", "C1:S-EDR", "C1:S-BKP"]
     assert html_of(UNMAPPED_TABLE_CLASS) == []
-    assert 'download="Acme Dental-2026-10.xlsx"' in html_of("wb-download")[0]
+    assert html_of('class="wb-download"') == []  # built only when asked for
+    prepare = next(w for w in _flatten(app) if "wb-prepare-workbook" in w._dom_classes)
+    assert prepare.description == "Prepare workbook: Acme Dental"
+    prepare.click()
+    assert 'download="Acme Dental-2026-10.xlsx"' in html_of('class="wb-download"')[0]
 
     client.value = "C3"
 

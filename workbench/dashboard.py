@@ -1,16 +1,18 @@
-"""Dashboard: a Voila face on a period's reconciliation, and the mapping review.
+"""Dashboard: a Voila face on a period's reconciliation, its review, and the mapping review.
 
 One call, :func:`build_dashboard`, returns the whole app as an ipywidgets widget: a period and a
-client picker, four KPI tiles, a chart of money at stake by client, the selected scope's
-discrepancy table, unmapped vendor lines, the mapping review and a download of the scope's
-workbook.
+client picker, four KPI tiles, a chart of money at stake by client, the review of the lines that
+need a decision (:mod:`workbench.review_panel`), the selected scope's discrepancy table, unmapped
+vendor lines, the mapping review, a client's trend over past periods and the scope's workbook,
+built when the person asks for it.
 
 Everything shown is rendered by plain functions of a :class:`~workbench.reconcile.Reconciliation`
 (:func:`kpi_tiles`, :func:`scope_verdict`, :func:`discrepancy_table_html`,
 :func:`mapping_review`, ...), so tests check the figures without a browser; the widget classes
 only wire pickers and buttons to those functions.
 
-The mapping review is the one place the dashboard changes anything: its buttons save
+The dashboard changes two things. The review's buttons save decisions in the workspace's
+ledger (:mod:`workbench.ledger`), one short write per click. The mapping review's buttons save
 ``mappings.xlsx`` through :mod:`workbench.mapping_edits` (previous version kept), then the
 period is reconciled again and every figure on the page refreshes.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import os
 import re
 from collections import Counter
@@ -29,9 +32,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import ipywidgets as widgets
+import openpyxl
 import pandas as pd
 
 from workbench.errors import WorkbenchError
+from workbench.ledger import Decided, Decision, Ledger, ledger_path
 from workbench.mapping import VENDOR_TITLES
 from workbench.mapping_edits import (
     HISTORY_FOLDER_SUFFIX,
@@ -50,8 +55,9 @@ from workbench.reconcile import (
     Status,
     Summary,
 )
+from workbench.review_panel import ReviewPanel
 from workbench.sources import Catalogue
-from workbench.views import money_at_stake, money_at_stake_png, month_title, plural
+from workbench.views import client_trend, money_at_stake, money_at_stake_png, month_title, plural
 from workbench.workspace import Workspace, read_period_inputs, reconcile_workspace
 
 __all__ = [
@@ -81,6 +87,7 @@ __all__ = [
     "unmapped_table_html",
     "workbook_file_name",
     "workbook_link_html",
+    "workbook_with_decisions",
 ]
 
 #: Label of the client picker's first entry (its value is the empty company id).
@@ -577,19 +584,141 @@ def workbook_file_name(scope_name: str, period: str) -> str:
     return f"{safe}-{period}.xlsx"
 
 
-def workbook_link_html(result: Reconciliation, *, scope_name: str) -> str:
-    """An anchor that downloads the scope's workbook, embedded as a base64 data URL."""
-    # Imported here so the dashboard works (minus the download) while outputs are absent.
-    from workbench.outputs.excel import workbook_bytes
+def workbook_with_decisions(
+    result: Reconciliation, decisions: Mapping[str, Decided], *, title: str
+) -> bytes:
+    """The scope's adjustment workbook with the ledger's decisions in its Decision columns.
 
-    content = workbook_bytes(result, title=f"{scope_name} \u2014 {month_title(result.period)}")
+    Each adjustment row whose line has a decision gets it in Decision (Approve, Adjust or
+    Dismiss), the quantity set in Adjusted qty (adjust only) and the note in Note; rows without
+    one stay blank for the reviewer.
+
+    Parameters
+    ----------
+    result
+        The whole reconciliation or one client's (``result.for_client(company_id)``).
+    decisions
+        :meth:`Ledger.decisions` of the period.
+    title
+        Heading of the Summary sheet.
+
+    Returns
+    -------
+    bytes
+        The ``.xlsx`` file's content.
+    """
+    # Imported here so the dashboard works (minus the download) while outputs are absent.
+    from workbench.outputs.excel import DECISIONS, workbook_bytes
+
+    content = workbook_bytes(result, title=title)
+    # The workbook's own spelling of each decision, as its Decision list offers them.
+    labels = {Decision(label.lower()): label for label in DECISIONS}
+    decided = {
+        line_id: decisions[line_id] for line_id in result.lines["line_id"] if line_id in decisions
+    }
+    if not decided:
+        return content
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book["Adjustments"]
+    headers = {str(cell.value): cell.column for cell in sheet[1] if cell.value}
+    for row in range(2, sheet.max_row + 1):
+        one = decided.get(str(sheet.cell(row, headers["Line ID"]).value))
+        if one is None:
+            continue
+        sheet.cell(row, headers["Decision"]).value = labels[one.decision]
+        if one.decision == Decision.ADJUST and one.quantity is not None:
+            sheet.cell(row, headers["Adjusted qty"]).value = int(one.quantity)
+        if one.note:
+            _note_cell(sheet.cell(row, headers["Note"]), one.note)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _note_cell(cell: Any, note: str) -> None:
+    """A reviewer's note is text, never a formula, whatever it starts with."""
+    from workbench.outputs.excel import safe_text
+
+    text = safe_text(note)
+    cell.value = text
+    cell.data_type = "s"
+    if text[:1] in ("=", "+", "-", "@", "\t", "\n"):
+        cell.quotePrefix = True
+
+
+def workbook_link_html(content: bytes, *, file_name: str) -> str:
+    """An anchor that downloads a prepared workbook, embedded as a base64 data URL."""
     href = f"data:{XLSX_MIME};base64,{base64.b64encode(content).decode('ascii')}"
-    name = workbook_file_name(scope_name, result.period)
     return (
-        f'<a class="wb-download" href="{href}" download="{html.escape(name)}">Download workbook</a>'
-        f'<span class="wb-download-note">{html.escape(name)}: the proposed adjustments with '
-        "Decision columns, and the source rows behind every figure</span>"
+        f'<a class="wb-download" href="{href}" download="{html.escape(file_name)}">'
+        f"Download {html.escape(file_name)}</a>"
+        f'<span class="wb-download-note">the proposed adjustments with the decisions made so '
+        "far, and the source rows behind every figure</span>"
     )
+
+
+class _WorkbookDownload:
+    """A button that builds the scope's workbook when asked, then offers it for download.
+
+    Building it up front cost every page load the whole workbook (131 MB as a data URL at
+    2,000 clients); now only a person who wants it waits for it. A decision saved after the
+    workbook was built withdraws the link, so a download never misses a decision.
+    """
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.ledger_file = ledger_path(workspace)
+        self.button = _button("Prepare workbook", "wb-prepare-workbook", "primary")
+        self.link = widgets.HTML().add_class("wb-download-link")
+        self.root = widgets.HBox([self.button, self.link]).add_class("wb-download-row")
+        self.button.on_click(lambda _: self.prepare())
+        self.scope: Reconciliation | None = None
+        self.scope_name = ""
+
+    def show(self, scope: Reconciliation, scope_name: str) -> None:
+        self.scope, self.scope_name = scope, scope_name
+        self.forget()
+
+    def forget(self, why: str = "") -> None:
+        """Withdraw a prepared workbook (the scope or a decision changed)."""
+        if self.scope is None:
+            return
+        name = workbook_file_name(self.scope_name, self.scope.period)
+        self.button.description = f"Prepare workbook: {self.scope_name}"
+        self.button.disabled = False
+        self.link.value = (
+            f'<span class="wb-download-note">{html.escape(why)}{html.escape(name)}: built when '
+            "you ask, with the decisions made so far.</span>"
+        )
+
+    def prepare(self) -> None:
+        if self.scope is None:
+            return
+        scope, name = self.scope, workbook_file_name(self.scope_name, self.scope.period)
+        self.button.disabled = True
+        self.link.value = (
+            f'<span class="wb-download-note">Building {html.escape(name)}\u2026</span>'
+        )
+        try:
+            decisions: dict[str, Decided] = {}
+            if self.ledger_file.exists():
+                with Ledger.open(self.ledger_file) as ledger:
+                    decisions = ledger.decisions(scope.period)
+            content = workbook_with_decisions(
+                scope,
+                decisions,
+                title=f"{self.scope_name} \u2014 {month_title(scope.period)}",
+            )
+        except ImportError:
+            self.link.value = (
+                '<p class="wb-empty">Workbook download is not available in this installation.</p>'
+            )
+            return
+        except WorkbenchError as error:
+            self.link.value = _error_html(error, "Cannot build the workbook.")
+            self.button.disabled = False
+            return
+        self.link.value = workbook_link_html(content, file_name=name)
+        self.button.disabled = False
 
 
 # --- the app -------------------------------------------------------------------------------
@@ -665,6 +794,17 @@ _STYLE = """
 .wb-review-none { color: #4b5563; }
 .wb-review-controls { flex-wrap: wrap; gap: 6px 22px; align-items: center; }
 .wb-review-controls .widget-hbox { gap: 6px; align-items: center; }
+.wb-download-row { align-items: center; gap: 10px; margin: 4px 0 8px; }
+.wb-decision-filters, .wb-decision-bulk { margin: 2px 0 6px; }
+.wb-decision-row { border: 1px solid #e5e7eb; border-left: 5px solid #9ca3af; border-radius: 8px; padding: 6px 10px; margin: 0 0 8px; background: #fff; align-items: flex-start; }
+.wb-decision-row:has(.wb-state-decided) { border-left-color: #059669; }
+.wb-decision-row:has(.wb-state-changed) { border-left-color: #d97706; }
+.wb-decision-state { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 11.5px; font-weight: 700; background: #e5e7eb; color: #374151; }
+.wb-decision-state.wb-state-decided { background: #d1fae5; color: #065f46; }
+.wb-decision-state.wb-state-changed { background: #fef3c7; color: #92400e; }
+.wb-decision-why { color: #4b5563; font-size: 12.5px; margin: 2px 0; }
+.wb-decision-done { font-size: 13px; color: #065f46; font-weight: 600; margin: 2px 0 4px; }
+.wb-state-changed ~ .wb-decision-done, [data-state="changed"] .wb-decision-done { color: #92400e; }
 </style>
 """
 
@@ -977,7 +1117,12 @@ class _Dashboard:
         self.chart.layout.align_self = "flex-start"
         self.chart.layout.max_width = "100%"
         self.chart_note = widgets.HTML()
-        self.download = widgets.HTML()
+        self.download = _WorkbookDownload(workspace)
+        self.decisions = ReviewPanel(workspace, on_change=self._decisions_changed)
+        self.trend = widgets.Image(format="png")
+        self.trend.layout.align_self = "flex-start"
+        self.trend.layout.max_width = "100%"
+        self.trend_note = widgets.HTML()
         self.discrepancies = widgets.HTML()
         self.unmapped = widgets.HTML()
         self.review = _MappingReviewPanel(workspace.mappings_file, self._mappings_changed)
@@ -1063,7 +1208,10 @@ class _Dashboard:
         )
         if not company_id:
             self._show_review(period_wide)
-        self.download.value = self._download_html(scope, scope_name)
+        self.download.show(scope, scope_name)
+        self.decisions.show(scope, scope_name)
+        if company_id:
+            self._show_trend(company_id, scope_name)
         png = money_at_stake_png(period_wide, selected=company_id)
         self.chart_note.value = _section(
             "Money at stake by client",
@@ -1078,9 +1226,11 @@ class _Dashboard:
     def _body_children(self, *, one_client: bool) -> list[Any]:
         # The overview leads for all clients; for one client its own lines come first.
         overview = [self.chart_note, self.chart]
-        detail = [self.download, self.discrepancies, self.unmapped]
-        if not one_client:
-            detail.append(self.review.root)
+        detail = [self.download.root, self.decisions.root, self.discrepancies]
+        if one_client:
+            detail += [self.trend_note, self.trend]
+        else:
+            detail += [self.unmapped, self.review.root]
         head = [self.banner, self.tile_row]
         return head + (detail + overview if one_client else overview + detail)
 
@@ -1115,13 +1265,35 @@ class _Dashboard:
             return None
         return len(period_result(self.workspace, self.period.value).unmapped)
 
-    def _download_html(self, scope: Reconciliation, scope_name: str) -> str:
+    def _decisions_changed(self) -> None:
+        self.download.forget("A decision was saved since the last workbook: ")
+
+    def _show_trend(self, company_id: str, company_name: str) -> None:
+        """The client's billed against used over the periods the ledger has runs of."""
         try:
-            return workbook_link_html(scope, scope_name=scope_name)
-        except ImportError:
-            return (
-                '<p class="wb-empty">Workbook download is not available in this installation.</p>'
+            trend = client_trend(self.workspace, company_id, company_name)
+        except WorkbenchError as error:
+            self.trend_note.value = _section(
+                "Billed against used, past periods", "", _error_html(error, "No trend.")
             )
+            self.trend.layout.display = "none"
+            return
+        if trend.png is None:
+            self.trend_note.value = _section(
+                "Billed against used, past periods",
+                "",
+                f'<p class="wb-empty wb-trend-message">{html.escape(trend.message)}</p>',
+            )
+            self.trend.layout.display = "none"
+            return
+        self.trend_note.value = _section(
+            "Billed against used, past periods",
+            f"{company_name}, {month_title(trend.periods[0])} to "
+            f"{month_title(trend.periods[-1])}, from the runs recorded in the ledger.",
+            "",
+        )
+        self.trend.value = trend.png
+        self.trend.layout.display = ""
 
 
 def build_dashboard(workspace: str | Path, period: str | None = None) -> widgets.Widget:

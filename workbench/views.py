@@ -19,7 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from workbench.errors import WorkbenchError
-from workbench.money import ZERO, format_money
+from workbench.ledger import TREND_COLUMNS, Ledger, ledger_path
+from workbench.money import ZERO, format_money, total
 from workbench.reconcile import Reconciliation, Status
 from workbench.workspace import Workspace, reconcile_workspace
 
@@ -105,6 +106,10 @@ class ClientView:
         axes.legend(loc="lower right")
         figure.tight_layout()
         return Chart.from_figure(figure)
+
+    def trend(self) -> Trend:
+        """Billed against used, and billed revenue, over the periods the ledger has runs of."""
+        return client_trend(self.workspace, self.company_id, self.company_name)
 
 
 def open_client(
@@ -393,3 +398,159 @@ def unmapped(result: Reconciliation) -> pd.DataFrame:
             "Why": shown["reason"],
         }
     )
+
+
+# --- the trend over past periods -----------------------------------------------------------
+
+#: Services drawn in the trend chart (the biggest billed revenue first); the rest are summed in
+#: the revenue bars only, so the chart stays readable.
+TREND_SERVICES = 6
+_TREND_COLOURS = ["#1d4ed8", "#c2410c", "#047857", "#6d28d9", "#0891b2", "#be123c"]
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A client's billed against used over past periods: a chart, or a sentence saying why not.
+
+    Notebooks show it as is (the chart, or the sentence); the dashboard takes ``png`` and
+    ``message``.
+    """
+
+    company_name: str
+    periods: tuple[str, ...]
+    png: bytes | None
+    message: str
+
+    def _repr_png_(self) -> bytes | None:
+        return self.png
+
+    def _repr_markdown_(self) -> str | None:
+        return None if self.png else self.message
+
+
+def client_trend(workspace: str | Path | Workspace, company_id: str, company_name: str) -> Trend:
+    """The trend of one client from the workspace's ledger (:meth:`Ledger.billed_vs_used`).
+
+    Parameters
+    ----------
+    workspace
+        The workspace (or its folder) whose ``ledger.sqlite`` holds the recorded runs.
+    company_id, company_name
+        The client: its PSA company id, and its name as the chart and sentences say it.
+
+    Returns
+    -------
+    Trend
+        The chart over every period with a run, or a sentence when there are fewer than two.
+        A workspace whose ledger does not exist yet has no runs: the trend says so, and no
+        ledger file is created by looking.
+    """
+    opened = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    path = ledger_path(opened)
+    if not path.exists():
+        return trend_of(pd.DataFrame(columns=TREND_COLUMNS), company_name, opened.currency)
+    with Ledger.open(path) as ledger:
+        history = ledger.billed_vs_used(company_id)
+    return trend_of(history, company_name, opened.currency)
+
+
+def trend_of(history: pd.DataFrame, company_name: str, currency: str = "USD") -> Trend:
+    """The trend of :meth:`Ledger.billed_vs_used` rows.
+
+    Parameters
+    ----------
+    history
+        Columns :data:`~workbench.ledger.TREND_COLUMNS`, one row per period and service.
+    company_name
+        The client, as the chart's title and the sentences name it.
+    currency
+        Currency of ``billed_revenue``.
+
+    Returns
+    -------
+    Trend
+        Billed (solid) against used (dashed) quantity per service, the biggest
+        :data:`TREND_SERVICES` by billed revenue, over billed revenue bars per period. With no
+        period or a single one there is nothing to draw a line through: the trend holds a
+        sentence saying so instead of a one-point chart.
+    """
+    periods = tuple(sorted({str(period) for period in history["period"]}))
+    if not periods:
+        return Trend(
+            company_name,
+            periods,
+            None,
+            f"No runs of {company_name} are recorded yet: each `workbench run` records its "
+            "period in the ledger, and the trend of billed against used shows from the second.",
+        )
+    if len(periods) == 1:
+        return Trend(
+            company_name,
+            periods,
+            None,
+            f"Only {month_title(periods[0])} is recorded for {company_name}: the trend of billed "
+            "against used shows once a second period has been run.",
+        )
+    return Trend(company_name, periods, _trend_png(history, periods, company_name, currency), "")
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _revenue(value: Any) -> Decimal:
+    return ZERO if value is None or pd.isna(value) else Decimal(value)
+
+
+def _trend_png(
+    history: pd.DataFrame, periods: tuple[str, ...], company_name: str, currency: str
+) -> bytes:
+    records = history.to_dict("records")
+    revenue_by_service: dict[str, Decimal] = {}
+    names: dict[str, str] = {}
+    for row in records:
+        service = str(row["service_id"])
+        names[service] = str(row["service_name"] or service)
+        revenue_by_service[service] = revenue_by_service.get(service, ZERO) + _revenue(
+            row["billed_revenue"]
+        )
+    drawn = sorted(revenue_by_service, key=lambda s: (-revenue_by_service[s], names[s].casefold()))
+    drawn = drawn[:TREND_SERVICES]
+    position = {period: index for index, period in enumerate(periods)}
+    labels = [month_title(period).replace(" ", "\n") for period in periods]
+    figure = Figure(figsize=(8.5, 6.2), dpi=110)
+    FigureCanvasAgg(figure)
+    quantities, revenue = figure.subplots(2, 1, sharex=True, height_ratios=[2, 1])
+    for colour, service in zip(_TREND_COLOURS, drawn, strict=False):
+        rows = sorted(
+            (row for row in records if str(row["service_id"]) == service),
+            key=lambda row: position[str(row["period"])],
+        )
+        x = [position[str(row["period"])] for row in rows]
+        billed = [_number(row["billed_quantity"]) for row in rows]
+        used = [_number(row["used_quantity"]) for row in rows]
+        quantities.plot(x, billed, marker="o", color=colour, label=f"{names[service]}: billed")
+        quantities.plot(
+            x, used, marker="x", linestyle="--", color=colour, label=f"{names[service]}: used"
+        )
+    quantities.set_ylabel("Units")
+    quantities.set_title(f"{company_name}: billed (solid) against used (dashed)", fontsize=10)
+    quantities.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
+    quantities.grid(axis="y", color="#e5e7eb", linewidth=0.8)
+    billed_revenue = [
+        total(_revenue(row["billed_revenue"]) for row in records if str(row["period"]) == period)
+        for period in periods
+    ]
+    bars = revenue.bar(range(len(periods)), [float(v) for v in billed_revenue], color="#7f8c8d")
+    revenue.bar_label(
+        bars, labels=[format_money(v, currency) for v in billed_revenue], fontsize=7.5, padding=2
+    )
+    revenue.set_ylabel("Billed / month")
+    revenue.set_ylim(0, max(float(v) for v in billed_revenue) * 1.25 or 1)
+    revenue.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _short_money(value, currency)))
+    revenue.set_xticks(range(len(periods)), labels, fontsize=8)
+    for axes in (quantities, revenue):
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+    figure.tight_layout()
+    return Chart.from_figure(figure).png

@@ -1,0 +1,651 @@
+"""The dashboard's review: decisions saved in the ledger at once, and what the page shows of them.
+
+Every test works on a copy of the demo workspace (12 discrepancies and 1 bundle gap in 2026-10,
+so 13 lines need a decision; see ``tests/test_ledger.py`` for their order by money at stake).
+Lines are picked from the ledger's own review of that copy, never typed in by name. The widget
+tests click the real buttons in this process; the browser tests drive the real app under Voila
+in headless Chromium and then read ``ledger.sqlite`` and the downloaded workbook from disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import dataclasses
+import getpass
+import html
+import io
+import os
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from tests.conftest import BUNDLE_GAPS, DEMO, DISCREPANCIES, PERIOD
+from tests.test_dashboard import CHROMIUM, CHROMIUM_ARGS, _flatten, _screenshot, voila_server
+from tests.test_excel import CSV_EVERY_SHEET, SOFFICE
+from workbench.dashboard import build_dashboard, workbook_with_decisions
+from workbench.errors import WorkbenchError
+from workbench.ledger import Decision, Ledger, ledger_path
+from workbench.reconcile import Reconciliation, Status
+from workbench.review_panel import (
+    DECISION_ROW_CLASS,
+    DECISIONS_MESSAGE_CLASS,
+    PAGE_SIZE,
+    filter_review,
+    line_at_stake,
+    line_facts,
+    parse_minimum,
+    review_counts,
+)
+from workbench.views import client_trend, open_client, trend_of
+from workbench.workspace import Workspace, reconcile_workspace
+
+TO_REVIEW = DISCREPANCIES + BUNDLE_GAPS  # 13
+REVIEWER = "Dana Reviewer"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    copy = tmp_path / "workspace"
+    shutil.copytree(DEMO, copy)
+    return copy
+
+
+@pytest.fixture
+def review(tmp_path: Path, demo_result: Reconciliation) -> pd.DataFrame:
+    """The demo month's review from an empty ledger: every line pending."""
+    with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
+        return ledger.review(demo_result)
+
+
+def _with_class(app: Any, css_class: str) -> list[Any]:
+    return [w for w in _flatten(app) if css_class in getattr(w, "_dom_classes", ())]
+
+
+def _facts(row: Any) -> str:
+    """The HTML of a review row's line (its checkbox comes first, then facts and controls)."""
+    return str(row.children[1].children[0].value)
+
+
+def _row(app: Any, line_id: str) -> Any:
+    rows = [
+        row
+        for row in _with_class(app, "wb-decision-row")
+        if f'data-line-id="{html.escape(line_id)}"' in _facts(row)
+    ]
+    assert len(rows) == 1, f"{len(rows)} rows for {line_id}"
+    return rows[0]
+
+
+def _click(app: Any, css_class: str) -> None:
+    buttons = _with_class(app, css_class)
+    assert len(buttons) == 1, f"{len(buttons)} buttons {css_class}"
+    buttons[0].click()
+
+
+def _message(app: Any) -> str:
+    return html.unescape(str(_with_class(app, DECISIONS_MESSAGE_CLASS)[0].value))
+
+
+def _shown_ids(app: Any) -> list[str]:
+    return [
+        html.unescape(_facts(row).split('data-line-id="')[1].split('"')[0])
+        for row in _with_class(app, "wb-decision-row")
+    ]
+
+
+def _decisions(workspace: Path) -> dict[str, tuple[str, Decimal | None, str, str]]:
+    with Ledger.open(workspace / "ledger.sqlite") as ledger:
+        return {
+            line_id: (str(act.decision), act.quantity, act.note, act.who)
+            for line_id, act in ledger.decisions(PERIOD).items()
+        }
+
+
+def _workbook_decisions(content: bytes) -> dict[str, tuple[Any, Any, Any]]:
+    """Line ID -> (Decision, Adjusted qty, Note) of every adjustment row with one."""
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["Adjustments"]
+    rows = list(sheet.iter_rows(values_only=True))
+    headers = list(rows[0])
+    at = {name: headers.index(name) for name in ("Line ID", "Decision", "Adjusted qty", "Note")}
+    return {
+        str(row[at["Line ID"]]): (row[at["Decision"]], row[at["Adjusted qty"]], row[at["Note"]])
+        for row in rows[1:]
+        if row[at["Line ID"]] and row[at["Decision"]]
+    }
+
+
+# --- the review frame, without widgets ----------------------------------------------------
+
+
+def test_filters_keep_a_status_a_state_and_a_minimum_money_at_stake(
+    review: pd.DataFrame,
+) -> None:
+    stakes = [line_at_stake(line) for line in review.to_dict("records")]
+    assert len(review) == TO_REVIEW
+    assert stakes == sorted(stakes, reverse=True)
+
+    at_least_50 = filter_review(review, minimum=Decimal(50))
+    under = filter_review(review, status=Status.UNDER_BILLED)
+    under_from_10 = filter_review(review, status=Status.UNDER_BILLED, minimum=Decimal(10))
+
+    # 190.00, 135.00, 135.00, 79.20, 65.00, 52.80 (48.00 is next)
+    assert [str(line_at_stake(line)) for line in at_least_50.to_dict("records")] == [
+        "190.00",
+        "135.00",
+        "135.00",
+        "79.20",
+        "65.00",
+        "52.80",
+    ]
+    assert len(under) == 6 and set(under["status"]) == {Status.UNDER_BILLED}
+    assert list(under_from_10["line_id"]) == list(under["line_id"])[:5]  # Yardley's 9.00 is out
+    assert filter_review(review, state="decided").empty
+    assert list(filter_review(review, state="pending")["line_id"]) == list(review["line_id"])
+    assert review_counts(review) == {"pending": TO_REVIEW, "decided": 0, "changed": 0}
+
+
+def test_minimum_money_is_read_as_people_write_it() -> None:
+    assert parse_minimum("") == Decimal(0)
+    assert parse_minimum(" 1,000 ") == Decimal(1000)
+    assert parse_minimum("$52.80") == Decimal("52.80")
+    for wrong in ("ten", "-5", "NaN"):
+        with pytest.raises(WorkbenchError, match="is not an amount: write a number such as 50"):
+            parse_minimum(wrong)
+
+
+def test_a_line_shows_its_numbers_and_its_decision(
+    tmp_path: Path, demo_result: Reconciliation
+) -> None:
+    with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
+        first = ledger.review(demo_result).iloc[0]
+        ledger.decide(
+            PERIOD, first, Decision.ADJUST, quantity="33", note="<one leaver>", who="Dana"
+        )
+        decided = ledger.review(demo_result).iloc[0]
+
+    pending = line_facts(first)
+    shown = line_facts(decided)
+
+    assert f'data-line-id="{first["line_id"]}" data-state="pending"' in pending
+    assert ">Pending<" in pending and "billed 32 \u00b7 used 34 \u00b7 +$190.00 / month" in pending
+    assert 'data-state="decided"' in shown
+    assert "Adjusted to 33 by Dana on " in shown
+    assert "&lt;one leaver&gt;" in shown and "<one leaver>" not in shown  # escaped
+
+
+def test_a_line_that_moved_since_its_decision_says_what_was_decided(
+    tmp_path: Path, demo_result: Reconciliation
+) -> None:
+    with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
+        first = ledger.review(demo_result).iloc[0]
+        ledger.decide(PERIOD, first, Decision.APPROVE, who="Dana")
+        lines = demo_result.lines.copy()
+        moved = lines["line_id"] == first["line_id"]
+        lines.loc[moved, "billed_quantity"] = 33  # the contract changed since
+        review = ledger.review(dataclasses.replace(demo_result, lines=lines))
+
+    changed = review[review["line_id"] == first["line_id"]].iloc[0]
+    shown = line_facts(changed)
+
+    assert review_counts(review) == {"pending": TO_REVIEW - 1, "decided": 0, "changed": 1}
+    assert 'data-state="changed"' in shown and ">Changed since decided<" in shown
+    assert "The line moved since it was decided. Was: Approved by Dana on " in shown
+
+
+# --- the widgets, clicked in this process --------------------------------------------------
+
+
+def test_the_review_lists_the_ledgers_lines_and_saves_each_click(workspace: Path) -> None:
+    app = build_dashboard(workspace)
+    assert not (workspace / "ledger.sqlite").exists()  # looking creates no ledger
+    result = reconcile_workspace(workspace, PERIOD)
+    with Ledger.open(ledger_path(Workspace.open(workspace))) as ledger:
+        order = list(ledger.review(result)["line_id"])
+    assert _with_class(app, "wb-reviewer")[0].value == getpass.getuser()  # the default
+    _with_class(app, "wb-reviewer")[0].value = REVIEWER
+    assert _shown_ids(app) == order[:PAGE_SIZE]
+    first, second = order[0], order[1]
+
+    _click(_row(app, first), "wb-approve")
+    approved = _message(app)
+    quantity = _with_class(_row(app, second), "wb-decision-quantity")[0]
+    note = _with_class(_row(app, second), "wb-decision-note")[0]
+    note.value = '=HYPERLINK("x") two leavers'
+    _click(_row(app, second), "wb-adjust")  # no quantity yet
+    refused = _message(app)
+    quantity.value = "41"
+    _click(_row(app, second), "wb-adjust")
+
+    assert 'wb-tone-good">Approved ' in approved
+    assert f"; saved in ledger.sqlite as {REVIEWER}." in approved
+    assert "Not saved." in refused and "an adjustment needs the quantity to bill" in refused
+    assert " to 41; saved in ledger.sqlite" in _message(app)
+    assert _decisions(workspace) == {
+        first: ("approve", None, "", REVIEWER),
+        second: ("adjust", Decimal(41), '=HYPERLINK("x") two leavers', REVIEWER),
+    }
+    heading = _with_class(app, "wb-decisions")[0].children[0].value
+    assert f"{TO_REVIEW} lines need a decision: {TO_REVIEW - 2} pending, 2 decided" in heading
+    assert "<h3>Review \u2014 All clients, October 2026</h3>" in heading
+    assert 'data-state="decided"' in _facts(_row(app, second))
+
+
+def test_bulk_decisions_of_the_ticked_lines_and_of_all_filtered(workspace: Path) -> None:
+    app = build_dashboard(workspace)
+    _with_class(app, "wb-reviewer")[0].value = REVIEWER
+    shown = _shown_ids(app)
+    ticked = [shown[3], shown[5]]
+    for line_id in ticked:
+        _with_class(_row(app, line_id), "wb-decision-select")[0].value = True
+    _with_class(app, "wb-bulk-note")[0].value = "customer confirmed"
+
+    _click(app, "wb-dismiss-selected")
+    _with_class(app, "wb-filter-status")[0].value = str(Status.UNDER_BILLED)
+    _with_class(app, "wb-filter-minimum")[0].value = "10"
+    _with_class(app, "wb-filter-state")[0].value = "pending"
+    filtered = _shown_ids(app)
+    _click(app, "wb-approve-filtered")
+
+    result = reconcile_workspace(workspace, PERIOD)
+    with Ledger.open(workspace / "ledger.sqlite") as ledger:
+        review = ledger.review(result)
+    expected_filtered = filter_review(
+        review[~review["line_id"].isin(ticked)], status=Status.UNDER_BILLED, minimum=Decimal(10)
+    )
+    assert filtered == list(expected_filtered["line_id"])
+    # Under-billed from 10.00: Quarry Hill, Foxglove, Willow Creek, Riverbend (Acme, the 6th
+    # line, was dismissed; Yardley's 9.00 is under the minimum).
+    assert len(filtered) == 4 and shown[5] == "29600100:29683404"
+    assert _decisions(workspace) == {
+        **{line_id: ("dismiss", None, "customer confirmed", REVIEWER) for line_id in ticked},
+        **{line_id: ("approve", None, "customer confirmed", REVIEWER) for line_id in filtered},
+    }
+    assert "Approved 4 lines; saved in ledger.sqlite" in _message(app)
+    assert _shown_ids(app) == []  # nothing under-billed from 10.00 is pending any more
+    assert not any(box.value for box in _with_class(app, "wb-decision-select"))
+
+
+def test_undo_takes_a_line_back_to_pending_and_keeps_its_history(workspace: Path) -> None:
+    app = build_dashboard(workspace)
+    line_id = _shown_ids(app)[0]
+    _with_class(app, "wb-reviewer")[0].value = REVIEWER
+    _click(_row(app, line_id), "wb-dismiss")
+
+    _click(_row(app, line_id), "wb-undo")
+
+    assert "is pending again" in _message(app)
+    assert _decisions(workspace) == {}
+    with Ledger.open(workspace / "ledger.sqlite") as ledger:
+        history = [str(act.decision) for act in ledger.history(PERIOD, line_id)]
+    assert history == ["dismiss", "clear"]
+    assert 'data-state="pending"' in _facts(_row(app, line_id))
+
+
+def test_a_filter_reads_what_another_tab_decided_meanwhile(workspace: Path) -> None:
+    app = build_dashboard(workspace)
+    line_id = _shown_ids(app)[2]
+    result = reconcile_workspace(workspace, PERIOD)
+    line = result.lines[result.lines["line_id"] == line_id].iloc[0]
+    with Ledger.open(workspace / "ledger.sqlite") as other_tab:
+        other_tab.decide(PERIOD, line, Decision.DISMISS, note="seen by Bob", who="Bob")
+
+    _with_class(app, "wb-filter-state")[0].value = "decided"
+
+    assert _shown_ids(app) == [line_id]
+    assert "Dismissed by Bob on " in _facts(_row(app, line_id))
+
+
+def test_nothing_is_saved_without_a_reviewer_name_or_a_ticked_line(workspace: Path) -> None:
+    app = build_dashboard(workspace)
+    line_id = _shown_ids(app)[0]
+    _with_class(app, "wb-reviewer")[0].value = "  "
+    _click(_row(app, line_id), "wb-approve")
+    no_name = _message(app)
+    _with_class(app, "wb-reviewer")[0].value = REVIEWER
+    _click(app, "wb-approve-selected")
+
+    assert "Write your name in Reviewer" in no_name
+    assert "Tick the lines first" in _message(app)
+    assert _decisions(workspace) == {}
+
+
+def test_a_file_that_is_not_a_ledger_is_a_message_not_a_traceback(workspace: Path) -> None:
+    (workspace / "ledger.sqlite").write_bytes(b"not a database, just bytes" * 100)
+
+    app = build_dashboard(workspace)
+
+    assert "<strong>Cannot read the decisions.</strong>" in _message(app)
+    assert "is not a decisions ledger" in _message(app)
+    assert _shown_ids(app) == []
+    tiles = _with_class(app, "wb-tiles")[0].children  # the rest of the page still works
+    assert [str(tile.value).count('class="wb-tile ') for tile in tiles] == [1, 1, 1, 1]
+
+
+def test_a_wrong_minimum_is_a_message_and_the_list_stays(workspace: Path) -> None:
+    app = build_dashboard(workspace)
+    before = _shown_ids(app)
+
+    _with_class(app, "wb-filter-minimum")[0].value = "lots"
+
+    assert "Filter not applied." in _message(app) and "'lots' is not an amount" in _message(app)
+    assert _shown_ids(app) == before
+
+
+def test_the_workbook_is_built_on_request_with_the_decisions(workspace: Path) -> None:
+    app = build_dashboard(workspace)
+    _with_class(app, "wb-reviewer")[0].value = REVIEWER
+    first, second = _shown_ids(app)[:2]
+    _with_class(_row(app, second), "wb-decision-quantity")[0].value = "41"
+    _with_class(_row(app, second), "wb-decision-note")[0].value = "-1 leaver, +HR confirmed"
+    _click(_row(app, second), "wb-adjust")
+    link = _with_class(app, "wb-download-link")[0]
+    assert 'class="wb-download"' not in link.value  # nothing is built before it is asked for
+
+    _click(app, "wb-prepare-workbook")
+    prepared = link.value
+    _click(_row(app, first), "wb-approve")  # a decision after the workbook was built
+    withdrawn = link.value
+    _click(app, "wb-prepare-workbook")
+
+    assert 'download="All clients-2026-10.xlsx"' in prepared
+    assert "A decision was saved since the last workbook" in withdrawn
+    assert 'class="wb-download"' not in withdrawn
+    content = base64.b64decode(link.value.split("base64,", 1)[1].split('"', 1)[0])
+    assert _workbook_decisions(content) == {
+        first: ("Approve", None, None),
+        second: ("Adjust", 41, "-1 leaver, +HR confirmed"),
+    }
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["Adjustments"]
+    notes = [cell for cell in sheet["P"] if cell.value == "-1 leaver, +HR confirmed"]
+    assert len(notes) == 1 and notes[0].data_type == "s" and notes[0].quotePrefix
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_reads_the_decisions_as_text(
+    tmp_path: Path, demo_result: Reconciliation
+) -> None:
+    soffice = shutil.which("soffice") or SOFFICE
+    assert os.access(soffice, os.X_OK), "LibreOffice (soffice) is needed for this test"
+    with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
+        review = ledger.review(demo_result)
+        first, second = review.iloc[0], review.iloc[1]
+        ledger.decide(PERIOD, first, Decision.DISMISS, note="=1+1", who=REVIEWER)
+        ledger.decide(PERIOD, second, Decision.ADJUST, quantity=41, note="@SUM(A1)", who=REVIEWER)
+        decisions = ledger.decisions(PERIOD)
+    book = tmp_path / "decided.xlsx"
+    book.write_bytes(workbook_with_decisions(demo_result, decisions, title="Decided"))
+
+    completed = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+            "--headless",
+            "--convert-to",
+            CSV_EVERY_SHEET,
+            "--outdir",
+            str(tmp_path / "csv"),
+            str(book),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    with (tmp_path / "csv" / "decided-Adjustments.csv").open(encoding="utf-8", newline="") as file:
+        rows = list(csv.reader(file))
+    at = {name: rows[0].index(name) for name in ("Line ID", "Decision", "Adjusted qty", "Note")}
+    decided = {
+        row[at["Line ID"]]: (row[at["Decision"]], row[at["Adjusted qty"]], row[at["Note"]])
+        for row in rows[1:]
+        if row[at["Decision"]]
+    }
+    assert decided == {
+        first["line_id"]: ("Dismiss", "", "=1+1"),  # text, never computed to 2
+        second["line_id"]: ("Adjust", "41", "@SUM(A1)"),
+    }
+
+
+# --- the trend over past periods -----------------------------------------------------------
+
+
+def _two_periods(result: Reconciliation) -> Reconciliation:
+    """September as October, with Acme's Microsoft 365 billed for 2 seats fewer."""
+    lines = result.lines.copy()
+    acme = lines["line_id"] == "29600100:29683404"
+    lines.loc[acme, "billed_quantity"] = int(lines.loc[acme, "billed_quantity"].iat[0]) - 2
+    return dataclasses.replace(result, period="2026-09", lines=lines)
+
+
+def test_the_trend_says_so_with_one_period_and_draws_from_two(
+    workspace: Path, demo_result: Reconciliation
+) -> None:
+    opened = Workspace.open(workspace)
+    nothing = client_trend(opened, "29600100", "Acme Dental Group")
+    assert not (workspace / "ledger.sqlite").exists()  # looking creates no ledger
+    with Ledger.open(ledger_path(opened)) as ledger:
+        ledger.record_run(demo_result, inputs={}, who=REVIEWER)
+    one = client_trend(opened, "29600100", "Acme Dental Group")
+    with Ledger.open(ledger_path(opened)) as ledger:
+        ledger.record_run(_two_periods(demo_result), inputs={}, who=REVIEWER)
+        history = ledger.billed_vs_used("29600100")
+    two = client_trend(opened, "29600100", "Acme Dental Group")
+
+    assert nothing.png is None and nothing.periods == ()
+    assert nothing.message.startswith("No runs of Acme Dental Group are recorded yet")
+    assert one.png is None and one.periods == (PERIOD,)
+    assert one.message == (
+        "Only October 2026 is recorded for Acme Dental Group: the trend of billed against used "
+        "shows once a second period has been run."
+    )
+    assert one._repr_markdown_() == one.message and one._repr_png_() is None
+    assert two.periods == ("2026-09", PERIOD) and two.message == ""
+    assert (two.png or b"").startswith(b"\x89PNG")
+    assert two._repr_markdown_() is None
+    assert trend_of(history, "Acme Dental Group").periods == two.periods
+    m365 = history[history["service_id"] == "29683404"].set_index("period")["billed_quantity"]
+    assert list(m365) == [Decimal(23), Decimal(25)]  # the chart's solid line: 23 then 25
+    assert open_client(workspace, PERIOD, "29600100").trend().periods == two.periods
+
+
+def test_the_client_scope_shows_the_trend(workspace: Path, demo_result: Reconciliation) -> None:
+    opened = Workspace.open(workspace)
+    app = build_dashboard(workspace)
+    client = next(w for w in _flatten(app) if getattr(w, "description", "") == "Client")
+    client.value = "29600100"
+    alone = [
+        str(w.value) for w in _flatten(app) if "wb-trend-message" in str(getattr(w, "value", ""))
+    ]
+    with Ledger.open(ledger_path(opened)) as ledger:
+        ledger.record_run(demo_result, inputs={}, who=REVIEWER)
+        ledger.record_run(_two_periods(demo_result), inputs={}, who=REVIEWER)
+    client.value = ""
+    client.value = "29600100"
+
+    assert len(alone) == 1 and "No runs of Acme Dental Group are recorded yet" in alone[0]
+    images = [
+        w
+        for w in _flatten(app)
+        if getattr(w, "format", "") == "png" and bytes(w.value).startswith(b"\x89PNG")
+    ]
+    shown = [w for w in images if w.layout.display != "none"]
+    assert len(shown) == 2  # the money-at-stake chart and the trend
+    assert any(
+        "September 2026 to October 2026" in str(getattr(w, "value", "")) for w in _flatten(app)
+    )
+    rows = _shown_ids(app)  # the review is scoped to the client too
+    assert rows and all(line_id.startswith("29600100:") for line_id in rows)
+
+
+# --- the browser ---------------------------------------------------------------------------
+
+
+def _browser_row(page: Any, line_id: str) -> Any:
+    return page.locator(f".{DECISION_ROW_CLASS}").filter(
+        has=page.locator(f'[data-line-id="{line_id}"]')
+    )
+
+
+def _open_review(page: Any, url: str, reviewer: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(url, timeout=120_000)
+    expect(page.locator(f".{DECISION_ROW_CLASS}")).to_have_count(TO_REVIEW, timeout=180_000)
+    page.locator(".wb-reviewer input").fill(reviewer)
+
+
+def _expect_decided(page: Any, line_id: str, words: str) -> None:
+    from playwright.sync_api import expect
+
+    row = _browser_row(page, line_id)
+    expect(row.locator('[data-state="decided"]')).to_have_count(1, timeout=60_000)
+    expect(row.locator(".wb-decision-done")).to_contain_text(words)
+
+
+@pytest.mark.browser
+def test_reviewing_in_the_browser_saves_each_decision_in_the_ledger_and_the_workbook(
+    tmp_path: Path, workspace: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Chromium is missing at {CHROMIUM} (set WORKBENCH_CHROMIUM)"
+    result = reconcile_workspace(workspace, PERIOD)
+    with Ledger.open(tmp_path / "scratch.sqlite") as scratch:  # the order the page shows
+        order = scratch.review(result)
+    ids = [str(line_id) for line_id in order["line_id"]]
+    approved, adjusted, dismissed = ids[:2], ids[2], ids[3]
+    quantity = int(order["expected_quantity"].iat[2]) - 1
+    bulk = list(
+        filter_review(order[~order["line_id"].isin(ids[:4])], status=Status.UNDER_BILLED).pipe(
+            lambda lines: filter_review(lines, minimum=Decimal(10))
+        )["line_id"]
+    )
+    assert len(bulk) == 3  # Willow Creek 65.00, Acme 52.80, Riverbend 12.00 (Yardley 9.00 out)
+
+    with (
+        voila_server(tmp_path / "voila.log", WORKBENCH_WORKSPACE=str(workspace)) as url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            _open_review(page, url, REVIEWER)
+            message = page.locator(f".{DECISIONS_MESSAGE_CLASS}")
+
+            for line_id in approved:  # two lines ticked, approved together
+                _browser_row(page, line_id).locator("input[type=checkbox]").check()
+            page.locator("button.wb-approve-selected").click()
+            expect(message).to_contain_text(
+                "Approved 2 lines; saved in ledger.sqlite", timeout=60_000
+            )
+            for line_id in approved:
+                _expect_decided(page, line_id, f"Approved by {REVIEWER}")
+
+            row = _browser_row(page, adjusted)
+            row.locator(".wb-decision-quantity input").fill(str(quantity))
+            row.locator(".wb-decision-note input").fill("two leavers in October")
+            row.locator("button.wb-adjust").click()
+            _expect_decided(page, adjusted, f"Adjusted to {quantity} by {REVIEWER}")
+            expect(row.locator(".wb-decision-done")).to_contain_text("two leavers in October")
+
+            _browser_row(page, dismissed).locator("button.wb-dismiss").click()
+            _expect_decided(page, dismissed, f"Dismissed by {REVIEWER}")
+
+            page.locator(".wb-filter-status select").select_option(label=str(Status.UNDER_BILLED))
+            minimum = page.locator(".wb-filter-minimum input")
+            minimum.fill("10")
+            minimum.press("Enter")
+            page.locator(".wb-filter-state select").select_option(label="Pending")
+            expect(page.locator(f".{DECISION_ROW_CLASS}")).to_have_count(len(bulk))
+            for line_id in bulk:
+                expect(_browser_row(page, line_id)).to_have_count(1)
+            page.locator("button.wb-approve-filtered").click()
+            expect(message).to_contain_text(f"Approved {len(bulk)} lines", timeout=60_000)
+            expect(page.locator(f".{DECISION_ROW_CLASS}")).to_have_count(0)
+
+            page.locator("button.wb-prepare-workbook").click()
+            link = page.locator("a.wb-download")
+            expect(link).to_have_attribute("download", "All clients-2026-10.xlsx", timeout=120_000)
+            href = link.get_attribute("href") or ""
+            _screenshot(page, tmp_path / "review.png")
+        finally:
+            browser.close()
+
+    expected = {
+        **{line_id: ("approve", None, "", REVIEWER) for line_id in [*approved, *bulk]},
+        adjusted: ("adjust", Decimal(quantity), "two leavers in October", REVIEWER),
+        dismissed: ("dismiss", None, "", REVIEWER),
+    }
+    assert _decisions(workspace) == expected
+    assert href.startswith(
+        "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,"
+    )
+    assert _workbook_decisions(base64.b64decode(href.split(",", 1)[1])) == {
+        line_id: (
+            decision.capitalize(),
+            None if amount is None else int(amount),
+            note or None,
+        )
+        for line_id, (decision, amount, note, _) in expected.items()
+    }
+
+
+@pytest.mark.browser
+def test_two_tabs_reviewing_at_once_lose_nothing_and_see_each_other_after_refresh(
+    tmp_path: Path, workspace: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Chromium is missing at {CHROMIUM} (set WORKBENCH_CHROMIUM)"
+    result = reconcile_workspace(workspace, PERIOD)
+    with Ledger.open(tmp_path / "scratch.sqlite") as scratch:
+        ids = [str(line_id) for line_id in scratch.review(result)["line_id"]]
+
+    with (
+        voila_server(tmp_path / "voila.log", WORKBENCH_WORKSPACE=str(workspace)) as url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            alice = browser.new_page(viewport={"width": 1280, "height": 900})
+            bob = browser.new_page(viewport={"width": 1280, "height": 900})
+            _open_review(alice, url, "Alice")  # each tab is its own Voila kernel
+            _open_review(bob, url, "Bob")
+
+            # Turn about: Alice approves 1 and 3, Bob dismisses 2 and 4.
+            for page, line_id, button, words in (
+                (alice, ids[0], "wb-approve", "Approved by Alice"),
+                (bob, ids[1], "wb-dismiss", "Dismissed by Bob"),
+                (alice, ids[2], "wb-approve", "Approved by Alice"),
+                (bob, ids[3], "wb-dismiss", "Dismissed by Bob"),
+            ):
+                _browser_row(page, line_id).locator(f"button.{button}").click()
+                _expect_decided(page, line_id, words)
+
+            # Alice last read the ledger at her second click: Bob's second is not shown yet.
+            expect(_browser_row(alice, ids[3]).locator('[data-state="pending"]')).to_have_count(1)
+            _expect_decided(alice, ids[1], "Dismissed by Bob")  # read again at her next click
+            alice.locator("button.wb-refresh").click()
+            _expect_decided(alice, ids[3], "Dismissed by Bob")
+            bob.locator("button.wb-refresh").click()
+            for line_id in (ids[0], ids[2]):
+                _expect_decided(bob, line_id, "Approved by Alice")
+            for page in (alice, bob):
+                expect(page.locator('.wb-decision-row [data-state="decided"]')).to_have_count(4)
+        finally:
+            browser.close()
+
+    assert _decisions(workspace) == {
+        ids[0]: ("approve", None, "", "Alice"),
+        ids[1]: ("dismiss", None, "", "Bob"),
+        ids[2]: ("approve", None, "", "Alice"),
+        ids[3]: ("dismiss", None, "", "Bob"),
+    }
