@@ -25,8 +25,8 @@ recorded and the others still finish.
 
 from __future__ import annotations
 
-import functools
 import json
+import logging
 import os
 import queue
 import re
@@ -57,7 +57,11 @@ CLIENT_NOTEBOOK = NOTEBOOKS / "client_reconciliation.ipynb"
 PORTFOLIO_NOTEBOOK = NOTEBOOKS / "portfolio.ipynb"
 RESULT_FILE = "reconciliation.pickle"
 MANIFEST_FILE = "manifest.json"
+#: Imported by a warm kernel as it starts, so its first client doesn't pay for them.
+PRELOADED = ("workbench.views", "workbench.batch")
 PARTIAL_MARK = ".partial"
+
+logger = logging.getLogger("workbench.batch")
 
 Executor = Literal["warm", "papermill", "dask"]
 EXECUTORS: tuple[Executor, ...] = ("warm", "papermill", "dask")
@@ -161,12 +165,13 @@ def execute_notebook(
 _exporters = threading.local()
 
 
-def export_html(notebook: Path, executed: NotebookNode | None = None) -> Path:
+def export_html(notebook: str | Path, executed: NotebookNode | None = None) -> Path:
     """The executed notebook as HTML without code cells, for readers without Jupyter.
 
     ``executed`` is the notebook already in memory (as :func:`execute_notebook` returns it),
     which saves reading ``notebook`` back.
     """
+    notebook = Path(notebook)
     exporter = getattr(_exporters, "html", None)
     if exporter is None:
         exporter = HTMLExporter(
@@ -180,6 +185,17 @@ def export_html(notebook: Path, executed: NotebookNode | None = None) -> Path:
     partial.write_text(body, encoding="utf-8")
     os.replace(partial, html)
     return html
+
+
+def _export_html(
+    notebook: Path, executed: NotebookNode, kernel: WarmKernel | None, timeout: float | None
+) -> Path:
+    # On a warm kernel the export (a few tenths of a second of templating and HTML parsing)
+    # runs there, in parallel with the other kernels, rather than in the batch's own process.
+    if kernel is None:
+        return export_html(notebook, executed)
+    kernel.call("workbench.batch", "export_html", (str(notebook),), timeout=timeout)
+    return notebook.with_suffix(".html")
 
 
 # -- one client ---------------------------------------------------------------------------------
@@ -214,12 +230,6 @@ class ClientRun:
         return not self.error
 
 
-@functools.lru_cache(maxsize=4)
-def _saved_result(path: Path, modified: float) -> Reconciliation:
-    # Keyed on the file's modification time, so a worker never renders an older run's result.
-    return Reconciliation.load(path)
-
-
 def _error_text(exc: BaseException) -> str:
     # Papermill's error carries the notebook's own exception name and message.
     name = getattr(exc, "ename", type(exc).__name__)
@@ -227,20 +237,36 @@ def _error_text(exc: BaseException) -> str:
     return f"{name}: {value}"
 
 
+def write_client_workbook(saved: str, company_id: str, path: str, title: str) -> Path:
+    """One client's workbook from the batch's saved result (plain arguments: a warm kernel
+    calls it too)."""
+    result = Reconciliation.load_once(saved).for_client(company_id)
+    return write_workbook(result, Path(path), title=title)
+
+
 def render_client(task: ClientTask, kernel: WarmKernel | None = None) -> ClientRun:
     """Write one client's workbook, executed notebook and HTML; never raises.
 
-    ``kernel`` is a warm kernel to run the notebook on; None starts one for it alone.
+    ``kernel`` is a warm kernel to run the notebook on, which writes the workbook too, so the
+    batch's jobs share that work across cores; None starts a kernel for the notebook alone
+    and writes the workbook here.
     """
     began = time.perf_counter()
     try:
-        result = _saved_result(task.saved, task.saved.stat().st_mtime).for_client(task.company_id)
         task.folder.mkdir(parents=True, exist_ok=True)
-        workbook = write_workbook(
-            result,
-            task.folder / f"{task.folder.name} - {task.period}.xlsx",
-            title=f"{task.client} — {task.period}",
+        workbook = task.folder / f"{task.folder.name} - {task.period}.xlsx"
+        arguments = (
+            str(task.saved),
+            task.company_id,
+            str(workbook),
+            f"{task.client} — {task.period}",
         )
+        if kernel is None:
+            write_client_workbook(*arguments)
+        else:
+            kernel.call(
+                "workbench.batch", "write_client_workbook", arguments, timeout=task.cell_timeout
+            )
         notebook = task.folder / "reconciliation.ipynb"
         executed = execute_notebook(
             task.notebook,
@@ -254,7 +280,7 @@ def render_client(task: ClientTask, kernel: WarmKernel | None = None) -> ClientR
             kernel=kernel,
             cell_timeout=task.cell_timeout,
         )
-        html = export_html(notebook, executed)
+        html = _export_html(notebook, executed, kernel, task.cell_timeout)
     except Exception as exc:  # one client's failure must not sink the batch
         seconds = time.perf_counter() - began
         return ClientRun(task.company_id, task.client, task.folder, seconds, _error_text(exc))
@@ -296,7 +322,8 @@ def render_portfolio(task: PortfolioTask, kernel: WarmKernel | None = None) -> P
             kernel=kernel,
             cell_timeout=task.cell_timeout,
         )
-        return PortfolioRun(outputs=(notebook, export_html(notebook, executed)))
+        html = _export_html(notebook, executed, kernel, task.cell_timeout)
+        return PortfolioRun(outputs=(notebook, html))
     except Exception as exc:
         return PortfolioRun(error=_error_text(exc))
 
@@ -358,6 +385,7 @@ class _WarmWorker(threading.Thread):
         self.todo, self.done = todo, done
         self.kernel: WarmKernel | None = None
         self.kernels_started = 0
+        self.start_error = ""
 
     def _fresh_kernel(self) -> WarmKernel:
         if self.kernel is not None:
@@ -365,6 +393,8 @@ class _WarmWorker(threading.Thread):
             self.kernel = None
         self.kernel = WarmKernel(NOTEBOOKS)
         self.kernels_started += 1
+        for module in PRELOADED:
+            self.kernel.call("importlib", "import_module", (module,))
         return self.kernel
 
     def render(self, task: ClientTask | PortfolioTask) -> ClientRun | PortfolioRun:
@@ -391,6 +421,12 @@ class _WarmWorker(threading.Thread):
 
     def run(self) -> None:
         try:
+            # Started ahead of the work: the kernel and its imports are ready by the time the
+            # batch has reconciled. A failure here is retried, and reported, per task.
+            try:
+                self._fresh_kernel()
+            except Exception:
+                logger.warning("a warm kernel could not start", exc_info=True)
             while (task := self.todo.get()) is not None:
                 self.done.put(self.render(task))
         finally:
@@ -398,32 +434,52 @@ class _WarmWorker(threading.Thread):
                 self.kernel.shutdown()
 
 
-def _run_warm(
-    tasks: list[ClientTask], jobs: int, portfolio: PortfolioTask
-) -> Iterator[ClientRun | PortfolioRun]:
-    # The portfolio goes last, on whichever kernel frees up first: no kernel start for it either.
-    todo: queue.SimpleQueue[ClientTask | PortfolioTask | None] = queue.SimpleQueue()
-    done: queue.SimpleQueue[ClientRun | PortfolioRun] = queue.SimpleQueue()
-    for task in tasks:
-        todo.put(task)
-    todo.put(portfolio)
-    workers = [_WarmWorker(todo, done) for _ in range(max(1, min(jobs, len(tasks) + 1)))]
-    for worker in workers:
-        todo.put(None)
-        worker.start()
-    try:
-        for _ in range(len(tasks) + 1):
-            yield done.get()
-    finally:
-        # When the caller stops early, workers finish the task in hand and take no other.
+class WarmPool:
+    """``jobs`` warm kernels, each driven by its own thread, started as soon as it is created.
+
+    Use it as a context manager; leaving it stops every kernel (after the task in hand).
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.todo: queue.SimpleQueue[ClientTask | PortfolioTask | None] = queue.SimpleQueue()
+        self.done: queue.SimpleQueue[ClientRun | PortfolioRun] = queue.SimpleQueue()
+        self.workers = [_WarmWorker(self.todo, self.done) for _ in range(max(1, jobs))]
+        for worker in self.workers:
+            worker.start()
+
+    def __enter__(self) -> WarmPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def kernels_started(self) -> int:
+        """Kernels started so far, replacements included."""
+        return sum(worker.kernels_started for worker in self.workers)
+
+    def run(
+        self, tasks: list[ClientTask], portfolio: PortfolioTask | None = None
+    ) -> Iterator[ClientRun | PortfolioRun]:
+        """Render the tasks (the portfolio last), yielding each outcome as it finishes."""
+        jobs: list[ClientTask | PortfolioTask] = [*tasks]
+        if portfolio is not None:
+            jobs.append(portfolio)
+        for task in jobs:
+            self.todo.put(task)
+        for _ in jobs:
+            yield self.done.get()
+
+    def close(self) -> None:
+        """Drop the tasks not yet started and stop every kernel."""
         while True:
             try:
-                todo.get_nowait()
+                self.todo.get_nowait()
             except queue.Empty:
                 break
-        for _ in workers:
-            todo.put(None)
-        for worker in workers:
+        for _ in self.workers:
+            self.todo.put(None)
+        for worker in self.workers:
             worker.join()
 
 
@@ -606,6 +662,42 @@ def run_batch(
             "the dask executor needs a scheduler address, such as tcp://10.0.0.5:8786"
         )
     opened = Workspace.open(workspace)
+    opened.inputs_folder(period)  # a wrong period is reported before any kernel starts
+    # Warm kernels start now and import the workbench while this process reconciles.
+    pool = WarmPool(jobs or os.cpu_count() or 1) if executor == "warm" else None
+    try:
+        return _run_period(
+            opened,
+            period,
+            Path(outputs),
+            jobs=jobs,
+            only=only,
+            executor=executor,
+            scheduler=scheduler,
+            resume=resume,
+            cell_timeout=cell_timeout,
+            progress=progress,
+            pool=pool,
+        )
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _run_period(
+    opened: Workspace,
+    period: str,
+    outputs: Path,
+    *,
+    jobs: int | None,
+    only: list[str] | None,
+    executor: Executor,
+    scheduler: str | None,
+    resume: bool,
+    cell_timeout: float | None,
+    progress: Callable[[str], None],
+    pool: WarmPool | None,
+) -> BatchRun:
     started = time.perf_counter()
     progress(f"Reconciling {opened.name}, {period} ...")
     result = reconcile_workspace(opened, period)
@@ -615,7 +707,7 @@ def run_batch(
         f"{summary.counts[Status.UNMAPPED_CUSTOMER] + summary.counts[Status.UNMAPPED_SKU]} unmapped "
         f"({time.perf_counter() - started:.1f}s)"
     )
-    period_folder = Path(outputs).resolve() / period
+    period_folder = outputs.resolve() / period
     period_folder.mkdir(parents=True, exist_ok=True)
     for leftover in _leftovers(period_folder):
         leftover.unlink()
@@ -677,8 +769,9 @@ def run_batch(
     workers = jobs or min(len(pending) or 1, os.cpu_count() or 1)
     portfolio_task = PortfolioTask(period_folder, opened.root, period, saved, cell_timeout)
     finished: Iterator[ClientRun | PortfolioRun]
-    if executor == "warm":
-        finished = _run_warm(pending, workers, portfolio_task)
+    if pool is not None:
+        # The portfolio goes last, on whichever kernel frees up first: no kernel start for it.
+        finished = pool.run(pending, portfolio_task)
     elif executor == "dask":
         finished = _run_dask(pending, str(scheduler))
     else:

@@ -18,6 +18,7 @@ event loop.
 from __future__ import annotations
 
 import logging
+import subprocess
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -33,10 +34,35 @@ from papermill.exceptions import PapermillExecutionError
 
 ENGINE = "workbench-warm"
 #: What a fresh kernel would have: an empty namespace and ``In [1]`` for the first cell.
-RESET = "get_ipython().reset(new_session=True)"
+#: IPython's reset ends with a full ``gc.collect()`` when it flushes the output cache, a third
+#: of a second in a kernel holding pandas and matplotlib; the cache is emptied by hand instead
+#: and Python's own collector frees cycles as usual.
+RESET = """\
+def _fresh_namespace(shell=get_ipython()):
+    hook = shell.displayhook
+    full, hook.do_full_cache = hook.do_full_cache, False
+    try:
+        shell.reset(new_session=True)
+    finally:
+        hook.do_full_cache = full
+        hook._ = hook.__ = hook.___ = ""
+_fresh_namespace()
+"""
 STARTUP_SECONDS = 60
 
 logger = logging.getLogger("workbench.warm")
+
+
+def _ignore(message: dict[str, Any]) -> None:
+    """Output of the reset: there is none unless it fails, and its reply says so."""
+
+
+class KernelCallError(RuntimeError):
+    """A function called in the kernel raised; ``ename`` and ``evalue`` say what."""
+
+    def __init__(self, ename: str, evalue: str) -> None:
+        super().__init__(f"{ename}: {evalue}")
+        self.ename, self.evalue = ename, evalue
 
 
 class KernelLost(RuntimeError):
@@ -103,8 +129,14 @@ class WarmKernel:
         self.lost = False
         self.manager = AsyncKernelManager(kernel_name=kernel_name)
         # An in-memory history, as nbclient gives its own kernels: no shared SQLite file to lock.
+        # Its own log (a warning that it listens on local TCP ports) would only clutter the
+        # batch's output: what a notebook prints is in the notebook, and a kernel that dies is
+        # reported as such.
         run_sync(self.manager.start_kernel)(
-            cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"]
+            cwd=str(cwd),
+            extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self.client = self.manager.client()
         try:
@@ -143,7 +175,11 @@ class WarmKernel:
             raise KernelLost("the kernel is no longer running")
         try:
             reply = run_sync(self.client.execute_interactive)(
-                RESET, silent=True, store_history=False, timeout=STARTUP_SECONDS
+                RESET,
+                silent=True,
+                store_history=False,
+                timeout=STARTUP_SECONDS,
+                output_hook=_ignore,
             )
         except Exception as exc:
             self.lost = True
@@ -151,6 +187,39 @@ class WarmKernel:
         if reply["content"]["status"] != "ok":
             self.lost = True
             raise KernelLost(f"the kernel could not be reset: {reply['content'].get('evalue')}")
+
+    def call(
+        self,
+        module: str,
+        function: str,
+        arguments: tuple[str, ...],
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Call ``module.function(*arguments)`` in the kernel, outside any notebook.
+
+        Work the batch would otherwise do in its own process runs here, in parallel with the
+        other kernels. The arguments are plain strings; the next notebook's reset clears what
+        the call leaves in the namespace.
+
+        Raises
+        ------
+        KernelCallError
+            The function raised; its exception's name and message are kept.
+        KernelLost
+            The kernel died or did not answer within ``timeout`` seconds.
+        """
+        code = f"from {module} import {function}\n{function}(*{arguments!r})"
+        try:
+            reply = run_sync(self.client.execute_interactive)(
+                code, silent=True, store_history=False, timeout=timeout, output_hook=_ignore
+            )
+        except Exception as exc:
+            self.lost = True
+            raise KernelLost(f"the kernel did not finish {function}: {exc}") from exc
+        content = reply["content"]
+        if content["status"] != "ok":
+            raise KernelCallError(content.get("ename", "Error"), content.get("evalue", ""))
 
     def execute_notebook(
         self,
@@ -193,6 +262,9 @@ class WarmKernel:
                 parameters=parameters,
                 engine_name=ENGINE,
                 kernel_name=self.kernel_name,
+                # The output is a partial file renamed when complete: saving it after every
+                # cell, as papermill does by default, would write it a dozen times for nothing.
+                request_save_on_cell_execute=False,
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=cell_timeout,
