@@ -42,7 +42,7 @@ def client_notebook_with(tmp_path: Path, code: str) -> Path:
     """The client notebook with one extra cell after the parameters, in a notebooks folder of
     its own (the portfolio beside it), as a batch would use it."""
     folder = tmp_path / "notebooks"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     book = nbformat.read(CLIENT_NOTEBOOK, as_version=4)
     book.cells.insert(2, nbformat.v4.new_code_cell(code))
     nbformat.write(book, folder / CLIENT_NOTEBOOK.name)
@@ -108,7 +108,9 @@ def test_a_client_that_raises_does_not_poison_the_next(tmp_path: Path, saved: Pa
     )
     first = nbformat.read(tmp_path / "run" / "first.ipynb", as_version=4)
     assert any(
-        output.get("ename") == "RuntimeError" for cell in first.cells for output in cell.outputs
+        output.get("ename") == "RuntimeError"
+        for cell in first.cells
+        for output in cell.get("outputs", [])
     )
     assert differences == []
 

@@ -264,6 +264,7 @@ def render_client(task: ClientTask, kernel: WarmKernel | None = None) -> ClientR
         if kernel is None:
             write_client_workbook(*arguments)
         else:
+            kernel.reset()  # nothing the previous client changed may reach this workbook
             kernel.call(
                 "workbench.batch", "write_client_workbook", arguments, timeout=task.cell_timeout
             )

@@ -7,6 +7,8 @@ two runs, even two stock ones, and are left out of the comparison:
   timestamps;
 - where the run wrote: papermill's ``input_path`` and ``output_path``, and the outputs folder
   wherever it appears (a client notebook's ``saved`` parameter names it);
+- the random id papermill gives the cell it injects with the parameters (an HTML page shows it
+  as ``id="cell-id=1a2b3c4d"``);
 - the random id pandas gives every styled table (``<table id="T_1a2b3">``), and the memory
   address in an object's plain-text form (``<pandas.io.formats.style.Styler at 0x7f…>``).
 
@@ -27,6 +29,8 @@ from nbformat import NotebookNode
 
 #: pandas Styler ids: ``T_`` and five random hex digits (``T_1a2b3``, ``T_1a2b3_row0_col1``).
 STYLER_ID = re.compile(r"\bT_[0-9a-f]{5}(?=[_\"'\s#.,{])")
+#: The HTML id of papermill's injected-parameters cell, random in every run.
+INJECTED_CELL_ID = re.compile(r'(celltag_injected-parameters" id=")cell-id=[0-9a-f-]+"')
 #: An object's address in its default repr: ``<... at 0x7f66f44d3910>``.
 OBJECT_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
 #: Cell metadata that records when and how long, not what.
@@ -36,6 +40,7 @@ RUN_METADATA = ("execution", "papermill")
 def _steady_text(text: str, folder: str = "") -> str:
     if folder:
         text = text.replace(folder, "<outputs>")
+    text = INJECTED_CELL_ID.sub(r'\1cell-id=injected"', text)
     return OBJECT_ADDRESS.sub(" at 0x…>", STYLER_ID.sub("T_styler", text))
 
 
@@ -161,6 +166,7 @@ def batch_differences(expected: Path, actual: Path) -> list[str]:
 
     Each period folder's parent is that run's outputs folder.
     """
+    expected, actual = expected.resolve(), actual.resolve()
     folders = (str(expected.parent), str(actual.parent))
     differences = []
     for path in sorted(expected.rglob("*")):

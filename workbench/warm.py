@@ -18,7 +18,10 @@ event loop.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
+import sys
+import warnings
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -33,12 +36,66 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 
 ENGINE = "workbench-warm"
-#: What a fresh kernel would have: an empty namespace and ``In [1]`` for the first cell.
-#: IPython's reset ends with a full ``gc.collect()`` when it flushes the output cache, a third
-#: of a second in a kernel holding pandas and matplotlib; the cache is emptied by hand instead
-#: and Python's own collector frees cycles as usual.
-RESET = """\
-def _fresh_namespace(shell=get_ipython()):
+#: Run in the kernel before each notebook (see :func:`fresh_kernel`).
+RESET = "from workbench.warm import fresh_kernel\nfresh_kernel()"
+
+#: Process-wide settings as the kernel started, restored before every notebook.
+_started_with: dict[str, Any] = {}
+
+
+def _settings() -> dict[str, Any]:
+    """Settings a notebook can change that outlive its namespace: they belong to the process
+    or to modules it imported."""
+    import numpy
+
+    settings: dict[str, Any] = {
+        "cwd": os.getcwd(),
+        "environ": dict(os.environ),
+        "path": list(sys.path),
+        "warnings": list(warnings.filters),
+        "numpy": numpy.get_printoptions(),
+    }
+    if "matplotlib" in sys.modules:
+        settings["matplotlib"] = dict(sys.modules["matplotlib"].rcParams)
+    return settings
+
+
+def _restore(settings: dict[str, Any]) -> None:
+    import numpy
+
+    os.chdir(settings["cwd"])
+    os.environ.clear()
+    os.environ.update(settings["environ"])
+    sys.path[:] = settings["path"]
+    filters: list[Any] = warnings.filters  # type: ignore[assignment]
+    filters[:] = settings["warnings"]
+    numpy.set_printoptions(**settings["numpy"])
+    if "matplotlib" in settings:
+        sys.modules["matplotlib"].rcParams.update(settings["matplotlib"])
+    if "pandas" in sys.modules:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # resetting deprecated options warns about them
+            sys.modules["pandas"].reset_option("all")
+
+
+def fresh_kernel() -> None:
+    """Inside a warm kernel: make it what a fresh kernel would be for the next notebook.
+
+    The namespace is emptied and the execution counter goes back to 1 (IPython's reset), and the
+    settings a notebook can change outside its namespace (pandas options, matplotlib's rcParams,
+    NumPy's print options, warning filters, the working folder, environment variables,
+    ``sys.path``) are put back as they were when the kernel started. IPython's reset ends with a
+    full ``gc.collect()`` when it flushes its output cache, a third of a second in a kernel holding
+    pandas and matplotlib; the cache is emptied by hand instead and Python's own collector frees
+    cycles as usual.
+    """
+    from IPython import get_ipython
+
+    if _started_with:
+        _restore(_started_with)
+    else:
+        _started_with.update(_settings())
+    shell = get_ipython()
     hook = shell.displayhook
     full, hook.do_full_cache = hook.do_full_cache, False
     try:
@@ -46,8 +103,8 @@ def _fresh_namespace(shell=get_ipython()):
     finally:
         hook.do_full_cache = full
         hook._ = hook.__ = hook.___ = ""
-_fresh_namespace()
-"""
+
+
 STARTUP_SECONDS = 60
 
 logger = logging.getLogger("workbench.warm")
