@@ -6,9 +6,11 @@ client's share of a saved reconciliation takes a fraction of one. A :class:`Warm
 started once and runs notebook after notebook through papermill itself (same parameter
 injection, same cell metadata, same error handling); only the kernel is reused.
 
-Between notebooks the kernel's namespace is reset and its execution counter goes back to 1, so
-a notebook sees exactly what it would see in a fresh kernel, apart from modules already
-imported (which is the point). :mod:`workbench.isolation` proves that a client's outputs do not
+Between notebooks the kernel's namespace is reset, its execution counter goes back to 1 and
+the process-wide settings a notebook can change (pandas options, matplotlib's rcParams, the
+working folder, ...) are put back as the kernel started (:func:`fresh_kernel`), so a notebook
+sees what it would see in a fresh kernel, apart from modules already imported (which is the
+point). :mod:`workbench.isolation` proves that a client's outputs do not
 depend on what ran before it in the same kernel.
 
 A kernel is used only from the thread that started it: its sockets belong to that thread's
