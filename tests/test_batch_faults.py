@@ -41,7 +41,7 @@ def test_the_manifest_records_inputs_clients_and_outputs_with_checksums(tmp_path
     manifest = manifest_of(tmp_path)
     assert (manifest["status"], manifest["executor"], manifest["period"]) == (
         "complete",
-        "local",
+        "warm",
         PERIOD,
     )
     assert manifest["totals"]["revenue_leaking"] == "519.80" and manifest["totals"]["clients"] == 25

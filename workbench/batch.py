@@ -10,19 +10,27 @@ Layout of the results::
     outputs/<period>/<client>/reconciliation.ipynb (+ .html, without code)
 
 The reconciliation is computed once; each client's notebook only renders its share of the saved
-result. Clients run in parallel, on local kernels (``executor="local"``) or on a Dask cluster
-(``executor="dask"``). Every file is written to a temporary name and renamed when complete, so a
-killed run leaves no half-written output, and the manifest is rewritten after every client, so
-``resume=True`` finishes what a killed run left. One client's failure is recorded and the others
-still finish.
+result. Clients run in parallel on one of three executors:
+
+- ``"warm"`` (the default): one kernel per parallel job, kept alive from client to client and
+  reset in between (:mod:`workbench.warm`), so a client costs its cells, not a kernel start;
+- ``"papermill"``: stock papermill, a new kernel for every notebook;
+- ``"dask"``: stock papermill on the workers of a Dask cluster.
+
+Every file is written to a temporary name and renamed when complete, so a killed run leaves no
+half-written output (and the next run deletes what it left), and the manifest is rewritten after
+every client, so ``resume=True`` finishes what a killed run left. One client's failure is
+recorded and the others still finish.
 """
 
 from __future__ import annotations
 
-import functools
 import json
+import logging
 import os
+import queue
 import re
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -32,13 +40,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import nbformat
 import papermill
 from nbconvert import HTMLExporter
+from nbformat import NotebookNode
 
 from workbench.errors import WorkbenchError
 from workbench.outputs.excel import write_workbook
 from workbench.reconcile import Reconciliation, Status
 from workbench.sources.reading import file_checksum
+from workbench.warm import WarmKernel
 from workbench.workspace import Workspace, reconcile_workspace
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -46,9 +57,14 @@ CLIENT_NOTEBOOK = NOTEBOOKS / "client_reconciliation.ipynb"
 PORTFOLIO_NOTEBOOK = NOTEBOOKS / "portfolio.ipynb"
 RESULT_FILE = "reconciliation.pickle"
 MANIFEST_FILE = "manifest.json"
+#: Imported by a warm kernel as it starts, so its first client doesn't pay for them.
+PRELOADED = ("workbench.views", "workbench.batch")
 PARTIAL_MARK = ".partial"
 
-Executor = Literal["local", "dask"]
+logger = logging.getLogger("workbench.batch")
+
+Executor = Literal["warm", "papermill", "dask"]
+EXECUTORS: tuple[Executor, ...] = ("warm", "papermill", "dask")
 
 _WINDOWS_RESERVED = {
     "CON",
@@ -85,46 +101,101 @@ def _partial(path: Path) -> Path:
 
 
 def _leftovers(folder: Path) -> list[Path]:
-    """Half-written files a killed run left behind."""
-    return [p for p in folder.rglob(".*") if p.is_file() and PARTIAL_MARK in p.name]
+    """Half-written files a killed run left behind: our partial files and the workbook
+    writer's hidden ``.tmp`` files."""
+    return [
+        p
+        for p in folder.rglob(".*")
+        if p.is_file() and (PARTIAL_MARK in p.name or p.name.endswith(".tmp"))
+    ]
 
 
-def execute_notebook(notebook: Path, output: Path, parameters: dict[str, str]) -> Path:
+def execute_notebook(
+    notebook: Path,
+    output: Path,
+    parameters: dict[str, str],
+    *,
+    kernel: WarmKernel | None = None,
+    cell_timeout: float | None = None,
+) -> NotebookNode:
     """Run a notebook with papermill into ``output``, which appears only once complete.
+
+    Parameters
+    ----------
+    kernel
+        A warm kernel to run it on; None starts a kernel for this notebook alone (stock
+        papermill).
+    cell_timeout
+        Seconds a cell may run before the notebook fails; None waits for ever.
+
+    Returns
+    -------
+    NotebookNode
+        The executed notebook, as written to ``output``.
 
     A notebook that fails is kept beside it as ``<name>.failed.ipynb`` for a person to read.
     """
     partial = _partial(output)
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(partial),
-            parameters=parameters,
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=False,
-            cwd=str(notebook.parent),
-        )
+        if kernel is None:
+            executed: NotebookNode = papermill.execute_notebook(
+                str(notebook),
+                str(partial),
+                parameters=parameters,
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=cell_timeout,
+                cwd=str(notebook.parent),
+            )
+        else:
+            executed = kernel.execute_notebook(
+                notebook, partial, parameters, cell_timeout=cell_timeout
+            )
     except Exception:
         if partial.exists():
             os.replace(partial, output.with_suffix(".failed.ipynb"))
         raise
     os.replace(partial, output)
     output.with_suffix(".failed.ipynb").unlink(missing_ok=True)
-    return output
+    return executed
 
 
-def export_html(notebook: Path) -> Path:
-    """The executed notebook as HTML without code cells, for readers without Jupyter."""
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    body, _ = exporter.from_filename(str(notebook))
+# Building an exporter loads and compiles its templates: once per thread, not once per notebook.
+_exporters = threading.local()
+
+
+def export_html(notebook: str | Path, executed: NotebookNode | None = None) -> Path:
+    """The executed notebook as HTML without code cells, for readers without Jupyter.
+
+    ``executed`` is the notebook already in memory (as :func:`execute_notebook` returns it),
+    which saves reading ``notebook`` back.
+    """
+    notebook = Path(notebook)
+    exporter = getattr(_exporters, "html", None)
+    if exporter is None:
+        exporter = HTMLExporter(
+            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        )
+        _exporters.html = exporter
+    book = executed if executed is not None else nbformat.read(notebook, as_version=4)
+    body, _ = exporter.from_notebook_node(book)
     html = notebook.with_suffix(".html")
     partial = _partial(html)
     partial.write_text(body, encoding="utf-8")
     os.replace(partial, html)
     return html
+
+
+def _export_html(
+    notebook: Path, executed: NotebookNode, kernel: WarmKernel | None, timeout: float | None
+) -> Path:
+    # On a warm kernel the export (a few tenths of a second of templating and HTML parsing)
+    # runs there, in parallel with the other kernels, rather than in the batch's own process.
+    if kernel is None:
+        return export_html(notebook, executed)
+    kernel.call("workbench.batch", "export_html", (str(notebook),), timeout=timeout)
+    return notebook.with_suffix(".html")
 
 
 # -- one client ---------------------------------------------------------------------------------
@@ -141,6 +212,7 @@ class ClientTask:
     period: str
     saved: Path
     notebook: Path
+    cell_timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -158,12 +230,6 @@ class ClientRun:
         return not self.error
 
 
-@functools.lru_cache(maxsize=4)
-def _saved_result(path: Path, modified: float) -> Reconciliation:
-    # Keyed on the file's modification time, so a worker never renders an older run's result.
-    return Reconciliation.load(path)
-
-
 def _error_text(exc: BaseException) -> str:
     # Papermill's error carries the notebook's own exception name and message.
     name = getattr(exc, "ename", type(exc).__name__)
@@ -171,28 +237,51 @@ def _error_text(exc: BaseException) -> str:
     return f"{name}: {value}"
 
 
-def render_client(task: ClientTask) -> ClientRun:
-    """Write one client's workbook, executed notebook and HTML; never raises."""
+def write_client_workbook(saved: str, company_id: str, path: str, title: str) -> Path:
+    """One client's workbook from the batch's saved result (plain arguments: a warm kernel
+    calls it too)."""
+    result = Reconciliation.load_once(saved).for_client(company_id)
+    return write_workbook(result, Path(path), title=title)
+
+
+def render_client(task: ClientTask, kernel: WarmKernel | None = None) -> ClientRun:
+    """Write one client's workbook, executed notebook and HTML; never raises.
+
+    ``kernel`` is a warm kernel to run the notebook on, which writes the workbook too, so the
+    batch's jobs share that work across cores; None starts a kernel for the notebook alone
+    and writes the workbook here.
+    """
     began = time.perf_counter()
     try:
-        result = _saved_result(task.saved, task.saved.stat().st_mtime).for_client(task.company_id)
         task.folder.mkdir(parents=True, exist_ok=True)
-        workbook = write_workbook(
-            result,
-            task.folder / f"{task.folder.name} - {task.period}.xlsx",
-            title=f"{task.client} — {task.period}",
+        workbook = task.folder / f"{task.folder.name} - {task.period}.xlsx"
+        arguments = (
+            str(task.saved),
+            task.company_id,
+            str(workbook),
+            f"{task.client} — {task.period}",
         )
-        notebook = execute_notebook(
+        if kernel is None:
+            write_client_workbook(*arguments)
+        else:
+            kernel.reset()  # nothing the previous client changed may reach this workbook
+            kernel.call(
+                "workbench.batch", "write_client_workbook", arguments, timeout=task.cell_timeout
+            )
+        notebook = task.folder / "reconciliation.ipynb"
+        executed = execute_notebook(
             task.notebook,
-            task.folder / "reconciliation.ipynb",
+            notebook,
             {
                 "workspace": str(task.workspace),
                 "period": task.period,
                 "client": task.company_id,
                 "saved": str(task.saved),
             },
+            kernel=kernel,
+            cell_timeout=task.cell_timeout,
         )
-        html = export_html(notebook)
+        html = _export_html(notebook, executed, kernel, task.cell_timeout)
     except Exception as exc:  # one client's failure must not sink the batch
         seconds = time.perf_counter() - began
         return ClientRun(task.company_id, task.client, task.folder, seconds, _error_text(exc))
@@ -202,7 +291,48 @@ def render_client(task: ClientTask) -> ClientRun:
     )
 
 
-def _run_local(tasks: list[ClientTask], jobs: int) -> Iterator[ClientRun]:
+@dataclass(frozen=True)
+class PortfolioTask:
+    """The portfolio notebook of a run: all clients on one page."""
+
+    folder: Path
+    workspace: Path
+    period: str
+    saved: Path
+    cell_timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class PortfolioRun:
+    error: str = ""
+    outputs: tuple[Path, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def render_portfolio(task: PortfolioTask, kernel: WarmKernel | None = None) -> PortfolioRun:
+    """Execute the portfolio notebook and its HTML; never raises."""
+    try:
+        notebook = task.folder / "portfolio.ipynb"
+        executed = execute_notebook(
+            PORTFOLIO_NOTEBOOK,
+            notebook,
+            {"workspace": str(task.workspace), "period": task.period, "saved": str(task.saved)},
+            kernel=kernel,
+            cell_timeout=task.cell_timeout,
+        )
+        html = _export_html(notebook, executed, kernel, task.cell_timeout)
+        return PortfolioRun(outputs=(notebook, html))
+    except Exception as exc:
+        return PortfolioRun(error=_error_text(exc))
+
+
+# -- executors ------------------------------------------------------------------------------------
+
+
+def _run_papermill(tasks: list[ClientTask], jobs: int) -> Iterator[ClientRun]:
     # Threads only drive papermill; each notebook runs in its own kernel process.
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(render_client, task) for task in tasks]
@@ -228,6 +358,130 @@ def _run_dask(tasks: list[ClientTask], scheduler: str) -> Iterator[ClientRun]:
                 yield ClientRun(
                     task.company_id, task.client, task.folder, 0.0, f"worker lost: {exc}"
                 )
+
+
+def _render(
+    task: ClientTask | PortfolioTask, kernel: WarmKernel | None
+) -> ClientRun | PortfolioRun:
+    if isinstance(task, PortfolioTask):
+        return render_portfolio(task, kernel)
+    return render_client(task, kernel)
+
+
+def _failed(task: ClientTask | PortfolioTask, error: str) -> ClientRun | PortfolioRun:
+    if isinstance(task, PortfolioTask):
+        return PortfolioRun(error=error)
+    return ClientRun(task.company_id, task.client, task.folder, 0.0, error)
+
+
+class _WarmWorker(threading.Thread):
+    """One parallel job: a thread that owns one warm kernel and renders task after task."""
+
+    def __init__(
+        self,
+        todo: queue.SimpleQueue[ClientTask | PortfolioTask | None],
+        done: queue.SimpleQueue[ClientRun | PortfolioRun],
+    ) -> None:
+        super().__init__(daemon=True, name="warm-kernel")
+        self.todo, self.done = todo, done
+        self.kernel: WarmKernel | None = None
+        self.kernels_started = 0
+        self.start_error = ""
+
+    def _fresh_kernel(self) -> WarmKernel:
+        if self.kernel is not None:
+            self.kernel.shutdown()
+            self.kernel = None
+        self.kernel = WarmKernel(NOTEBOOKS)
+        self.kernels_started += 1
+        for module in PRELOADED:
+            self.kernel.call("importlib", "import_module", (module,))
+        return self.kernel
+
+    def render(self, task: ClientTask | PortfolioTask) -> ClientRun | PortfolioRun:
+        """Render on the warm kernel; a kernel that died is replaced and the task run once
+        more; one that timed out is replaced and the task reported."""
+        try:
+            kernel = self.kernel or self._fresh_kernel()
+        except Exception as exc:
+            return _failed(task, f"the kernel could not start: {_error_text(exc)}")
+        outcome = _render(task, kernel)
+        if not kernel.lost:
+            return outcome
+        died = not kernel.is_alive()
+        try:
+            kernel = self._fresh_kernel()
+        except Exception as exc:
+            return _failed(task, f"{outcome.error}; no new kernel could start: {exc}")
+        if not died:
+            return outcome
+        retried = _render(task, kernel)
+        if retried.error:
+            return _failed(task, f"{retried.error} (the kernel died twice on this task)")
+        return retried
+
+    def run(self) -> None:
+        try:
+            # Started ahead of the work: the kernel and its imports are ready by the time the
+            # batch has reconciled. A failure here is retried, and reported, per task.
+            try:
+                self._fresh_kernel()
+            except Exception:
+                logger.warning("a warm kernel could not start", exc_info=True)
+            while (task := self.todo.get()) is not None:
+                self.done.put(self.render(task))
+        finally:
+            if self.kernel is not None:
+                self.kernel.shutdown()
+
+
+class WarmPool:
+    """``jobs`` warm kernels, each driven by its own thread, started as soon as it is created.
+
+    Use it as a context manager; leaving it stops every kernel (after the task in hand).
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.todo: queue.SimpleQueue[ClientTask | PortfolioTask | None] = queue.SimpleQueue()
+        self.done: queue.SimpleQueue[ClientRun | PortfolioRun] = queue.SimpleQueue()
+        self.workers = [_WarmWorker(self.todo, self.done) for _ in range(max(1, jobs))]
+        for worker in self.workers:
+            worker.start()
+
+    def __enter__(self) -> WarmPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def kernels_started(self) -> int:
+        """Kernels started so far, replacements included."""
+        return sum(worker.kernels_started for worker in self.workers)
+
+    def run(
+        self, tasks: list[ClientTask], portfolio: PortfolioTask | None = None
+    ) -> Iterator[ClientRun | PortfolioRun]:
+        """Render the tasks (the portfolio last), yielding each outcome as it finishes."""
+        jobs: list[ClientTask | PortfolioTask] = [*tasks]
+        if portfolio is not None:
+            jobs.append(portfolio)
+        for task in jobs:
+            self.todo.put(task)
+        for _ in jobs:
+            yield self.done.get()
+
+    def close(self) -> None:
+        """Drop the tasks not yet started and stop every kernel."""
+        while True:
+            try:
+                self.todo.get_nowait()
+            except queue.Empty:
+                break
+        for _ in self.workers:
+            self.todo.put(None)
+        for worker in self.workers:
+            worker.join()
 
 
 # -- the manifest ---------------------------------------------------------------------------------
@@ -332,6 +586,7 @@ def _plan(
     period_folder: Path,
     saved: Path,
     only: list[str] | None,
+    cell_timeout: float | None,
 ) -> list[ClientTask]:
     clients = result.clients
     if only:
@@ -355,6 +610,7 @@ def _plan(
                 result.period,
                 saved,
                 CLIENT_NOTEBOOK,
+                cell_timeout,
             )
         )
     return tasks
@@ -367,9 +623,10 @@ def run_batch(
     *,
     jobs: int | None = None,
     only: list[str] | None = None,
-    executor: Executor = "local",
+    executor: Executor = "warm",
     scheduler: str | None = None,
     resume: bool = False,
+    cell_timeout: float | None = None,
     progress: Callable[[str], None] = print,
 ) -> BatchRun:
     """Run the month for every client (or the ``only`` company ids or names).
@@ -377,23 +634,71 @@ def run_batch(
     Parameters
     ----------
     jobs
-        Clients rendered at once with the local executor (default: the number of cores).
+        Clients rendered at once by the warm or papermill executor (default: the number of
+        cores, so one warm kernel per core).
     executor, scheduler
-        ``"dask"`` with a scheduler address runs the clients on that Dask cluster; its workers
-        must see the same workspace and outputs folders.
+        ``"warm"`` (default) keeps one kernel per job alive from client to client;
+        ``"papermill"`` starts a kernel for every notebook; ``"dask"`` with a scheduler address
+        runs stock papermill on that Dask cluster, whose workers must see the same workspace
+        and outputs folders.
     resume
         Keep the clients an earlier run of the same inputs finished intact, and run the rest.
+    cell_timeout
+        Seconds one notebook cell may run before that client fails (default: no limit). A warm
+        kernel that timed out is replaced.
 
     Returns
     -------
     BatchRun
         Per client: where its outputs are, how long it took, and its error if it failed.
     """
+    if executor not in EXECUTORS:
+        raise WorkbenchError(f"unknown executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
+    if cell_timeout is not None and cell_timeout <= 0:
+        raise WorkbenchError(
+            f"the cell timeout must be a number of seconds above 0, not {cell_timeout}"
+        )
     if executor == "dask" and not scheduler:
         raise WorkbenchError(
             "the dask executor needs a scheduler address, such as tcp://10.0.0.5:8786"
         )
     opened = Workspace.open(workspace)
+    opened.inputs_folder(period)  # a wrong period is reported before any kernel starts
+    # Warm kernels start now and import the workbench while this process reconciles.
+    pool = WarmPool(jobs or os.cpu_count() or 1) if executor == "warm" else None
+    try:
+        return _run_period(
+            opened,
+            period,
+            Path(outputs),
+            jobs=jobs,
+            only=only,
+            executor=executor,
+            scheduler=scheduler,
+            resume=resume,
+            cell_timeout=cell_timeout,
+            progress=progress,
+            pool=pool,
+        )
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _run_period(
+    opened: Workspace,
+    period: str,
+    outputs: Path,
+    *,
+    jobs: int | None,
+    only: list[str] | None,
+    executor: Executor,
+    scheduler: str | None,
+    resume: bool,
+    cell_timeout: float | None,
+    progress: Callable[[str], None],
+    pool: WarmPool | None,
+) -> BatchRun:
     started = time.perf_counter()
     progress(f"Reconciling {opened.name}, {period} ...")
     result = reconcile_workspace(opened, period)
@@ -403,7 +708,7 @@ def run_batch(
         f"{summary.counts[Status.UNMAPPED_CUSTOMER] + summary.counts[Status.UNMAPPED_SKU]} unmapped "
         f"({time.perf_counter() - started:.1f}s)"
     )
-    period_folder = Path(outputs).resolve() / period
+    period_folder = outputs.resolve() / period
     period_folder.mkdir(parents=True, exist_ok=True)
     for leftover in _leftovers(period_folder):
         leftover.unlink()
@@ -415,7 +720,7 @@ def run_batch(
             "the inputs changed since the interrupted run, so its outputs cannot be kept: run again without --resume"
         )
     saved = result.save(period_folder / RESULT_FILE)
-    tasks = _plan(result, opened, period_folder, saved, only)
+    tasks = _plan(result, opened, period_folder, saved, only, cell_timeout)
     manifest = Manifest(
         period_folder / MANIFEST_FILE,
         {
@@ -462,32 +767,39 @@ def run_batch(
             pending.append(task)
     manifest.write()
 
-    workers = jobs or min(len(pending), os.cpu_count() or 1) or 1
-    finished = (
-        _run_dask(pending, str(scheduler)) if executor == "dask" else _run_local(pending, workers)
-    )
-    for done, run in enumerate(finished, start=1):
+    workers = jobs or min(len(pending) or 1, os.cpu_count() or 1)
+    portfolio_task = PortfolioTask(period_folder, opened.root, period, saved, cell_timeout)
+    finished: Iterator[ClientRun | PortfolioRun]
+    if pool is not None:
+        # The portfolio goes last, on whichever kernel frees up first: no kernel start for it.
+        finished = pool.run(pending, portfolio_task)
+    elif executor == "dask":
+        finished = _run_dask(pending, str(scheduler))
+    else:
+        finished = _run_papermill(pending, workers)
+    portfolio: PortfolioRun | None = None
+    done = 0
+    for run in finished:
+        if isinstance(run, PortfolioRun):
+            portfolio = run
+            continue
+        done += 1
         runs.append(run)
         manifest.record(run, result)
         manifest.write()
         state = "ok" if run.ok else f"FAILED: {run.error}"
         progress(f"  [{done}/{len(pending)}] {run.client}: {state} ({run.seconds:.1f}s)")
 
-    portfolio_error = ""
-    try:
-        portfolio = execute_notebook(
-            PORTFOLIO_NOTEBOOK,
-            period_folder / "portfolio.ipynb",
-            {"workspace": str(opened.root), "period": period, "saved": str(saved)},
-        )
-        html = export_html(portfolio)
+    if portfolio is None:
+        portfolio = render_portfolio(portfolio_task)
+    portfolio_error = portfolio.error
+    if portfolio.ok:
         manifest.content["portfolio"] = {
             "status": "ok",
-            "outputs": [{"file": p.name, "sha256": file_checksum(p)} for p in (portfolio, html)],
+            "outputs": [{"file": p.name, "sha256": file_checksum(p)} for p in portfolio.outputs],
         }
-        progress(f"  portfolio notebook: {portfolio}")
-    except Exception as exc:
-        portfolio_error = _error_text(exc)
+        progress(f"  portfolio notebook: {portfolio.outputs[0]}")
+    else:
         manifest.content["portfolio"] = {"status": "failed", "error": portfolio_error}
         progress(f"  portfolio notebook FAILED: {portfolio_error}")
     runs.sort(key=lambda run: run.client.casefold())

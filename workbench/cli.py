@@ -29,9 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument(
         "--executor",
-        choices=["local", "dask"],
-        default="local",
-        help="where notebooks run (default: local)",
+        choices=["warm", "papermill", "dask"],
+        default="warm",
+        help="how notebooks run: warm kernels kept from client to client (default), "
+        "papermill (a new kernel per notebook) or dask (papermill on a Dask cluster)",
     )
     run.add_argument(
         "--scheduler", help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786"
@@ -40,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         "--resume",
         action="store_true",
         help="keep what an interrupted run of the same inputs finished",
+    )
+    run.add_argument(
+        "--cell-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="fail a client whose notebook cell runs longer than this (default: no limit)",
     )
     run.add_argument(
         "--accept-changed-inputs",
@@ -161,6 +168,7 @@ def _run(args: argparse.Namespace) -> int:
             executor=args.executor,
             scheduler=args.scheduler,
             resume=args.resume,
+            cell_timeout=args.cell_timeout,
         )
         for failed in batch.failed:
             print(f"error: {failed.client}: {failed.error}", file=sys.stderr)

@@ -232,8 +232,71 @@ class Reconciliation:
             )
         return result
 
+    @classmethod
+    def load_once(cls, path: str | Path) -> Reconciliation:
+        """:meth:`load`, read once per process for as long as the file is unchanged.
+
+        A batch kernel renders client after client from one saved result; each would otherwise
+        read the whole file again. Callers must not modify the shared result's frames.
+        """
+        resolved = Path(path).resolve()
+        try:
+            stat = resolved.stat()
+        except OSError:
+            return cls.load(resolved)  # which explains what is wrong with the path
+        return _load_saved(resolved, stat.st_mtime_ns, stat.st_size)
+
+    @functools.cached_property
+    def _client_rows(self) -> dict[str, dict[str, np.ndarray]] | None:
+        """Per company id, the positions of its rows in each frame :meth:`for_client` filters;
+        None when line ids are not unique, as evidence is then not one client's alone."""
+        if not self.lines["line_id"].is_unique:
+            return None
+        owner = dict(zip(self.lines["line_id"], self.lines["company_id"], strict=True))
+        keys = {
+            "lines": self.lines["company_id"],
+            "evidence": self.evidence["line_id"].map(owner),
+            "excluded": self.excluded["company_id"],
+            "clients": self.clients["company_id"],
+            "customer_matches": self.customer_matches["company_id"],
+        }
+        rows: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
+        for frame, key in keys.items():
+            for company_id, positions in key.groupby(key, sort=False).indices.items():
+                rows[str(company_id)][frame] = np.asarray(positions)
+        return dict(rows)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The row index is rebuilt on demand, not saved.
+        state = dict(self.__dict__)
+        state.pop("_client_rows", None)
+        return state
+
     def for_client(self, company_id: str) -> Reconciliation:
         """The same result restricted to one client."""
+        index = self._client_rows
+        if index is None:
+            return self._for_client_by_mask(company_id)
+        rows = index.get(company_id, {})
+        nothing = np.empty(0, dtype=np.intp)
+
+        def take(name: str) -> pd.DataFrame:
+            frame: pd.DataFrame = getattr(self, name)
+            return frame.iloc[rows.get(name, nothing)].reset_index(drop=True)
+
+        return Reconciliation(
+            period=self.period,
+            currency=self.currency,
+            lines=take("lines"),
+            evidence=take("evidence"),
+            coverage=self.coverage,
+            excluded=take("excluded"),
+            clients=take("clients"),
+            customer_matches=take("customer_matches"),
+            files=self.files,
+        )
+
+    def _for_client_by_mask(self, company_id: str) -> Reconciliation:
         lines = self.lines[self.lines["company_id"] == company_id]
         return Reconciliation(
             period=self.period,
@@ -338,6 +401,12 @@ class Reconciliation:
                 if v is not None
             ),
         )
+
+
+@functools.lru_cache(maxsize=4)
+def _load_saved(path: Path, modified_ns: int, size: int) -> Reconciliation:
+    # Keyed on the file's modification time and size: a newer run's result is read afresh.
+    return Reconciliation.load(path)
 
 
 def reconcile(
