@@ -608,6 +608,7 @@ def workbook_with_decisions(
         The ``.xlsx`` file's content.
     """
     # Imported here so the dashboard works (minus the download) while outputs are absent.
+    from workbench.outputs import cells
     from workbench.outputs.excel import DECISIONS, workbook_bytes
 
     content = workbook_bytes(result, title=title)
@@ -629,21 +630,10 @@ def workbook_with_decisions(
         if one.decision == Decision.ADJUST and one.quantity is not None:
             sheet.cell(row, headers["Adjusted qty"]).value = int(one.quantity)
         if one.note:
-            _note_cell(sheet.cell(row, headers["Note"]), one.note)
+            cells.put_text(cells.cell(sheet, row, headers["Note"]), one.note)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def _note_cell(cell: Any, note: str) -> None:
-    """A reviewer's note is text, never a formula, whatever it starts with."""
-    from workbench.outputs.excel import safe_text
-
-    text = safe_text(note)
-    cell.value = text
-    cell.data_type = "s"
-    if text[:1] in ("=", "+", "-", "@", "\t", "\n"):
-        cell.quotePrefix = True
 
 
 def workbook_link_html(content: bytes, *, file_name: str) -> str:
