@@ -448,7 +448,11 @@ def run_scale(scale: str, notes: list[str]) -> list[dict[str, Any]]:
 
     dashboard_scales = _setting("BENCH_DASHBOARD", "small,large,distributor").split(",")
     if scale in dashboard_scales:
-        board = measure("dashboard")
+        try:
+            board = measure("dashboard")
+        except RuntimeError as failure:
+            notes.append(f"{scale}: the dashboard was not measured: {str(failure)[-300:]}")
+            return rows
         rows.append(_row(scale, "dashboard until interactive", board, "", None))
         rows.append(
             _row(
