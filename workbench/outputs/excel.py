@@ -41,7 +41,7 @@ from datetime import datetime
 from decimal import Decimal
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import pandas as pd
 from xlsxwriter import Workbook
@@ -191,7 +191,7 @@ def write_workbook(result: Reconciliation, path: Path, *, title: str) -> Path:
     return path
 
 
-def _write(result: Reconciliation, file: Any, title: str) -> None:
+def _write(result: Reconciliation, file: BinaryIO, title: str) -> None:
     """Write every sheet, in order, to an open binary file."""
     book = Workbook(
         file,
