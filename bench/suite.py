@@ -296,7 +296,14 @@ MEASURES: dict[str, Callable[[Path], dict[str, Any]]] = {
 def _child(name: str, workspace: Path) -> None:
     figures = MEASURES[name](workspace)
     figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MiB
-    print("BENCH-RESULT " + json.dumps(figures, default=str))
+    line = json.dumps(figures, default=str)
+    # Each measurement is also kept as it finishes, so a long run that is stopped keeps its
+    # figures so far.
+    folder = results_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "measures.jsonl").open("a", encoding="utf-8") as log:
+        log.write(json.dumps({"measure": name, "workspace": str(workspace)}) + " " + line + "\n")
+    print("BENCH-RESULT " + line)
 
 
 def run_measure(name: str, workspace: Path) -> dict[str, Any]:
