@@ -11,10 +11,11 @@ PORT ?= 8866
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml bench/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps -r bench/requirements.txt
 	touch $@
 
 # Debian's Chromium (browser tests) and LibreOffice (workbook tests), installed when missing.
@@ -49,8 +50,10 @@ lint: setup
 test: setup system-deps lint
 	$(BIN)/python -m pytest
 
-bench: setup
-	$(BIN)/python bench/batch_overhead.py
+# BENCH_SCALES=small,large (default; add distributor), BENCH_DASHBOARD=scales to open in the
+# browser, BENCH_PROFILE=1: see bench/suite.py. Results in bench/results/suite.{md,json}.
+bench: setup system-deps
+	$(BIN)/python bench/suite.py
 
 clean:
 	rm -rf $(VENV) $(OUTPUTS)/*/ .mypy_cache .ruff_cache .pytest_cache

@@ -21,7 +21,7 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tests.builders import reconciliation_line
-from workbench.outputs import safe_text, workbook_bytes, write_workbook
+from workbench.outputs import excel, safe_text, workbook_bytes, write_workbook
 from workbench.reconcile import (
     BUNDLE_STATUSES,
     COVERAGE_COLUMNS,
@@ -259,7 +259,14 @@ def book() -> openpyxl.Workbook:
 
 
 def test_sheets_come_in_order(book: openpyxl.Workbook) -> None:
-    assert book.sheetnames == ["Summary", "Adjustments", "Evidence", "Excluded", "Unmapped"]
+    assert book.sheetnames == [
+        "Summary",
+        "Adjustments",
+        "Bundles",
+        "Evidence",
+        "Excluded",
+        "Unmapped",
+    ]
     assert book.properties.creator == "MSP billing workbench"
     assert book.properties.title == TITLE
 
@@ -304,7 +311,7 @@ def test_adjustments_hold_one_row_per_proposed_change(book: openpyxl.Workbook) -
     assert adjustments["M2"].alignment.wrap_text
     assert adjustments["P2"].alignment.wrap_text
     assert adjustments["A1"].font.bold
-    assert adjustments["A1"].fill.fgColor.rgb == "00305496"
+    assert adjustments["A1"].fill.fgColor.rgb[-6:] == "305496"  # ARGB: any alpha byte
 
 
 def test_decision_and_adjusted_quantity_are_validated(book: openpyxl.Workbook) -> None:
@@ -702,7 +709,81 @@ def test_libreoffice_reads_the_same_values(tmp_path: Path) -> None:
 def test_every_sheet_prints_one_page_wide_in_landscape(book: openpyxl.Workbook) -> None:
     for worksheet in book.worksheets:
         assert worksheet.page_setup.orientation == "landscape", worksheet.title
-        assert (worksheet.page_setup.fitToWidth, worksheet.page_setup.fitToHeight) == (1, 0)
+        # An absent fitToWidth is 1, the file format's default.
+        assert (worksheet.page_setup.fitToWidth or 1, worksheet.page_setup.fitToHeight) == (1, 0)
         setup = worksheet.sheet_properties.pageSetUpPr
         assert setup is not None and setup.fitToPage
     assert book["Adjustments"].print_title_rows == "$1:$1"
+
+
+def test_bundle_findings_have_their_own_sheet_and_count(demo_result: Reconciliation) -> None:
+    """The demo has one bundle finding: Quarry Hill Engineering's Gold bundle is sold for 34
+    users, but Huntress counts 31 security awareness learners (3 short)."""
+    book = open_workbook(workbook_bytes(demo_result, title=TITLE))
+    bundles = sheet(book, "Bundles")
+    assert row_values(bundles, 1) == [
+        "Line ID",
+        "Client",
+        "Bundle",
+        "Component",
+        "Status",
+        "Required by the bundle",
+        "Vendor count",
+        "Gap",
+        "Vendor spend / month",
+        "Reason",
+    ]
+    assert row_values(bundles, 2)[:9] == [
+        "29600212:29683415:Security awareness training",
+        "Quarry Hill Engineering",
+        "Gold managed user bundle",
+        "Security awareness training",
+        "bundle gap",
+        34,
+        31,
+        3,
+        None,
+    ]
+    assert str(row_values(bundles, 2)[9]).startswith("34 bundle units include 34 Security")
+    assert bundles.max_row == 2
+    assert bundles.freeze_panes == "A2"
+    assert bundles.auto_filter.ref == "A1:J2"
+    assert labelled(sheet(book, "Summary"))["Bundle findings"] == 1
+
+
+def test_no_bundle_findings_is_said_in_words(book: openpyxl.Workbook) -> None:
+    bundles = sheet(book, "Bundles")
+    assert bundles["A2"].value.startswith("No bundle findings")
+    assert labelled(sheet(book, "Summary"))["Bundle findings"] == 0
+
+
+def test_evidence_past_a_sheets_rows_continues_on_the_next_sheet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Excel's 1,048,576 rows lowered to 3 (a header and 2 rows): the 5 evidence rows fill
+    Evidence, Evidence (2) and one row of Evidence (3), in order, each with the header."""
+    monkeypatch.setattr(excel, "SHEET_ROWS", 3)
+    book = open_workbook(workbook_bytes(build_result(), title=TITLE))
+    assert book.sheetnames == [
+        "Summary",
+        "Adjustments",
+        "Bundles",
+        "Evidence",
+        "Evidence (2)",
+        "Evidence (3)",
+        "Excluded",
+        "Unmapped",
+    ]
+    pages = [sheet(book, name) for name in ("Evidence", "Evidence (2)", "Evidence (3)")]
+    assert [page.max_row for page in pages] == [3, 3, 2]
+    for page in pages:
+        assert row_values(page, 1)[0] == "Line ID"
+        assert page.freeze_panes == "A2"
+    assert [page.cell(row, 1).value for page in pages for row in range(2, page.max_row + 1)] == [
+        "C100:EDR",
+        "C100:M365BP",
+        "C100:M365BP",
+        "C200:M365BP",
+        "unmapped:microsoft:T-999:SPE_E3",
+    ]
+    assert pages[2].auto_filter.ref == "A1:K2"

@@ -1,0 +1,144 @@
+"""What the workbench is measured against: the obvious way to do each job with stock tools.
+
+* :func:`pandas_reconcile`: canonical usage mapped to clients and services by two merges,
+  summed with ``groupby``, outer-merged with the summed contract lines and classified with
+  ``numpy.select``; no provenance, no bundles, no SKU aliases, float money.
+* :func:`datacompy_reconcile`: the same aggregated frames handed to datacompy's
+  ``PandasCompare`` on (client, service); its unique rows and mismatches are the discrepancies.
+* :func:`pandas_read_inputs`: every input file read raw with ``pandas.read_csv(dtype=str)`` or
+  ``pandas.read_excel(engine="openpyxl")``.
+
+Both reconciliations count the same statuses the engine gives for a workspace without bundles
+or aliases, which the tests check on a generated workspace.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.mapping import Mappings
+from workbench.reconcile import Status
+from workbench.sources import Inputs
+
+KEYS = ["company_id", "service_id"]
+
+
+def aggregated(inputs: Inputs, mappings: Mappings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Billed and used quantity per (client, service), with bare pandas.
+
+    Returns
+    -------
+    billed, used
+        ``company_id, service_id, billed`` summed over contract lines, and ``company_id,
+        service_id, used`` summed over mapped usage records times the SKU's factor (0 for a
+        service whose vendor sends the client's usage but shows none of it).
+    """
+    customers = pd.DataFrame(
+        [
+            (row.vendor, row.customer_key, row.company_id)
+            for row in mappings.customers
+            if not row.exclude_reason and row.company_id
+        ],
+        columns=["vendor", "customer_key", "company_id"],
+    )
+    services = pd.DataFrame(
+        [
+            (row.vendor, row.sku, row.service_id, float(row.factor))
+            for row in mappings.services
+            if not row.exclude_reason and row.service_id
+        ],
+        columns=["vendor", "sku", "service_id", "factor"],
+    )
+    usage = inputs.usage[inputs.usage["excluded_reason"] == ""]
+    mapped = usage.merge(customers, on=["vendor", "customer_key"], how="inner").merge(
+        services, on=["vendor", "sku"], how="inner"
+    )
+    mapped["units"] = mapped["quantity"] * mapped["factor"]
+    used = mapped.groupby(KEYS, as_index=False).agg(used=("units", "sum"))
+    used["used"] = np.ceil(used["used"] - 1e-9).astype("int64")
+    # A vendor that sends a client's usage vouches for all its services: none used is 0, not
+    # unknown (how "billed without usage" differs from "not reconciled").
+    measured = (
+        mapped[["company_id", "vendor"]]
+        .drop_duplicates()
+        .merge(services[["vendor", "service_id"]].drop_duplicates(), on="vendor")[KEYS]
+        .drop_duplicates()
+    )
+    used = measured.merge(used, on=KEYS, how="left").fillna({"used": 0})
+    used["used"] = used["used"].astype("int64")
+    contracts = inputs.contract_lines[inputs.contract_lines["excluded_reason"] == ""]
+    billed = contracts.groupby(KEYS, as_index=False).agg(billed=("quantity", "sum"))
+    return billed, used
+
+
+def pandas_reconcile(inputs: Inputs, mappings: Mappings) -> Counter[str]:
+    """Lines per status, by groupby + outer merge + classification.
+
+    Returns
+    -------
+    collections.Counter
+        Status value -> number of (client, service) lines.
+    """
+    billed, used = aggregated(inputs, mappings)
+    lines = billed.merge(used, on=KEYS, how="outer")
+    lines = lines[lines["billed"].notna() | (lines["used"] > 0)]  # neither billed nor used
+    checked = lines["used"].notna()
+    billed_units = lines["billed"].fillna(0)
+    used_units = lines["used"].fillna(0)
+    tolerance = lines["service_id"].map(mappings.tolerances).fillna(0)
+    difference = used_units - billed_units
+    status = np.select(
+        [
+            ~checked,
+            difference.abs() <= tolerance,
+            billed_units == 0,
+            used_units == 0,
+            difference > 0,
+        ],
+        [
+            str(Status.NOT_RECONCILED),
+            str(Status.MATCH),
+            str(Status.UNBILLED_USAGE),
+            str(Status.BILLED_WITHOUT_USAGE),
+            str(Status.UNDER_BILLED),
+        ],
+        default=str(Status.OVER_BILLED),
+    )
+    return Counter(status.tolist())
+
+
+def datacompy_reconcile(inputs: Inputs, mappings: Mappings) -> int:
+    """Discrepancies found by datacompy's ``PandasCompare`` on the aggregated frames.
+
+    Rows only in usage with a quantity are unbilled usage and rows in both that differ are the
+    other discrepancies; rows only in billing were not compared with usage.
+
+    Returns
+    -------
+    int
+        Rows only in usage with a quantity, and mismatched rows.
+    """
+    import datacompy
+
+    billed, used = aggregated(inputs, mappings)
+    billed = billed.rename(columns={"billed": "quantity"})
+    used = used.rename(columns={"used": "quantity"})
+    compare = datacompy.PandasCompare(billed, used, join_columns=KEYS, df1_name="billed")
+    only_used = compare.df2_unq_rows
+    return int((only_used["quantity"] > 0).sum()) + len(compare.all_mismatch())
+
+
+def pandas_read_inputs(folder: Path) -> int:
+    """Read every input file under ``folder`` raw with pandas; return the rows read."""
+    rows = 0
+    for path in sorted(folder.rglob("*")):
+        if path.suffix.lower() == ".csv":
+            rows += len(pd.read_csv(path, dtype=str, keep_default_na=False))
+        elif path.suffix.lower() == ".xlsx":
+            sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+            rows += sum(len(sheet) for sheet in sheets.values())
+    return rows

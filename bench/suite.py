@@ -1,0 +1,608 @@
+"""The benchmark suite: ``make bench``. Every figure beside a baseline measured in the same run.
+
+For each scale (``small`` = the demo, ``large``, ``distributor``; see :mod:`bench.scale`):
+
+import
+    ours: ``read_period_inputs`` (every file to canonical rows, checked, with provenance);
+    baseline: ``pandas.read_csv(dtype=str)`` / ``read_excel(engine="openpyxl")`` of the same files.
+reconcile
+    ours: ``reconcile`` on the canonical inputs; baselines: bare pandas groupby + outer merge +
+    classification, and datacompy's ``PandasCompare`` on the same aggregated frames. On a
+    generated scale the engine's discrepancies are checked against the injected ones.
+per-client notebook, whole batch
+    the monthly batch on the first ``BENCH_BATCH_CLIENTS`` clients against stock papermill (an
+    empty notebook, one kernel per notebook); ``bench/batch_overhead.measure_batch`` is used
+    instead when the warm-batch work provides it.
+dashboard
+    a real Voila server and headless Chromium: time until the dashboard is interactive, and
+    time to switch to one client.
+
+Once per run (their inputs do not depend on the scale):
+
+xlsx read
+    a Partner Center workbook of ``BENCH_XLSX_ROWS`` rows: ``read_table`` (calamine) against
+    ``pandas.read_excel(engine="openpyxl")``.
+workbook write
+    the consolidated workbook of ``BENCH_ADJUSTMENT_ROWS`` styled, validated adjustment rows:
+    :mod:`workbench.outputs.excel` against the same workbook written by openpyxl's default mode.
+
+Each measurement runs in a fresh process, so its peak memory (``ru_maxrss``) is its own.
+Results: a Markdown table on stdout and in ``bench/results/suite.md``, the figures in
+``bench/results/suite.json``.
+
+Environment: ``BENCH_SCALES`` (default ``small,large``), ``BENCH_XLSX_ROWS`` (100000),
+``BENCH_ADJUSTMENT_ROWS`` (100000), ``BENCH_BATCH_CLIENTS`` (200), ``BENCH_JOBS`` (2),
+``BENCH_DASHBOARD`` (scales to open in the browser, default all), ``BENCH_PROFILE`` (1: write
+a pyinstrument profile of the reconciliation per scale), ``BENCH_RESULTS`` (output folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+sys.path[:0] = [str(BENCH), str(ROOT)]
+
+import scale as scales  # noqa: E402
+
+PERIOD = "2026-10"
+MiB = 1024 * 1024
+
+
+def _setting(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+# Measurements: each runs in its own process and returns its figures ----------------------------
+
+
+def _timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    began = time.perf_counter()
+    outcome = action()
+    return time.perf_counter() - began, outcome
+
+
+def measure_import_ours(workspace: Path) -> dict[str, Any]:
+    from workbench.workspace import read_period_inputs
+
+    seconds, inputs = _timed(lambda: read_period_inputs(workspace, PERIOD))
+    return {"seconds": seconds, "rows": int(inputs.files["rows_read"].sum())}
+
+
+def measure_import_pandas(workspace: Path) -> dict[str, Any]:
+    from baselines import pandas_read_inputs
+
+    folder = workspace / "periods" / PERIOD / "inputs"
+    seconds, rows = _timed(lambda: pandas_read_inputs(folder))
+    return {"seconds": seconds, "rows": rows}
+
+
+def _inputs_and_mappings(workspace: Path) -> tuple[Any, Any]:
+    from workbench.mapping import Mappings
+    from workbench.workspace import Workspace, read_period_inputs
+
+    opened = Workspace.open(workspace)
+    return read_period_inputs(opened, PERIOD), Mappings.read(opened.mappings_file)
+
+
+def measure_reconcile_ours(workspace: Path) -> dict[str, Any]:
+    from workbench.reconcile import ADJUSTMENT_STATUSES, reconcile
+
+    inputs, mappings = _inputs_and_mappings(workspace)
+    seconds, result = _timed(lambda: reconcile(inputs, mappings, period=PERIOD))
+    lines = result.lines
+    found = lines[lines["status"].isin(ADJUSTMENT_STATUSES)]
+    figures: dict[str, Any] = {
+        "seconds": seconds,
+        "usage_rows": len(inputs.usage),
+        "contract_lines": len(inputs.contract_lines),
+        "discrepancies": len(found),
+    }
+    truth_file = workspace / "periods" / PERIOD / "ground_truth.json"
+    truth = json.loads(truth_file.read_text(encoding="utf-8"))
+    if "discrepancies" in truth:  # a generated workspace: compare with what was injected
+        want = {
+            key: (v["status"], v["billed"], v["expected"])
+            for key, v in truth["discrepancies"].items()
+        }
+        got = {
+            row.line_id: (str(row.status), int(row.billed_quantity), int(row.expected_quantity))
+            for row in found.itertuples(index=False)
+        }
+        figures["injected_found_exactly"] = got == want
+        figures["missed"] = sorted(set(want) - set(got))[:10]
+        figures["extra"] = sorted(set(got) - set(want))[:10]
+    if _setting("BENCH_PROFILE", "0") == "1":
+        from pyinstrument import Profiler
+
+        profiler = Profiler()
+        profiler.start()
+        reconcile(inputs, mappings, period=PERIOD)
+        profiler.stop()
+        figures["profile"] = profiler.output_text(show_all=False)
+    return figures
+
+
+def measure_reconcile_pandas(workspace: Path) -> dict[str, Any]:
+    from baselines import pandas_reconcile
+
+    from workbench.reconcile import ADJUSTMENT_STATUSES
+
+    inputs, mappings = _inputs_and_mappings(workspace)
+    seconds, counts = _timed(lambda: pandas_reconcile(inputs, mappings))
+    return {
+        "seconds": seconds,
+        "discrepancies": sum(counts[str(status)] for status in ADJUSTMENT_STATUSES),
+    }
+
+
+def measure_reconcile_datacompy(workspace: Path) -> dict[str, Any]:
+    from baselines import datacompy_reconcile
+
+    inputs, mappings = _inputs_and_mappings(workspace)
+    seconds, discrepancies = _timed(lambda: datacompy_reconcile(inputs, mappings))
+    return {"seconds": seconds, "discrepancies": discrepancies}
+
+
+def _partner_center_xlsx() -> Path:
+    from read_files import partner_center_rows, write_xlsx
+
+    rows = int(_setting("BENCH_XLSX_ROWS", "100000"))
+    path = scales.DATA / f"partner-center-{rows}.xlsx"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial.xlsx")
+        write_xlsx(partial, partner_center_rows(rows))
+        partial.replace(path)
+    return path
+
+
+def measure_xlsx_ours(_: Path) -> dict[str, Any]:
+    from workbench.sources.reading import read_table
+
+    path = _partner_center_xlsx()
+    seconds, table = _timed(lambda: read_table(path))
+    return {"seconds": seconds, "rows": len(table.frame)}
+
+
+def measure_xlsx_pandas(_: Path) -> dict[str, Any]:
+    import pandas as pd
+
+    path = _partner_center_xlsx()
+    seconds, frame = _timed(lambda: pd.read_excel(path, engine="openpyxl", dtype=str))
+    return {"seconds": seconds, "rows": len(frame)}
+
+
+def _adjustment_result() -> Any:
+    from adjustments import many_adjustments
+
+    from workbench import reconcile_workspace
+
+    rows = int(_setting("BENCH_ADJUSTMENT_ROWS", "100000"))
+    return many_adjustments(reconcile_workspace(scales.DEMO, PERIOD), rows)
+
+
+def measure_workbook_ours(_: Path) -> dict[str, Any]:
+    from workbench.outputs.excel import workbook_bytes
+
+    result = _adjustment_result()
+    seconds, content = _timed(lambda: workbook_bytes(result, title="All clients"))
+    return {"seconds": seconds, "rows": len(result.lines), "bytes": len(content)}
+
+
+def measure_workbook_openpyxl(_: Path) -> dict[str, Any]:
+    from openpyxl_book import workbook_bytes
+
+    result = _adjustment_result()
+    seconds, content = _timed(lambda: workbook_bytes(result, title="All clients"))
+    return {"seconds": seconds, "rows": len(result.lines), "bytes": len(content)}
+
+
+def _first_clients(workspace: Path, count: int) -> list[str]:
+    import csv
+
+    companies = workspace / "periods" / PERIOD / "inputs" / "autotask" / "Companies.csv"
+    with companies.open(encoding="utf-8-sig", newline="") as handle:
+        return [row["id"] for row in csv.DictReader(handle)][:count]
+
+
+def measure_batch_ours(workspace: Path) -> dict[str, Any]:
+    from workbench.batch import run_batch
+
+    clients = _first_clients(workspace, int(_setting("BENCH_BATCH_CLIENTS", "200")))
+    jobs = int(_setting("BENCH_JOBS", "2"))
+    with tempfile.TemporaryDirectory() as outputs:
+        seconds, batch = _timed(
+            lambda: run_batch(
+                workspace, PERIOD, outputs, jobs=jobs, only=clients, progress=lambda _: None
+            )
+        )
+    if not batch.ok:
+        raise RuntimeError(f"the batch failed: {[run.error for run in batch.failed][:3]}")
+    return {"seconds": seconds, "clients": len(batch.clients), "jobs": jobs}
+
+
+def measure_papermill_stock(_: Path) -> dict[str, Any]:
+    from batch_overhead import bare_papermill_seconds
+
+    with tempfile.TemporaryDirectory() as folder:
+        per_notebook = bare_papermill_seconds(Path(folder))
+    return {"seconds": per_notebook}
+
+
+def measure_batch_warm(workspace: Path) -> dict[str, Any]:
+    """The warm-batch work's own side-by-side measurement, when it exists."""
+    import batch_overhead
+
+    clients = int(_setting("BENCH_BATCH_CLIENTS", "200"))
+    jobs = int(_setting("BENCH_JOBS", "2"))
+    figures = batch_overhead.measure_batch(workspace, PERIOD, clients, jobs)
+    return {
+        "seconds": figures.warm.seconds,
+        "stock_seconds": figures.stock.seconds,
+        "clients": figures.warm.clients,
+        "jobs": figures.warm.jobs,
+    }
+
+
+def measure_dashboard(workspace: Path) -> dict[str, Any]:
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.test_dashboard import CHROMIUM, CHROMIUM_ARGS, voila_server
+    from workbench.dashboard import workbook_file_name
+
+    timeout = int(_setting("BENCH_DASHBOARD_TIMEOUT", "1200")) * 1000
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        voila_server(
+            Path(folder) / "voila.log", WORKBENCH_WORKSPACE=str(workspace.resolve())
+        ) as url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            began = time.perf_counter()
+            page.goto(url, timeout=timeout)
+            expect(page.locator(".wb-tile")).to_have_count(4, timeout=timeout)
+            interactive = time.perf_counter() - began
+            names = page.locator(".wb-client select option").all_text_contents()
+            client = names[-1].replace("\xa0", " ").strip()  # widgets pad labels with nbsp
+            print(f"dashboard: switching to {client!r} of {len(names)} choices", file=sys.stderr)
+            began = time.perf_counter()
+            page.locator(".wb-client select").select_option(label=client)
+            expect(page.locator("a.wb-download")).to_have_attribute(
+                "download", workbook_file_name(client, PERIOD), timeout=timeout
+            )
+            switch = time.perf_counter() - began
+        finally:
+            browser.close()
+    return {"seconds": interactive, "switch_seconds": switch, "client": client}
+
+
+MEASURES: dict[str, Callable[[Path], dict[str, Any]]] = {
+    name.removeprefix("measure_"): function
+    for name, function in list(globals().items())
+    if name.startswith("measure_") and callable(function)
+}
+
+
+def _child(name: str, workspace: Path) -> None:
+    figures = MEASURES[name](workspace)
+    figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MiB
+    line = json.dumps(figures, default=str)
+    # Each measurement is also kept as it finishes, so a long run that is stopped keeps its
+    # figures so far.
+    folder = results_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "measures.jsonl").open("a", encoding="utf-8") as log:
+        log.write(json.dumps({"measure": name, "workspace": str(workspace)}) + " " + line + "\n")
+    print("BENCH-RESULT " + line)
+
+
+def run_measure(name: str, workspace: Path) -> dict[str, Any]:
+    """Run one measurement in a fresh Python process and return its figures."""
+    completed = subprocess.run(
+        [sys.executable, __file__, "--measure", name, "--workspace", str(workspace)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    for line in completed.stdout.splitlines():
+        if line.startswith("BENCH-RESULT "):
+            figures: dict[str, Any] = json.loads(line.removeprefix("BENCH-RESULT "))
+            return figures
+    raise RuntimeError(
+        f"measurement {name} on {workspace} failed ({completed.returncode}):\n"
+        f"{completed.stderr[-3000:]}"
+    )
+
+
+# The run: pairs of measurements, a table, the files ---------------------------------------------
+
+
+def _row(
+    scale: str,
+    what: str,
+    ours: dict[str, Any],
+    baseline_name: str,
+    baseline: dict[str, Any] | None,
+    goal: str = "",
+    limit: float | None = None,
+    ours_seconds: float | None = None,
+    baseline_seconds: float | None = None,
+) -> dict[str, Any]:
+    mine = ours["seconds"] if ours_seconds is None else ours_seconds
+    theirs = None
+    if baseline is not None:
+        theirs = baseline["seconds"] if baseline_seconds is None else baseline_seconds
+    ratio = mine / theirs if theirs else None
+    return {
+        "scale": scale,
+        "measure": what,
+        "ours_seconds": round(mine, 3),
+        "baseline": baseline_name,
+        "baseline_seconds": None if theirs is None else round(theirs, 3),
+        "ratio": None if ratio is None else round(ratio, 3),
+        "ours_peak_mib": round(ours.get("peak_mib", 0)),
+        "baseline_peak_mib": None if baseline is None else round(baseline.get("peak_mib", 0)),
+        "goal": goal,
+        "met": None if limit is None or ratio is None else ratio <= limit,
+    }
+
+
+def run_scale(scale: str, notes: list[str]) -> list[dict[str, Any]]:
+    print(f"[{scale}] preparing the workspace", file=sys.stderr, flush=True)
+    workspace = scales.workspace_for(scale)
+    rows: list[dict[str, Any]] = []
+
+    def measure(name: str) -> dict[str, Any]:
+        print(f"[{scale}] {name}", file=sys.stderr, flush=True)
+        return run_measure(name, workspace)
+
+    ours = measure("import_ours")
+    rows.append(
+        _row(
+            scale,
+            f"import ({ours['rows']:,} rows)",
+            ours,
+            "pandas read_csv / read_excel",
+            measure("import_pandas"),
+        )
+    )
+
+    ours = measure("reconcile_ours")
+    pandas_run, datacompy_run = measure("reconcile_pandas"), measure("reconcile_datacompy")
+    size = f"{ours['usage_rows']:,} usage rows, {ours['contract_lines']:,} contract lines"
+    rows.append(
+        _row(
+            scale,
+            f"reconcile ({size})",
+            ours,
+            "bare pandas groupby + merge",
+            pandas_run,
+            "<= 0.3x",
+            0.3,
+        )
+    )
+    rows.append(
+        _row(scale, "reconcile", ours, "datacompy PandasCompare", datacompy_run, "<= 0.3x", 0.3)
+    )
+    notes.append(
+        f"{scale}: peak memory of the reconciliation process {ours['peak_mib']:,.0f} MiB "
+        f"(goal < 2,048 MiB: {'met' if ours['peak_mib'] < 2048 else 'missed'}); discrepancies "
+        f"found: engine {ours['discrepancies']}, bare pandas {pandas_run['discrepancies']}, "
+        f"datacompy {datacompy_run['discrepancies']}"
+        + (
+            f"; injected discrepancies found exactly: {ours['injected_found_exactly']}"
+            + (
+                ""
+                if ours["injected_found_exactly"]
+                else f" (missed {ours['missed']}, extra {ours['extra']})"
+            )
+            if "injected_found_exactly" in ours
+            else " (the demo has bundles and SKU aliases, which the baselines do not do)"
+        )
+    )
+    if "profile" in ours:
+        results_folder().mkdir(parents=True, exist_ok=True)
+        (results_folder() / f"reconcile_profile_{scale}.txt").write_text(ours["profile"])
+
+    import batch_overhead
+
+    if hasattr(batch_overhead, "measure_batch"):
+        warm = measure("batch_warm")
+        clients = warm["clients"]
+        rows.append(
+            _row(
+                scale,
+                f"per-client notebook, warm kernels ({warm['jobs']} at once)",
+                warm,
+                "stock papermill, one kernel per notebook",
+                {"seconds": warm["stock_seconds"]},
+                "<= 0.1x",
+                0.1,
+                ours_seconds=warm["seconds"] / clients,
+                baseline_seconds=warm["stock_seconds"] / clients,
+            )
+        )
+        rows.append(
+            _row(
+                scale,
+                f"whole batch, warm kernels ({clients} clients, {warm['jobs']} at once)",
+                warm,
+                "stock papermill, one kernel per notebook, same clients and parallelism",
+                {"seconds": warm["stock_seconds"]},
+                "<= 0.1x",
+                0.1,
+            )
+        )
+    else:
+        stock = measure("papermill_stock")
+        batch = measure("batch_ours")
+        jobs, clients = batch["jobs"], batch["clients"]
+        per_client = batch["seconds"] / clients
+        rows.append(
+            _row(
+                scale,
+                f"per-client notebook ({clients} clients, {jobs} at once)",
+                batch,
+                "stock papermill, empty notebook, same parallelism",
+                stock,
+                "<= 0.1x",
+                0.1,
+                ours_seconds=per_client,
+                baseline_seconds=stock["seconds"] / jobs,
+            )
+        )
+        rows.append(
+            _row(
+                scale,
+                f"whole batch ({clients} clients)",
+                batch,
+                f"stock papermill: {clients} empty notebooks",
+                stock,
+                "<= 0.1x",
+                0.1,
+                baseline_seconds=stock["seconds"] * clients / jobs,
+            )
+        )
+
+    dashboard_scales = _setting("BENCH_DASHBOARD", "small,large,distributor").split(",")
+    if scale in dashboard_scales:
+        try:
+            board = measure("dashboard")
+        except RuntimeError as failure:
+            notes.append(f"{scale}: the dashboard was not measured: {str(failure)[-300:]}")
+            return rows
+        rows.append(_row(scale, "dashboard until interactive", board, "", None))
+        rows.append(
+            _row(
+                scale,
+                f"dashboard client switch ({board['client']})",
+                board,
+                "",
+                None,
+                ours_seconds=board["switch_seconds"],
+            )
+        )
+    return rows
+
+
+def run_files() -> list[dict[str, Any]]:
+    print("[files] xlsx read, workbook write", file=sys.stderr, flush=True)
+    rows_read = int(_setting("BENCH_XLSX_ROWS", "100000"))
+    rows_written = int(_setting("BENCH_ADJUSTMENT_ROWS", "100000"))
+    return [
+        _row(
+            "files",
+            f"xlsx read ({rows_read:,} Partner Center rows)",
+            run_measure("xlsx_ours", ROOT),
+            "pandas read_excel (openpyxl)",
+            run_measure("xlsx_pandas", ROOT),
+            "<= 0.25x",
+            0.25,
+        ),
+        _row(
+            "files",
+            f"workbook write ({rows_written:,} adjustment rows)",
+            run_measure("workbook_ours", ROOT),
+            "openpyxl default writer",
+            run_measure("workbook_openpyxl", ROOT),
+            "<= 0.5x",
+            0.5,
+        ),
+    ]
+
+
+def results_folder() -> Path:
+    return Path(_setting("BENCH_RESULTS", str(BENCH / "results")))
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    def cell(value: Any, digits: int = 2) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, bool):
+            return "yes" if value else "NO"
+        if isinstance(value, float):
+            return f"{value:,.{digits}f}"
+        if isinstance(value, int):
+            return f"{value:,}"
+        return str(value)
+
+    lines = [
+        "| scale | measure | ours s | baseline | baseline s | ratio | ours peak MiB | baseline peak MiB | goal | met |",
+        "|---|---|---:|---|---:|---:|---:|---:|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    row["scale"],
+                    row["measure"],
+                    cell(row["ours_seconds"]),
+                    row["baseline"] or "-",
+                    cell(row["baseline_seconds"]),
+                    cell(row["ratio"], 3),
+                    cell(row["ours_peak_mib"]),
+                    cell(row["baseline_peak_mib"]),
+                    row["goal"] or "-",
+                    cell(row["met"]),
+                ]
+            )
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
+    parser.add_argument("--workspace", type=Path, help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.measure:
+        _child(options.measure, options.workspace)
+        return
+    began = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for scale in _setting("BENCH_SCALES", "small,large").split(","):
+        rows.extend(run_scale(scale.strip(), notes))
+    rows.extend(run_files())
+    elapsed = time.perf_counter() - began
+    report = "\n".join(
+        [
+            table(rows),
+            "",
+            *(f"- {note}" for note in notes),
+            f"- ratio = ours / baseline (below 1: ours is faster); machine: {os.cpu_count()} cores; "
+            f"run took {elapsed / 60:.1f} min",
+        ]
+    )
+    print(report)
+    folder = results_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "suite.md").write_text(report + "\n", encoding="utf-8")
+    (folder / "suite.json").write_text(
+        json.dumps({"rows": rows, "notes": notes, "minutes": round(elapsed / 60, 1)}, indent=2)
+        + "\n",
+        encoding="utf-8",
+    )
+
+
+if __name__ == "__main__":
+    main()
