@@ -24,14 +24,18 @@ from workbench.dashboard import (
     REVIEW_MESSAGE_CLASS,
     UNMAPPED_TABLE_CLASS,
     build_dashboard,
+    forget_results,
     kpi_tiles,
     mapping_review,
+    period_catalogue,
+    period_inputs,
+    period_result,
 )
 from workbench.mapping import VENDOR_TITLES, Mappings
 from workbench.money import total
 from workbench.reconcile import Reconciliation, Status
 from workbench.sources import Catalogue
-from workbench.workspace import read_period_inputs, reconcile_workspace
+from workbench.workspace import Workspace, read_period_inputs, reconcile_workspace
 
 
 @pytest.fixture
@@ -290,3 +294,30 @@ def test_confirming_a_suggestion_in_the_browser_changes_mappings_xlsx(
     history = list((workspace / "mappings.history").iterdir())
     assert len(history) == 1 and history[0].read_bytes() == original
     assert key not in set(_unmapped_customers(after)["vendor_customer_key"])
+
+
+# --- reading once ----------------------------------------------------------------------------
+
+
+def test_the_dashboard_reads_a_periods_inputs_once_until_a_file_changes(workspace: Path) -> None:
+    opened = Workspace.open(workspace)
+    inputs = period_inputs(opened, PERIOD)
+    result = period_result(opened, PERIOD)
+    assert period_inputs(opened, PERIOD) is inputs
+    assert period_catalogue(opened, PERIOD) is inputs.catalogue
+    assert period_result(opened, PERIOD) is result
+
+    # A mapping change re-reconciles the inputs already read.
+    forget_results(opened)
+    again = period_result(opened, PERIOD)
+    assert again is not result and period_inputs(opened, PERIOD) is inputs
+    pd.testing.assert_frame_equal(again.lines, result.lines)
+
+    # An export added to the folder is read, and the period reconciled again.
+    folder = opened.inputs_folder(PERIOD)
+    export = sorted(folder.rglob("*.csv"))[0]
+    shutil.copyfile(export, export.with_name(f"copy of {export.name}"))
+    reread = period_inputs(opened, PERIOD)
+    assert reread is not inputs
+    assert len(reread.files) == len(inputs.files) + 1
+    assert period_result(opened, PERIOD).files.equals(reread.files)

@@ -37,7 +37,7 @@ import pandas as pd
 
 from workbench.errors import WorkbenchError
 from workbench.ledger import Decided, Decision, Ledger, ledger_path
-from workbench.mapping import VENDOR_TITLES
+from workbench.mapping import VENDOR_TITLES, Mappings
 from workbench.mapping_edits import (
     HISTORY_FOLDER_SUFFIX,
     SavedEdit,
@@ -54,11 +54,12 @@ from workbench.reconcile import (
     Reconciliation,
     Status,
     Summary,
+    reconcile,
 )
 from workbench.review_panel import ReviewPanel
-from workbench.sources import Catalogue
+from workbench.sources import Catalogue, Inputs
 from workbench.views import client_trend, money_at_stake, money_at_stake_png, month_title, plural
-from workbench.workspace import Workspace, read_period_inputs, reconcile_workspace
+from workbench.workspace import Workspace, read_period_inputs
 
 __all__ = [
     "ALL_CLIENTS",
@@ -82,6 +83,7 @@ __all__ = [
     "money_at_stake_png",
     "month_title",
     "period_catalogue",
+    "period_inputs",
     "period_result",
     "scope_verdict",
     "unmapped_table_html",
@@ -713,24 +715,54 @@ class _WorkbookDownload:
 
 # --- the app -------------------------------------------------------------------------------
 
-_CACHE: dict[tuple[Path, str], Reconciliation] = {}
-_CATALOGUES: dict[tuple[Path, str], Catalogue] = {}
+_CACHE: dict[tuple[Path, str], tuple[Inputs, Reconciliation]] = {}
+_INPUTS: dict[tuple[Path, str], tuple[tuple[tuple[str, int, int], ...], Inputs]] = {}
+
+
+def _inputs_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every input file's name, size and modification time: what tells a changed folder."""
+    if not folder.is_dir():
+        return ()
+    return tuple(
+        sorted(
+            (path.relative_to(folder).as_posix(), stat.st_size, stat.st_mtime_ns)
+            for path in folder.rglob("*")
+            if path.is_file() and (stat := path.stat())
+        )
+    )
+
+
+def period_inputs(workspace: Workspace, period: str) -> Inputs:
+    """The period's canonical inputs, read once per kernel for as long as the files are unchanged.
+
+    Reading is most of the time a large period takes: confirming a mapping re-reconciles these
+    inputs instead of reading every export again.
+    """
+    key = (workspace.root, period)
+    signature = _inputs_signature(workspace.inputs_folder(period))
+    cached = _INPUTS.get(key)
+    if cached is None or cached[0] != signature:
+        _INPUTS[key] = (signature, read_period_inputs(workspace, period))
+    return _INPUTS[key][1]
 
 
 def period_result(workspace: Workspace, period: str) -> Reconciliation:
-    """The period's reconciliation, computed once per workspace and period in this kernel."""
+    """The period's reconciliation, computed once per workspace, period and inputs in this
+    kernel (again after :func:`forget_results`)."""
     key = (workspace.root, period)
-    if key not in _CACHE:
-        _CACHE[key] = reconcile_workspace(workspace, period)
-    return _CACHE[key]
+    inputs = period_inputs(workspace, period)
+    cached = _CACHE.get(key)
+    if cached is None or cached[0] is not inputs:
+        mappings = Mappings.read(workspace.mappings_file)
+        result = reconcile(inputs, mappings, period=period, currency=workspace.currency)
+        _CACHE[key] = (inputs, result)
+    return _CACHE[key][1]
 
 
 def period_catalogue(workspace: Workspace, period: str) -> Catalogue:
-    """The PSA's companies and services in the period's inputs, read once per kernel."""
-    key = (workspace.root, period)
-    if key not in _CATALOGUES:
-        _CATALOGUES[key] = read_period_inputs(workspace, period).catalogue
-    return _CATALOGUES[key]
+    """The PSA's companies and services in the period's inputs (read once, see
+    :func:`period_inputs`)."""
+    return period_inputs(workspace, period).catalogue
 
 
 def forget_results(workspace: Workspace) -> None:
