@@ -566,6 +566,10 @@ class BatchRun:
     folder: Path
     clients: list[ClientRun] = field(default_factory=list)
     portfolio_error: str = ""
+    #: Seconds per stage: ``reconcile`` (reading and reconciling the period), ``workbook`` (the
+    #: all-clients workbook), ``notebooks`` (every client and the portfolio, from the first
+    #: notebook started to the last finished).
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[ClientRun]:
@@ -703,6 +707,7 @@ def _run_period(
     progress(f"Reconciling {opened.name}, {period} ...")
     result = reconcile_workspace(opened, period)
     summary = result.summary()
+    stage_seconds = {"reconcile": time.perf_counter() - started}
     progress(
         f"  {summary.clients} clients, {summary.lines} lines, {summary.discrepancies} discrepancies, "
         f"{summary.counts[Status.UNMAPPED_CUSTOMER] + summary.counts[Status.UNMAPPED_SKU]} unmapped "
@@ -744,11 +749,13 @@ def _run_period(
             "clients": {},
         },
     )
+    began = time.perf_counter()
     consolidated = write_workbook(
         result,
         period_folder / f"All clients - {period}.xlsx",
         title=f"{opened.name} — all clients — {period}",
     )
+    stage_seconds["workbook"] = time.perf_counter() - began
     manifest.content["consolidated"] = {
         "file": consolidated.name,
         "sha256": file_checksum(consolidated),
@@ -768,6 +775,7 @@ def _run_period(
     manifest.write()
 
     workers = jobs or min(len(pending) or 1, os.cpu_count() or 1)
+    began = time.perf_counter()
     portfolio_task = PortfolioTask(period_folder, opened.root, period, saved, cell_timeout)
     finished: Iterator[ClientRun | PortfolioRun]
     if pool is not None:
@@ -792,6 +800,7 @@ def _run_period(
 
     if portfolio is None:
         portfolio = render_portfolio(portfolio_task)
+    stage_seconds["notebooks"] = time.perf_counter() - began
     portfolio_error = portfolio.error
     if portfolio.ok:
         manifest.content["portfolio"] = {
@@ -804,7 +813,11 @@ def _run_period(
         progress(f"  portfolio notebook FAILED: {portfolio_error}")
     runs.sort(key=lambda run: run.client.casefold())
     batch = BatchRun(
-        period=period, folder=period_folder, clients=runs, portfolio_error=portfolio_error
+        period=period,
+        folder=period_folder,
+        clients=runs,
+        portfolio_error=portfolio_error,
+        stage_seconds=stage_seconds,
     )
     manifest.content.update(finished=_now(), status="complete" if batch.ok else "failed")
     manifest.write()

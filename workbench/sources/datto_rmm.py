@@ -6,6 +6,7 @@ excluded with the reason.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from workbench.sources import reading
@@ -14,6 +15,19 @@ from workbench.sources.reading import RawTable
 
 VENDOR = "datto_rmm"
 NOT_BILLABLE_GROUP = "_notbillable_"
+
+
+def _excluded_reason(deleted: bool, suspended: bool, groups: str) -> str:
+    """Why a device is not counted ("" when it is)."""
+    if deleted:
+        return "deleted device"
+    if NOT_BILLABLE_GROUP in groups.casefold() and NOT_BILLABLE_GROUP in {
+        group.strip().casefold() for group in groups.split(";")
+    }:
+        return "device in the _NotBillable_ group"
+    if suspended:
+        return "device suspended in the RMM"
+    return ""
 
 
 def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
@@ -27,33 +41,20 @@ def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
     groups_column = reading.optional_column(table, "groups", "deviceGroups")
     groups = reading.texts(table, groups_column) if groups_column else [""] * rows
 
-    records = []
-    for position in range(rows):
-        in_not_billable = NOT_BILLABLE_GROUP in {
-            g.strip().casefold() for g in groups[position].split(";")
-        }
-        if deleted[position]:
-            reason = "deleted device"
-        elif in_not_billable:
-            reason = "device in the _NotBillable_ group"
-        elif suspended[position]:
-            reason = "device suspended in the RMM"
-        else:
-            reason = ""
-        device_category = category[position]
-        records.append(
-            {
-                **reading.provenance(table, context.source_file, position, reason),
-                "vendor": VENDOR,
-                "customer_key": site_uid[position],
-                "customer_name": site_name[position],
-                "sku": device_category,
-                "sku_name": f"{device_category} devices",
-                "quantity": 0 if reason else 1,
-                "amount": None,
-            }
-        )
-    return pd.DataFrame.from_records(records)
+    reasons = [_excluded_reason(*device) for device in zip(deleted, suspended, groups, strict=True)]
+    return pd.DataFrame(
+        {
+            **reading.provenance_columns(table, context.source_file, reasons),
+            "vendor": VENDOR,
+            "customer_key": site_uid,
+            "customer_name": site_name,
+            "sku": category,
+            "sku_name": [f"{device_category} devices" for device_category in category],
+            "quantity": np.array([0 if reason else 1 for reason in reasons], dtype=np.int64),
+            "amount": None,
+        },
+        index=pd.RangeIndex(rows),
+    )
 
 
 DEVICES = Format(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError
@@ -24,31 +25,40 @@ def read_organizations(table: RawTable, context: ReadContext) -> pd.DataFrame:
     org_name = reading.texts(table, reading.column(table, "name"))
     counts = {metric: reading.integers(table, reading.column(table, metric)) for metric in METRICS}
 
-    records = []
-    for position in range(len(table.frame)):
-        for metric, (sku, sku_name) in METRICS.items():
-            quantity = counts[metric][position]
-            if quantity < 0:
-                raise InputError(
-                    table.path,
-                    f"{quantity} is negative",
-                    row=table.row_number(position),
-                    column=metric,
-                    expected="a count of 0 or more",
-                )
-            records.append(
-                {
-                    **reading.provenance(table, context.source_file, position),
-                    "vendor": VENDOR,
-                    "customer_key": org_id[position],
-                    "customer_name": org_name[position],
-                    "sku": sku,
-                    "sku_name": sku_name,
-                    "quantity": quantity,
-                    "amount": None,
-                }
-            )
-    return pd.DataFrame.from_records(records)
+    rows = len(table.frame)
+    negatives = [
+        (position, metric, quantity)
+        for metric, values in counts.items()
+        for position, quantity in enumerate(values)
+        if quantity < 0
+    ]
+    if negatives:
+        position, metric, quantity = min(negatives, key=lambda found: found[0])
+        raise InputError(
+            table.path,
+            f"{quantity} is negative",
+            row=table.row_number(position),
+            column=metric,
+            expected="a count of 0 or more",
+        )
+    # One record per organization and metric, organization by organization.
+    provenance = pd.DataFrame(reading.provenance_columns(table, context.source_file))
+    each = np.repeat(np.arange(rows), len(METRICS))
+    return pd.DataFrame(
+        {
+            **{name: column.to_numpy()[each] for name, column in provenance.items()},
+            "vendor": VENDOR,
+            "customer_key": np.asarray(org_id, dtype=object)[each],
+            "customer_name": np.asarray(org_name, dtype=object)[each],
+            "sku": [sku for sku, _ in METRICS.values()] * rows,
+            "sku_name": [sku_name for _, sku_name in METRICS.values()] * rows,
+            "quantity": np.column_stack(
+                [np.asarray(values, dtype=np.int64) for values in counts.values()]
+            ).ravel(),
+            "amount": None,
+        },
+        index=pd.RangeIndex(rows * len(METRICS)),
+    )
 
 
 ORGANIZATIONS = Format(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from workbench.sources import reading
@@ -34,29 +35,32 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
     grand_total = reading.amounts(table, reading.column(table, "Total"))
     seats = reading.integers(table, reading.column(table, "Quantity"))
 
-    records = []
-    for position in range(len(table.frame)):
-        amount = subtotal[position]
-        direction = (amount or grand_total[position]).compare(Decimal(0))
-        kind = reading.header_key(charge_type[position])
-        reason = ""
-        if kind in _NOT_SEAT_CHANGES:
-            reason = f"{charge_type[position]} row: a credit, not a seat change"
+    reasons: list[str] = []
+    quantities: list[int] = []
+    for kind, amount, total, count in zip(charge_type, subtotal, grand_total, seats, strict=True):
+        direction = (amount or total).compare(Decimal(0))
+        if reading.header_key(kind) in _NOT_SEAT_CHANGES:
+            reasons.append(f"{kind} row: a credit, not a seat change")
         elif direction == 0:
-            reason = "zero-amount row: trial or free offer, not billable usage"
-        records.append(
-            {
-                **reading.provenance(table, context.source_file, position, reason),
-                "vendor": VENDOR,
-                "customer_key": customer_id[position].casefold(),
-                "customer_name": customer_name[position],
-                "sku": f"{product_id[position]}:{sku_id[position]}",
-                "sku_name": sku_name[position],
-                "quantity": int(direction) * abs(seats[position]) if not reason else 0,
-                "amount": amount,
-            }
-        )
-    return pd.DataFrame.from_records(records)
+            reasons.append("zero-amount row: trial or free offer, not billable usage")
+        else:
+            reasons.append("")
+        quantities.append(0 if reasons[-1] else int(direction) * abs(count))
+    amounts = np.empty(len(subtotal), dtype=object)
+    amounts[:] = subtotal
+    return pd.DataFrame(
+        {
+            **reading.provenance_columns(table, context.source_file, reasons),
+            "vendor": VENDOR,
+            "customer_key": [key.casefold() for key in customer_id],
+            "customer_name": customer_name,
+            "sku": [f"{product}:{sku}" for product, sku in zip(product_id, sku_id, strict=True)],
+            "sku_name": sku_name,
+            "quantity": np.array(quantities, dtype=np.int64),
+            "amount": amounts,
+        },
+        index=pd.RangeIndex(len(table.frame)),
+    )
 
 
 NEW_COMMERCE = Format(

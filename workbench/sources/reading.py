@@ -49,8 +49,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import islice
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError
@@ -133,6 +134,25 @@ class RawTable:
             frame=self.frame.iloc[list(positions)].reset_index(drop=True),
             file_rows=tuple(self.row_number(position) for position in positions),
         )
+
+
+def provenance_columns(
+    table: RawTable, source_file: str, reasons: Sequence[str] | str = ""
+) -> dict[str, Any]:
+    """The provenance columns of canonical rows built one per table row, in order (``reasons``:
+    one excluded reason per row, or one for all)."""
+    rows = len(table.frame)
+    numbers = (
+        np.asarray(table.file_rows, dtype=np.int64)
+        if table.file_rows is not None
+        else np.arange(rows, dtype=np.int64) + table.header_row + 1
+    )
+    return {
+        "source_file": [source_file] * rows,
+        "source_sheet": [table.sheet] * rows,
+        "source_row": numbers,
+        "excluded_reason": [reasons] * rows if isinstance(reasons, str) else list(reasons),
+    }
 
 
 def provenance(
@@ -409,7 +429,9 @@ def _table(
         )
     header_row = header_at + 1
     width = len(header)
-    if ragged_is_error:
+    # Most files have every row the header's width: then nothing needs checking or padding.
+    even = all(len(record) == width for record in body) if len(header) else False
+    if ragged_is_error and not even:
         for position, record in enumerate(body):
             if len(record) == width:
                 continue
@@ -424,11 +446,14 @@ def _table(
                 row=header_row + 1 + position,
                 expected="one cell per header column",
             )
-    else:
+    elif not ragged_is_error:
         width = max([width, *(len(record) for record in body)])
         header += [""] * (width - len(header))
+        even = all(len(record) == width for record in body)
     columns: list[tuple[str, ...]] = (
-        list(zip(*(_fit(record, width) for record in body), strict=True)) if body else [()] * width
+        list(zip(*(body if even else (_fit(record, width) for record in body)), strict=True))
+        if body
+        else [()] * width
     )
     names: list[str] = []
     kept: list[tuple[str, ...]] = []
@@ -454,6 +479,7 @@ def _table(
     frame = pd.DataFrame(
         {name: pd.array(cells, dtype="str") for name, cells in zip(names, kept, strict=True)},
         index=pd.RangeIndex(len(body)),
+        copy=False,  # the arrays were just built for it
     )
     return RawTable(
         path=path,
@@ -665,9 +691,9 @@ def total_rows(table: RawTable) -> list[bool]:
     (any case, an optional colon) and only blank or total rows follow it.
     """
     marks = [False] * len(table.frame)
-    values = table.frame.to_numpy()
-    for position in range(len(values) - 1, -1, -1):
-        filled = [str(cell).strip() for cell in values[position] if str(cell).strip()]
+    for position in range(len(table.frame) - 1, -1, -1):
+        row = table.frame.iloc[position].tolist()  # from the end: most files stop at once
+        filled = [str(cell).strip() for cell in row if str(cell).strip()]
         if not filled:
             continue
         if not _TOTAL.fullmatch(filled[0]):
@@ -790,7 +816,7 @@ def integers(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -
     """Whole numbers from a column ("42", "42.0", "1,200" accepted; "4.5" or "abc" are errors)."""
     values = []
     known: dict[str, int] = {}
-    for position, text in enumerate(table.frame[name]):
+    for position, text in enumerate(table.frame[name].to_numpy(dtype=object).tolist()):
         if text in known:
             values.append(known[text])
             continue
@@ -906,13 +932,19 @@ def dates(
     if order not in _EXPECTED_DATE:
         raise ValueError(f"date order must be MDY, DMY, ISO or auto, not {order!r}")
     values: list[date | None] = []
-    for position, text in enumerate(table.frame[name]):
+    known: dict[str, date | None] = {}  # an export repeats a few dates on every row
+    for position, text in enumerate(table.frame[name].to_numpy(dtype=object).tolist()):
+        if text in known:
+            values.append(known[text])
+            continue
         cleaned = _date_part(text)
         if not cleaned:
+            known[text] = None
             values.append(None)
             continue
         try:
-            values.append(_parse_date(cleaned, order))
+            known[text] = _parse_date(cleaned, order)
+            values.append(known[text])
         except ValueError:
             raise InputError(
                 table.path,
@@ -1016,21 +1048,25 @@ def optional_column(table: RawTable, *names: str) -> str | None:
 
 def texts(table: RawTable, name: str) -> list[str]:
     """A column's cells as stripped text."""
-    return [str(cell).strip() for cell in table.frame[name]]
+    stripped: list[str] = table.frame[name].str.strip().to_numpy(dtype=object).tolist()
+    return stripped
+
+
+_TRUTHY, _FALSY = ("true", "yes", "1"), ("false", "no", "0", "")
 
 
 def flags(table: RawTable, name: str) -> list[bool]:
-    truthy, falsy = {"true", "yes", "1"}, {"false", "no", "0", ""}
-    values = []
-    for position, text in enumerate(table.frame[name]):
-        cleaned = text.strip().casefold()
-        if cleaned not in truthy | falsy:
-            raise InputError(
-                table.path,
-                f"{text!r} is not true or false",
-                row=table.row_number(position),
-                column=name,
-                expected="true or false",
-            )
-        values.append(cleaned in truthy)
-    return values
+    """A column of true/false cells (``true``, ``yes``, ``1``; ``false``, ``no``, ``0`` or empty)."""
+    cleaned = table.frame[name].str.strip().str.casefold()
+    unknown = np.flatnonzero(~cleaned.isin([*_TRUTHY, *_FALSY]).to_numpy())
+    if len(unknown):
+        position = int(unknown[0])
+        raise InputError(
+            table.path,
+            f"{table.frame[name].iloc[position]!r} is not true or false",
+            row=table.row_number(position),
+            column=name,
+            expected="true or false",
+        )
+    truthy: list[bool] = cleaned.isin(_TRUTHY).tolist()
+    return truthy
