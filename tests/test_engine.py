@@ -222,6 +222,13 @@ def test_a_mapping_workbook_without_a_sheet_is_named(tmp_path: Path) -> None:
         Mappings.read(path)
 
 
+def test_a_mappings_file_that_is_not_a_workbook_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "mappings.xlsx"
+    path.write_text("Vendor,Vendor customer ID\nmicrosoft,abc\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"mappings\.xlsx.*cannot be opened as an Excel workbook"):
+        Mappings.read(path)
+
+
 def test_vendor_customer_ids_match_whatever_their_case(tmp_path: Path) -> None:
     """The RMM writes site UIDs in capitals; the mappings workbook has them in lower case."""
     inputs = write_workspace(tmp_path)
