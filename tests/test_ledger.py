@@ -268,6 +268,27 @@ def test_decide_all_records_different_choices_together_or_not_at_all(
     assert ledger.decisions(PERIOD) == {act.line_id: act for act in acts}
 
 
+def test_decide_all_takes_lines_back_to_pending_in_the_same_transaction(
+    ledger: Ledger, demo_result: Reconciliation
+) -> None:
+    ledger.decide_many(
+        PERIOD, [line_of(demo_result, GOLD), line_of(demo_result, SERVER)], "approve", who="dana"
+    )
+    wrong = [Choice(line_of(demo_result, ACME_M365), "adjust", quantity="-2")]
+    with pytest.raises(WorkbenchError, match=f"^line {ACME_M365}"):
+        ledger.decide_all(PERIOD, wrong, clears=[GOLD], who="lee")
+    assert set(ledger.decisions(PERIOD)) == {GOLD, SERVER}  # the clear was not recorded either
+
+    ledger.decide_all(
+        PERIOD, [Choice(line_of(demo_result, WORKSTATION), "dismiss")], clears=[GOLD], who="lee"
+    )
+    assert set(ledger.decisions(PERIOD)) == {SERVER, WORKSTATION}
+    assert [act.decision for act in ledger.history(PERIOD, GOLD)] == [
+        Decision.APPROVE,
+        Decision.CLEAR,
+    ]
+
+
 @pytest.mark.parametrize(
     ("decision", "quantity", "who", "message"),
     [

@@ -392,29 +392,30 @@ class Ledger:
                 _insert(cursor, act)
         return acts
 
-    def decide_all(self, period: str, choices: Iterable[Choice], *, who: str) -> list[Decided]:
-        """Record different decisions on many lines in one transaction: all of them, or none if
-        any is wrong (the error names the line), as when a reviewed workbook is read back."""
+    def decide_all(
+        self,
+        period: str,
+        choices: Iterable[Choice],
+        *,
+        clears: Iterable[str] = (),
+        who: str,
+    ) -> list[Decided]:
+        """Record different decisions on many lines, and take the ``clears`` line ids back to
+        pending, in one transaction: all of it, or nothing if any is wrong (the error names the
+        line), as when a reviewed workbook is read back."""
         acts = [
             _act(period, choice.line, choice.decision, choice.quantity, choice.note, who)
             for choice in choices
         ]
+        cleared = [_clear(period, line_id, who) for line_id in clears]
         with self._writing() as cursor:
-            for act in acts:
+            for act in [*acts, *cleared]:
                 _insert(cursor, act)
         return acts
 
     def clear(self, period: str, line_id: str, *, who: str) -> None:
         """Take a line back to pending. The clear is a row too, so the history keeps it."""
-        act = Decided(
-            period=check_period(period),
-            line_id=_line_id(line_id),
-            decision=Decision.CLEAR,
-            quantity=None,
-            note="",
-            who=_who(who),
-            decided_at=_now(),
-        )
+        act = _clear(period, line_id, who)
         with self._writing() as cursor:
             _insert(cursor, act)
 
@@ -693,6 +694,18 @@ def _act(
         who=_who(who),
         decided_at=_now(),
         snapshot=_snapshot(line),
+    )
+
+
+def _clear(period: str, line_id: str, who: str) -> Decided:
+    return Decided(
+        period=check_period(period),
+        line_id=_line_id(line_id),
+        decision=Decision.CLEAR,
+        quantity=None,
+        note="",
+        who=_who(who),
+        decided_at=_now(),
     )
 
 

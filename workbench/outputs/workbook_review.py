@@ -37,7 +37,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbench.errors import InputError, WorkbenchError
-from workbench.ledger import DECISIONS, Ledger, ledger_path
+from workbench.ledger import DECISIONS, Choice, Ledger, ledger_path
 from workbench.outputs.cells import (
     INPUT_FILL,
     QUANTITY,
@@ -410,21 +410,24 @@ def apply_review_workbook(
             if written[values["line_id"]][:3]
             != (values["decision"], values["quantity"], values["note"])
         ]
-        counts: Counter[str] = Counter()
-        for values in edits:
-            line = lines.loc[values["line_id"]]
-            if values["decision"]:
-                ledger.decide(
-                    period,
-                    line,
-                    values["decision"],
-                    quantity=values["quantity"],
-                    note=values["note"],
-                    who=who,
-                )
-                counts[values["decision"]] += 1
-            else:
-                ledger.clear(period, values["line_id"], who=who)
+        choices = [
+            Choice(
+                lines.loc[values["line_id"]],
+                values["decision"],
+                quantity=values["quantity"],
+                note=values["note"],
+            )
+            for values in edits
+            if values["decision"]
+        ]
+        # One transaction: a workbook is recorded whole or not at all.
+        ledger.decide_all(
+            period,
+            choices,
+            clears=[values["line_id"] for values in edits if not values["decision"]],
+            who=who,
+        )
+        counts = Counter(str(values["decision"]) for values in edits if values["decision"])
     return AppliedReview(
         period=period,
         decided=tuple(v["line_id"] for v in edits if v["decision"]),
