@@ -146,7 +146,8 @@ def execute_notebook(
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=cell_timeout,
-                cwd=str(notebook.parent),
+                # No cwd=: papermill would chdir this whole process while other threads run
+                # notebooks; every path the notebooks get is absolute.
             )
         else:
             executed = kernel.execute_notebook(
