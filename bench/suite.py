@@ -115,7 +115,7 @@ def _inputs_and_mappings(workspace: Path) -> tuple[Any, Any]:
     return read_period_inputs(opened, PERIOD), Mappings.read(opened.mappings_file)
 
 
-def _rss_mib() -> float:
+def _peak_mib() -> float:
     """The process's peak resident memory so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MiB
 
@@ -124,7 +124,7 @@ def measure_reconcile_ours(workspace: Path) -> dict[str, Any]:
     from workbench.reconcile import ADJUSTMENT_STATUSES, reconcile
 
     inputs, mappings = _inputs_and_mappings(workspace)
-    before = _rss_mib()
+    before = _peak_mib()
     seconds, result = _timed(lambda: reconcile(inputs, mappings, period=PERIOD))
     lines = result.lines
     found = lines[lines["status"].isin(ADJUSTMENT_STATUSES)]
@@ -134,7 +134,7 @@ def measure_reconcile_ours(workspace: Path) -> dict[str, Any]:
         "contract_lines": len(inputs.contract_lines),
         "discrepancies": len(found),
         "inputs_mib": before,
-        "added_mib": _rss_mib() - before,
+        "added_mib": _peak_mib() - before,
     }
     truth_file = workspace / "periods" / PERIOD / "ground_truth.json"
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
@@ -303,7 +303,7 @@ MEASURES: dict[str, Callable[[Path], dict[str, Any]]] = {
 
 def _child(name: str, workspace: Path) -> None:
     figures = MEASURES[name](workspace)
-    figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MiB
+    figures["peak_mib"] = _peak_mib()
     line = json.dumps(figures, default=str)
     # Each measurement is also kept as it finishes, so a long run that is stopped keeps its
     # figures so far.

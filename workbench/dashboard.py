@@ -37,7 +37,7 @@ import pandas as pd
 
 from workbench.errors import WorkbenchError
 from workbench.ledger import Decided, Decision, Ledger, ledger_path
-from workbench.mapping import VENDOR_TITLES, Mappings
+from workbench.mapping import VENDOR_TITLES
 from workbench.mapping_edits import (
     HISTORY_FOLDER_SUFFIX,
     SavedEdit,
@@ -54,12 +54,11 @@ from workbench.reconcile import (
     Reconciliation,
     Status,
     Summary,
-    reconcile,
 )
 from workbench.review_panel import ReviewPanel
 from workbench.sources import Catalogue, Inputs
 from workbench.views import client_trend, money_at_stake, money_at_stake_png, month_title, plural
-from workbench.workspace import Workspace, read_period_inputs
+from workbench.workspace import Workspace, read_period_inputs, reconcile_workspace
 
 __all__ = [
     "ALL_CLIENTS",
@@ -721,15 +720,12 @@ _INPUTS: dict[tuple[Path, str], tuple[tuple[tuple[str, int, int], ...], Inputs]]
 
 def _inputs_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     """Every input file's name, size and modification time: what tells a changed folder."""
-    if not folder.is_dir():
-        return ()
-    return tuple(
-        sorted(
-            (path.relative_to(folder).as_posix(), stat.st_size, stat.st_mtime_ns)
-            for path in folder.rglob("*")
-            if path.is_file() and (stat := path.stat())
-        )
-    )
+    signature = []
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        if path.is_file():
+            stat = path.stat()
+            signature.append((path.relative_to(folder).as_posix(), stat.st_size, stat.st_mtime_ns))
+    return tuple(signature)
 
 
 def period_inputs(workspace: Workspace, period: str) -> Inputs:
@@ -753,9 +749,7 @@ def period_result(workspace: Workspace, period: str) -> Reconciliation:
     inputs = period_inputs(workspace, period)
     cached = _CACHE.get(key)
     if cached is None or cached[0] is not inputs:
-        mappings = Mappings.read(workspace.mappings_file)
-        result = reconcile(inputs, mappings, period=period, currency=workspace.currency)
-        _CACHE[key] = (inputs, result)
+        _CACHE[key] = (inputs, reconcile_workspace(workspace, period, inputs))
     return _CACHE[key][1]
 
 

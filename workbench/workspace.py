@@ -147,10 +147,14 @@ def read_period_inputs(workspace: str | Path | Workspace, period: str) -> Inputs
     )
 
 
-def reconcile_workspace(workspace: str | Path | Workspace, period: str) -> Reconciliation:
-    """Read a workspace's inputs and mappings for a period and reconcile them."""
+def reconcile_workspace(
+    workspace: str | Path | Workspace, period: str, inputs: Inputs | None = None
+) -> Reconciliation:
+    """Read a workspace's inputs (unless given, as read before) and mappings for a period and
+    reconcile them."""
     if not isinstance(workspace, Workspace):
         workspace = Workspace.open(workspace)
-    inputs = read_period_inputs(workspace, period)
+    if inputs is None:
+        inputs = read_period_inputs(workspace, period)
     mappings = Mappings.read(workspace.mappings_file)
     return reconcile(inputs, mappings, period=period, currency=workspace.currency)

@@ -430,7 +430,7 @@ def _table(
     header_row = header_at + 1
     width = len(header)
     # Most files have every row the header's width: then nothing needs checking or padding.
-    even = all(len(record) == width for record in body) if len(header) else False
+    even = all(len(record) == width for record in body)
     if ragged_is_error and not even:
         for position, record in enumerate(body):
             if len(record) == width:
