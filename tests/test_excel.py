@@ -787,3 +787,32 @@ def test_evidence_past_a_sheets_rows_continues_on_the_next_sheet(
         "unmapped:microsoft:T-999:SPE_E3",
     ]
     assert pages[2].auto_filter.ref == "A1:K2"
+
+
+def test_a_streamed_workbook_holds_what_an_in_memory_one_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past ``STREAMED_ROWS`` rows the workbook is streamed (texts inline, not shared): the
+    cells, their looks and the column widths stay the same."""
+
+    def cells(content: bytes) -> dict[str, object]:
+        book = open_workbook(content)
+        return {
+            page.title: (
+                [
+                    [(c.value, c.number_format, c.quotePrefix, c.alignment.wrap_text) for c in row]
+                    for row in page.iter_rows()
+                ],
+                {letter: d.width for letter, d in page.column_dimensions.items()},
+                page.freeze_panes,
+                page.auto_filter.ref,
+            )
+            for page in book.worksheets
+        }
+
+    result = build_result()
+    in_memory = workbook_bytes(result, title=TITLE)
+    monkeypatch.setattr(excel, "STREAMED_ROWS", 0)
+    streamed = workbook_bytes(result, title=TITLE)
+    assert b"sharedStrings.xml" in in_memory and b"sharedStrings.xml" not in streamed
+    assert cells(streamed) == cells(in_memory)

@@ -23,9 +23,11 @@ Every text cell is written as text: a client called ``=HYPERLINK(...)`` stays a 
 becomes a formula, in Excel or in LibreOffice. The workbook holds no formulas at all; totals are
 exact decimal sums written as values, so they equal the sum of the lines to the cent.
 
-The file is written with XlsxWriter, row by row with rows flushed as they are finished
-(``constant_memory``), which keeps a workbook of millions of evidence rows out of memory and
-writes a 100,000-row Adjustments sheet in about a third of openpyxl's time.
+The file is written with XlsxWriter. A workbook of more than :data:`STREAMED_ROWS` rows is
+written row by row with rows flushed as they are finished (``constant_memory``), which keeps
+millions of evidence rows out of memory and writes a 100,000-row Adjustments sheet in about a
+third of openpyxl's time; a smaller one (a client's) is built in memory, where each repeated
+text is stored once, a fifth faster.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ DECISIONS = ("Approve", "Adjust", "Dismiss")
 
 #: Rows a worksheet can hold (Excel's limit); longer tables continue on a numbered sheet.
 SHEET_ROWS = 1_048_576
+#: Lines, evidence and excluded rows above which a workbook is streamed to disk as it is written.
+STREAMED_ROWS = 50_000
 
 _CREATOR = "MSP billing workbench"
 
@@ -193,10 +197,11 @@ def write_workbook(result: Reconciliation, path: Path, *, title: str) -> Path:
 
 def _write(result: Reconciliation, file: BinaryIO, title: str) -> None:
     """Write every sheet, in order, to an open binary file."""
+    rows = len(result.lines) + len(result.evidence) + len(result.excluded)
     book = Workbook(
         file,
         {
-            "constant_memory": True,
+            "constant_memory": rows > STREAMED_ROWS,
             # Text is stored exactly as given: never turned into a number, formula or link.
             "strings_to_numbers": False,
             "strings_to_formulas": False,
