@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,13 @@ def write_ms(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
+_DEVICE_NUMBERS = itertools.count(1)
+
+
 def device(category: str, **extra: str) -> dict[str, str]:
+    """A Datto RMM device row; every device gets its own uid unless ``extra`` names one."""
     row = {
-        "uid": f"dev-{category}",
+        "uid": f"dev-{category}-{next(_DEVICE_NUMBERS)}",
         "siteUid": "site-1",
         "siteName": "Acme Dental Group",
         "hostname": "ACME-001",

@@ -104,7 +104,11 @@ def workspace(
     if premium or ms_rows:
         write_ms(inputs / "ms.csv", ms_rows or [seats(premium)])
     if desktops or laptops:
-        write_rmm(inputs / "rmm.csv", [device("Desktop")] * desktops + [device("Laptop")] * laptops)
+        write_rmm(
+            inputs / "rmm.csv",
+            [device("Desktop") for _ in range(desktops)]
+            + [device("Laptop") for _ in range(laptops)],
+        )
     write_huntress(inputs / "h.csv", [huntress(agents, identities, learners)])
     write_mappings(
         root / "mappings.xlsx",

@@ -57,7 +57,10 @@ def test_several_skus_feed_one_service_and_sum(tmp_path: Path) -> None:
     """RMM: 3 desktops + 2 laptops = 5 workstations; billed 4 -> under-billed 1 x 45.00."""
     inputs = write_workspace(tmp_path)
     billed(inputs, {"31": 4})
-    write_rmm(inputs / "rmm.csv", [device("Desktop")] * 3 + [device("Laptop")] * 2)
+    write_rmm(
+        inputs / "rmm.csv",
+        [device("Desktop") for _ in range(3)] + [device("Laptop") for _ in range(2)],
+    )
     write_mappings(tmp_path / "mappings.xlsx", customers=[ACME_SITE], services=[DESKTOPS, LAPTOPS])
     found = line(tmp_path, "31")
     assert (
@@ -100,7 +103,7 @@ def test_a_factor_converts_units_and_rounds_up_to_whole_billing_units(tmp_path: 
 def test_a_difference_within_tolerance_is_a_match_and_beyond_it_is_not(tmp_path: Path) -> None:
     inputs = write_workspace(tmp_path)
     billed(inputs, {"31": 4})
-    write_rmm(inputs / "rmm.csv", [device("Desktop")] * 5)
+    write_rmm(inputs / "rmm.csv", [device("Desktop") for _ in range(5)])
     write_mappings(
         tmp_path / "mappings.xlsx",
         customers=[ACME_SITE],
@@ -113,7 +116,7 @@ def test_a_difference_within_tolerance_is_a_match_and_beyond_it_is_not(tmp_path:
         1,
         Decimal("0.00"),
     )
-    write_rmm(inputs / "rmm.csv", [device("Desktop")] * 6)
+    write_rmm(inputs / "rmm.csv", [device("Desktop") for _ in range(6)])
     assert line(tmp_path, "31")["status"] == Status.UNDER_BILLED
 
 
@@ -233,7 +236,10 @@ def test_vendor_customer_ids_match_whatever_their_case(tmp_path: Path) -> None:
     """The RMM writes site UIDs in capitals; the mappings workbook has them in lower case."""
     inputs = write_workspace(tmp_path)
     billed(inputs, {"31": 2})
-    write_rmm(inputs / "rmm.csv", [device("Desktop", siteUid="SITE-ABC", siteName="ACME-HQ")] * 2)
+    write_rmm(
+        inputs / "rmm.csv",
+        [device("Desktop", siteUid="SITE-ABC", siteName="ACME-HQ") for _ in range(2)],
+    )
     write_mappings(
         tmp_path / "mappings.xlsx",
         customers=[["Datto RMM", "site-abc", "Acme", "10", "Acme Dental Group", ""]],

@@ -198,9 +198,9 @@ def build_result(
     )  # fmt: skip
     coverage = pd.DataFrame.from_records(
         [
-            (contract, "Autotask contract services", 6, 6, 5, 1, 0, 0, 0, 0),
-            (invoice, "Microsoft NCE invoice", 40, 40, 35, 0, 4, 0, 1, 0),
-            ("autotask/companies.csv", "Autotask companies", 3, 3, 0, 0, 0, 0, 0, 3),
+            (contract, "Autotask contract services", 6, 6, 5, 1, 0, 0, 0, 0, 0),
+            (invoice, "Microsoft NCE invoice", 40, 40, 35, 0, 4, 0, 1, 0, 0),
+            ("autotask/companies.csv", "Autotask companies", 3, 3, 0, 0, 0, 0, 0, 0, 3),
         ],
         columns=COVERAGE_COLUMNS,
     )
@@ -406,7 +406,7 @@ def test_summary_states_the_figures(book: openpyxl.Workbook) -> None:
     assert row_values(summary, by_client + 4)[:4] == ["Birch Legal", 3, 2, 16.05]
 
     header = texts.index("Input file") + 1
-    assert row_values(summary, header)[:10] == [
+    assert row_values(summary, header)[:11] == [
         "Input file",
         "Format",
         "Rows read",
@@ -416,9 +416,10 @@ def test_summary_states_the_figures(book: openpyxl.Workbook) -> None:
         "Unmapped customer",
         "Unmapped SKU",
         "Excluded",
+        "Same record as another row",
         "Reference",
     ]
-    assert row_values(summary, header + 2)[:10] == [
+    assert row_values(summary, header + 2)[:11] == [
         "microsoft/invoice-2026-10.csv",
         "Microsoft NCE invoice",
         40,
@@ -428,6 +429,7 @@ def test_summary_states_the_figures(book: openpyxl.Workbook) -> None:
         4,
         0,
         1,
+        0,
         0,
     ]
     assert texts[header + 3].startswith("Every record is accounted for")

@@ -19,6 +19,7 @@ from tests.conftest import (
 )
 from workbench import Reconciliation, Status
 from workbench.money import total
+from workbench.reconcile import COVERAGE_OUTCOMES
 
 
 def _expected_quantity(value: Any) -> int | None:
@@ -126,15 +127,8 @@ def test_totals_equal_the_sum_of_lines_to_the_cent(demo_result: Reconciliation) 
 
 def test_every_input_record_is_accounted_for(demo_result: Reconciliation) -> None:
     coverage = demo_result.coverage.set_index("source_file")
-    parts = [
-        "matched",
-        "not_reconciled",
-        "unmapped_customer",
-        "unmapped_sku",
-        "excluded",
-        "reference",
-    ]
-    assert (coverage[parts].sum(axis=1) == coverage["records"]).all()
+    assert (coverage[COVERAGE_OUTCOMES].sum(axis=1) == coverage["records"]).all()
+    assert (coverage["same_record"] == 0).all()
     rmm = coverage.loc["periods/2026-10/inputs/datto_rmm/devices.csv"]
     # 787 devices: 4 excluded (2 deleted, 1 _NotBillable_, 1 suspended), 4 on an unmapped site.
     assert (rmm["rows_read"], rmm["matched"], rmm["excluded"], rmm["unmapped_customer"]) == (

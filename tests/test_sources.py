@@ -335,7 +335,7 @@ def test_a_missing_autotask_export_is_named(tmp_path: Path) -> None:
         read(tmp_path)
 
 
-def test_a_duplicated_id_is_refused(tmp_path: Path) -> None:
+def test_a_repeated_entity_row_is_one_entity_and_a_changed_one_is_refused(tmp_path: Path) -> None:
     service = {
         "id": "40",
         "contractID": "20",
@@ -346,8 +346,12 @@ def test_a_duplicated_id_is_refused(tmp_path: Path) -> None:
         "invoiceDescription": "M365",
     }
     write_autotask(tmp_path, contract_services=[service, service])
+    assert read(tmp_path).contract_lines["unit_price"].tolist() == [Decimal("26.40")]
+    write_autotask(tmp_path, contract_services=[service, {**service, "adjustedPrice": "24.00"}])
     with pytest.raises(
-        InputError, match=r"ContractServices.csv, row 3, column 'id': id '40' appears twice"
+        InputError,
+        match=r"ContractServices.csv, row 3, column 'id': id '40' is also in "
+        r".*ContractServices.csv row 2 of the ContractServices export, with other values",
     ):
         read(tmp_path)
 

@@ -29,7 +29,8 @@ from workbench.bundles import Bundle, BundleTerms, Component
 from workbench.errors import WorkbenchError
 from workbench.mapping import VENDOR_TITLES, Mappings
 from workbench.money import ZERO, to_cents, total
-from workbench.sources import Inputs
+from workbench.sources import DUPLICATE_FILE, Inputs
+from workbench.sources.overlap import SAME_RECORD
 
 
 class Status(StrEnum):
@@ -122,18 +123,18 @@ EXCLUDED_COLUMNS = [
     "reason",
     "company_id",
 ]
-COVERAGE_COLUMNS = [
-    "source_file",
-    "format",
-    "rows_read",
-    "records",
+#: What became of a file's records; per file they add up to its records. ``same_record``: left
+#: out because another row or file holds the same record (:mod:`workbench.sources.overlap`).
+COVERAGE_OUTCOMES = [
     "matched",
     "not_reconciled",
     "unmapped_customer",
     "unmapped_sku",
     "excluded",
+    "same_record",
     "reference",
 ]
+COVERAGE_COLUMNS = ["source_file", "format", "rows_read", "records", *COVERAGE_OUTCOMES]
 
 
 _NOTHING = Fraction(0)
@@ -1279,6 +1280,15 @@ def _unmapped_line(
     }
 
 
+#: Reasons of records left out because another row or file already holds them.
+_SAME_RECORD = (SAME_RECORD, DUPLICATE_FILE)
+
+
+def _is_same_record(rows: pd.DataFrame) -> np.ndarray:
+    same: np.ndarray = rows["excluded_reason"].str.startswith(_SAME_RECORD).to_numpy(dtype=bool)
+    return same
+
+
 def _coverage(
     inputs: Inputs,
     usage: pd.DataFrame,
@@ -1288,10 +1298,13 @@ def _coverage(
 ) -> pd.DataFrame:
     """Per file: every usage record and contract line accounted for exactly once."""
     states = np.full(len(usage), "excluded", dtype=object)
+    states[_is_same_record(usage)] = "same_record"
     states[is_counted] = counted_states
     contract = inputs.contract_lines
     contract_states = [
-        "excluded" if reason else line_states.get((company, service), "missing")
+        ("same_record" if reason.startswith(_SAME_RECORD) else "excluded")
+        if reason
+        else line_states.get((company, service), "missing")
         for reason, company, service in zip(
             contract["excluded_reason"].to_numpy(dtype=object),
             contract["company_id"].to_numpy(dtype=object),
@@ -1327,7 +1340,7 @@ def _coverage(
             counts = {"records": file.rows_read, "reference": file.rows_read}
         if file.side == "duplicate" and not counts:
             # The same file dropped twice: read once, so every row of the copy is left out.
-            counts = {"records": file.rows_read, "excluded": file.rows_read}
+            counts = {"records": file.rows_read, "same_record": file.rows_read}
         rows.append(
             {
                 "source_file": file.source_file,

@@ -23,7 +23,7 @@ from matplotlib.ticker import FuncFormatter
 from workbench.errors import WorkbenchError
 from workbench.ledger import TREND_COLUMNS, Ledger, ledger_path
 from workbench.money import ZERO, format_money, total
-from workbench.reconcile import Reconciliation, Status
+from workbench.reconcile import COVERAGE_OUTCOMES, Reconciliation, Status
 from workbench.workspace import Workspace, reconcile_workspace
 
 # One palette for every chart and the dashboard's accents.
@@ -398,15 +398,7 @@ def money_columns(table: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
 def coverage(result: Reconciliation) -> pd.DataFrame:
     """Per input file, what became of every row; ``Accounted`` is True when nothing is lost."""
     table = result.coverage.copy()
-    parts = [
-        "matched",
-        "not_reconciled",
-        "unmapped_customer",
-        "unmapped_sku",
-        "excluded",
-        "reference",
-    ]
-    table["accounted"] = table[parts].sum(axis=1) == table["records"]
+    table["accounted"] = table[COVERAGE_OUTCOMES].sum(axis=1) == table["records"]
     return table.rename(columns=lambda c: c.replace("_", " ").capitalize())
 
 

@@ -52,7 +52,14 @@ from xlsxwriter.worksheet import Worksheet
 
 from workbench.mapping import VENDOR_TITLES
 from workbench.money import total
-from workbench.reconcile import ADJUSTMENT_STATUSES, BUNDLE_STATUSES, Reconciliation, Status
+from workbench.reconcile import (
+    ADJUSTMENT_STATUSES,
+    BUNDLE_STATUSES,
+    COVERAGE_COLUMNS,
+    COVERAGE_OUTCOMES,
+    Reconciliation,
+    Status,
+)
 
 __all__ = ["safe_text", "workbook_bytes", "write_workbook"]
 
@@ -249,17 +256,10 @@ _COVERAGE_COLUMNS = [
     _Column("Unmapped customer", "quantity"),
     _Column("Unmapped SKU", "quantity"),
     _Column("Excluded", "quantity"),
+    _Column("Same record as another row", "quantity"),
     _Column("Reference", "quantity"),
 ]
 # What became of the records of a file; together they must make up its records.
-_OUTCOMES = [
-    "matched",
-    "not_reconciled",
-    "unmapped_customer",
-    "unmapped_sku",
-    "excluded",
-    "reference",
-]
 
 
 def _write_summary(sheet: _Sheet, result: Reconciliation, title: str) -> None:
@@ -346,9 +346,7 @@ def _write_summary(sheet: _Sheet, result: Reconciliation, title: str) -> None:
         sheet,
         row + 2,
         _COVERAGE_COLUMNS,
-        result.coverage[["source_file", "format", "rows_read", "records", *_OUTCOMES]].itertuples(
-            index=False
-        ),
+        result.coverage[COVERAGE_COLUMNS].itertuples(index=False),
         title="What became of every input record (whole run, all clients)",
         empty="No input files were read.",
     )
@@ -386,11 +384,12 @@ def _client_rows(result: Reconciliation) -> list[tuple[object, ...]]:
 
 
 def _accounted_words(coverage: pd.DataFrame) -> str:
-    short = coverage[coverage[_OUTCOMES].sum(axis=1) != coverage["records"]]
+    short = coverage[coverage[COVERAGE_OUTCOMES].sum(axis=1) != coverage["records"]]
     if short.empty:
         return (
             "Every record is accounted for: in each file, records = matched + not reconciled "
-            "+ unmapped customer + unmapped SKU + excluded + reference."
+            "+ unmapped customer + unmapped SKU + excluded + same record as another row "
+            "+ reference."
         )
     files = ", ".join(str(name) for name in short["source_file"])
     return (

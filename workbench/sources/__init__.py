@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError
@@ -27,6 +28,7 @@ from workbench.sources import (
     huntress,
     microsoft,
     microsoft_legacy,
+    overlap,
     pax8,
     syncro,
 )
@@ -163,14 +165,28 @@ def _as_duplicate(canonical: pd.DataFrame, source_file: str, first_file: str) ->
     """A repeated file's records: the first file's, excluded and pointing at the copy."""
     duplicate = canonical.assign(
         source_file=source_file,
-        excluded_reason=f"duplicate of {first_file} (same file dropped twice)",
+        excluded_reason=f"{DUPLICATE_FILE}{first_file} (same file dropped twice)",
         quantity=0,
+        record_key="",  # accounted for above, not to be counted once again
     )
     if "amount" in duplicate:
         duplicate["amount"] = pd.Series(
             [None] * len(duplicate), index=duplicate.index, dtype=object
         )
     return duplicate
+
+
+#: How the records of a file identical to one read before start their reason.
+DUPLICATE_FILE = "duplicate of "
+
+
+def _with_format_keys(canonical: pd.DataFrame, fmt: Format) -> pd.DataFrame:
+    """Natural keys prefixed with their format, so two formats never share a key."""
+    if "record_key" not in canonical or not len(canonical):
+        return canonical
+    keys = canonical["record_key"].to_numpy(dtype=object)
+    prefixed = np.array([f"{fmt.key}|{key}" if key else "" for key in keys], dtype=object)
+    return canonical.assign(record_key=prefixed)
 
 
 def _nonempty(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
@@ -210,7 +226,9 @@ def read_inputs(
     total rows at the end of a file become excluded records ("blank row", "total row") with
     their own row numbers, so importers see only data rows. A file identical (same sha256) to
     one read before is not read again: it is listed with side ``duplicate`` and its rows become
-    excluded records pointing at the first file. Id columns Excel is known to damage are checked
+    excluded records pointing at the first file. A record held by two files (or twice by one),
+    known by its format's natural key, counts once (:mod:`workbench.sources.overlap`). An
+    Autotask entity may come in several exports. Id columns Excel is known to damage are checked
     (:data:`EXCEL_DAMAGE_CHECKS`).
 
     Parameters
@@ -239,7 +257,7 @@ def read_inputs(
         )
     usage_frames: list[pd.DataFrame] = []
     contract_frames: list[pd.DataFrame] = []
-    entities: dict[str, pd.DataFrame] = {}
+    entities: dict[str, list[pd.DataFrame]] = {}
     files = []
     excluded_usage: list[pd.DataFrame] = []
     excluded_lines: list[pd.DataFrame] = []
@@ -277,7 +295,7 @@ def read_inputs(
             found = optional_column(content, name)
             if found:
                 check_excel_damage(content, found, kind)
-        canonical = fmt.read(content, context)
+        canonical = _with_format_keys(fmt.read(content, context), fmt)
         leftover = _skipped_records(table, skipped, fmt, canonical, context)
         if fmt.side == "usage":
             usage_frames.append(canonical)
@@ -285,14 +303,8 @@ def read_inputs(
         elif fmt.side == "contract":
             contract_frames.append(canonical)
             excluded_lines.append(leftover)
-        elif fmt.key in entities:
-            raise InputError(
-                path,
-                f"a second {fmt.title} export in the same period",
-                expected="one file per Autotask entity",
-            )
         else:
-            entities[fmt.key] = canonical
+            entities.setdefault(fmt.key, []).append(canonical)
             if fmt.key == autotask.CONTRACT_SERVICE_UNITS.key:
                 excluded_lines.append(leftover)
         first_of[checksum] = (
@@ -321,7 +333,11 @@ def read_inputs(
     catalogues = [Catalogue.from_contract_lines(frame) for frame in _nonempty(contract_frames)]
     psa_lines = _nonempty(contract_frames)
     if entities:
-        autotask_lines, autotask_catalogue = autotask.assemble(entities, period_start, period_end)
+        autotask_lines, autotask_catalogue = autotask.assemble(
+            {key: pd.concat(frames, ignore_index=True) for key, frames in entities.items()},
+            period_start,
+            period_end,
+        )
         psa_lines.insert(0, autotask_lines)
         catalogues.insert(0, autotask_catalogue)
     psa_lines = _nonempty(psa_lines + excluded_lines)
@@ -335,6 +351,8 @@ def read_inputs(
     )
     usage_frames = _nonempty(usage_frames + excluded_usage)
     usage = pd.concat(usage_frames, ignore_index=True) if usage_frames else _no_usage()
+    contract_lines = overlap.count_once(contract_lines, overlap.CONTRACT_VALUES)
+    usage = overlap.count_once(usage, overlap.USAGE_VALUES)
     return Inputs(
         contract_lines=ContractLineSchema.validate(contract_lines[CONTRACT_LINE_COLUMNS]),
         usage=UsageSchema.validate(usage[USAGE_COLUMNS]),

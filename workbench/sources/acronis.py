@@ -58,7 +58,13 @@ def read_usage(table: RawTable, context: ReadContext) -> pd.DataFrame:
         name, tier = usage_name[position], edition[position]
         records.append(
             {
-                **reading.provenance(table, context.source_file, position),
+                # A record is one tenant's usage name in one edition.
+                **reading.provenance(
+                    table,
+                    context.source_file,
+                    position,
+                    record_key=f"{tenant_id[position].casefold()}|{name}|{tier}",
+                ),
                 "vendor": VENDOR,
                 "customer_key": tenant_id[position].casefold(),
                 "customer_name": tenant_name[position],

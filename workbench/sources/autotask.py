@@ -208,16 +208,25 @@ class Catalogue:
         )
 
 
+_PROVENANCE = ["source_file", "source_sheet", "source_row"]
+
+
 def _by_id(entity: pd.DataFrame, title: str) -> dict[str, dict[str, Any]]:
+    """An entity export by id. A row repeated (in one export or two) is one entity; the same id
+    with other values is an error naming both rows."""
+    values = [column for column in entity.columns if column not in _PROVENANCE]
+    entity = entity.drop_duplicates(values)
     duplicated = entity[entity["id"].duplicated()]
     if not duplicated.empty:
-        first = duplicated.iloc[0]
+        again = duplicated.iloc[0]
+        first = entity[entity["id"] == again["id"]].iloc[0]
         raise InputError(
-            first["source_file"],
-            f"id {first['id']!r} appears twice in the {title} export",
-            row=int(first["source_row"]),
+            again["source_file"],
+            f"id {again['id']!r} is also in {first['source_file']} row {first['source_row']} "
+            f"of the {title} export, with other values",
+            row=int(again["source_row"]),
             column="id",
-            expected="each id once",
+            expected="each id once: remove the older export from the period's inputs",
         )
     return {
         str(key): {str(k): v for k, v in row.items()}
@@ -243,7 +252,12 @@ def _follow(
 def assemble(
     entities: dict[str, pd.DataFrame], period_start: date, period_end: date
 ) -> tuple[pd.DataFrame, Catalogue]:
-    """Join the entity exports into canonical contract lines and a catalogue."""
+    """Join the entity exports into canonical contract lines and a catalogue.
+
+    An entity may come in several exports (``entities`` holds them concatenated): a row repeated
+    is one entity, and a ContractServiceUnits row repeated becomes a repeated record that
+    :mod:`workbench.sources.overlap` counts once.
+    """
     missing = [entity.title for entity in ENTITIES if entity.key not in entities]
     if missing:
         raise InputError(
@@ -293,6 +307,8 @@ def assemble(
                 "source_sheet": unit["source_sheet"],
                 "source_row": int(unit["source_row"]),
                 "excluded_reason": reason,
+                # A ContractServiceUnits row is known by its id.
+                "record_key": f"{CONTRACT_SERVICE_UNITS.key}|{unit['id']}",
                 "psa": PSA,
                 "company_id": contract["company_id"],
                 "company_name": company["company_name"],
@@ -307,11 +323,16 @@ def assemble(
             }
         )
     catalogue = Catalogue(
-        companies=entities[COMPANIES.key][["id", "company_name"]].rename(
-            columns={"id": "company_id"}
+        companies=pd.DataFrame(
+            [(key, row["company_name"]) for key, row in companies.items()],
+            columns=["company_id", "company_name"],
         ),
-        services=entities[SERVICES.key][["id", "service_name", "unit_price", "unit_cost"]].rename(
-            columns={"id": "service_id"}
+        services=pd.DataFrame(
+            [
+                (key, row["service_name"], row["unit_price"], row["unit_cost"])
+                for key, row in services.items()
+            ],
+            columns=["service_id", "service_name", "unit_price", "unit_cost"],
         ),
     )
     return pd.DataFrame.from_records(records), catalogue

@@ -71,6 +71,14 @@ def read_service_units(table: RawTable, context: ReadContext) -> pd.DataFrame:
     start = reading.dates(table, reading.column(table, "Start Date"), context.date_order)
     end = reading.dates(table, reading.column(table, "End Date"), context.date_order)
 
+    # A row is a contract service's units for a period: the contract service id when shown,
+    # else the contract's service at its price (a contract may bill a service twice).
+    keys = (
+        reading.record_keys(contract_service_id, start)
+        if contract_service_column
+        else reading.record_keys(company_id, contract_id, service_id, start, unit_price)
+    )
+
     records: list[dict[str, object]] = []
     for position in range(len(table.frame)):
         starts, ends = start[position], end[position]
@@ -82,7 +90,7 @@ def read_service_units(table: RawTable, context: ReadContext) -> pd.DataFrame:
             reason = ""
         records.append(
             {
-                **reading.provenance(table, context.source_file, position, reason),
+                **reading.provenance(table, context.source_file, position, reason, keys[position]),
                 "psa": PSA,
                 "company_id": company_id[position],
                 "company_name": company[position],

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from decimal import Decimal
 
 import pandas as pd
 
@@ -88,6 +89,29 @@ def _bill_customer(table: RawTable, name: str, blank: list[bool]) -> list[str]:
     return values
 
 
+def _record_keys(
+    table: RawTable,
+    company: list[str],
+    agreement: list[str],
+    product: list[str],
+    effective: list[date | None],
+    unit_price: list[Decimal],
+) -> list[str]:
+    """An addition is known by its own id when the export shows one; the flattened export drops
+    it, and then an addition is its agreement's product from its effective date at its price (one
+    agreement may hold a product twice, at two prices or from two dates)."""
+    addition_id = reading.optional_column(table, "Addition ID", "id")
+    if addition_id:
+        return reading.texts(table, addition_id)
+    return reading.record_keys(
+        [text.casefold() for text in company],
+        [text.casefold() for text in agreement],
+        [text.casefold() for text in product],
+        effective,
+        unit_price,
+    )
+
+
 def read_additions(table: RawTable, context: ReadContext) -> pd.DataFrame:
     """Agreement additions as contract lines, one per row.
 
@@ -121,6 +145,8 @@ def read_additions(table: RawTable, context: ReadContext) -> pd.DataFrame:
     effective = _dates(table, reading.column(table, "Effective Date"), context.date_order)
     cancelled = _dates(table, reading.column(table, "Cancelled Date"), context.date_order)
 
+    keys = _record_keys(table, company, agreement, product, effective, unit_price)
+
     records: list[dict[str, object]] = []
     for position in range(len(table.frame)):
         starts, ends = effective[position], cancelled[position]
@@ -137,7 +163,7 @@ def read_additions(table: RawTable, context: ReadContext) -> pd.DataFrame:
         row = table.row_number(position)
         records.append(
             {
-                **reading.provenance(table, context.source_file, position, reason),
+                **reading.provenance(table, context.source_file, position, reason, keys[position]),
                 "psa": PSA,
                 "company_id": company[position],
                 "company_name": company[position],

@@ -41,6 +41,7 @@ def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
     unit_column = reading.column(table, "offsiteStorageUsed.units")
     sizes = storage_units.numbers(table, size_column)
     units = reading.texts(table, unit_column)
+    serial = reading.texts(table, reading.column(table, "serialNumber"))
 
     records = []
     for position in range(len(table.frame)):
@@ -66,7 +67,10 @@ def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
         for sku, sku_name, quantity in metrics:
             records.append(
                 {
-                    **reading.provenance(table, context.source_file, position, reason),
+                    # A record is one appliance's metric, the appliance known by its serial.
+                    **reading.provenance(
+                        table, context.source_file, position, reason, f"{serial[position]}|{sku}"
+                    ),
                     "vendor": VENDOR,
                     "customer_key": customer.casefold(),
                     "customer_name": customer,

@@ -1,6 +1,6 @@
 """Datto RMM device export: one row per device, counted per site by device category.
 
-Deleted and suspended devices and devices in the ``_NotBillable_`` group stay in the frame,
+A record is a device, known by its ``uid``. Deleted and suspended devices and devices in the ``_NotBillable_`` group stay in the frame,
 excluded with the reason.
 """
 
@@ -32,6 +32,7 @@ def _excluded_reason(deleted: bool, suspended: bool, groups: str) -> str:
 
 def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
     rows = len(table.frame)
+    device_uid = reading.texts(table, reading.column(table, "uid"))
     site_uid = reading.texts(table, reading.column(table, "siteUid"))
     site_name = reading.texts(table, reading.column(table, "siteName"))
     category = reading.texts(table, reading.column(table, "deviceType.category", "deviceType"))
@@ -44,7 +45,7 @@ def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
     reasons = [_excluded_reason(*device) for device in zip(deleted, suspended, groups, strict=True)]
     return pd.DataFrame(
         {
-            **reading.provenance_columns(table, context.source_file, reasons),
+            **reading.provenance_columns(table, context.source_file, reasons, device_uid),
             "vendor": VENDOR,
             "customer_key": site_uid,
             "customer_name": site_name,

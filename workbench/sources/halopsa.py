@@ -83,6 +83,18 @@ def read_invoice_lines(table: RawTable, context: ReadContext) -> pd.DataFrame:
         table, reading.column(table, "unit_cost"), blank, required=False
     )
 
+    # A line is known by its own id (``id`` beside ``ihid``). Without it, only a line repeated
+    # whole is known to be the same line: one invoice may bill an item on two lines alike but
+    # for their quantity.
+    line_id = reading.optional_column(table, "id") if invoice_column != "id" else None
+    keys = (
+        reading.texts(table, line_id)
+        if line_id
+        else reading.record_keys(
+            invoice, item, short_description, long_description, quantity, unit_price, unit_cost
+        )
+    )
+
     records: list[dict[str, object]] = []
     for position in range(len(table.frame)):
         if blank[position]:
@@ -98,7 +110,7 @@ def read_invoice_lines(table: RawTable, context: ReadContext) -> pd.DataFrame:
         )
         records.append(
             {
-                **reading.provenance(table, context.source_file, position, reason),
+                **reading.provenance(table, context.source_file, position, reason, keys[position]),
                 "psa": PSA,
                 "company_id": company_id[position],
                 "company_name": client[position],

@@ -1,4 +1,7 @@
-"""Huntress organizations export: one row per organization, three billable metrics each."""
+"""Huntress organizations export: one row per organization, three billable metrics each.
+
+A record is one organization's metric, known by the organization's ``id`` and the metric.
+"""
 
 from __future__ import annotations
 
@@ -44,13 +47,17 @@ def read_organizations(table: RawTable, context: ReadContext) -> pd.DataFrame:
     # One record per organization and metric, organization by organization.
     provenance = pd.DataFrame(reading.provenance_columns(table, context.source_file))
     each = np.repeat(np.arange(rows), len(METRICS))
+    skus = [sku for sku, _ in METRICS.values()] * rows
     return pd.DataFrame(
         {
             **{name: column.to_numpy()[each] for name, column in provenance.items()},
+            "record_key": reading.record_keys(
+                np.asarray(org_id, dtype=object)[each].tolist(), skus
+            ),
             "vendor": VENDOR,
             "customer_key": np.asarray(org_id, dtype=object)[each],
             "customer_name": np.asarray(org_name, dtype=object)[each],
-            "sku": [sku for sku, _ in METRICS.values()] * rows,
+            "sku": skus,
             "sku_name": [sku_name for _, sku_name in METRICS.values()] * rows,
             "quantity": np.column_stack(
                 [np.asarray(values, dtype=np.int64) for values in counts.values()]

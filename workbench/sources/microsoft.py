@@ -3,12 +3,13 @@
 Seats in use at period end are the net position per subscription: every row carries a whole
 seat position and its direction comes from the sign of ``Subtotal`` (falling back to ``Total``),
 so a seat change's refund row for the old quantity and charge row for the new one net out to
-the new quantity. Zero-amount rows (trials, free offers) and credits that are not seat changes
+the new quantity. A record is one charge: subscription, charge type, charge period, direction and order. Zero-amount rows (trials, free offers) and credits that are not seat changes
 are kept but excluded, with the reason.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import numpy as np
@@ -24,6 +25,34 @@ VENDOR = "microsoft"
 _NOT_SEAT_CHANGES = {"customercredit"}
 
 
+def _record_keys(
+    table: RawTable,
+    customer: list[str],
+    sku: list[str],
+    charge_type: list[str],
+    directions: list[int],
+) -> list[str]:
+    """A row is one charge: its customer's subscription of a SKU, charge type, charge period and
+    direction (a seat change is a refund row and a charge row of one type, period and order),
+    and its order when the file shows one (two seat changes on one day are two orders)."""
+    subscription = reading.texts(table, reading.column(table, "SubscriptionId"))
+    parts: list[Sequence[object]] = [
+        [text.casefold() for text in customer],
+        [text.casefold() for text in subscription],
+        sku,
+        [reading.header_key(kind) for kind in charge_type],
+        ["refund" if direction < 0 else "charge" for direction in directions],
+    ]
+    for name in ("ChargeStartDate", "ChargeEndDate"):
+        found = reading.optional_column(table, name)
+        if found:
+            parts.append(list(reading.dates(table, found, "MDY")))
+    order = reading.optional_column(table, "OrderId")
+    if order:
+        parts.append([text.casefold() for text in reading.texts(table, order)])
+    return reading.record_keys(*parts)
+
+
 def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
     customer_id = reading.texts(table, reading.column(table, "CustomerId"))
     customer_name = reading.texts(table, reading.column(table, "CustomerName"))
@@ -37,8 +66,10 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
 
     reasons: list[str] = []
     quantities: list[int] = []
+    directions: list[int] = []
     for kind, amount, total, count in zip(charge_type, subtotal, grand_total, seats, strict=True):
         direction = (amount or total).compare(Decimal(0))
+        directions.append(int(direction))
         if reading.header_key(kind) in _NOT_SEAT_CHANGES:
             reasons.append(f"{kind} row: a credit, not a seat change")
         elif direction == 0:
@@ -46,15 +77,17 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
         else:
             reasons.append("")
         quantities.append(0 if reasons[-1] else int(direction) * abs(count))
+    skus = [f"{product}:{sku}" for product, sku in zip(product_id, sku_id, strict=True)]
+    keys = _record_keys(table, customer_id, skus, charge_type, directions)
     amounts = np.empty(len(subtotal), dtype=object)
     amounts[:] = subtotal
     return pd.DataFrame(
         {
-            **reading.provenance_columns(table, context.source_file, reasons),
+            **reading.provenance_columns(table, context.source_file, reasons, keys),
             "vendor": VENDOR,
             "customer_key": [key.casefold() for key in customer_id],
             "customer_name": customer_name,
-            "sku": [f"{product}:{sku}" for product, sku in zip(product_id, sku_id, strict=True)],
+            "sku": skus,
             "sku_name": sku_name,
             "quantity": np.array(quantities, dtype=np.int64),
             "amount": amounts,

@@ -105,11 +105,29 @@ def read_license_based(table: RawTable, context: ReadContext) -> pd.DataFrame:
         if not reason[p] and direction[p] < 0 and net[owner[p]] < 0:
             reason[p] = "refund of seats charged on an earlier invoice, not in this file"
 
+    order_column = reading.optional_column(table, "OrderId")
+    orders = reading.texts(table, order_column) if order_column else [""] * len(table.frame)
+    charge_type = [
+        reading.header_key(text)
+        for text in reading.texts(table, reading.column(table, "ChargeType"))
+    ]
+    # A row is one charge: its subscription, charge type, charge period, direction (a seat
+    # change is a refund row and a charge row of one type and period) and order.
+    keys = reading.record_keys(
+        [text.casefold() for text in customer_id],
+        [text.casefold() for text in owner],
+        sku,
+        charge_type,
+        ["refund" if sign < 0 else "charge" for sign in direction],
+        starts,
+        ends,
+        orders,
+    )
     records = []
     for p in rows:
         records.append(
             {
-                **reading.provenance(table, context.source_file, p, reason[p]),
+                **reading.provenance(table, context.source_file, p, reason[p], keys[p]),
                 "vendor": VENDOR,
                 "customer_key": customer_id[p].casefold(),
                 "customer_name": customer_name[p],

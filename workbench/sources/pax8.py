@@ -19,7 +19,8 @@ Invoice items
       amount, excluded with the reason. An unknown type is excluded and says so, so a new kind of
       line is seen in review rather than guessed at.
 
-    ``amount`` is the row's ``total``. Dates may be ISO (the API's ``2026-10-01``) or numeric; a
+    ``amount`` is the row's ``total``. A record is an invoice item, known by its ``id`` (in an
+    export without ids, by its company, type, SKU, service period, quantity and total). Dates may be ISO (the API's ``2026-10-01``) or numeric; a
     numeric column whose values do not prove their order is read in the workspace's date order.
 Subscriptions
     The current state of each subscription: no history, no invoice. The importer trusts the
@@ -27,7 +28,8 @@ Subscriptions
     period's end gives a true period-end count; a re-run of an old period with today's export
     would count today's seats. ``Active`` and ``PendingCancel`` (in use until the term ends)
     count; every other status stays, excluded with the reason. ``amount`` is None: a
-    subscription's price is not a charge for the period.
+    subscription's price is not a charge for the period. A record is a subscription, known by its
+    ``id``.
 
 ``customer_key`` is Pax8's ``companyId`` (a UUID, compared case-insensitively), ``sku`` the Pax8
 SKU (``productId`` when the SKU is blank).
@@ -129,6 +131,22 @@ def read_invoice_items(table: RawTable, context: ReadContext) -> pd.DataFrame:
     product_name = reading.texts(table, reading.column(table, "productName"))
     description = reading.texts(table, reading.column(table, "description"))
     total = reading.optional_amounts(table, reading.column(table, "total"))
+    item_id = reading.optional_column(table, "id")
+    # An invoice item is known by its id; an export without ids by everything that describes it.
+    keys = (
+        reading.texts(table, item_id)
+        if item_id
+        else reading.record_keys(
+            [text.casefold() for text in company_id],
+            [reading.header_key(text) for text in item_type],
+            sku,
+            product_id,
+            starts,
+            ends,
+            reading.texts(table, quantity_column),
+            total,
+        )
+    )
 
     records = []
     for position in range(len(table.frame)):
@@ -163,7 +181,7 @@ def read_invoice_items(table: RawTable, context: ReadContext) -> pd.DataFrame:
                     quantity = -abs(seats) if removal else abs(seats)
         records.append(
             {
-                **reading.provenance(table, context.source_file, position, reason),
+                **reading.provenance(table, context.source_file, position, reason, keys[position]),
                 "vendor": VENDOR,
                 "customer_key": company_id[position].casefold(),
                 "customer_name": company_name[position],
@@ -187,6 +205,7 @@ def read_subscriptions(table: RawTable, context: ReadContext) -> pd.DataFrame:
     status = reading.texts(table, reading.column(table, "status"))
     starts = _period_dates(table, reading.column(table, "startDate"), context)
     quantity_column = reading.column(table, "quantity")
+    subscription_id = reading.texts(table, reading.column(table, "id"))
 
     records = []
     for position in range(len(table.frame)):
@@ -201,7 +220,9 @@ def read_subscriptions(table: RawTable, context: ReadContext) -> pd.DataFrame:
             reason = ""
         records.append(
             {
-                **reading.provenance(table, context.source_file, position, reason),
+                **reading.provenance(
+                    table, context.source_file, position, reason, subscription_id[position]
+                ),
                 "vendor": VENDOR,
                 "customer_key": company_id[position].casefold(),
                 "customer_name": company_name[position],

@@ -14,10 +14,14 @@ any built-in format. Example, ``profiles/sentinelone.toml``::
     quantity = "Active Agents"
     # identify = ["Site ID", "Active Agents", "Expiration"]   # optional: header columns that
     #                                                          # must all be present
+    # record_key = ["Site ID", "SKU"]   # optional: the columns that tell one record from another
     [profile.keep]                      # optional: only rows whose column holds one of these
     "Site State" = ["active", "Active"]
 
-Rows a ``keep`` rule leaves out stay in the frame, excluded with the reason.
+Rows a ``keep`` rule leaves out stay in the frame, excluded with the reason. A record is one
+customer's product (a profile reads a count per customer and product) unless ``record_key``
+names the columns that identify a record: the same record read twice counts once, and twice with
+different values stops the month (:mod:`workbench.sources.overlap`).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ _KNOWN_KEYS = {
     "quantity",
     "identify",
     "keep",
+    "record_key",
 }
 
 
@@ -64,12 +69,20 @@ class Profile:
     product_value: str = ""
     identify: tuple[str, ...] = ()
     keep: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    record_key: tuple[str, ...] = ()
 
     @property
     def signature(self) -> tuple[str, ...]:
         if self.identify:
             return self.identify
-        named = (self.customer_id, self.customer_name, self.product, self.quantity, *self.keep)
+        named = (
+            self.customer_id,
+            self.customer_name,
+            self.product,
+            self.quantity,
+            *self.keep,
+            *self.record_key,
+        )
         return tuple(dict.fromkeys(name for name in named if name))
 
     def format(self) -> Format:
@@ -112,9 +125,18 @@ class Profile:
             for position, reason in enumerate(reasons)
             if not reason
         }
+        keys = (
+            reading.record_keys(
+                *(reading.texts(table, reading.column(table, name)) for name in self.record_key)
+            )
+            if self.record_key
+            else reading.record_keys(ids, products)
+        )
         records = [
             {
-                **reading.provenance(table, context.source_file, position, reasons[position]),
+                **reading.provenance(
+                    table, context.source_file, position, reasons[position], keys[position]
+                ),
                 "vendor": self.vendor,
                 "customer_key": ids[position],
                 "customer_name": names[position],
@@ -186,6 +208,7 @@ def read_profile(path: Path) -> Profile:
         product=str(content.get("product", "")),
         product_value=str(content.get("product_value", "")),
         identify=tuple(str(name) for name in content.get("identify", ())),
+        record_key=tuple(str(name) for name in content.get("record_key", ())),
         keep={str(name): tuple(str(v) for v in values) for name, values in keep.items()},
     )
 

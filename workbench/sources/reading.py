@@ -137,10 +137,14 @@ class RawTable:
 
 
 def provenance_columns(
-    table: RawTable, source_file: str, reasons: Sequence[str] | str = ""
+    table: RawTable,
+    source_file: str,
+    reasons: Sequence[str] | str = "",
+    record_keys: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The provenance columns of canonical rows built one per table row, in order (``reasons``:
-    one excluded reason per row, or one for all)."""
+    one excluded reason per row, or one for all; ``record_keys``: each row's natural key, see
+    :func:`record_keys`)."""
     rows = len(table.frame)
     numbers = (
         np.asarray(table.file_rows, dtype=np.int64)
@@ -152,11 +156,16 @@ def provenance_columns(
         "source_sheet": [table.sheet] * rows,
         "source_row": numbers,
         "excluded_reason": [reasons] * rows if isinstance(reasons, str) else list(reasons),
+        "record_key": [""] * rows if record_keys is None else list(record_keys),
     }
 
 
 def provenance(
-    table: RawTable, source_file: str, position: int, excluded_reason: str = ""
+    table: RawTable,
+    source_file: str,
+    position: int,
+    excluded_reason: str = "",
+    record_key: str = "",
 ) -> dict[str, str | int]:
     """The provenance columns of one canonical row built from the table's row ``position``."""
     return {
@@ -164,7 +173,27 @@ def provenance(
         "source_sheet": table.sheet,
         "source_row": table.row_number(position),
         "excluded_reason": excluded_reason,
+        "record_key": record_key,
     }
+
+
+def record_keys(*parts: Sequence[object]) -> list[str]:
+    """Natural keys of a table's records, one per row, from the columns that identify a record.
+
+    Each part is one value per row, already normalised by the importer (a date parsed, an id
+    case-folded), so the same record reads the same from a CSV and from a workbook. A blank
+    part stays blank; parts are joined with ``|``.
+    """
+    return ["|".join(map(_key_part, values)) for values in zip(*parts, strict=True)]
+
+
+def _key_part(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        # 12.5 from a workbook cell and 12.50 from a CSV are one price.
+        return format(value.normalize(), "f")
+    return str(value)
 
 
 def file_checksum(path: Path) -> str:

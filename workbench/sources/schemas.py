@@ -3,7 +3,10 @@
 Every row keeps its provenance: the file it came from (relative to the workspace), the sheet
 (empty for CSV) and the row number as a spreadsheet shows it (the header is row 1). Rows an
 importer decided not to count stay in the frame with ``excluded_reason`` set, so the number of
-rows read can always be checked against what became of them.
+rows read can always be checked against what became of them. ``record_key`` is the record's
+natural key in its format (a device's uid, an organization's id and metric, a subscription's
+charge): the same record read from two files, or twice from one, counts once
+(:mod:`workbench.sources.overlap`).
 """
 
 from decimal import Decimal
@@ -28,6 +31,9 @@ class Provenance(pa.DataFrameModel):
     source_sheet: Series[str]
     source_row: Series[int] = pa.Field(ge=1)
     excluded_reason: Series[str]
+    record_key: Series[str] = pa.Field(
+        description="the record's natural key in its format (e.g. a device's uid), '' if none"
+    )
 
     class Config:
         strict = True

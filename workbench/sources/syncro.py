@@ -98,6 +98,12 @@ def read_schedule_lines(table: RawTable, context: ReadContext) -> pd.DataFrame:
     quantity = contract_lines.units(table, reading.column(table, "quantity"), blank)
     unit_price, unit_cost = _prices(table, blank)
 
+    # The export has no line id and one schedule may bill a product on two lines alike but for
+    # their quantity: only a line repeated whole is known to be the same line.
+    keys = reading.record_keys(
+        schedule, product, name, description, quantity, unit_price, unit_cost
+    )
+
     records: list[dict[str, object]] = []
     for position in range(len(table.frame)):
         if blank[position]:
@@ -108,7 +114,7 @@ def read_schedule_lines(table: RawTable, context: ReadContext) -> pd.DataFrame:
             reason = ""
         records.append(
             {
-                **reading.provenance(table, context.source_file, position, reason),
+                **reading.provenance(table, context.source_file, position, reason, keys[position]),
                 "psa": PSA,
                 "company_id": company_id[position],
                 "company_name": customer[position],

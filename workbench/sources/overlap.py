@@ -1,0 +1,104 @@
+"""Count a record once, however many exports hold it.
+
+Exports overlap: a site's devices saved again as a file of their own, the Partner Center file
+kept as CSV and as a workbook, an organization row repeated, the first rows of an additions
+export saved beside the whole. Every canonical record carries its format's natural key
+(``record_key``: a device's uid, an organization's id and metric, a charge's subscription, type,
+period and order, an addition's agreement, product, date and price, ...), prefixed with the
+format so two formats never share a key.
+
+The first record read with a key counts (files in name order, rows in file order). A later
+record with the same key and the same values stays in the frame, excluded as
+``same record as <file> row N``, so coverage and the Excluded sheet show where it went. The same
+key with different values is a conflict: the month stops, naming both rows and what differs,
+since no format we read documents which of two versions of a record is the true one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import InputError
+
+#: How a record left out because another file (or row) already holds it starts its reason.
+SAME_RECORD = "same record as "
+
+#: The values two copies of one record must agree on, per side: what the reconciliation counts
+#: and prices. Names may differ (a tenant renamed between two exports is still one record).
+USAGE_VALUES = ("customer_key", "sku", "quantity", "amount", "excluded_reason")
+CONTRACT_VALUES = (
+    "company_id",
+    "contract_id",
+    "service_id",
+    "quantity",
+    "unit_price",
+    "unit_cost",
+    "excluded_reason",
+)
+
+
+def count_once(records: pd.DataFrame, values: Sequence[str]) -> pd.DataFrame:
+    """``records`` with every repeated record excluded as the same record as its first copy.
+
+    Parameters
+    ----------
+    records
+        Canonical usage records or contract lines of one period, in read order.
+    values
+        The columns two copies of a record must agree on (:data:`USAGE_VALUES`,
+        :data:`CONTRACT_VALUES`).
+
+    Raises
+    ------
+    InputError
+        When two records share a key but not their values, naming both rows.
+    """
+    keys = records["record_key"]
+    keyed = (keys != "").to_numpy()
+    repeated = keys.duplicated(keep="first").to_numpy() & keyed
+    if not repeated.any():
+        return records
+    positions = np.arange(len(records))
+    first_of = pd.Series(positions[keyed & ~repeated], index=keys.to_numpy()[keyed & ~repeated])
+    later = positions[repeated]
+    first = first_of.reindex(keys.to_numpy()[repeated]).to_numpy()
+    for column in values:
+        cells = records[column].to_numpy(dtype=object)
+        differs = np.flatnonzero(cells[later] != cells[first])
+        if len(differs):
+            _conflict(records, int(first[differs[0]]), int(later[differs[0]]), column)
+    files = records["source_file"].to_numpy(dtype=object)
+    rows = records["source_row"].to_numpy()
+    reasons = records["excluded_reason"].to_numpy(dtype=object).copy()
+    reasons[later] = [f"{SAME_RECORD}{files[at]} row {rows[at]}" for at in first]
+    quantities = records["quantity"].to_numpy().copy()
+    quantities[later] = 0
+    counted_once = records.assign(excluded_reason=reasons, quantity=quantities)
+    if "amount" in counted_once:
+        # The charge is the first copy's: a repeated row is not charged twice.
+        amounts = counted_once["amount"].to_numpy(dtype=object).copy()
+        amounts[later] = None
+        counted_once["amount"] = pd.Series(amounts, index=counted_once.index, dtype=object)
+    return counted_once
+
+
+def _conflict(records: pd.DataFrame, first: int, later: int, column: str) -> None:
+    """Stop the month: one record, two versions."""
+    was, now = records.iloc[first], records.iloc[later]
+    key = str(now["record_key"]).split("|", 1)[-1]
+    raise InputError(
+        str(now["source_file"]),
+        f"the same record ({key}) as {was['source_file']} row {was['source_row']}, "
+        f"but its {column.replace('_', ' ')} differs: {_shown(was[column])} there, "
+        f"{_shown(now[column])} here",
+        row=int(now["source_row"]),
+        expected="each record in one export only: remove the older or partial export from the "
+        "period's inputs, or correct the one that is wrong",
+    )
+
+
+def _shown(value: object) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
