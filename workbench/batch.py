@@ -30,6 +30,7 @@ import logging
 import os
 import queue
 import re
+import tempfile
 import threading
 import time
 import unicodedata
@@ -84,7 +85,8 @@ def folder_name(name: str, *, limit: int = 80) -> str:
     """
     text = unicodedata.normalize("NFC", name)
     text = re.sub(r'[<>:"/\\|?*\x00-\x1f\x7f]', " ", text)
-    text = " ".join(text.split()).lstrip(".").rstrip(". ")[:limit].rstrip(". ")
+    # Spaces as well as dots at the start: "../../evil" leaves " .. evil" above.
+    text = " ".join(text.split()).lstrip(". ").rstrip(". ")[:limit].rstrip(". ")
     if not text:
         text = "client"
     if text.split(".")[0].upper() in _WINDOWS_RESERVED:
@@ -667,8 +669,11 @@ def run_batch(
         raise WorkbenchError(
             "the dask executor needs a scheduler address, such as tcp://10.0.0.5:8786"
         )
+    if jobs is not None and jobs < 1:
+        raise WorkbenchError(f"--jobs is how many clients run at once: 1 or more, not {jobs}")
     opened = Workspace.open(workspace)
     opened.inputs_folder(period)  # a wrong period is reported before any kernel starts
+    _check_writable(Path(outputs).resolve() / period)
     # Warm kernels start now and import the workbench while this process reconciles.
     pool = WarmPool(jobs or os.cpu_count() or 1) if executor == "warm" else None
     try:
@@ -688,6 +693,39 @@ def run_batch(
     finally:
         if pool is not None:
             pool.close()
+
+
+def _check_writable(folder: Path) -> None:
+    """Refuse an outputs folder the run cannot write in now, not after reconciling the month."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise WorkbenchError(
+            f"cannot write in {folder}: {exc.strerror or exc}. Choose another --outputs folder, "
+            "or make this one writable"
+        ) from exc
+
+
+def _carry_over(manifest: Manifest, earlier: Manifest, ran: list[ClientTask]) -> None:
+    """A run of some clients into a period run before: the other clients' entries stay listed,
+    marked outdated unless the earlier run read the same inputs and their files are intact."""
+    same_inputs = earlier.content.get("inputs") == manifest.content["inputs"]
+    ran_now = {task.company_id for task in ran}
+    for key, entry in earlier.content.get("clients", {}).items():
+        if key in ran_now:
+            continue
+        kept = dict(entry)
+        if same_inputs and earlier.outputs_intact(key):
+            kept["from_run"] = earlier.content.get("started")
+        else:
+            kept.update(
+                status="outdated",
+                error="written by an earlier run of other inputs, or changed since: run this "
+                "client again",
+            )
+        manifest.content["clients"][key] = kept
 
 
 def _run_period(
@@ -720,7 +758,8 @@ def _run_period(
         leftover.unlink()
 
     inputs = _inputs_of(result)
-    previous = Manifest.read(period_folder / MANIFEST_FILE) if resume else None
+    earlier = Manifest.read(period_folder / MANIFEST_FILE)
+    previous = earlier if resume else None
     if previous is not None and previous.content.get("inputs") != inputs:
         raise WorkbenchError(
             "the inputs changed since the interrupted run, so its outputs cannot be kept: run again without --resume"
@@ -773,6 +812,8 @@ def _run_period(
             progress(f"  {task.client}: already done by the interrupted run")
         else:
             pending.append(task)
+    if only and earlier is not None:
+        _carry_over(manifest, earlier, tasks)
     manifest.write()
 
     workers = jobs or min(len(pending) or 1, os.cpu_count() or 1)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from pathlib import Path
 
@@ -23,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--outputs", default=Path("outputs"), type=Path, help="where results go (default: outputs)"
     )
-    run.add_argument("--jobs", type=int, help="clients run at once (default: number of cores)")
+    run.add_argument(
+        "--jobs", type=_at_least_one, help="clients run at once (default: number of cores)"
+    )
     run.add_argument(
         "--client", action="append", help="only this client (PSA company id or name); repeatable"
     )
@@ -135,6 +139,35 @@ def main(argv: list[str] | None = None) -> int:
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `workbench review | head`: the reader has read enough. Nothing more to say, and the
+        # interpreter must not fail flushing into the closed pipe on its way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:
+        if exc.errno not in _STORAGE_ERRORS:
+            raise
+        print(
+            f"error: cannot write {exc.filename or 'a file'}: {exc.strerror}. Free some space "
+            "or choose a folder you can write in, then run again (a batch: with --resume)",
+            file=sys.stderr,
+        )
+        return 2
+
+
+#: Errors of the storage a user can act on: full, over quota, read-only, not allowed.
+_STORAGE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def _at_least_one(text: str) -> int:
+    """``--jobs``: a whole number of 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of jobs: give 1 or more")
+    return value
 
 
 def _run(args: argparse.Namespace) -> int:

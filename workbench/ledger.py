@@ -37,6 +37,7 @@ import pandas as pd
 from workbench.errors import WorkbenchError
 from workbench.money import ZERO, to_cents
 from workbench.reconcile import ADJUSTMENT_STATUSES, BUNDLE_STATUSES, Reconciliation
+from workbench.sources.reading import MAX_COUNT
 from workbench.workspace import Workspace, check_period
 
 LEDGER_FILE = "ledger.sqlite"
@@ -651,12 +652,18 @@ def _quantity(decision: Decision, quantity: Decimal | int | str | None, line_id:
             f"line {line_id}: adjusted quantity {quantity!r} is not a number; "
             "enter the quantity to bill, 0 or more"
         ) from None
-    if not value.is_finite() or value < 0:
+    if (
+        not value.is_finite()
+        or value < 0
+        or value != value.to_integral_value()
+        or value >= MAX_COUNT
+    ):
+        # Services bill whole units: 2.5 would reach the PSA as a unit change of -29.5.
         raise WorkbenchError(
             f"line {line_id}: adjusted quantity {quantity} cannot be billed; "
-            "enter the quantity to bill, 0 or more"
+            f"enter the quantity to bill: whole units, 0 or more and below {MAX_COUNT:,}"
         )
-    return value
+    return value.quantize(Decimal(1))
 
 
 def _who(who: str) -> str:

@@ -47,6 +47,7 @@ from typing import Any, BinaryIO, Literal
 
 import pandas as pd
 from xlsxwriter import Workbook
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
@@ -225,7 +226,15 @@ def _write(result: Reconciliation, file: BinaryIO, title: str) -> None:
         _write_excluded(book, styles, result)
         _write_unmapped(_Sheet.add(book, "Unmapped", styles), result)
     finally:
-        book.close()
+        try:
+            book.close()
+        except FileCreateError as exc:
+            # XlsxWriter wraps the OSError (a full disk, a folder that is not writable): give
+            # the caller the OSError itself, which says what happened to which file.
+            cause = exc.args[0] if exc.args else None
+            if isinstance(cause, OSError):
+                raise cause from exc
+            raise
 
 
 # Summary -----------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ from workbench.outputs.cells import (
 from workbench.outputs.excel import _money_format, safe_text
 from workbench.outputs.psa_import import ImportFiles, import_files, write_import_files
 from workbench.reconcile import Reconciliation
-from workbench.sources.reading import file_checksum
+from workbench.sources.reading import MAX_COUNT, file_checksum
 from workbench.workspace import Workspace, reconcile_workspace
 
 REVIEW_SHEET = "Review"
@@ -187,13 +187,14 @@ def write_review_workbook(
         error="Pick approve, adjust or dismiss, or leave it empty.",
     )
     amounts = DataValidation(
-        type="decimal",
-        operator="greaterThanOrEqual",
+        type="whole",
+        operator="between",
         formula1="0",
+        formula2=str(MAX_COUNT - 1),
         allow_blank=True,
         showErrorMessage=True,
         errorTitle="Adjusted quantity",
-        error="The quantity to bill: a number, 0 or more.",
+        error="The quantity to bill: a whole number of units, 0 or more.",
     )
     sheet.add_data_validation(choices)
     sheet.add_data_validation(amounts)
@@ -601,13 +602,18 @@ def _reviewer_values(path: Path, row: int, line_id: str, cells: Sequence[Any]) -
         )
     quantity_text = "" if quantity_cell is None else str(quantity_cell).strip()
     quantity = _quantity(quantity_text)
-    if quantity_text and (quantity is None or quantity < 0):
+    if quantity_text and (
+        quantity is None
+        or quantity < 0
+        or quantity != quantity.to_integral_value()
+        or quantity >= MAX_COUNT
+    ):
         raise InputError(
             path,
             f"{quantity_cell!r} is not a quantity to bill",
             row=row,
             column="Adjusted quantity",
-            expected="a number, 0 or more",
+            expected=f"a whole number of units, 0 or more and below {MAX_COUNT:,}",
         )
     note = "" if note_cell is None else str(note_cell).strip()
     if not decision and (quantity is not None or note):

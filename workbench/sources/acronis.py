@@ -49,6 +49,7 @@ def read_usage(table: RawTable, context: ReadContext) -> pd.DataFrame:
                     column=value_column,
                     expected="a whole number of 0 or more",
                 )
+            reading.check_count(table, position, value_column, value)
             quantity, measure = int(value), ""
         else:
             quantity = storage_units.storage_gigabytes(

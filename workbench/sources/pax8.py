@@ -109,6 +109,7 @@ def _seats(table: RawTable, name: str, position: int, *, signed: bool) -> int:
             column=name,
             expected="0 or more seats",
         )
+    reading.check_count(table, position, name, number)
     return int(number)
 
 

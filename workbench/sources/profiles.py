@@ -164,6 +164,7 @@ def _count(table: RawTable, position: int, column: str, text: str) -> int:
             column=column,
             expected="a whole number of 0 or more",
         )
+    reading.check_count(table, position, column, number)
     return int(number)
 
 

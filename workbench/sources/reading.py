@@ -830,6 +830,25 @@ def detect_decimal_mark(path: Path, frame: pd.DataFrame, header_row: int, defaul
     return next(iter(proof), default)
 
 
+#: A count (seats, devices, units, GB) this large is a damaged cell, not usage: 10^9.
+MAX_COUNT = 1_000_000_000
+#: An amount this large is a damaged cell, not a price or charge (and would overflow the exact
+#: arithmetic money is kept in): 10^12.
+MAX_AMOUNT = Decimal(1_000_000_000_000)
+
+
+def check_count(table: RawTable, position: int, name: str, value: int | Decimal) -> None:
+    """Refuse a count no MSP bills: :data:`MAX_COUNT` or more (or as much negative)."""
+    if abs(Decimal(value)) >= MAX_COUNT:
+        raise InputError(
+            table.path,
+            f"{table.frame[name].iloc[position]!r} is beyond any real count",
+            row=table.row_number(position),
+            column=name,
+            expected=f"a count below {MAX_COUNT:,}",
+        )
+
+
 def _number_error(table: RawTable, position: int, name: str, text: str, problem: str) -> InputError:
     example = "1234.50 or 1,234.50" if table.decimal_mark == "." else "1234,50 or 1.234,50"
     return InputError(
@@ -865,6 +884,7 @@ def integers(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -
                 column=name,
                 expected="a whole number of units",
             )
+        check_count(table, position, name, number)
         known[text] = int(number)
         values.append(known[text])
     return values
@@ -885,6 +905,14 @@ def optional_amounts(table: RawTable, name: str) -> list[Decimal | None]:
                 raise _number_error(
                     table, position, name, text, f"{text!r} is not an amount"
                 ) from None
+            if abs(known[text]) >= MAX_AMOUNT:
+                raise InputError(
+                    table.path,
+                    f"{text!r} is beyond any real amount",
+                    row=table.row_number(position),
+                    column=name,
+                    expected=f"an amount below {MAX_AMOUNT:,}",
+                )
         values.append(known[text])
     return values
 

@@ -112,4 +112,6 @@ def storage_gigabytes(
             column=unit_column,
             expected=SUPPORTED_UNITS,
         )
-    return 0 if size is None else whole_gigabytes(size, unit_bytes)
+    gigabytes = 0 if size is None else whole_gigabytes(size, unit_bytes)
+    reading.check_count(table, position, size_column, gigabytes)
+    return gigabytes
