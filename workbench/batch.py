@@ -557,6 +557,7 @@ def _inputs_of(result: Reconciliation) -> list[dict[str, Any]]:
             "sha256": str(row["sha256"]),
         }
         for row in result.files.to_dict("records")
+        if row["side"] != "ignored"
     ]
 
 
@@ -752,6 +753,9 @@ def _run_period(
         f"{summary.counts[Status.UNMAPPED_CUSTOMER] + summary.counts[Status.UNMAPPED_SKU]} unmapped "
         f"({time.perf_counter() - started:.1f}s)"
     )
+    ignored = result.files[result.files["side"] == "ignored"]
+    for name, what in zip(ignored["source_file"], ignored["format"], strict=True):
+        progress(f"  {name}: {what}")
     period_folder = outputs.resolve() / period
     period_folder.mkdir(parents=True, exist_ok=True)
     for leftover in _leftovers(period_folder):

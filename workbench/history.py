@@ -19,6 +19,7 @@ from pathlib import Path
 from workbench.errors import WorkbenchError
 from workbench.ledger import Ledger
 from workbench.reconcile import Reconciliation
+from workbench.sources import not_an_export
 from workbench.sources.reading import file_checksum
 from workbench.workspace import Workspace
 
@@ -65,13 +66,14 @@ def input_checksums(workspace: Workspace, period: str) -> dict[str, str]:
     """SHA-256 of every file in a period's input folder, keyed by its path from the workspace
     root (``periods/2026-10/inputs/datto_rmm/devices.csv``, as reconciliations name them).
 
-    Hidden files (``.DS_Store``, editors' lock files) are not inputs and are left out.
+    Files that are not exports (:func:`~workbench.sources.not_an_export`: ``Thumbs.db``,
+    ``.DS_Store``, Excel's lock files) are not inputs and are left out.
     """
     folder = workspace.inputs_folder(period)
     return {
         path.relative_to(workspace.root).as_posix(): file_checksum(path)
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and not _hidden(path.relative_to(folder))
+        if path.is_file() and not not_an_export(path.relative_to(folder))
     }
 
 
@@ -166,7 +168,8 @@ def record_period_run(
     WorkbenchError
         If an input changed while the run was reading it.
     """
-    for name, read in zip(result.files["source_file"], result.files["sha256"], strict=True):
+    read_files = result.files[result.files["side"] != "ignored"]
+    for name, read in zip(read_files["source_file"], read_files["sha256"], strict=True):
         if checksums.get(str(name)) != str(read):
             raise WorkbenchError(
                 f"{name} changed while the run of {result.period} was reading it: "
@@ -174,7 +177,3 @@ def record_period_run(
             )
     keep_inputs(workspace, result.period, checksums)
     return ledger.record_run(result, inputs=checksums, who=who)
-
-
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith((".", "~$")) for part in relative.parts)

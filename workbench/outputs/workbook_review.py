@@ -133,8 +133,9 @@ def run_fingerprint(result: Reconciliation, workspace: Workspace) -> str:
     can be applied after the other.
     """
     digest = hashlib.sha256(f"{result.period}\n".encode())
+    read_files = result.files[result.files["side"] != "ignored"]
     for name, checksum in sorted(
-        zip(result.files["source_file"], result.files["sha256"], strict=True)
+        zip(read_files["source_file"], read_files["sha256"], strict=True)
     ):
         digest.update(f"{name} {checksum}\n".encode())
     if workspace.mappings_file.exists():

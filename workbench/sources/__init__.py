@@ -73,6 +73,31 @@ FORMATS: tuple[Format, ...] = (
 __all__ = ["FORMATS", "Catalogue", "Inputs", "ReadContext", "detect", "read_inputs"]
 
 
+#: Files an operating system leaves in any folder it shows: never exports.
+_SYSTEM_FILES = {
+    "thumbs.db": "a Windows thumbnail cache",
+    "desktop.ini": "Windows folder settings",
+    ".ds_store": "macOS folder settings",
+}
+
+
+def not_an_export(relative: Path) -> str:
+    """Why a file of an input folder (``relative`` to it) is not an export; "" if it may be.
+
+    Windows and macOS leave their own files in folders, Excel leaves a ``~$`` lock file beside
+    a workbook it has open, and hidden files and folders belong to other tools: none of them
+    should stop the month.
+    """
+    name = relative.name
+    if name.casefold() in _SYSTEM_FILES:
+        return _SYSTEM_FILES[name.casefold()]
+    if name.startswith("~$"):
+        return "an Excel lock file: an export is open in Excel (close it to be sure it is saved)"
+    if any(part.startswith(".") for part in relative.parts):
+        return "a hidden file"
+    return ""
+
+
 def detect(table: RawTable, profiles: tuple[Format, ...] = ()) -> Format:
     """The format whose signature the header holds; the most specific wins.
 
@@ -224,7 +249,10 @@ def read_inputs(
 
     Each file is read with :func:`~workbench.sources.reading.read_table`. Blank rows and the
     total rows at the end of a file become excluded records ("blank row", "total row") with
-    their own row numbers, so importers see only data rows. A file identical (same sha256) to
+    their own row numbers, so importers see only data rows. Files that are not exports
+    (:func:`not_an_export`: ``Thumbs.db``, ``desktop.ini``, ``.DS_Store``, Excel's ``~$`` lock
+    files, hidden files) are listed with side ``ignored`` and the reason, and not read. A file
+    identical (same sha256) to
     one read before is not read again: it is listed with side ``duplicate`` and its rows become
     excluded records pointing at the first file. A record held by two files (or twice by one),
     known by its format's natural key, counts once (:mod:`workbench.sources.overlap`). An
@@ -246,11 +274,19 @@ def read_inputs(
     profiles
         The workspace's import profiles, recognised like the built-in formats.
     """
-    paths = sorted(
-        path
-        for path in folder.rglob("*")
-        if path.is_file() and not path.name.startswith((".", "~$"))
-    )
+    every = sorted(path for path in folder.rglob("*") if path.is_file())
+    ignored = [
+        {
+            "source_file": path.relative_to(workspace_root).as_posix(),
+            "format": f"not an export, ignored: {not_an_export(path.relative_to(folder))}",
+            "side": "ignored",
+            "rows_read": 0,
+            "sha256": file_checksum(path),
+        }
+        for path in every
+        if not_an_export(path.relative_to(folder))
+    ]
+    paths = [path for path in every if not not_an_export(path.relative_to(folder))]
     if not paths:
         raise InputError(
             folder, "no input files for this period", expected="the period's exports in this folder"
@@ -349,6 +385,7 @@ def read_inputs(
         if catalogues
         else Catalogue.from_contract_lines(contract_lines)
     )
+    files.extend(ignored)
     usage_frames = _nonempty(usage_frames + excluded_usage)
     usage = pd.concat(usage_frames, ignore_index=True) if usage_frames else _no_usage()
     contract_lines = overlap.count_once(contract_lines, overlap.CONTRACT_VALUES)
