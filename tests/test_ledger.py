@@ -305,6 +305,10 @@ def test_decide_all_takes_lines_back_to_pending_in_the_same_transaction(
         ("adjust", "-1", "dana", "adjusted quantity -1 cannot be billed"),
         ("adjust", "NaN", "dana", "adjusted quantity NaN cannot be billed"),
         ("adjust", "two", "dana", "adjusted quantity 'two' is not a number"),
+        # Services bill whole units; 2.5 reached the PSA as a unit change of -29.5.
+        ("adjust", "2.5", "dana", "adjusted quantity 2.5 cannot be billed; .*whole units"),
+        ("adjust", Decimal("1e20"), "dana", "adjusted quantity 1E\\+20 cannot be billed"),
+        ("adjust", 1_000_000_000, "dana", "below 1,000,000,000"),
         ("approve", 3, "dana", "a quantity goes with an adjustment only"),
         ("dismiss", "0", "dana", "a quantity goes with an adjustment only"),
         ("approve", None, "  ", "the reviewer's name is required"),
@@ -339,14 +343,14 @@ def test_decisions_are_stored_as_text_and_survive_reopening(
     path = tmp_path / "ledger.sqlite"
     with Ledger.open(path) as ledger:
         ledger.decide(
-            PERIOD, line_of(demo_result, SERVER), "adjust", quantity=Decimal("2.50"), who="lee"
+            PERIOD, line_of(demo_result, SERVER), "adjust", quantity=Decimal("3.00"), who="lee"
         )
         ledger.record_run(demo_result, inputs={}, who="lee")
     with Ledger.open(path) as ledger:
-        assert ledger.decisions(PERIOD)[SERVER].quantity == Decimal("2.50")
+        assert ledger.decisions(PERIOD)[SERVER].quantity == Decimal("3")
     raw = sqlite3.connect(path)
     assert raw.execute("SELECT quantity, typeof(quantity) FROM decisions").fetchall() == [
-        ("2.50", "text")
+        ("3", "text")
     ]
     kinds = raw.execute(
         "SELECT DISTINCT typeof(billed_quantity), typeof(billed_revenue), typeof(revenue_impact)"

@@ -112,30 +112,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "review":
-            return _review(args)
-        if args.command == "export":
-            return _export(args)
-        if args.command == "apply":
-            return _apply(args)
-        if args.command == "new-workspace":
-            from workbench.workspace import new_workspace
-
-            created = new_workspace(args.folder, args.name, args.currency)
-            print(
-                f"Workspace created in {created.root}: fill in mappings.xlsx, then put each month's exports in periods/<YYYY-MM>/inputs/"
-            )
-            return 0
-        from workbench.demo import write_demo_workspace, write_psa_samples
-
-        if args.psa_samples:
-            for sample in write_psa_samples(args.psa_samples):
-                print(f"PSA sample written to {sample}")
-
-        print(f"Demo workspace written to {write_demo_workspace(args.folder)}")
-        return 0
+        status = _command(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at the interpreter's exit
+        return status
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -153,6 +132,33 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+
+
+def _command(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        return _run(args)
+    if args.command == "review":
+        return _review(args)
+    if args.command == "export":
+        return _export(args)
+    if args.command == "apply":
+        return _apply(args)
+    if args.command == "new-workspace":
+        from workbench.workspace import new_workspace
+
+        created = new_workspace(args.folder, args.name, args.currency)
+        print(
+            f"Workspace created in {created.root}: fill in mappings.xlsx, then put each month's exports in periods/<YYYY-MM>/inputs/"
+        )
+        return 0
+    from workbench.demo import write_demo_workspace, write_psa_samples
+
+    if args.psa_samples:
+        for sample in write_psa_samples(args.psa_samples):
+            print(f"PSA sample written to {sample}")
+
+    print(f"Demo workspace written to {write_demo_workspace(args.folder)}")
+    return 0
 
 
 #: Errors of the storage a user can act on: full, over quota, read-only, not allowed.

@@ -37,6 +37,7 @@ import math
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -197,6 +198,11 @@ def write_workbook(result: Reconciliation, path: Path, *, title: str) -> Path:
             os.fsync(file.fileno())
         os.chmod(temporary, mode)
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if exc.filename is None:  # say which workbook could not be written
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -230,11 +236,26 @@ def _write(result: Reconciliation, file: BinaryIO, title: str) -> None:
             book.close()
         except FileCreateError as exc:
             # XlsxWriter wraps the OSError (a full disk, a folder that is not writable): give
-            # the caller the OSError itself, which says what happened to which file.
+            # the caller an OSError that says what happened to which file.
             cause = exc.args[0] if exc.args else None
-            if isinstance(cause, OSError):
-                raise cause from exc
-            raise
+            if not isinstance(cause, OSError):
+                raise
+            _abandon_archive(cause)
+            raise OSError(cause.errno, cause.strerror) from None
+
+
+def _abandon_archive(error: BaseException) -> None:
+    """Forget the zip archive XlsxWriter left open when the disk refused it.
+
+    Closing it later, when it is garbage collected, would write to a file already closed and
+    print a second, confusing error after ours.
+    """
+    trace = error.__traceback__
+    while trace is not None:
+        for value in trace.tb_frame.f_locals.values():
+            if isinstance(value, zipfile.ZipFile):
+                value.fp = None
+        trace = trace.tb_next
 
 
 # Summary -----------------------------------------------------------------------------------
