@@ -32,11 +32,13 @@ bundle may already include); :data:`GOLD_WITHOUT_LICENCE` is the Gold bundle wit
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -50,11 +52,21 @@ from tests.builders import (
     write_rmm,
     write_workspace,
 )
-from workbench import Status, reconcile_workspace
+from tests.test_dashboard import _flatten
+from workbench import Status, reconcile_workspace, views
+from workbench.batch import run_batch
 from workbench.bundles import Component, check_component, expected_quantity
+from workbench.cli import main
+from workbench.dashboard import (
+    MAPPING_WARNING_CLASS,
+    build_dashboard,
+    mapping_review,
+    period_catalogue,
+)
 from workbench.errors import InputError
 from workbench.mapping import Mappings, MappingWarning
 from workbench.reconcile import Reconciliation
+from workbench.workspace import Workspace
 
 PREMIUM_SKU = "CFQ7TTC0LCHC:0002"
 SERVICES = [
@@ -518,3 +530,45 @@ def test_drivers_are_matched_to_services_as_the_reconciliation_matches_usage(
         tmp_path / "well-defined.xlsx", customers=[], services=SERVICES, bundles=BUNDLES
     )
     assert Mappings.read(well_defined).warnings == ()
+
+
+def test_every_face_shows_the_warnings_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``workbench run`` prints each warning once (not once per client), the all-clients
+    workbook's Summary and the notebooks' headline list them, the dashboard's mapping review
+    shows them above its cards, and ``workbench review`` prints them under its header."""
+    result = device_bundle_drivers_only(tmp_path)
+    texts = [str(warning) for warning in result.mapping_warnings]
+    assert len(texts) == 2
+
+    messages: list[str] = []
+    batch = run_batch(tmp_path, "2026-10", tmp_path / "out", jobs=1, progress=messages.append)
+    assert batch.ok
+    assert [m for m in messages if "warning" in m] == [f"  warning: {text}" for text in texts]
+    book = openpyxl.load_workbook(batch.folder / "All clients - 2026-10.xlsx")
+    summary = [row[0] for row in book["Summary"].iter_rows(values_only=True)]
+    heading = summary.index("Check the mappings first")
+    assert summary[heading + 1 : heading + 3] == texts
+    assert summary.index("Key figures") == heading + 4
+
+    headline = views.headline(result)
+    assert list(headline.loc["Mapping warning", "Value"]) == texts
+    catalogue = period_catalogue(Workspace.open(tmp_path), "2026-10")
+    assert mapping_review(result, catalogue).warnings == result.mapping_warnings
+    banners = [
+        html.unescape(widget.value)
+        for widget in _flatten(build_dashboard(tmp_path))
+        if MAPPING_WARNING_CLASS in str(getattr(widget, "value", ""))
+    ]
+    assert banners == [
+        "".join(
+            f'<div class="wb-banner wb-tone-warn {MAPPING_WARNING_CLASS}">{text}</div>'
+            for text in texts
+        )
+    ]
+
+    capsys.readouterr()
+    assert main(["review", "--workspace", str(tmp_path), "--period", "2026-10"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1:3] == [f"warning: {text}" for text in texts]

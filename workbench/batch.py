@@ -714,6 +714,8 @@ def _run_period(
         f"{summary.counts[Status.UNMAPPED_CUSTOMER] + summary.counts[Status.UNMAPPED_SKU]} unmapped "
         f"({time.perf_counter() - started:.1f}s)"
     )
+    for warning in result.mapping_warnings:
+        progress(f"  warning: {warning}")
     period_folder = outputs.resolve() / period
     period_folder.mkdir(parents=True, exist_ok=True)
     for leftover in _leftovers(period_folder):
