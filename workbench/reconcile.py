@@ -289,17 +289,18 @@ class Reconciliation:
             frame: pd.DataFrame = getattr(self, name)
             return frame.iloc[rows.get(name, nothing)].reset_index(drop=True)
 
+        lines = take("lines")
         return Reconciliation(
             period=self.period,
             currency=self.currency,
-            lines=take("lines"),
+            lines=lines,
             evidence=take("evidence"),
             coverage=self.coverage,
             excluded=take("excluded"),
             clients=take("clients"),
             customer_matches=take("customer_matches"),
             files=self.files,
-            mapping_warnings=self._warnings_about(take("lines")),
+            mapping_warnings=self._warnings_about(lines),
         )
 
     def _for_client_by_mask(self, company_id: str) -> Reconciliation:
