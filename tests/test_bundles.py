@@ -21,15 +21,24 @@ agents, 1, exact).
 
 Stand-alone services: 30 Business Premium (26.40) from the Microsoft SKU and 31 Managed
 workstation (45.00) from RMM desktops and laptops, as in ``test_engine``.
+
+Mis-defined bundles (issue 19), as a new user writes them: :data:`DEVICE_DRIVERS_ONLY` is the
+device bundle without its "Device management" component, so its driver SKUs Desktop and Laptop
+also feed Managed workstation (28 devices: 28 x 45.00 = 1,260.00 of unbilled usage that the
+bundle may already include); :data:`GOLD_WITHOUT_LICENCE` is the Gold bundle without its
+"Business Premium licence" component, the per-user form of the same trap (27 users: 27 x 26.40
+= 712.80). Each driver SKU is warned about once: two warnings for the first, one for the second.
 """
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -43,10 +52,21 @@ from tests.builders import (
     write_rmm,
     write_workspace,
 )
-from workbench import Status, reconcile_workspace
+from tests.test_dashboard import _flatten
+from workbench import Status, reconcile_workspace, views
+from workbench.batch import run_batch
 from workbench.bundles import Component, check_component, expected_quantity
+from workbench.cli import main
+from workbench.dashboard import (
+    MAPPING_WARNING_CLASS,
+    build_dashboard,
+    mapping_review,
+    period_catalogue,
+)
 from workbench.errors import InputError
+from workbench.mapping import Mappings, MappingWarning
 from workbench.reconcile import Reconciliation
+from workbench.workspace import Workspace
 
 PREMIUM_SKU = "CFQ7TTC0LCHC:0002"
 SERVICES = [
@@ -68,6 +88,9 @@ BUNDLES = [
     ["34", DEVICE, "component", "Device management", "Datto RMM", "Laptop", "Laptops", "", 1, "exact", ""],
     ["34", DEVICE, "component", "EDR agent", "Huntress", "agents", "EDR agents", "", 1, "exact", ""],
 ]  # fmt: skip
+SERVICE_30 = "Microsoft 365 Business Premium"
+DEVICE_DRIVERS_ONLY = [row for row in BUNDLES if row[3] != "Device management"]
+GOLD_WITHOUT_LICENCE = [row for row in BUNDLES if row[3] != "Business Premium licence"]
 
 
 def seats(count: int) -> dict[str, Any]:
@@ -98,6 +121,7 @@ def workspace(
     services: list[list[Any]] | None = None,
     aliases: list[list[Any]] | None = None,
     ms_rows: list[dict[str, Any]] | None = None,
+    bundles: list[list[Any]] | None = None,
 ) -> Reconciliation:
     inputs = write_workspace(root)
     write_autotask(inputs / "autotask", lines=billed)
@@ -115,7 +139,7 @@ def workspace(
         customers=[],
         services=SERVICES if services is None else services,
         aliases=aliases,
-        bundles=BUNDLES,
+        bundles=BUNDLES if bundles is None else bundles,
         bundle_clients=bundle_clients,
     )
     return reconcile_workspace(root, "2026-10")
@@ -384,3 +408,171 @@ def test_a_service_row_without_a_service_or_a_reason_is_refused(tmp_path: Path) 
     with pytest.raises(InputError) as caught:
         reconcile_workspace(tmp_path, "2026-10")
     assert "[Services]" in str(caught.value) and "row 5" in str(caught.value)
+
+
+# --- issue 19: a bundle's driver that is also billed on its own ----------------------------
+
+DESKTOP_WARNING = (
+    "Managed device bundle (34) is driven by Datto RMM SKU Desktop (Desktops), which also feeds "
+    "Managed workstation (31) on its own and is not one of the bundle's components: every "
+    "client of the bundle is expected to pay for those units twice, in the bundle and on "
+    "Managed workstation. If the bundle includes them, list Desktop as a component of Managed "
+    "device bundle in sheet Bundles; if the client pays for both, leave the mappings as they are."
+)
+DEVICES_ALSO_DRIVE = (
+    "Datto RMM shows 28; the contract bills 0: used but not on the contract; these 20 Desktops "
+    "+ 8 Laptops also drive the Managed device bundle, which does not list them as a "
+    "component: see the mapping warning before approving"
+)
+
+
+def device_bundle_drivers_only(root: Path) -> Reconciliation:
+    """28 devices (20 desktops, 8 laptops) billed as 28 device bundles, and 28 EDR agents."""
+    return workspace(
+        root,
+        billed={"34": 28},
+        desktops=20,
+        laptops=8,
+        agents=28,
+        bundles=DEVICE_DRIVERS_ONLY,
+    )
+
+
+def test_a_device_bundle_whose_drivers_feed_a_service_is_warned_and_its_line_says_why(
+    tmp_path: Path,
+) -> None:
+    """The issue's case: the bundle matches (28 of 28) and Managed workstation, which is not on
+    the contract, shows the 28 devices as unbilled usage, 28 x 45.00 = 1,260.00. Its reason says
+    the devices also drive the bundle; the warning names bundle, SKU and service once per SKU."""
+    result = device_bundle_drivers_only(tmp_path)
+    assert [str(warning) for warning in result.mapping_warnings] == [
+        DESKTOP_WARNING,
+        DESKTOP_WARNING.replace("Desktop (Desktops)", "Laptop (Laptops)").replace(
+            "list Desktop", "list Laptop"
+        ),
+    ]
+    assert result.mapping_warnings[0] == MappingWarning(
+        "34", DEVICE, "datto_rmm", "Desktop", "Desktops", "31", "Managed workstation"
+    )
+    found = lines(result)
+    assert found.loc["10:34", "status"] == Status.MATCH
+    workstation = found.loc["10:31"]
+    assert (workstation["status"], workstation["expected_quantity"]) == (
+        Status.UNBILLED_USAGE,
+        28,
+    )
+    assert workstation["revenue_impact"] == Decimal("1260.00")
+    assert workstation["reason"] == DEVICES_ALSO_DRIVE
+    # The client's own result keeps the warnings about its bundle.
+    assert result.for_client("10").mapping_warnings == result.mapping_warnings
+
+
+def test_the_per_user_trap_a_driver_licence_not_among_the_components(tmp_path: Path) -> None:
+    """Gold without its licence component, Business Premium mapped through a pattern row
+    (``CFQ7TTC0LCHC:*``): 27 users, Gold billed 27 (match), and the 27 licences are unbilled
+    usage on service 30, 27 x 26.40 = 712.80, with the reason saying they drive Gold too."""
+    any_term = ["Microsoft", "CFQ7TTC0LCHC:*", "Business Premium", "30", SERVICE_30, 1, ""]
+    result = workspace(
+        tmp_path,
+        billed={"33": 27},
+        premium=27,
+        agents=27,
+        identities=27,
+        learners=27,
+        bundles=GOLD_WITHOUT_LICENCE,
+        services=[any_term, *SERVICES[1:]],
+    )
+    assert result.mapping_warnings == (
+        MappingWarning(
+            "33",
+            GOLD,
+            "microsoft",
+            PREMIUM_SKU,
+            "Business Premium users",
+            "30",
+            SERVICE_30,
+        ),
+    )
+    found = lines(result)
+    assert found.loc["10:33", "status"] == Status.MATCH
+    licences = found.loc["10:30"]
+    assert (licences["status"], licences["revenue_impact"]) == (
+        Status.UNBILLED_USAGE,
+        Decimal("712.80"),
+    )
+    assert licences["reason"] == (
+        "Microsoft shows 27; the contract bills 0: used but not on the contract; these 27 "
+        "Business Premium users also drive the Gold managed user bundle, which does not list "
+        "them as a component: see the mapping warning before approving"
+    )
+
+
+def test_drivers_are_matched_to_services_as_the_reconciliation_matches_usage(
+    tmp_path: Path,
+) -> None:
+    """Only Desktop is warned about. Laptop has an exact ignore row, which wins over the
+    ``*`` pattern that would feed Managed workstation; Notebook is an alias of Laptop, so no
+    usage ever counts as Notebook; two pattern rows of Desktop's service feed one service, said
+    once. The well-defined bundles of this module raise no warning."""
+    services = [
+        ["Datto RMM", "Laptop", "Laptops", "", "", "", "laptops are sold in the bundle only"],
+        ["Datto RMM", "*", "Any device", "31", "Managed workstation", 1, ""],
+        ["Datto RMM", "*", "Any device", "31", "Managed workstation", 1, ""],
+    ]
+    path = write_mappings(
+        tmp_path / "mappings.xlsx",
+        customers=[],
+        services=services,
+        aliases=[["Datto RMM", "Notebook", "Laptop", "old device class"]],
+        bundles=[
+            *DEVICE_DRIVERS_ONLY,
+            ["34", DEVICE, "driver", "", "Datto RMM", "Notebook", "Notebooks", "", "", "", ""],
+        ],
+    )
+    assert [(w.sku, w.service_id) for w in Mappings.read(path).warnings] == [("Desktop", "31")]
+    well_defined = write_mappings(
+        tmp_path / "well-defined.xlsx", customers=[], services=SERVICES, bundles=BUNDLES
+    )
+    assert Mappings.read(well_defined).warnings == ()
+
+
+def test_every_face_shows_the_warnings_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``workbench run`` prints each warning once (not once per client), the all-clients
+    workbook's Summary and the notebooks' headline list them, the dashboard's mapping review
+    shows them above its cards, and ``workbench review`` prints them under its header."""
+    result = device_bundle_drivers_only(tmp_path)
+    texts = [str(warning) for warning in result.mapping_warnings]
+    assert len(texts) == 2
+
+    messages: list[str] = []
+    batch = run_batch(tmp_path, "2026-10", tmp_path / "out", jobs=1, progress=messages.append)
+    assert batch.ok
+    assert [m for m in messages if "warning" in m] == [f"  warning: {text}" for text in texts]
+    book = openpyxl.load_workbook(batch.folder / "All clients - 2026-10.xlsx")
+    summary = [row[0] for row in book["Summary"].iter_rows(values_only=True)]
+    heading = summary.index("Check the mappings first")
+    assert summary[heading + 1 : heading + 3] == texts
+    assert summary.index("Key figures") == heading + 4
+
+    headline = views.headline(result)
+    assert list(headline.loc["Mapping warning", "Value"]) == texts
+    catalogue = period_catalogue(Workspace.open(tmp_path), "2026-10")
+    assert mapping_review(result, catalogue).warnings == result.mapping_warnings
+    banners = [
+        html.unescape(widget.value)
+        for widget in _flatten(build_dashboard(tmp_path))
+        if MAPPING_WARNING_CLASS in str(getattr(widget, "value", ""))
+    ]
+    assert banners == [
+        "".join(
+            f'<div class="wb-banner wb-tone-warn {MAPPING_WARNING_CLASS}">{text}</div>'
+            for text in texts
+        )
+    ]
+
+    capsys.readouterr()
+    assert main(["review", "--workspace", str(tmp_path), "--period", "2026-10"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1:3] == [f"warning: {text}" for text in texts]

@@ -231,3 +231,8 @@ def test_money_by_client_agrees_with_each_clients_summary(demo_result: Reconcili
         )
     assert total(money["revenue_leaking"]) == REVENUE_LEAKING
     assert total(money["over_billing_risk"]) == OVER_BILLING_RISK
+
+
+def test_the_demos_bundles_raise_no_mapping_warning(demo_result: Reconciliation) -> None:
+    """Every driver of the demo's bundles is also one of their components (issue 19)."""
+    assert demo_result.mapping_warnings == ()

@@ -753,6 +753,8 @@ def _run_period(
         f"{summary.counts[Status.UNMAPPED_CUSTOMER] + summary.counts[Status.UNMAPPED_SKU]} unmapped "
         f"({time.perf_counter() - started:.1f}s)"
     )
+    for warning in result.mapping_warnings:
+        progress(f"  warning: {warning}")
     ignored = result.files[result.files["side"] == "ignored"]
     for name, what in zip(ignored["source_file"], ignored["format"], strict=True):
         progress(f"  {name}: {what}")

@@ -7,7 +7,10 @@ definition lives in the mappings workbook, sheet ``Bundles``, one row per vendor
     The count anchor. The bundle units a client should be billed are the sum of its driver SKUs'
     counts, each times its *driver factor*: users licensed by chosen Microsoft 365 SKUs for a
     per-user bundle, devices of chosen classes in the RMM for a per-device bundle. Drivers are
-    only counted: the same licences still feed any service they are mapped to.
+    only counted: the same licences still feed any service they are mapped to, unless they are
+    also listed as a component. A driver that feeds a service without being a component is
+    reported by :attr:`~workbench.mapping.Mappings.warnings`: the client may pay for both, or
+    the bundle include them, and only the mappings' author knows which.
 ``component`` rows
     What each bundle unit includes, *per bundle unit* (1 EDR agent, 1 security-awareness
     learner, 0.5 TB of backup...). Rows with the same component name are alternatives whose

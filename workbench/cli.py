@@ -248,6 +248,8 @@ def _review(args: argparse.Namespace) -> int:
         f"{states.get('decided', 0)} decided ({decided.get('approve', 0)} approved, "
         f"{decided.get('adjust', 0)} adjusted, {decided.get('dismiss', 0)} dismissed)"
     )
+    for warning in result.mapping_warnings:
+        print(f"warning: {warning}")
     if review.empty:
         return 0
     # Work still to do first; the review is already by money at stake within each group.

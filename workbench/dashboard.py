@@ -37,7 +37,7 @@ import pandas as pd
 
 from workbench.errors import WorkbenchError
 from workbench.ledger import Decided, Decision, Ledger, ledger_path
-from workbench.mapping import VENDOR_TITLES
+from workbench.mapping import VENDOR_TITLES, MappingWarning
 from workbench.mapping_edits import (
     HISTORY_FOLDER_SUFFIX,
     SavedEdit,
@@ -63,6 +63,7 @@ from workbench.workspace import Workspace, read_period_inputs, reconcile_workspa
 __all__ = [
     "ALL_CLIENTS",
     "DISCREPANCY_TABLE_CLASS",
+    "MAPPING_WARNING_CLASS",
     "REVIEW_CLASS",
     "REVIEW_MESSAGE_CLASS",
     "UNMAPPED_TABLE_CLASS",
@@ -98,6 +99,7 @@ DISCREPANCY_TABLE_CLASS = "wb-discrepancies"
 UNMAPPED_TABLE_CLASS = "wb-unmapped"
 REVIEW_CLASS = "wb-review"
 REVIEW_MESSAGE_CLASS = "wb-review-message"
+MAPPING_WARNING_CLASS = "wb-mapping-warning"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Tone = Literal["neutral", "good", "warn", "bad"]
@@ -479,12 +481,17 @@ class Choice:
 
 @dataclass(frozen=True)
 class MappingReview:
-    """What the mapping review lists, and the PSA companies and services (by label) to choose."""
+    """What the mapping review lists, and the PSA companies and services (by label) to choose.
+
+    ``warnings`` are mappings that read fine but probably say something else than was meant
+    (:class:`~workbench.mapping.MappingWarning`): the review shows them above its cards.
+    """
 
     customers: tuple[CustomerToMap, ...]
     skus: tuple[SkuToMap, ...]
     companies: tuple[Choice, ...]
     services: tuple[Choice, ...]
+    warnings: tuple[MappingWarning, ...] = ()
 
 
 def mapping_review(result: Reconciliation, catalogue: Catalogue) -> MappingReview:
@@ -545,6 +552,7 @@ def mapping_review(result: Reconciliation, catalogue: Catalogue) -> MappingRevie
         skus=tuple(sorted(skus, key=lambda s: (-(s.spend or ZERO), s.sku_name.casefold()))),
         companies=_choices(catalogue.companies, "company_id", "company_name"),
         services=_choices(catalogue.services, "service_id", "service_name"),
+        warnings=result.mapping_warnings,
     )
 
 
@@ -896,8 +904,11 @@ class _MappingReviewPanel:
         self.refresh = refresh
         self.heading = widgets.HTML()
         self.message = widgets.HTML().add_class(REVIEW_MESSAGE_CLASS)
+        self.warnings = widgets.HTML()
         self.cards = widgets.VBox().add_class("wb-review-cards")
-        self.root = widgets.VBox([self.heading, self.message, self.cards]).add_class(REVIEW_CLASS)
+        self.root = widgets.VBox([self.heading, self.warnings, self.message, self.cards]).add_class(
+            REVIEW_CLASS
+        )
         self.unmapped_lines = 0
         self.currency = "USD"
 
@@ -920,6 +931,11 @@ class _MappingReviewPanel:
             if to_do
             else '<p class="wb-empty">Every vendor customer and SKU used this period is mapped.</p>',
         )
+        self.warnings.value = "".join(
+            f'<div class="wb-banner wb-tone-warn {MAPPING_WARNING_CLASS}">'
+            f"{html.escape(str(warning))}</div>"
+            for warning in review.warnings
+        )
         cards = [self._customer_card(each, review) for each in review.customers]
         cards += [self._sku_card(each, review) for each in review.skus]
         self._replace_cards(cards)
@@ -930,6 +946,7 @@ class _MappingReviewPanel:
             "",
             _error_html(error, "Cannot list the PSA's companies and services."),
         )
+        self.warnings.value = ""
         self._replace_cards([])
 
     def _replace_cards(self, cards: list[widgets.Widget]) -> None:

@@ -21,6 +21,10 @@ The mappings workbook is the source of truth; a person edits it in Excel. Its sh
     Bundle services, their drivers and components, and per-client terms: see
     :mod:`workbench.bundles`.
 
+A workbook can read without error and still not say what was meant: :attr:`Mappings.warnings`
+lists what reads so (a bundle's driver SKU that also feeds a stand-alone service, see
+:class:`MappingWarning`), and the reconciliation carries the list to every face.
+
 Customers are matched by vendor id first, then by exact name (case and spacing ignored) against
 PSA company names. Every match records its method so later matchers (fuzzy suggestions) slot in
 as further methods that need a person's confirmation.
@@ -156,6 +160,39 @@ class SkuAlias:
 
     def matches(self, vendor: str, sku: str) -> bool:
         return vendor == self.vendor and _sku_matches(self.pattern, sku)
+
+
+@dataclass(frozen=True)
+class MappingWarning:
+    """A bundle's driver SKU that also feeds a stand-alone service and is not a component.
+
+    Drivers are only counted (:mod:`workbench.bundles`), so every client of the bundle is also
+    expected to pay the stand-alone service for the same units. That is right when the client
+    pays for both, and a false finding when the bundle includes them: only the person who
+    wrote the mappings knows which, so it is said once per bundle, SKU and service.
+    """
+
+    bundle_id: str
+    bundle_name: str
+    vendor: str
+    sku: str
+    sku_name: str  # as the Bundles sheet names the driver
+    service_id: str
+    service_name: str
+
+    def __str__(self) -> str:
+        vendor = VENDOR_TITLES.get(self.vendor, self.vendor)
+        sku = self.sku if self.sku_name == self.sku else f"{self.sku} ({self.sku_name})"
+        service = self.service_name or f"service {self.service_id}"
+        named = f"{service} ({self.service_id})" if self.service_name else service
+        return (
+            f"{self.bundle_name} ({self.bundle_id}) is driven by {vendor} SKU {sku}, which also "
+            f"feeds {named} on its own and is not one of the bundle's components: every client "
+            "of the bundle is expected to pay for those units twice, in the bundle and on "
+            f"{service}. If the bundle includes them, list {self.sku} as a component of "
+            f"{self.bundle_name} in sheet Bundles; if the client pays for both, leave the "
+            "mappings as they are."
+        )
 
 
 @dataclass(frozen=True)
@@ -384,31 +421,8 @@ class Mappings:
         named = {(m.vendor, m.sku) for m in exact}
         expanded = list(exact)
         for vendor, sku in sorted(present or ()):
-            if (vendor, sku) in named:
-                continue
-            pattern = next(
-                (
-                    m
-                    for m in self.services
-                    if m.vendor == vendor and _is_pattern(m.sku) and _sku_matches(m.sku, sku)
-                ),
-                None,
-            )
-            if pattern is not None:
-                # Every row of the first matching pattern: one SKU may feed several services.
-                expanded.extend(
-                    ServiceMapping(
-                        vendor=vendor,
-                        sku=sku,
-                        sku_name=m.sku_name,
-                        service_id=m.service_id,
-                        service_name=m.service_name,
-                        factor=m.factor,
-                        exclude_reason=m.exclude_reason,
-                    )
-                    for m in self.services
-                    if m.vendor == vendor and m.sku == pattern.sku
-                )
+            if (vendor, sku) not in named:
+                expanded.extend(self._pattern_rows(vendor, sku))
         return pd.DataFrame.from_records(
             [
                 {
@@ -423,6 +437,73 @@ class Mappings:
             ],
             columns=["vendor", "sku", "service_id", "service_name", "factor", "exclude_reason"],
         )
+
+    def services_for(self, vendor: str, sku: str) -> list[ServiceMapping]:
+        """The Services rows a counted vendor SKU (aliases applied) goes to, as the
+        reconciliation finds them: the rows naming it, else those of the first pattern it
+        matches."""
+        exact = [
+            m
+            for m in self.services
+            if m.vendor == vendor and m.sku == sku and not _is_pattern(m.sku)
+        ]
+        return exact or self._pattern_rows(vendor, sku)
+
+    def _pattern_rows(self, vendor: str, sku: str) -> list[ServiceMapping]:
+        pattern = next(
+            (
+                m
+                for m in self.services
+                if m.vendor == vendor and _is_pattern(m.sku) and _sku_matches(m.sku, sku)
+            ),
+            None,
+        )
+        if pattern is None:
+            return []
+        # Every row of the first matching pattern: one SKU may feed several services.
+        return [
+            ServiceMapping(
+                vendor=vendor,
+                sku=sku,
+                sku_name=m.sku_name,
+                service_id=m.service_id,
+                service_name=m.service_name,
+                factor=m.factor,
+                exclude_reason=m.exclude_reason,
+            )
+            for m in self.services
+            if m.vendor == vendor and m.sku == pattern.sku
+        ]
+
+    @functools.cached_property
+    def warnings(self) -> tuple[MappingWarning, ...]:
+        """Bundle drivers that also feed a stand-alone service without being a component of
+        their bundle: one :class:`MappingWarning` per bundle, driver SKU and service."""
+        found: dict[tuple[str, str, str, str], MappingWarning] = {}
+        for bundle in self.bundles.values():
+            components = {(v, s) for c in bundle.components for v, s, _ in c.skus}
+            for driver in bundle.drivers:
+                if (driver.vendor, driver.sku) in components:
+                    continue
+                if self.canonical_sku(driver.vendor, driver.sku) != driver.sku:
+                    continue  # usage arrives as its alias target: this driver counts nothing
+                for service in self.services_for(driver.vendor, driver.sku):
+                    if service.exclude_reason:
+                        continue  # an ignore rule, not a stand-alone service
+                    key = (bundle.service_id, driver.vendor, driver.sku, service.service_id)
+                    found.setdefault(
+                        key,
+                        MappingWarning(
+                            bundle_id=bundle.service_id,
+                            bundle_name=bundle.service_name,
+                            vendor=driver.vendor,
+                            sku=driver.sku,
+                            sku_name=driver.sku_name,
+                            service_id=service.service_id,
+                            service_name=service.service_name,
+                        ),
+                    )
+        return tuple(found.values())
 
     def terms_for(self, company_id: str, bundle_id: str) -> BundleTerms | None:
         return self._terms.get((company_id, bundle_id))

@@ -27,7 +27,7 @@ import pandas as pd
 from workbench import bundles as bundle_arithmetic
 from workbench.bundles import Bundle, BundleTerms, Component
 from workbench.errors import WorkbenchError
-from workbench.mapping import VENDOR_TITLES, Mappings
+from workbench.mapping import VENDOR_TITLES, Mappings, MappingWarning
 from workbench.money import ZERO, to_cents, total
 from workbench.sources import DUPLICATE_FILE, Inputs
 from workbench.sources.overlap import SAME_RECORD
@@ -190,6 +190,10 @@ class Reconciliation:
         ``company_id, company_name`` of every client with a line.
     files
         The input files read: ``source_file, format, side, rows_read, sha256``.
+    mapping_warnings
+        What in the mappings reads fine but probably is not what was meant
+        (:attr:`Mappings.warnings <workbench.mapping.Mappings.warnings>`); a client's result
+        keeps those about its own bundles.
     """
 
     period: str
@@ -205,6 +209,7 @@ class Reconciliation:
             columns=["source_file", "format", "side", "rows_read", "sha256"]
         )
     )
+    mapping_warnings: tuple[MappingWarning, ...] = ()
 
     def save(self, path: Path) -> Path:
         """Keep the result for the batch's notebooks (written atomically; read by :meth:`load`).
@@ -285,16 +290,18 @@ class Reconciliation:
             frame: pd.DataFrame = getattr(self, name)
             return frame.iloc[rows.get(name, nothing)].reset_index(drop=True)
 
+        lines = take("lines")
         return Reconciliation(
             period=self.period,
             currency=self.currency,
-            lines=take("lines"),
+            lines=lines,
             evidence=take("evidence"),
             coverage=self.coverage,
             excluded=take("excluded"),
             clients=take("clients"),
             customer_matches=take("customer_matches"),
             files=self.files,
+            mapping_warnings=self._warnings_about(lines),
         )
 
     def _for_client_by_mask(self, company_id: str) -> Reconciliation:
@@ -315,7 +322,15 @@ class Reconciliation:
                 self.customer_matches["company_id"] == company_id
             ].reset_index(drop=True),
             files=self.files,
+            mapping_warnings=self._warnings_about(lines),
         )
+
+    def _warnings_about(self, lines: pd.DataFrame) -> tuple[MappingWarning, ...]:
+        """The mapping warnings about bundles these lines bill or check."""
+        if not self.mapping_warnings:
+            return ()
+        bundles = set(lines["service_id"])
+        return tuple(w for w in self.mapping_warnings if w.bundle_id in bundles)
 
     @property
     def adjustments(self) -> pd.DataFrame:
@@ -584,6 +599,7 @@ def reconcile(
             )
             if in_bundles.get(key):
                 reason += f" ({in_bundles[key]} more are covered by the client's bundle)"
+            reason += _also_drive(bundled.also_drive.get(key, []))
         _settle(line, status, billed_quantity, expected_quantity, reason)
         lines.append(line)
         if contract_line is not None:
@@ -669,6 +685,7 @@ def reconcile(
         clients=clients,
         customer_matches=customers,
         files=inputs.files,
+        mapping_warnings=mappings.warnings,
     )
 
 
@@ -991,6 +1008,11 @@ class _BundleResult:
     records: set[int] = field(default_factory=set)
     used: list[tuple[str, int, str]] = field(default_factory=list)  # (line id, record, factor)
     line_states: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (company, stand-alone service) -> (bundle name, driver SKU name, count) of the drivers
+    # the mapping warnings are about: the same units are expected on both.
+    also_drive: dict[tuple[str, str], list[tuple[str, str, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
 
 def _reconcile_bundles(
@@ -1020,6 +1042,12 @@ def _reconcile_bundles(
     for company_id, bundle_id in sorted(applies):
         bundle = mappings.bundles[bundle_id]
         terms = mappings.terms_for(company_id, bundle_id)
+        for warning in mappings.warnings:
+            driven = counts.get((company_id, warning.vendor, warning.sku), 0)
+            if warning.bundle_id == bundle_id and driven:
+                result.also_drive[(company_id, warning.service_id)].append(
+                    (bundle.service_name, warning.sku_name, driven)
+                )
         line_id = _line_id(company_id, bundle_id)
         line: dict[str, Any] = {
             "line_id": line_id,
@@ -1079,6 +1107,19 @@ def _reconcile_bundles(
                 )
             )
     return result
+
+
+def _also_drive(drivers: list[tuple[str, str, int]]) -> str:
+    """What a stand-alone line's reason adds when its units also drive a bundle that does not
+    list them as a component (see :class:`~workbench.mapping.MappingWarning`)."""
+    by_bundle: dict[str, list[str]] = defaultdict(list)
+    for bundle_name, sku_name, count in drivers:
+        by_bundle[bundle_name].append(f"{count} {sku_name}")
+    return "".join(
+        f"; these {' + '.join(units)} also drive the {bundle_name}, which does not list them "
+        "as a component: see the mapping warning before approving"
+        for bundle_name, units in by_bundle.items()
+    )
 
 
 def _bundle_reason(

@@ -174,7 +174,7 @@ def period_result(
 
 
 def headline(result: Reconciliation) -> pd.DataFrame:
-    """The KPIs as a two-column table."""
+    """The KPIs as a two-column table, then the mapping warnings."""
     summary = result.summary()
     currency = result.currency
     rows = [
@@ -192,6 +192,7 @@ def headline(result: Reconciliation) -> pd.DataFrame:
         rows.append(
             ("Warning", "nothing here could be checked against usage: this is not a clean result")
         )
+    rows += [("Mapping warning", str(warning)) for warning in result.mapping_warnings]
     return pd.DataFrame(rows, columns=["Measure", "Value"]).set_index("Measure")
 
 

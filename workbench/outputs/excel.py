@@ -3,8 +3,9 @@
 Sheets, in order:
 
 ``Summary``
-    Headline figures, lines by status, a per-client table (when there is more than one client),
-    what became of every input record, and how to use the workbook.
+    The mapping warnings (when there are any), headline figures, lines by status, a per-client
+    table (when there is more than one client), what became of every input record, and how to
+    use the workbook.
 ``Adjustments``
     One row per proposed billing change, with Decision / Adjusted qty / Note columns to fill.
 ``Bundles``
@@ -306,6 +307,14 @@ def _write_summary(sheet: _Sheet, result: Reconciliation, title: str) -> None:
         row += 1
         sheet.put(row, 1, label, emphasis="bold")
         sheet.put(row, 2, words)
+
+    if result.mapping_warnings:
+        # Before the figures: a mis-defined bundle makes some of them false findings.
+        row += 2
+        sheet.put(row, 1, "Check the mappings first", emphasis="section", sized=False)
+        for warning in result.mapping_warnings:
+            row += 1
+            sheet.put(row, 1, str(warning), sized=False)
 
     row += 2
     sheet.put(row, 1, "Key figures", emphasis="section", sized=False)
