@@ -131,6 +131,97 @@ def test_money_is_exact_at_odd_prices(tmp_path: Path) -> None:
     )
 
 
+def test_a_service_on_the_contract_at_0_units_with_usage_is_under_billed(tmp_path: Path) -> None:
+    """Premium kept on the contract at 0 units, 10 seats in Partner Center: under-billed
+    10 x 26.40 = 264.00 (cost 10 x 22.00), on its own contract service, not unbilled usage."""
+    inputs = write_workspace(tmp_path)
+    billed(inputs, {"30": 0})
+    write_ms(inputs / "ms.csv", [ms_row("cycleCharge", 10, "220.00")])
+    write_mappings(tmp_path / "mappings.xlsx", customers=[ACME], services=[PREMIUM])
+    found = line(tmp_path, "30")
+    assert (
+        found["status"],
+        found["billed_quantity"],
+        found["expected_quantity"],
+        found["revenue_impact"],
+        found["cost_impact"],
+        found["contract_id"],
+        found["contract_service_id"],
+    ) == (Status.UNDER_BILLED, 0, 10, Decimal("264.00"), Decimal("220.00"), "20", "40")
+    assert found["reason"] == (
+        "Microsoft shows 10; the contract bills 0: on the contract at 0 units"
+    )
+
+
+def test_usage_with_no_contract_line_is_unbilled_usage_at_the_catalogue_price(
+    tmp_path: Path,
+) -> None:
+    """Only workstations are on the contract; 10 Premium seats in use: unbilled usage at the
+    catalogue's 26.40, with no contract to adjust."""
+    inputs = write_workspace(tmp_path)
+    billed(inputs, {"31": 4})
+    write_ms(inputs / "ms.csv", [ms_row("cycleCharge", 10, "220.00")])
+    write_mappings(tmp_path / "mappings.xlsx", customers=[ACME], services=[PREMIUM])
+    found = line(tmp_path, "30")
+    assert (
+        found["status"],
+        found["billed_quantity"],
+        found["revenue_impact"],
+        found["contract_id"],
+        found["contract_service_id"],
+    ) == (Status.UNBILLED_USAGE, 0, Decimal("264.00"), "", "")
+    assert found["reason"] == (
+        "Microsoft shows 10; the contract bills 0: used but not on the contract"
+    )
+
+
+def test_an_excluded_contract_line_is_not_on_the_contract(tmp_path: Path) -> None:
+    """Premium's only unit row is September's (10 units, outside the billing period) and 10
+    seats are in use: unbilled usage, 10 x 26.40, naming why the PSA's line does not count."""
+    inputs = write_workspace(tmp_path)
+    september = {"id": "50", "contractID": "20", "contractServiceID": "40", "serviceID": "30",
+                 "startDate": "2026-09-01T00:00:00Z", "endDate": "2026-09-30T00:00:00Z", "units": "10"}  # fmt: skip
+    write_autotask(inputs / "autotask", lines={"30": 10}, units=[september])
+    write_ms(inputs / "ms.csv", [ms_row("cycleCharge", 10, "220.00")])
+    write_mappings(tmp_path / "mappings.xlsx", customers=[ACME], services=[PREMIUM])
+    found = line(tmp_path, "30")
+    assert (found["status"], found["revenue_impact"], found["contract_id"]) == (
+        Status.UNBILLED_USAGE,
+        Decimal("264.00"),
+        "",
+    )
+    assert found["reason"].endswith(
+        "used but not on the contract (its contract line is left out: outside the billing period)"
+    )
+
+
+def test_billed_without_usage_mirrors_unbilled_usage(tmp_path: Path) -> None:
+    """Acme's Microsoft customer is mapped and in this month's export. Premium is billed 5 and
+    the export lists no Premium seat: billed without usage, -5 x 26.40 = -132.00. Standard
+    (mapped to 31 here, 45.00) shows 3 seats and is not on the contract: unbilled usage,
+    +135.00. A line at 0 units with nothing in use is a match, not billed without usage."""
+    inputs = write_workspace(tmp_path)
+    billed(inputs, {"30": 5, "32": 0})
+    standard = ms_row("cycleCharge", 3, "37.50", ProductId="CFQ7TTC0LDPB", SkuId="0001",
+                      SkuName="Microsoft 365 Business Standard", SubscriptionId="s2")  # fmt: skip
+    write_ms(inputs / "ms.csv", [standard])
+    services = [
+        PREMIUM,
+        ["Microsoft", "CFQ7TTC0LDPB:0001", "Business Standard", "31", "Standard", 1, ""],
+        ["Microsoft", "CFQ7TTC0LH16:0001", "Exchange", "32", "Backup per 100 GB", 1, ""],
+    ]
+    write_mappings(tmp_path / "mappings.xlsx", customers=[ACME], services=services)
+    found = reconcile_workspace(tmp_path, "2026-10").lines.set_index("line_id")
+    assert [
+        (found.loc[key, "status"], found.loc[key, "expected_quantity"], found.loc[key, "revenue_impact"])
+        for key in ("10:30", "10:31", "10:32")
+    ] == [
+        (Status.BILLED_WITHOUT_USAGE, 0, Decimal("-132.00")),
+        (Status.UNBILLED_USAGE, 3, Decimal("135.00")),
+        (Status.MATCH, 0, Decimal("0.00")),
+    ]  # fmt: skip
+
+
 def test_no_vendor_export_this_period_means_not_reconciled_never_clean(tmp_path: Path) -> None:
     """Workstations are mapped to the RMM, but the month has no RMM export."""
     inputs = write_workspace(tmp_path)
