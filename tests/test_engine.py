@@ -131,47 +131,47 @@ def test_money_is_exact_at_odd_prices(tmp_path: Path) -> None:
     )
 
 
-def test_a_service_on_the_contract_at_0_units_with_usage_is_under_billed(tmp_path: Path) -> None:
-    """Premium kept on the contract at 0 units, 10 seats in Partner Center: under-billed
-    10 x 26.40 = 264.00 (cost 10 x 22.00), on its own contract service, not unbilled usage."""
-    inputs = write_workspace(tmp_path)
-    billed(inputs, {"30": 0})
+def ten_seats_in_use(root: Path, inputs: Path):  # type: ignore[no-untyped-def]
+    """Partner Center shows Acme 10 Business Premium seats (26.40, cost 22.00): service 30's
+    line."""
     write_ms(inputs / "ms.csv", [ms_row("cycleCharge", 10, "220.00")])
-    write_mappings(tmp_path / "mappings.xlsx", customers=[ACME], services=[PREMIUM])
-    found = line(tmp_path, "30")
+    write_mappings(root / "mappings.xlsx", customers=[ACME], services=[PREMIUM])
+    return line(root, "30")
+
+
+@pytest.mark.parametrize(
+    ("lines", "status", "contract", "reason"),
+    [
+        ({"30": 0}, Status.UNDER_BILLED, ("20", "40"), "on the contract at 0 units"),
+        ({"31": 4}, Status.UNBILLED_USAGE, ("", ""), "used but not on the contract"),
+    ],
+    ids=["kept on the contract at 0 units", "no contract line"],
+)
+def test_a_line_at_0_units_with_usage_is_under_billed_and_no_line_is_unbilled_usage(
+    tmp_path: Path, lines: dict[str, int], status: Status, contract: tuple[str, str], reason: str
+) -> None:
+    """10 seats in use, none billed: 10 x 26.40 = 264.00 (cost 220.00) either way. Premium kept
+    on the contract at 0 units is under-billed on its own contract service (20, 40); with only
+    workstations on the contract it is unbilled usage, with no contract to adjust."""
+    inputs = write_workspace(tmp_path)
+    billed(inputs, lines)
+    found = ten_seats_in_use(tmp_path, inputs)
     assert (
         found["status"],
         found["billed_quantity"],
         found["expected_quantity"],
         found["revenue_impact"],
         found["cost_impact"],
-        found["contract_id"],
-        found["contract_service_id"],
-    ) == (Status.UNDER_BILLED, 0, 10, Decimal("264.00"), Decimal("220.00"), "20", "40")
-    assert found["reason"] == (
-        "Microsoft shows 10; the contract bills 0: on the contract at 0 units"
-    )
-
-
-def test_usage_with_no_contract_line_is_unbilled_usage_at_the_catalogue_price(
-    tmp_path: Path,
-) -> None:
-    """Only workstations are on the contract; 10 Premium seats in use: unbilled usage at the
-    catalogue's 26.40, with no contract to adjust."""
-    inputs = write_workspace(tmp_path)
-    billed(inputs, {"31": 4})
-    write_ms(inputs / "ms.csv", [ms_row("cycleCharge", 10, "220.00")])
-    write_mappings(tmp_path / "mappings.xlsx", customers=[ACME], services=[PREMIUM])
-    found = line(tmp_path, "30")
-    assert (
-        found["status"],
-        found["billed_quantity"],
-        found["revenue_impact"],
-        found["contract_id"],
-        found["contract_service_id"],
-    ) == (Status.UNBILLED_USAGE, 0, Decimal("264.00"), "", "")
-    assert found["reason"] == (
-        "Microsoft shows 10; the contract bills 0: used but not on the contract"
+        (found["contract_id"], found["contract_service_id"]),
+        found["reason"],
+    ) == (
+        status,
+        0,
+        10,
+        Decimal("264.00"),
+        Decimal("220.00"),
+        contract,
+        f"Microsoft shows 10; the contract bills 0: {reason}",
     )
 
 
@@ -182,9 +182,7 @@ def test_an_excluded_contract_line_is_not_on_the_contract(tmp_path: Path) -> Non
     september = {"id": "50", "contractID": "20", "contractServiceID": "40", "serviceID": "30",
                  "startDate": "2026-09-01T00:00:00Z", "endDate": "2026-09-30T00:00:00Z", "units": "10"}  # fmt: skip
     write_autotask(inputs / "autotask", lines={"30": 10}, units=[september])
-    write_ms(inputs / "ms.csv", [ms_row("cycleCharge", 10, "220.00")])
-    write_mappings(tmp_path / "mappings.xlsx", customers=[ACME], services=[PREMIUM])
-    found = line(tmp_path, "30")
+    found = ten_seats_in_use(tmp_path, inputs)
     assert (found["status"], found["revenue_impact"], found["contract_id"]) == (
         Status.UNBILLED_USAGE,
         Decimal("264.00"),
