@@ -87,6 +87,7 @@ def pandas_reconcile(inputs: Inputs, mappings: Mappings) -> Counter[str]:
     lines = billed.merge(used, on=KEYS, how="outer")
     lines = lines[lines["billed"].notna() | (lines["used"] > 0)]  # neither billed nor used
     checked = lines["used"].notna()
+    on_contract = lines["billed"].notna()  # a contract line at 0 units is on the contract
     billed_units = lines["billed"].fillna(0)
     used_units = lines["used"].fillna(0)
     tolerance = lines["service_id"].map(mappings.tolerances).fillna(0)
@@ -95,7 +96,7 @@ def pandas_reconcile(inputs: Inputs, mappings: Mappings) -> Counter[str]:
         [
             ~checked,
             difference.abs() <= tolerance,
-            billed_units == 0,
+            ~on_contract,
             used_units == 0,
             difference > 0,
         ],

@@ -12,6 +12,7 @@ Acme Dental Group          Microsoft 365 (2 seats added)   under-billed         
 Foxglove Architects        Managed server (adjusted price)  under-billed             135.00
 Riverbend Credit Union     Cloud backup (Acronis GB)       under-billed              12.00
 Yardley & Sons Plumbing    Keeper via Pax8 (+2 prorated)   under-billed               9.00
+Zephyr Travel              Identity threat (on it at 0)    under-billed               4.00
 Cedar Ridge Veterinary     Identity threat detection       unbilled usage            48.00
 Bluewater Logistics        Managed workstation             over-billed             -135.00
 Ironwood Manufacturing     Microsoft 365 (3 seats removed) over-billed              -79.20
@@ -26,6 +27,10 @@ Quarry Hill Engineering    Gold: security awareness        bundle gap (3 users) 
 plus 4 unmapped-customer lines (a new tenant, a new RMM site, an unmapped Huntress org with two
 metrics), 1 unmapped SKU (Power BI Pro) and 8 not-reconciled lines (one a bundle component
 waived for Summit Physical Therapy, whose Gold bundle is billed at its agreed minimum).
+
+Zephyr Travel's identity threat detection is on its contract at 0 units (added ahead of a
+roll-out) with 1 identity in Huntress: under-billed, as the line exists, where Cedar Ridge's has
+no contract line at all (unbilled usage).
 """
 
 from __future__ import annotations
@@ -43,10 +48,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo" / "workspace"
 PERIOD = "2026-10"
 
-REVENUE_LEAKING = Decimal("519.80")
+REVENUE_LEAKING = Decimal("523.80")
 OVER_BILLING_RISK = Decimal("268.20")
 UNMAPPED_SPEND = Decimal("212.00")
-DISCREPANCIES = 12
+DISCREPANCIES = 13
 BUNDLE_GAPS = 1
 UNMAPPED_CUSTOMER_LINES = 4
 UNMAPPED_SKU_LINES = 1

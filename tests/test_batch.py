@@ -63,7 +63,7 @@ def test_batch_writes_workbooks_and_executed_notebooks(tmp_path: Path) -> None:
     bluewater = outputs_of(period / "Bluewater Logistics" / "reconciliation.ipynb")
     assert "over-billed" in bluewater and "-$135.00" in bluewater
     portfolio = outputs_of(period / "portfolio.ipynb")
-    assert "$519.80" in portfolio and "$268.20" in portfolio and "image/png" in portfolio
+    assert "$523.80" in portfolio and "$268.20" in portfolio and "image/png" in portfolio
     assert any("[2/2]" in message for message in messages)
     assert messages[-1].startswith("Done in") and "2 of 2 clients ok" in messages[-1]
 

@@ -44,7 +44,7 @@ def test_the_manifest_records_inputs_clients_and_outputs_with_checksums(tmp_path
         "warm",
         PERIOD,
     )
-    assert manifest["totals"]["revenue_leaking"] == "519.80" and manifest["totals"]["clients"] == 25
+    assert manifest["totals"]["revenue_leaking"] == "523.80" and manifest["totals"]["clients"] == 25
     for item in manifest["inputs"]:
         assert file_checksum(DEMO / item["file"]) == item["sha256"]
     assert len(manifest["inputs"]) == 13

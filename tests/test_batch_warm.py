@@ -133,7 +133,7 @@ def test_warm_outputs_are_stock_papermills_apart_from_timings(tmp_path: Path) ->
         "portfolio.ipynb",
     ]
     portfolio = json.dumps(nbformat.read(warm.folder / "portfolio.ipynb", as_version=4).cells)
-    assert "$519.80" in portfolio and "$268.20" in portfolio and "image/png" in portfolio
+    assert "$523.80" in portfolio and "$268.20" in portfolio and "image/png" in portfolio
 
 
 def test_the_comparison_catches_a_changed_figure(tmp_path: Path) -> None:

@@ -166,4 +166,4 @@ def test_the_suite_runs_on_the_small_scale_and_writes_its_table(tmp_path: Path) 
             assert row["ratio"] == pytest.approx(
                 row["ours_seconds"] / row["baseline_seconds"], rel=0.01, abs=0.002
             )
-    assert any("discrepancies found: engine 12," in note for note in figures["notes"])
+    assert any("discrepancies found: engine 13," in note for note in figures["notes"])

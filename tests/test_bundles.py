@@ -315,6 +315,24 @@ def test_a_bundle_listed_for_a_client_but_not_billed_is_unbilled_usage(tmp_path:
     )
 
 
+def test_a_bundle_on_the_contract_at_0_units_is_under_billed(tmp_path: Path) -> None:
+    """The contract carries Gold at 0 units, 12 users: under-billed +12 x 95.00 = +1140.00 (cost
+    12 x 40.00) on its contract service, not unbilled usage."""
+    result = workspace(
+        tmp_path, billed={"33": 0}, premium=12, agents=12, identities=12, learners=12
+    )
+    bundle = lines(result).loc["10:33"]
+    assert (
+        bundle["status"],
+        bundle["billed_quantity"],
+        bundle["expected_quantity"],
+        bundle["revenue_impact"],
+        bundle["cost_impact"],
+        bundle["contract_service_id"],
+    ) == (Status.UNDER_BILLED, 0, 12, Decimal("1140.00"), Decimal("480.00"), "43")
+    assert bundle["reason"].endswith("the contract bills 0: on the contract at 0 units")
+
+
 def test_a_bundle_whose_driver_vendor_is_missing_is_not_reconciled(tmp_path: Path) -> None:
     """No Partner Center file: the Gold bundle cannot be counted, its components neither."""
     result = workspace(tmp_path, billed={"33": 25}, agents=25, identities=25, learners=25)

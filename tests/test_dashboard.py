@@ -289,6 +289,7 @@ def test_kpi_tiles_show_the_summary_for_all_clients(tiny: Reconciliation) -> Non
         OVER_BILLING_RISK,
         UNMAPPED_SPEND,
     )
+    assert tiles[0].note == "2 lines under-billed or used but not on the contract"
     assert tiles[2].note == "2 vendor lines not mapped to a client or service"
     assert (
         tiles[3].note

@@ -1,7 +1,7 @@
 """The dashboard's review: decisions saved in the ledger at once, and what the page shows of them.
 
-Every test works on a copy of the demo workspace (12 discrepancies and 1 bundle gap in 2026-10,
-so 13 lines need a decision; see ``tests/test_ledger.py`` for their order by money at stake).
+Every test works on a copy of the demo workspace (13 discrepancies and 1 bundle gap in 2026-10,
+so 14 lines need a decision; see ``tests/test_ledger.py`` for their order by money at stake).
 Lines are picked from the ledger's own review of that copy, never typed in by name. The widget
 tests click the real buttons in this process; the browser tests drive the real app under Voila
 in headless Chromium and then read ``ledger.sqlite`` and the downloaded workbook from disk.
@@ -46,7 +46,7 @@ from workbench.review_panel import (
 from workbench.views import client_trend, open_client, trend_of
 from workbench.workspace import Workspace, reconcile_workspace
 
-TO_REVIEW = DISCREPANCIES + BUNDLE_GAPS  # 13
+TO_REVIEW = DISCREPANCIES + BUNDLE_GAPS  # 14
 REVIEWER = "Dana Reviewer"
 
 
@@ -144,8 +144,11 @@ def test_filters_keep_a_status_a_state_and_a_minimum_money_at_stake(
         "65.00",
         "52.80",
     ]
-    assert len(under) == 6 and set(under["status"]) == {Status.UNDER_BILLED}
-    assert list(under_from_10["line_id"]) == list(under["line_id"])[:5]  # Yardley's 9.00 is out
+    # Zephyr's line on its contract at 0 units is the seventh, at 4.00.
+    assert len(under) == 7 and set(under["status"]) == {Status.UNDER_BILLED}
+    assert list(under["line_id"])[-1] == "29600268:29683408"
+    # Yardley's 9.00 and Zephyr's 4.00 are out.
+    assert list(under_from_10["line_id"]) == list(under["line_id"])[:5]
     assert filter_review(review, state="decided").empty
     assert list(filter_review(review, state="pending")["line_id"]) == list(review["line_id"])
     assert review_counts(review) == {"pending": TO_REVIEW, "decided": 0, "changed": 0}

@@ -134,6 +134,95 @@ def test_money_is_exact_at_odd_prices(tmp_path: Path) -> None:
     )
 
 
+def ten_seats_in_use(root: Path, inputs: Path):  # type: ignore[no-untyped-def]
+    """Partner Center shows Acme 10 Business Premium seats (26.40, cost 22.00): service 30's
+    line."""
+    write_ms(inputs / "ms.csv", [ms_row("cycleCharge", 10, "220.00")])
+    write_mappings(root / "mappings.xlsx", customers=[ACME], services=[PREMIUM])
+    return line(root, "30")
+
+
+@pytest.mark.parametrize(
+    ("lines", "status", "contract", "reason"),
+    [
+        ({"30": 0}, Status.UNDER_BILLED, ("20", "40"), "on the contract at 0 units"),
+        ({"31": 4}, Status.UNBILLED_USAGE, ("", ""), "used but not on the contract"),
+    ],
+    ids=["kept on the contract at 0 units", "no contract line"],
+)
+def test_a_line_at_0_units_with_usage_is_under_billed_and_no_line_is_unbilled_usage(
+    tmp_path: Path, lines: dict[str, int], status: Status, contract: tuple[str, str], reason: str
+) -> None:
+    """10 seats in use, none billed: 10 x 26.40 = 264.00 (cost 220.00) either way. Premium kept
+    on the contract at 0 units is under-billed on its own contract service (20, 40); with only
+    workstations on the contract it is unbilled usage, with no contract to adjust."""
+    inputs = write_workspace(tmp_path)
+    billed(inputs, lines)
+    found = ten_seats_in_use(tmp_path, inputs)
+    assert (
+        found["status"],
+        found["billed_quantity"],
+        found["expected_quantity"],
+        found["revenue_impact"],
+        found["cost_impact"],
+        (found["contract_id"], found["contract_service_id"]),
+        found["reason"],
+    ) == (
+        status,
+        0,
+        10,
+        Decimal("264.00"),
+        Decimal("220.00"),
+        contract,
+        f"Microsoft shows 10; the contract bills 0: {reason}",
+    )
+
+
+def test_an_excluded_contract_line_is_not_on_the_contract(tmp_path: Path) -> None:
+    """Premium's only unit row is September's (10 units, outside the billing period) and 10
+    seats are in use: unbilled usage, 10 x 26.40, naming why the PSA's line does not count."""
+    inputs = write_workspace(tmp_path)
+    september = {"id": "50", "contractID": "20", "contractServiceID": "40", "serviceID": "30",
+                 "startDate": "2026-09-01T00:00:00Z", "endDate": "2026-09-30T00:00:00Z", "units": "10"}  # fmt: skip
+    write_autotask(inputs / "autotask", lines={"30": 10}, units=[september])
+    found = ten_seats_in_use(tmp_path, inputs)
+    assert (found["status"], found["revenue_impact"], found["contract_id"]) == (
+        Status.UNBILLED_USAGE,
+        Decimal("264.00"),
+        "",
+    )
+    assert found["reason"].endswith(
+        "used but not on the contract (its contract line is left out: outside the billing period)"
+    )
+
+
+def test_billed_without_usage_mirrors_unbilled_usage(tmp_path: Path) -> None:
+    """Acme's Microsoft customer is mapped and in this month's export. Premium is billed 5 and
+    the export lists no Premium seat: billed without usage, -5 x 26.40 = -132.00. Standard
+    (mapped to 31 here, 45.00) shows 3 seats and is not on the contract: unbilled usage,
+    +135.00. A line at 0 units with nothing in use is a match, not billed without usage."""
+    inputs = write_workspace(tmp_path)
+    billed(inputs, {"30": 5, "32": 0})
+    standard = ms_row("cycleCharge", 3, "37.50", ProductId="CFQ7TTC0LDPB", SkuId="0001",
+                      SkuName="Microsoft 365 Business Standard", SubscriptionId="s2")  # fmt: skip
+    write_ms(inputs / "ms.csv", [standard])
+    services = [
+        PREMIUM,
+        ["Microsoft", "CFQ7TTC0LDPB:0001", "Business Standard", "31", "Standard", 1, ""],
+        ["Microsoft", "CFQ7TTC0LH16:0001", "Exchange", "32", "Backup per 100 GB", 1, ""],
+    ]
+    write_mappings(tmp_path / "mappings.xlsx", customers=[ACME], services=services)
+    found = reconcile_workspace(tmp_path, "2026-10").lines.set_index("line_id")
+    assert [
+        (found.loc[key, "status"], found.loc[key, "expected_quantity"], found.loc[key, "revenue_impact"])
+        for key in ("10:30", "10:31", "10:32")
+    ] == [
+        (Status.BILLED_WITHOUT_USAGE, 0, Decimal("-132.00")),
+        (Status.UNBILLED_USAGE, 3, Decimal("135.00")),
+        (Status.MATCH, 0, Decimal("0.00")),
+    ]  # fmt: skip
+
+
 def test_no_vendor_export_this_period_means_not_reconciled_never_clean(tmp_path: Path) -> None:
     """Workstations are mapped to the RMM, but the month has no RMM export."""
     inputs = write_workspace(tmp_path)

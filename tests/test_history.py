@@ -1,7 +1,7 @@
 """History: a period's inputs kept read-only with checksums, changed inputs refused, the run
 recorded in the ledger by ``workbench run``, and ``workbench review``.
 
-Every test works on a copy of the demo workspace (13 input files in 2026-10, 164 lines, 12
+Every test works on a copy of the demo workspace (13 input files in 2026-10, 165 lines, 13
 discrepancies and 1 bundle gap to review), never on the shipped one.
 """
 
@@ -164,9 +164,9 @@ def test_workbench_run_records_the_month_and_a_rerun_gives_the_same_result(
         totals = runs.drop(columns=["run_id", "recorded_at"])
         assert totals.iloc[0].to_dict() == totals.iloc[1].to_dict()
         assert runs["discrepancies"].tolist() == [DISCREPANCIES, DISCREPANCIES]
-        assert str(runs["revenue_leaking"].iloc[1]) == "519.80"
+        assert str(runs["revenue_leaking"].iloc[1]) == "523.80"
         first_lines, second_lines = ledger.run_lines(1), ledger.run_lines(2)
-        assert len(first_lines) == 164
+        assert len(first_lines) == 165
         assert first_lines.equals(second_lines)
 
     # A changed export is refused before any work, without a traceback.
@@ -233,23 +233,25 @@ def test_workbench_review_lists_work_to_do_first_with_money_at_stake(
     assert main(["review", "--workspace", str(workspace.root), "--period", PERIOD]) == 0
     shown = capsys.readouterr().out.splitlines()
     assert shown[0] == (
-        "Northwind Managed IT, 2026-10: 13 lines to review: 10 pending, 1 changed since decided, "
+        "Northwind Managed IT, 2026-10: 14 lines to review: 11 pending, 1 changed since decided, "
         "2 decided (1 approved, 1 adjusted, 0 dismissed)"
     )
     assert shown[1].split() == [
         "state", "at", "stake", "client", "service", "status", "billed", "used", "decision",
     ]  # fmt: skip
     rows = shown[2:]
-    assert len(rows) == 13
+    assert len(rows) == 14
     assert rows[0].split()[:2] == ["changed", "$135.00"]
     assert rows[0].endswith("43     40  dismiss by lee")
-    assert [row.split()[0] for row in rows] == ["changed"] + ["pending"] * 10 + ["decided"] * 2
+    assert [row.split()[0] for row in rows] == ["changed"] + ["pending"] * 11 + ["decided"] * 2
     assert rows[1].split()[:4] == ["pending", "$79.20", "Ironwood", "Manufacturing"]
-    assert rows[10].startswith("pending        $0.00  Quarry Hill Engineering ")
-    assert "bundle gap" in rows[10]
-    assert rows[11].split()[:2] == ["decided", "$190.00"]
-    assert rows[11].endswith("approve by dana")
-    assert rows[12].endswith("adjust to 2 by lee")
+    assert rows[10].startswith("pending        $4.00  Zephyr Travel ")
+    assert "under-billed" in rows[10]
+    assert rows[11].startswith("pending        $0.00  Quarry Hill Engineering ")
+    assert "bundle gap" in rows[11]
+    assert rows[12].split()[:2] == ["decided", "$190.00"]
+    assert rows[12].endswith("approve by dana")
+    assert rows[13].endswith("adjust to 2 by lee")
 
 
 def test_workbench_review_of_a_missing_period_says_which_exist(

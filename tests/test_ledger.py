@@ -1,6 +1,6 @@
-"""The decisions ledger, on the demo month (12 discrepancies and 1 bundle gap in 2026-10).
+"""The decisions ledger, on the demo month (13 discrepancies and 1 bundle gap in 2026-10).
 
-The 13 lines to review, by money at stake (absolute revenue impact, then line id):
+The 14 lines to review, by money at stake (absolute revenue impact, then line id):
 
 =====================  =================================  ====================  =======
 line id                client / service                   status                impact
@@ -12,7 +12,7 @@ line id                client / service                   status                
 29600254:29683416      Willow Creek, Device bundle        under-billed            65.00
 29600100:29683404      Acme Dental, Microsoft 365         under-billed            52.80
 29600114:29683408      Cedar Ridge, Identity threat       unbilled usage          48.00
-...                    (30.00, 24.00, 12.00, 9.00, 8.00)
+...                    (30.00, 24.00, 12.00, 9.00, 8.00, 4.00)
 29600212:29683415:...  Quarry Hill, Gold: security aw.   bundle gap               0.00
 =====================  =================================  ====================  =======
 """
@@ -67,6 +67,7 @@ STAKES = [
     "12.00",
     "9.00",
     "8.00",
+    "4.00",
     "0.00",
 ]
 
@@ -111,7 +112,7 @@ def test_the_demo_review_lists_every_discrepancy_and_bundle_gap_by_money_at_stak
     ledger: Ledger, demo_result: Reconciliation
 ) -> None:
     review = ledger.review(demo_result)
-    assert len(review) == DISCREPANCIES + BUNDLE_GAPS == 13
+    assert len(review) == DISCREPANCIES + BUNDLE_GAPS == 14
     assert list(review.columns) == LINE_COLUMNS + REVIEW_COLUMNS
     assert [str(abs(value)) for value in review["revenue_impact"]] == STAKES
     assert list(review["line_id"][:3]) == [GOLD, WORKSTATION, SERVER]  # a tie goes by line id
@@ -155,7 +156,7 @@ def test_approve_adjust_and_dismiss_are_kept_with_the_line_as_it_was(
 
     review = ledger.review(demo_result).set_index("line_id")
     assert (review["state"] == "decided").sum() == 3
-    assert (review["state"] == "pending").sum() == 10
+    assert (review["state"] == "pending").sum() == 11
     assert review.loc[SERVER, "decision"] == "adjust"
     assert review.loc[SERVER, "quantity"] == Decimal("2.5")
     assert review.loc[SERVER, "note"] == "half a server is a lab box"
@@ -230,7 +231,7 @@ def test_decide_many_writes_all_lines_in_one_go(
 ) -> None:
     lines = ledger.review(demo_result)
     acts = ledger.decide_many(PERIOD, lines.to_dict("records"), "approve", note="bulk", who="dana")
-    assert len(acts) == 13
+    assert len(acts) == 14
     assert all(isinstance(act, Decided) and act.note == "bulk" for act in acts)
     assert set(ledger.review(demo_result)["state"]) == {"decided"}
 
@@ -374,9 +375,9 @@ def test_a_run_is_recorded_with_its_inputs_totals_and_lines(
     summary = demo_result.summary()
     assert run["who"] == "dana"
     assert run["inputs"] == checksums and len(checksums) == 13
-    assert run["lines"] == len(demo_result.lines) == 164
+    assert run["lines"] == len(demo_result.lines) == 165
     assert run["discrepancies"] == DISCREPANCIES
-    assert run["revenue_leaking"] == summary.revenue_leaking == Decimal("519.80")
+    assert run["revenue_leaking"] == summary.revenue_leaking == Decimal("523.80")
     assert run["over_billing_risk"] == summary.over_billing_risk == Decimal("268.20")
     assert run["unmapped_spend"] == summary.unmapped_spend == Decimal("212.00")
     assert run["billed_revenue"] == summary.billed_revenue
@@ -388,7 +389,7 @@ def test_a_run_is_recorded_with_its_inputs_totals_and_lines(
         (run_id,),
     ).fetchone()
     raw.close()
-    assert stored == (164, DISCREPANCIES)
+    assert stored == (165, DISCREPANCIES)
     assert list(ledger.runs("2026-11")["run_id"]) == []
 
 

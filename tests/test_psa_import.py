@@ -3,17 +3,18 @@
 Golden files live in ``tests/golden/``; regenerate them with ``UPDATE_GOLDEN=1`` and review the
 diff. Two cases:
 
-``demo`` (Autotask, billed in arrears with proration) decides the 12 demo discrepancies:
-9 approved, Riverbend's backup adjusted to what is billed (5: nothing to change, skipped),
+``demo`` (Autotask, billed in arrears with proration) decides the 13 demo discrepancies:
+10 approved, Riverbend's backup adjusted to what is billed (5: nothing to change, skipped),
 Yardley's Keeper adjusted to 51 (one seat, not two), Quarry Hill's identity seats dismissed.
-That writes 9 changes and 1 proposed new line (Cedar Ridge's 12 identity seats, on its contract
-1000079). Four changes start on the vendor's date with Autotask's prorated price: Acme 2 seats
+That writes 10 changes and 1 proposed new line (Cedar Ridge's 12 identity seats, on its contract
+1000079). Zephyr's identity threat detection, on its contract at 0 units, is one of the changes
+(+1 on contract service 1000979), never a new line. Four changes start on the vendor's date with Autotask's prorated price: Acme 2 seats
 from 15 October at 14.48 (26.40 x 17/31), Ironwood -3 from 20 October at 10.22, Dunmore -5 from
 3 October at 4.49, Yardley +1 from 18 October at 2.03 (4.50 x 14/31).
 
-``connectwise`` (the ConnectWise sample, billed in advance) approves its two discrepancies:
-Acme +2 Business Premium seats and Bluewater -1 managed workstation, from 1 November at the full
-price.
+``connectwise`` (the ConnectWise sample, billed in advance) approves its three discrepancies:
+Acme +2 Business Premium seats, Bluewater -1 managed workstation and Cedar Ridge +1 Business
+Standard (an addition at 0 on its agreement), from 1 November at the full price.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def demo_import(
 def test_demo_import_files_match_the_golden_files(demo_import: ImportFiles, tmp_path: Path) -> None:
     assert [each.psa for each in demo_import.imports] == ["autotask"]
     autotask = demo_import.imports[0]
-    assert (len(autotask.changes), len(autotask.new_lines), demo_import.rows) == (9, 1, 10)
+    assert (len(autotask.changes), len(autotask.new_lines), demo_import.rows) == (10, 1, 11)
     written = write_import_files(autotask, tmp_path / "out")
     assert [path.name for path in written] == [
         "autotask-contract-service-adjustments-2026-10.csv",
@@ -122,7 +123,8 @@ def test_billed_in_advance_every_change_starts_next_month_at_the_full_price(
     autotask = found.imports[0]
     assert set(autotask.changes["effectiveDate"]) == {"2026-11-01"}
     assert list(autotask.changes["adjustedUnitPrice"]) == [
-        Decimal(price) for price in ("95", "45", "135", "26.40", "65", "26.40", "3", "4.80", "4.50")
+        Decimal(price)
+        for price in ("95", "45", "135", "26.40", "65", "26.40", "3", "4.80", "4.50", "4")
     ]
     for path in write_import_files(autotask, tmp_path / "out")[:2]:
         matches_golden(path, f"advance-{path.name}")
@@ -134,15 +136,24 @@ def test_every_decided_line_writes_a_row_or_says_why(demo_import: ImportFiles) -
     assert list(demo_import.skipped["reason"]) == ["billing stays at 5: nothing to change"]
     written = set(autotask.lines["line_id"])
     assert DISMISSED not in written
-    assert len(written) + len(demo_import.skipped) == 11  # 12 decided, 1 dismissed
+    assert len(written) + len(demo_import.skipped) == 12  # 13 decided, 1 dismissed
     new_line = autotask.lines[autotask.lines["kind"] == "new line"].iloc[0]
     assert (new_line["line_id"], new_line["contract_id"], new_line["change"]) == (
         "29600114:29683408",
         "1000079",
         Decimal(12),
     )
-    yardley = autotask.lines.set_index("line_id").loc["29600261:29683413"]
+    by_line = autotask.lines.set_index("line_id")
+    yardley = by_line.loc["29600261:29683413"]
     assert (yardley["new_quantity"], yardley["change"]) == (Decimal(51), Decimal(1))
+    # On the contract at 0 units: a change to its own contract service, not a new line.
+    zephyr = by_line.loc["29600268:29683408"]
+    assert (zephyr["kind"], zephyr["status"], zephyr["contract_id"], zephyr["change"]) == (
+        "change",
+        "under-billed",
+        "1000967",
+        Decimal(1),
+    )
 
 
 def test_pending_dismissed_and_changed_lines_write_nothing(
@@ -194,7 +205,17 @@ def test_connectwise_additions_match_the_golden_files(tmp_path: Path) -> None:
             "billCustomer": "Billable",
             "effectiveDate": "2026-11-01T00:00:00Z",
         },
+        {
+            "agreementId": "Cedar Ridge Veterinary - Managed",
+            "productIdentifier": "M365-BS",
+            "quantity": Decimal(1),
+            "unitPrice": Decimal("15.00"),
+            "unitCost": Decimal("12.50"),
+            "billCustomer": "Billable",
+            "effectiveDate": "2026-11-01T00:00:00Z",
+        },
     ]
+    assert connectwise.new_lines.empty
     for path in write_import_files(connectwise, tmp_path / "out"):
         matches_golden(path, path.name + (".txt" if path.suffix == ".xlsx" else ""))
 
@@ -210,6 +231,6 @@ def test_text_that_looks_like_a_formula_stays_text(
     cell = openpyxl.load_workbook(workbook)["Lines"]["C2"]
     assert (cell.data_type, cell.value) == ("s", '=HYPERLINK("http://example.com","x")')
     assert pd.read_csv(tmp_path / "autotask-contract-service-adjustments-2026-10.csv").shape == (
-        9,
+        10,
         6,
     )

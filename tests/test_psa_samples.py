@@ -2,7 +2,9 @@
 
 Each sample bills three clients of the main demo for managed workstations (Datto RMM) and their
 Microsoft 365 plan (Partner Center); the first is billed 2 seats short (under-billed), the
-second one workstation too many (over-billed). Syncro's sample adds Keeper seats from a Pax8
+second one workstation too many (over-billed), and the third keeps Business Standard on its
+contract at 0 units while Partner Center shows 1 seat (under-billed, not unbilled usage: the
+line exists; ConnectWise's addition is 0 less 0 included). Syncro's sample adds Keeper seats from a Pax8
 subscriptions export (a trial subscription does not count); HaloPSA's receives its Partner
 Center file as an Excel workbook. ``ground_truth.json`` beside each sample's inputs lists every
 line's expected outcome.
@@ -18,7 +20,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import PERIOD, ROOT
-from workbench import reconcile_workspace
+from workbench import Status, reconcile_workspace
 from workbench.demo import PSA_SAMPLES, write_psa_sample
 
 SAMPLES = ROOT / "demo" / "psa-samples"
@@ -51,7 +53,8 @@ def test_each_psa_sample_reconciles_to_its_ground_truth(psa: str) -> None:
             Decimal(expected["cost_impact"]),
         )
     summary = result.summary()
-    assert (summary.clients, summary.discrepancies, summary.coverage) == (3, 2, 1.0)
+    assert (summary.clients, summary.discrepancies, summary.coverage) == (3, 3, 1.0)
+    assert summary.counts[Status.UNBILLED_USAGE] == 0
     formats = set(result.coverage["format"])
     assert PSA_FORMAT[psa] in formats
     if psa == "syncro":

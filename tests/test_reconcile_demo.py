@@ -138,15 +138,15 @@ def test_every_input_record_is_accounted_for(demo_result: Reconciliation) -> Non
         4,
     )
     units = coverage.loc["periods/2026-10/inputs/autotask/ContractServiceUnits.csv"]
-    # 16 previous-period rows and 1 on an inactive contract are excluded; 7 lines not reconciled.
+    # 17 previous-period rows and 1 on an inactive contract are excluded; 7 lines not reconciled.
     assert (units["rows_read"], units["excluded"], units["not_reconciled"], units["matched"]) == (
-        164,
-        17,
+        166,
+        18,
         7,
-        140,
+        141,
     )
     excluded_reasons = demo_result.excluded["reason"].value_counts().to_dict()
-    assert excluded_reasons["outside the billing period"] == 16
+    assert excluded_reasons["outside the billing period"] == 17
     assert excluded_reasons["contract is inactive"] == 1
     assert excluded_reasons["deleted device"] == 2
     sites = coverage.loc["periods/2026-10/inputs/sentinelone/sites.csv"]
@@ -172,6 +172,22 @@ def test_not_reconciled_lines_say_why_and_are_never_a_match(demo_result: Reconci
     assert waived["reason"].str.contains("waived for this client: front-desk kiosks").all()
     juniper = not_reconciled[not_reconciled["company_name"] == "Juniper Pediatrics"]
     assert juniper["reason"].str.contains("no mapped customer in Huntress").all()
+
+
+def test_a_line_on_the_contract_at_0_units_is_under_billed_on_that_contract(
+    demo_result: Reconciliation,
+) -> None:
+    """Zephyr's identity threat detection is on its contract at 0 units, Huntress shows 1; Cedar
+    Ridge's 12 identities have no contract line at all."""
+    lines = demo_result.lines.set_index("line_id")
+    zephyr, cedar = lines.loc["29600268:29683408"], lines.loc["29600114:29683408"]
+    assert (zephyr["status"], zephyr["contract_id"], zephyr["contract_service_id"]) == (
+        Status.UNDER_BILLED,
+        "1000967",
+        "1000979",
+    )
+    assert zephyr["reason"] == "Huntress shows 1; the contract bills 0: on the contract at 0 units"
+    assert (cedar["status"], cedar["contract_id"]) == (Status.UNBILLED_USAGE, "")
 
 
 def test_customer_matching_methods(demo_result: Reconciliation) -> None:

@@ -445,6 +445,36 @@ def test_syncro_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     )  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("export", "company_id", "service_id"),
+    [
+        # ConnectWise: 4 units, all of them included: the addition bills 0.
+        (("cw.csv", CW_HEADER, [[*CW_ROWS[0][:5], "4", "4", *CW_ROWS[0][7:]]]),
+         "Acme Dental Group", "M365-BP"),
+        (("halo.csv", HALO_HEADER, [replaced(HALO_ROWS, 0, 6, "0.00")[0]]), "7", "30"),
+        (("sy.csv", SYNCRO_HEADER, [replaced(SYNCRO_ROWS, 0, 6, "0.0")[0]]), "555", "30"),
+        (("at.csv", UI_ACCOUNT_HEADER, [replaced(UI_ACCOUNT_ROWS, 0, 7, "0")[0]]),
+         "Acme Dental Group", "30"),
+    ],
+    ids=["connectwise", "halopsa", "syncro", "autotask-ui"],
+)  # fmt: skip
+def test_a_line_at_0_units_with_usage_is_under_billed_in_every_psa(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    export: tuple[str, list[str], list[list[str]]],
+    company_id: str,
+    service_id: str,
+) -> None:
+    """The line is on the contract at 0 units and 10 seats are in use: under-billed
+    10 x 26.40 = 264.00 on that line's contract, never unbilled usage."""
+    line = reconciled_line(tmp_path, monkeypatch, export, company_id, service_id)
+    assert (line["status"], line["billed_quantity"], line["revenue_impact"]) == (
+        Status.UNDER_BILLED, 0, Decimal("264.00"),
+    )  # fmt: skip
+    assert line["contract_id"] != ""
+    assert line["reason"].endswith("on the contract at 0 units")
+
+
 def test_autotask_ui_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """9 units billed in October (the September row does not count): under-billed 1 x 26.40."""
     rows = [

@@ -1,7 +1,7 @@
 """The review workbook round trip (``workbench.outputs.workbook_review``) and the export/apply CLI.
 
-Each test works on a copy of the demo workspace (its ledger starts empty). The demo month has 13
-lines to review: the 12 discrepancies and Quarry Hill's bundle gap, in this order (money at
+Each test works on a copy of the demo workspace (its ledger starts empty). The demo month has 14
+lines to review: the 13 discrepancies and Quarry Hill's bundle gap, in this order (money at
 stake, biggest first)::
 
     row  2  29600212:29683415   Quarry Hill, Gold bundle          under-billed    190.00
@@ -11,10 +11,11 @@ stake, biggest first)::
     row 11  29600219:29683411   Riverbend, cloud backup           under-billed     12.00
     row 12  29600261:29683413   Yardley, Keeper                   under-billed      9.00
     row 13  29600212:29683408   Quarry Hill, identity threat      unbilled usage    8.00
-    row 14  29600212:29683415:Security awareness training         bundle gap        0.00
+    row 14  29600268:29683408   Zephyr, identity threat (at 0)    under-billed      4.00
+    row 15  29600212:29683415:Security awareness training         bundle gap        0.00
 
-The reviewer of :func:`review_as_a_person_would` approves rows 2-10 and 12, adjusts Riverbend to
-5 (what is billed), dismisses row 13 and leaves the bundle gap pending.
+The reviewer of :func:`review_as_a_person_would` approves rows 2-10, 12 and 14, adjusts Riverbend
+to 5 (what is billed), dismisses row 13 and leaves the bundle gap pending.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ REVIEW_ORDER = [
     "29600219:29683411",
     "29600261:29683413",
     "29600212:29683408",
+    "29600268:29683408",
     "29600212:29683415:Security awareness training",
 ]
 BUNDLE_GAP = REVIEW_ORDER[-1]
@@ -88,7 +90,7 @@ def edit(path: Path, cells: dict[str, object]) -> None:
 
 
 def review_as_a_person_would(path: Path) -> None:
-    typed: dict[str, object] = {f"{DECISION}{row}": "approve" for row in range(2, 13)}
+    typed: dict[str, object] = {f"{DECISION}{row}": "approve" for row in range(2, 15)}
     typed |= {f"{DECISION}11": "Adjust ", f"{QUANTITY}11": 5, f"{NOTE}11": "quota up in Nov"}
     typed |= {f"{DECISION}13": "dismiss", f"{NOTE}13": "trial identities"}
     edit(path, typed)
@@ -108,8 +110,8 @@ def test_the_workbook_lists_the_lines_to_review_locked_but_the_decisions(
     assert book["Written"].sheet_state == "veryHidden"
     sheet = book["Review"]
     assert [cell.value for cell in sheet[1]] == HEADERS
-    assert [sheet.cell(row, 1).value for row in range(2, 15)] == REVIEW_ORDER
-    assert sheet.max_row == 14
+    assert [sheet.cell(row, 1).value for row in range(2, 16)] == REVIEW_ORDER
+    assert sheet.max_row == 15
     first = [cell.value for cell in sheet[2]]
     assert first == [
         "29600212:29683415",
@@ -133,15 +135,15 @@ def test_the_workbook_lists_the_lines_to_review_locked_but_the_decisions(
         str(v.sqref): (v.type, v.formula1) for v in sheet.data_validations.dataValidation
     }
     assert validations == {
-        "I2:I14": ("list", '"approve,adjust,dismiss"'),
-        "J2:J14": ("decimal", "0"),
+        "I2:I15": ("list", '"approve,adjust,dismiss"'),
+        "J2:J15": ("decimal", "0"),
     }
     about = book["About"]
     assert [about.cell(row, 2).value for row in (1, 2, 4, 6)] == [
         "workbench review workbook 1",
         "Northwind Managed IT",
         PERIOD,
-        13,
+        14,
     ]
 
 
@@ -150,10 +152,10 @@ def test_round_trip_records_the_decisions_and_prefills_the_next_workbook(
 ) -> None:
     review_as_a_person_would(workbook)
     applied = apply_review_workbook(workbook, who="dana")
-    assert applied.counts == {"approve": 10, "adjust": 1, "dismiss": 1}
-    assert (len(applied.decided), applied.cleared, applied.unchanged) == (12, (), 1)
+    assert applied.counts == {"approve": 11, "adjust": 1, "dismiss": 1}
+    assert (len(applied.decided), applied.cleared, applied.unchanged) == (13, (), 1)
     assert applied.describe(workbook) == (
-        "review-2026-10.xlsx: 12 decisions recorded for 2026-10 (10 approve, 1 adjust, "
+        "review-2026-10.xlsx: 13 decisions recorded for 2026-10 (11 approve, 1 adjust, "
         "1 dismiss), 0 lines back to pending, 1 rows unchanged."
     )
     with Ledger.open(ledger_path(workspace)) as ledger:
@@ -172,7 +174,7 @@ def test_round_trip_records_the_decisions_and_prefills_the_next_workbook(
     )
 
     again = export_review(workspace, PERIOD, tmp_path / "outputs")
-    assert list(again.review["state"]).count("decided") == 12
+    assert list(again.review["state"]).count("decided") == 13
     sheet = openpyxl.load_workbook(again.workbook)["Review"]
     assert [sheet[f"{column}11"].value for column in "EIJK"] == [
         "decided",
@@ -182,7 +184,7 @@ def test_round_trip_records_the_decisions_and_prefills_the_next_workbook(
     ]
     # Applying the untouched new workbook records nothing more.
     applied = apply_review_workbook(again.workbook, who="dana")
-    assert (applied.decided, applied.cleared, applied.unchanged) == ((), (), 13)
+    assert (applied.decided, applied.cleared, applied.unchanged) == ((), (), 14)
     with Ledger.open(ledger_path(workspace)) as ledger:
         assert len(ledger.history(PERIOD, RIVERBEND)) == 1
     assert [path.name for path in again.import_files] == [
@@ -191,7 +193,7 @@ def test_round_trip_records_the_decisions_and_prefills_the_next_workbook(
         "autotask-import-2026-10.xlsx",
     ]
     assert (len(again.imports.imports[0].changes), len(again.imports.imports[0].new_lines)) == (
-        9,
+        10,
         1,
     )
 
@@ -204,7 +206,7 @@ def test_emptying_a_decision_takes_the_line_back_to_pending(
     again = export_review(workspace, PERIOD, tmp_path / "outputs").workbook
     edit(again, {f"{DECISION}13": None, f"{NOTE}13": None})
     applied = apply_review_workbook(again, who="lee")
-    assert (applied.decided, applied.cleared, applied.unchanged) == ((), (DISMISSED,), 12)
+    assert (applied.decided, applied.cleared, applied.unchanged) == ((), (DISMISSED,), 13)
     with Ledger.open(ledger_path(workspace)) as ledger:
         assert DISMISSED not in ledger.decisions(PERIOD)
         assert [act.decision for act in ledger.history(PERIOD, DISMISSED)] == ["dismiss", "clear"]
@@ -273,14 +275,14 @@ def test_a_decision_made_meanwhile_in_the_dashboard_on_an_untouched_row_stands(
             "locked columns as written; decide with Decision, Adjusted quantity and Note)",
         ),
         (
-            {"A15": "29600999:29683401", "I15": "approve"},
-            "review-2026-10.xlsx, row 15, column 'Line ID': row 15 is not a line of this review "
+            {"A16": "29600999:29683401", "I16": "approve"},
+            "review-2026-10.xlsx, row 16, column 'Line ID': row 16 is not a line of this review "
             "(line '29600999:29683401') (expected only the rows the workbook was written with: "
             "rows cannot be added)",
         ),
         (
-            {"I16": "approve"},
-            "review-2026-10.xlsx, row 16, column 'Line ID': row 16 is not a line of this review "
+            {"I17": "approve"},
+            "review-2026-10.xlsx, row 17, column 'Line ID': row 17 is not a line of this review "
             "(expected only the rows the workbook was written with: rows cannot be added)",
         ),
         (
@@ -436,7 +438,7 @@ def test_export_and_apply_from_the_command_line(
     assert main(["export", *arguments, "--outputs", str(outputs)]) == 0
     said = capsys.readouterr()
     assert said.out.splitlines() == [
-        f"Review workbook: {outputs / PERIOD / 'review-2026-10.xlsx'} (13 lines: 13 pending, "
+        f"Review workbook: {outputs / PERIOD / 'review-2026-10.xlsx'} (14 lines: 14 pending, "
         "0 decided, 0 changed since decided)",
         "No import files: no line is approved or adjusted yet. Decide in the workbook, run "
         "workbench apply, then export again.",
@@ -450,12 +452,12 @@ def test_export_and_apply_from_the_command_line(
     )
     review_as_a_person_would(workbook)
     assert main(["apply", str(workbook), "--who", "dana"]) == 0
-    assert "12 decisions recorded for 2026-10" in capsys.readouterr().out
+    assert "13 decisions recorded for 2026-10" in capsys.readouterr().out
     assert main(["export", *arguments, "--outputs", str(outputs)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[1:4] == [
-        "Decided: 10 approve, 1 adjust, 1 dismiss",
-        "autotask import: 9 changes, 1 proposed new lines",
+        "Decided: 11 approve, 1 adjust, 1 dismiss",
+        "autotask import: 10 changes, 1 proposed new lines",
         "No import row for 29600219:29683411: billing stays at 5: nothing to change",
     ]
     assert sorted(path.name for path in (outputs / PERIOD).iterdir()) == [

@@ -36,7 +36,9 @@ their cost when the row gives a unit cost.
 Per-client terms live in sheet ``Bundle clients``: a minimum quantity (expected units are never
 below it), a driver adjustment in units (three shared kiosks counted as devices but sold as one
 seat: -2), and waived components (an exception agreed with the client, with its note). A bundle
-applies to a client whose contract bills the bundle service or who has a row there.
+applies to a client whose contract bills the bundle service or who has a row there. As for any
+service, a bundle kept on the contract at 0 units is under-billed when its drivers count more,
+and one with only a row there (no contract line) is unbilled usage.
 
 All arithmetic is in whole vendor units and :class:`~fractions.Fraction` factors: nothing is
 rounded but the final ``ceil`` to whole bundle units and whole required component units.

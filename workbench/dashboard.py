@@ -176,7 +176,7 @@ def kpi_tiles(result: Reconciliation) -> list[Tile]:
         leaking = Tile(
             "Revenue leaking / month",
             format_money(summary.revenue_leaking, currency),
-            f"{plural(leaking_lines, 'line')} under-billed or used but not billed"
+            f"{plural(leaking_lines, 'line')} under-billed or used but not on the contract"
             if leaking_lines
             else f"no under-billing in {plural(compared, 'checked line')}",
             "bad" if summary.revenue_leaking else "good",

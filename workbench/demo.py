@@ -7,8 +7,9 @@ check the reconciliation exactly.
 
 What is injected (see :data:`SCENARIOS`): under-billing after a mid-month seat increase in
 Partner Center, over-billing of workstations whose RMM count includes deleted and
-``_NotBillable_`` devices that must not count, usage never added to the contract, a service
-billed after its subscription was cancelled, a Microsoft customer and an RMM site nobody mapped,
+``_NotBillable_`` devices that must not count, usage never added to the contract, a service on
+the contract at 0 units that is already in use, a service billed after its subscription was
+cancelled, a Microsoft customer and an RMM site nobody mapped,
 a SKU nobody mapped, services no vendor measures, a difference within tolerance, a vendor-side
 rename, a site matched by exact name, an internal tenant excluded on purpose, trial and credit
 rows, and Autotask rows outside the period or on an inactive contract.
@@ -353,6 +354,7 @@ RENAMED_TO = "Granite State Roofing & Siding"
 SEAT_INCREASE_DAY = 15
 SEAT_DECREASE_DAY = 20
 CANCEL_DAY = 3
+ZERO_UNIT_CLIENT, ZERO_UNIT_IDENTITIES = "Zephyr Travel", 1
 
 
 def _scenarios(builder: DemoBuilder) -> None:
@@ -434,6 +436,15 @@ def _scenarios(builder: DemoBuilder) -> None:
         f"{maple.name}: billed 10 security-awareness seats, Huntress shows no learners (billed without usage)"
     )
     note(f"{maple.name}: an inactive contract still has a unit row in the period (excluded)")
+
+    # The last client: its new contract service leaves every other client's Autotask ids as
+    # they were.
+    zephyr = builder.client(ZERO_UNIT_CLIENT)
+    zephyr.billed["itdr"] = 0
+    zephyr.used["itdr"] = ZERO_UNIT_IDENTITIES
+    note(
+        f"{zephyr.name}: Identity threat detection on the contract at 0 units ahead of its roll-out, Huntress already shows {ZERO_UNIT_IDENTITIES} (under-billed: the line is on the contract)"
+    )
 
     note(f"{NEW_TENANT_NAME}: a new Microsoft customer nobody mapped (unmapped customer)")
     note(f"{NEW_SITE_NAME}: a new RMM site nobody mapped (unmapped customer)")
@@ -764,9 +775,12 @@ def _line_truth(builder: DemoBuilder) -> None:
             service = SERVICES[key]
             if service.vendor == BUNDLE:
                 continue  # written by _bundle_scenarios
+            # On the contract is having a line, whatever its units: one at 0 units is adjusted,
+            # not proposed anew.
+            on_contract = key in client.billed
             billed = client.billed.get(key, 0)
             used = client.used.get(key, 0)
-            if billed == 0 and used == 0:
+            if not on_contract and used == 0:
                 continue
             price = (
                 Decimal("135.00")
@@ -779,7 +793,7 @@ def _line_truth(builder: DemoBuilder) -> None:
                 status, used_out = "not reconciled", None
             elif abs(used - billed) <= service.tolerance:
                 status, used_out = "match", used
-            elif billed == 0:
+            elif not on_contract:
                 status, used_out = "unbilled usage", used
             elif used == 0:
                 status, used_out = "billed without usage", used
@@ -1483,6 +1497,10 @@ PAX8_SUBSCRIPTIONS_HEADER = [
 ]
 
 
+#: Business Standard seats the third client of a PSA sample uses, on its contract at 0 units.
+ZERO_UNIT_SEATS = 1
+
+
 def _sample_company_id(psa: str, client: Client, position: int) -> str:
     """How each PSA identifies a company: ConnectWise's export only names it."""
     return {
@@ -1519,13 +1537,15 @@ def _sample_rows(
 
 
 def write_psa_sample(root: str | Path, psa: str, *, seed: int = SEED, period: str = PERIOD) -> Path:
-    """A small workspace billed from ``psa``'s export, with two known discrepancies.
+    """A small workspace billed from ``psa``'s export, with three known discrepancies.
 
     Three clients of the main demo, billed for managed workstations (counted by the RMM) and
     their Microsoft 365 plan (Partner Center): the first is billed 2 seats short (under-billed),
-    the second one workstation too many (over-billed). The Syncro sample adds Keeper seats from a
-    Pax8 subscriptions export (with a trial that does not count); the HaloPSA sample receives its
-    Partner Center file as an Excel workbook.
+    the second one workstation too many (over-billed), and the third keeps Business Standard on
+    its contract at 0 units while Partner Center shows 1 seat (under-billed: the line is on the
+    contract; in ConnectWise an addition of 0 less 0 included). The Syncro sample adds Keeper
+    seats from a Pax8 subscriptions export (with a trial that does not count); the HaloPSA sample
+    receives its Partner Center file as an Excel workbook.
     """
     root = Path(root)
     builder = DemoBuilder(seed=seed, period=period)
@@ -1555,6 +1575,8 @@ def write_psa_sample(root: str | Path, psa: str, *, seed: int = SEED, period: st
             billed[client.m365] -= 2
         if position == 1:
             billed["workstation"] += 1
+        if position == 2:
+            used["standard"], billed["standard"] = ZERO_UNIT_SEATS, 0
         psa_rows.extend(_sample_rows(psa, client, company_id, billed, builder.start, builder.end))
         for key in sorted(used):
             service = SERVICES[key]
@@ -1615,6 +1637,21 @@ def write_psa_sample(root: str | Path, psa: str, *, seed: int = SEED, period: st
                     "status": "Trial",
                     "startDate": "2026-10-20",
                 }
+            )
+        if position == 2:
+            # Written last, so the random draws of the rows above stay as they were.
+            standard = SERVICES["standard"]
+            ms_rows.append(
+                writer._ms_row(
+                    client.tenant,
+                    client.name,
+                    standard.skus[0],
+                    "cycleCharge",
+                    used["standard"],
+                    standard.cost,
+                    writer._uuid(),
+                    builder.start,
+                )
             )
     for key in ("workstation", "premium", "standard", "keeper"):
         service = SERVICES[key]

@@ -491,7 +491,7 @@ def reconcile(
     known_at: dict[str, set[str]] = defaultdict(set)
     for row in _rows(customers[customers["company_id"] != ""]):
         known_at[row.company_id].add(row.vendor)
-    billed = _Billed(contract[contract["excluded_reason"] == ""])
+    billed = _Billed(contract)
     company_names = dict(
         zip(catalogue.companies["company_id"], catalogue.companies["company_name"], strict=True)
     )
@@ -594,8 +594,8 @@ def reconcile(
             reason = f"this client has no mapped customer in {names} (or no export this period)"
         else:
             expected_quantity = math.ceil(max(expected.get(key, _NOTHING), _NOTHING))
-            status, reason = _verdict(
-                billed_quantity, expected_quantity, tolerance, sorted(checked_by)
+            status, reason = billed.verdict(
+                key, billed_quantity, expected_quantity, tolerance, sorted(checked_by)
             )
             if in_bundles.get(key):
                 reason += f" ({in_bundles[key]} more are covered by the client's bundle)"
@@ -827,10 +827,29 @@ def _spend(amounts: pd.Series) -> Decimal | None:
 
 class _Billed:
     """Contract lines summed per (company, service): quantity, and the contract fields and
-    price of the largest-quantity row (the first of equals)."""
+    price of the largest-quantity row (the first of equals).
 
-    def __init__(self, rows: pd.DataFrame) -> None:
+    A service is *on the contract* when at least one of its contract lines was read and not
+    excluded, whatever its units: a line carried at 0 units is on the contract, one left out
+    (outside the period, DoNotBill, an inactive contract) is not.
+    """
+
+    def __init__(self, contract: pd.DataFrame) -> None:
+        is_excluded = (contract["excluded_reason"] != "").to_numpy()
+        rows = contract[~is_excluded]
         self.rows = rows
+        # A left-out line still shows in the PSA: its reason (the first, per service) is given
+        # when the service's usage is reported as not on the contract.
+        left_out = contract[is_excluded].drop_duplicates(["company_id", "service_id"])
+        self.left_out: dict[tuple[str, str], str] = {
+            (str(company), str(service)): str(reason)
+            for company, service, reason in zip(
+                left_out["company_id"],
+                left_out["service_id"],
+                left_out["excluded_reason"],
+                strict=True,
+            )
+        }
         main = rows.sort_values("quantity", ascending=False, kind="stable").drop_duplicates(
             ["company_id", "service_id"]
         )
@@ -861,6 +880,20 @@ class _Billed:
             unit_cost=cost,
         )
         return int(quantity)
+
+    def verdict(
+        self,
+        key: tuple[str, str],
+        billed: int,
+        expected: int,
+        tolerance: int,
+        vendors: list[str],
+    ) -> tuple[Status, str]:
+        """:func:`_verdict` of a checked line, told whether its service is on the contract."""
+        status, reason = _verdict(billed, expected, tolerance, vendors, key in self.lines)
+        if status == Status.UNBILLED_USAGE and key in self.left_out:
+            reason += f" (its contract line is left out: {self.left_out[key]})"
+        return status, reason
 
     def evidence(self) -> pd.DataFrame:
         rows = self.rows
@@ -1085,7 +1118,13 @@ def _reconcile_bundles(
                 for row in by_key.get((company_id, driver.vendor, driver.sku), []):
                     result.used.append((line_id, row.record, str(driver.factor)))
                     result.records.add(row.record)
-            status, reason = _verdict(billed_quantity, quantity, line["tolerance"], sorted(checked))
+            status, reason = billed.verdict(
+                (company_id, bundle_id),
+                billed_quantity,
+                quantity,
+                line["tolerance"],
+                sorted(checked),
+            )
             reason = _bundle_reason(bundle, client_counts, units, quantity, terms) + "; " + reason
             _settle(line, status, billed_quantity, quantity, reason)
         result.lines.append(line)
@@ -1261,17 +1300,29 @@ def _line_id(company_id: str, service_id: str) -> str:
     return f"{company_id}:{service_id}"
 
 
-def _verdict(billed: int, expected: int, tolerance: int, vendors: list[str]) -> tuple[Status, str]:
+def _verdict(
+    billed: int, expected: int, tolerance: int, vendors: list[str], on_contract: bool
+) -> tuple[Status, str]:
+    """The status of a line compared with usage, and the facts behind it.
+
+    The two statuses of "nothing" mirror each other. *Unbilled usage* is usage with no line on
+    the contract at all: a service on the contract at 0 units is under-billed instead, as its
+    existing line is what a reviewer adjusts. *Billed without usage* is a line billing above 0
+    where the vendors counting this client show none: a vendor has no line to keep at 0, so a
+    SKU it lists at 0 and one it does not list are the same nothing.
+    """
     source = " + ".join(VENDOR_TITLES.get(v, v) for v in vendors)
     facts = f"{source} shows {expected}; the contract bills {billed}"
     if abs(expected - billed) <= tolerance:
         return Status.MATCH, facts + (
             f" (within tolerance of {tolerance})" if expected != billed else ""
         )
-    if billed == 0:
+    if not on_contract:
         return Status.UNBILLED_USAGE, facts + ": used but not on the contract"
     if expected == 0:
         return Status.BILLED_WITHOUT_USAGE, facts + ": billed but nothing in use"
+    if billed == 0:
+        return Status.UNDER_BILLED, facts + ": on the contract at 0 units"
     if expected > billed:
         return Status.UNDER_BILLED, facts
     return Status.OVER_BILLED, facts

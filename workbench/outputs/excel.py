@@ -323,7 +323,7 @@ def _write_summary(sheet: _Sheet, result: Reconciliation, title: str) -> None:
             "Revenue leaking per month",
             summary.revenue_leaking,
             "money",
-            "Under-billed lines and usage that is not on any contract",
+            "Under-billed lines (lines at 0 units too) and usage with no line on the contract",
         ),
         (
             "Over-billing risk per month",

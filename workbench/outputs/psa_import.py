@@ -22,7 +22,9 @@ writes no row. When the effective date is mid-period the prices follow each PSA'
 (:mod:`workbench.effective`).
 
 A service not yet on the client's contract (unbilled usage) is proposed as a new line, in its
-own file and sheet, on the client's contract (the one holding most of its services). Dismissed,
+own file and sheet, on the client's contract (the one holding most of its services). What
+decides is whether the line has a contract (its ``contract_id``), never its billed quantity: a
+service kept on the contract at 0 units (under-billed) changes that contract service. Dismissed,
 pending and changed-since-decided lines write nothing; every decided line that writes nothing
 is listed in :attr:`PsaImport.skipped` with the reason, so nothing is lost silently.
 """
@@ -192,7 +194,7 @@ def import_files(review: pd.DataFrame, result: Reconciliation, workspace: Worksp
         change = new_quantity - line["billed_quantity"]
         effective = dates.loc[line["line_id"]]
         starts = EffectiveDate(effective["starts"], effective["share"], effective["change_date"])
-        on_contract = bool(line["contract_id"])
+        on_contract = bool(line["contract_id"])  # a line at 0 units has one: adjust it
         contract_id = line["contract_id"] or contracts.get(str(line["company_id"]), "")
         row = _IMPORT_ROW[psa](line, contract_id, change, starts)
         kind = CHANGE if on_contract else NEW_LINE
