@@ -446,10 +446,11 @@ def test_the_trend_says_so_with_one_period_and_draws_from_two(
         "Only October 2026 is recorded for Acme Dental Group: the trend of billed against used "
         "shows once a second period has been run."
     )
-    assert one._repr_markdown_() == one.message and one._repr_png_() is None
+    assert one._repr_html_() == f'<p class="tex2jax_ignore mathjax_ignore">{one.message}</p>'
+    assert one._repr_png_() is None
     assert two.periods == ("2026-09", PERIOD) and two.message == ""
     assert (two.png or b"").startswith(b"\x89PNG")
-    assert two._repr_markdown_() is None
+    assert two._repr_html_() is None
     assert trend_of(history, "Acme Dental Group").periods == two.periods
     m365 = history[history["service_id"] == "29683404"].set_index("period")["billed_quantity"]
     assert list(m365) == [Decimal(23), Decimal(25)]  # the chart's solid line: 23 then 25
