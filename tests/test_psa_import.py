@@ -32,7 +32,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DEMO, PERIOD, ROOT
-from tests.test_excel import SOFFICE
+from tests.test_excel import libreoffice_convert
 from workbench import Reconciliation, Workspace, reconcile_workspace
 from workbench.effective import BillingSettings, Timing
 from workbench.ledger import Ledger
@@ -175,14 +175,18 @@ def test_pending_dismissed_and_changed_lines_write_nothing(
     ]
 
 
-def test_connectwise_additions_match_the_golden_files(tmp_path: Path) -> None:
-    workspace = Workspace.open(CONNECTWISE)
+def approve_every_change(workspace: Workspace, ledger_file: Path) -> ImportFiles:
+    """The import rows once every proposed change of the period is approved."""
     result = reconcile_workspace(workspace, PERIOD)
-    with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
+    with Ledger.open(ledger_file) as ledger:
         ledger.decide_many(
             PERIOD, [row for _, row in result.adjustments.iterrows()], "approve", who="sam"
         )
-        found = import_files(ledger.review(result), result, workspace)
+        return import_files(ledger.review(result), result, workspace)
+
+
+def test_connectwise_additions_match_the_golden_files(tmp_path: Path) -> None:
+    found = approve_every_change(Workspace.open(CONNECTWISE), tmp_path / "ledger.sqlite")
     assert [each.psa for each in found.imports] == ["connectwise"]
     connectwise = found.imports[0]
     assert list(connectwise.changes.columns) == IMPORT_COLUMNS["connectwise"]
@@ -291,13 +295,7 @@ def hostile_connectwise(tmp_path: Path) -> PsaImport:
             "Bluewater Logistics - Managed": MINUS_AGREEMENT,
         },
     )
-    workspace = Workspace.open(workspace_folder)
-    result = reconcile_workspace(workspace, PERIOD)
-    with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
-        ledger.decide_many(
-            PERIOD, [row for _, row in result.adjustments.iterrows()], "approve", who="sam"
-        )
-        found = import_files(ledger.review(result), result, workspace)
+    found = approve_every_change(Workspace.open(workspace_folder), tmp_path / "ledger.sqlite")
     return found.imports[0]
 
 
@@ -334,30 +332,11 @@ def test_a_formula_agreement_name_reaches_the_csv_as_text(
 def test_libreoffice_opens_the_csv_with_the_names_as_text(
     hostile_connectwise: PsaImport, tmp_path: Path
 ) -> None:
-    soffice = shutil.which("soffice") or SOFFICE
-    assert os.access(soffice, os.X_OK), "LibreOffice (soffice) is needed for this test"
     changes = write_import_files(hostile_connectwise, tmp_path / "out")[0]
     # The same rows with the names raw: LibreOffice makes the first a formula, so the check bites.
     raw = tmp_path / "raw.csv"
     raw.write_text(changes.read_text(encoding="utf-8").replace("\n'", "\n"), encoding="utf-8")
-    completed = subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
-            "--headless",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(tmp_path / "opened"),
-            str(changes),
-            str(raw),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
+    libreoffice_convert([changes, raw], "xlsx", tmp_path / "opened")
 
     def cells(path: Path) -> list[tuple[object, str]]:
         sheet = openpyxl.load_workbook(tmp_path / "opened" / f"{path.stem}.xlsx").active
