@@ -656,24 +656,23 @@ SOFFICE = "/usr/bin/soffice"
 CSV_EVERY_SHEET = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
 
 
-@pytest.mark.libreoffice
-def test_libreoffice_reads_the_same_values(tmp_path: Path) -> None:
+def libreoffice_convert(
+    files: list[Path], to: str, folder: Path
+) -> subprocess.CompletedProcess[str]:
+    """Open ``files`` in LibreOffice headless and save each as ``to`` (a format or filter) in
+    ``folder``; LibreOffice's profile goes beside it, so no test uses a person's own."""
     soffice = shutil.which("soffice") or SOFFICE
     assert os.access(soffice, os.X_OK), "LibreOffice (soffice) is needed for this test"
-    plain = write_workbook(build_result(), tmp_path / "plain.xlsx", title=TITLE)
-    hostile = write_workbook(build_result(**ATTACKS), tmp_path / "hostile.xlsx", title=TITLE)
-    out = tmp_path / "csv"
     completed = subprocess.run(
         [
             soffice,
-            f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+            f"-env:UserInstallation={(folder.parent / 'lo').as_uri()}",
             "--headless",
             "--convert-to",
-            CSV_EVERY_SHEET,
+            to,
             "--outdir",
-            str(out),
-            str(plain),
-            str(hostile),
+            str(folder),
+            *map(str, files),
         ],
         capture_output=True,
         text=True,
@@ -681,6 +680,15 @@ def test_libreoffice_reads_the_same_values(tmp_path: Path) -> None:
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
+    return completed
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_reads_the_same_values(tmp_path: Path) -> None:
+    plain = write_workbook(build_result(), tmp_path / "plain.xlsx", title=TITLE)
+    hostile = write_workbook(build_result(**ATTACKS), tmp_path / "hostile.xlsx", title=TITLE)
+    out = tmp_path / "csv"
+    completed = libreoffice_convert([plain, hostile], CSV_EVERY_SHEET, out)
 
     def rows(name: str) -> list[list[str]]:
         path = out / name

@@ -15,12 +15,17 @@ from 15 October at 14.48 (26.40 x 17/31), Ironwood -3 from 20 October at 10.22, 
 ``connectwise`` (the ConnectWise sample, billed in advance) approves its three discrepancies:
 Acme +2 Business Premium seats, Bluewater -1 managed workstation and Cedar Ridge +1 Business
 Standard (an addition at 0 on its agreement), from 1 November at the full price.
+``hostile_connectwise`` is the same sample with Acme's and Bluewater's agreements renamed
+:data:`DDE_AGREEMENT` and :data:`MINUS_AGREEMENT`, names a spreadsheet would run as formulas.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import os
+import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,12 +34,16 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DEMO, PERIOD, ROOT
+from tests.test_excel import libreoffice_convert
 from workbench import Reconciliation, Workspace, reconcile_workspace
 from workbench.effective import BillingSettings, Timing
 from workbench.ledger import Ledger
+from workbench.outputs.cells import csv_text
 from workbench.outputs.psa_import import (
     IMPORT_COLUMNS,
     ImportFiles,
+    PsaImport,
+    import_csv,
     import_files,
     write_import_files,
 )
@@ -42,6 +51,9 @@ from workbench.outputs.psa_import import (
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CONNECTWISE = ROOT / "demo" / "psa-samples" / "connectwise"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+DDE_AGREEMENT = "=cmd|' /C calc'!A0"
+MINUS_AGREEMENT = "-2+3+cmd|' /C calc'!A0"
 
 ADJUSTED = {"29600219:29683411": 5, "29600261:29683413": 51}
 DISMISSED = "29600212:29683408"
@@ -175,14 +187,18 @@ def test_pending_dismissed_and_changed_lines_write_nothing(
     ]
 
 
-def test_connectwise_additions_match_the_golden_files(tmp_path: Path) -> None:
-    workspace = Workspace.open(CONNECTWISE)
+def approve_every_change(workspace: Workspace, ledger_file: Path) -> ImportFiles:
+    """The import rows once every proposed change of the period is approved."""
     result = reconcile_workspace(workspace, PERIOD)
-    with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
+    with Ledger.open(ledger_file) as ledger:
         ledger.decide_many(
             PERIOD, [row for _, row in result.adjustments.iterrows()], "approve", who="sam"
         )
-        found = import_files(ledger.review(result), result, workspace)
+        return import_files(ledger.review(result), result, workspace)
+
+
+def test_connectwise_additions_match_the_golden_files(tmp_path: Path) -> None:
+    found = approve_every_change(Workspace.open(CONNECTWISE), tmp_path / "ledger.sqlite")
     assert [each.psa for each in found.imports] == ["connectwise"]
     connectwise = found.imports[0]
     assert list(connectwise.changes.columns) == IMPORT_COLUMNS["connectwise"]
@@ -234,3 +250,129 @@ def test_text_that_looks_like_a_formula_stays_text(
         10,
         6,
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Acme Dental Group - Managed", "Acme Dental Group - Managed"),
+        ("1-2", "1-2"),
+        ("'quoted", "'quoted"),
+        ("", ""),
+    ],
+)
+def test_a_csv_text_field_starting_like_a_formula_gets_an_apostrophe(
+    text: str, written: str
+) -> None:
+    assert csv_text(text) == written
+
+
+def test_import_csv_prefixes_text_never_numbers() -> None:
+    rows = pd.DataFrame(
+        [
+            ("=HYPERLINK(1)", "@x", Decimal(-42), Decimal("-29.50"), -3),
+            ("\tTab Co", "+Plus", Decimal(2), Decimal("0.00"), 7),
+        ],
+        columns=["agreementId", "productIdentifier", "quantity", "unitPrice", "units"],
+    )
+
+    read_back = list(csv.reader(import_csv(rows).splitlines()))
+
+    assert read_back == [
+        ["agreementId", "productIdentifier", "quantity", "unitPrice", "units"],
+        ["'=HYPERLINK(1)", "'@x", "-42", "-29.50", "-3"],
+        ["'\tTab Co", "'+Plus", "2", "0.00", "7"],
+    ]
+
+
+def _rename_agreements(workspace: Path, names: dict[str, str]) -> None:
+    export = workspace / "periods" / PERIOD / "inputs" / "connectwise" / "connectwise-export.csv"
+    with export.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    for row in rows:
+        row["Agreement"] = names.get(row["Agreement"], row["Agreement"])
+    assert {row["Agreement"] for row in rows} >= set(names.values())
+    with export.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.fixture
+def hostile_connectwise(tmp_path: Path) -> PsaImport:
+    """The ConnectWise sample with both changed agreements renamed to formulas, approved."""
+    workspace_folder = tmp_path / "connectwise"
+    shutil.copytree(CONNECTWISE, workspace_folder)
+    subprocess.run(["chmod", "-R", "u+w", str(workspace_folder)], check=True)
+    _rename_agreements(
+        workspace_folder,
+        {
+            "Acme Dental Group - Managed": DDE_AGREEMENT,
+            "Bluewater Logistics - Managed": MINUS_AGREEMENT,
+        },
+    )
+    found = approve_every_change(Workspace.open(workspace_folder), tmp_path / "ledger.sqlite")
+    return found.imports[0]
+
+
+def test_a_formula_agreement_name_reaches_the_csv_as_text(
+    hostile_connectwise: PsaImport, tmp_path: Path
+) -> None:
+    changes, _, workbook = write_import_files(hostile_connectwise, tmp_path / "out")
+
+    with changes.open(encoding="utf-8", newline="") as file:
+        read_back = list(csv.reader(file))
+
+    assert read_back == [
+        IMPORT_COLUMNS["connectwise"],
+        ["'" + DDE_AGREEMENT, "M365-BP", "2", "26.40", "22.00", "Billable", "2026-11-01T00:00:00Z"],
+        [
+            "'" + MINUS_AGREEMENT,
+            "WS-MANAGED",
+            "-1",
+            "45.00",
+            "12.00",
+            "Billable",
+            "2026-11-01T00:00:00Z",
+        ],
+        [
+            "Cedar Ridge Veterinary - Managed",
+            "M365-BS",
+            "1",
+            "15.00",
+            "12.50",
+            "Billable",
+            "2026-11-01T00:00:00Z",
+        ],
+    ]
+    # The workbook's cells are text cells: the name as it is, no apostrophe needed.
+    sheet = openpyxl.load_workbook(workbook)["Agreement additions"]
+    assert [(cell.value, cell.data_type) for cell in (sheet["A2"], sheet["A3"])] == [
+        (DDE_AGREEMENT, "s"),
+        (MINUS_AGREEMENT, "s"),
+    ]
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_the_csv_with_the_names_as_text(
+    hostile_connectwise: PsaImport, tmp_path: Path
+) -> None:
+    changes = write_import_files(hostile_connectwise, tmp_path / "out")[0]
+    # The same rows with the names raw: LibreOffice makes the first a formula, so the check bites.
+    raw = tmp_path / "raw.csv"
+    raw.write_text(changes.read_text(encoding="utf-8").replace("\n'", "\n"), encoding="utf-8")
+    libreoffice_convert([changes, raw], "xlsx", tmp_path / "opened")
+
+    def cells(path: Path) -> list[tuple[object, str]]:
+        sheet = openpyxl.load_workbook(tmp_path / "opened" / f"{path.stem}.xlsx").active
+        assert sheet is not None
+        return [(cell.value, cell.data_type) for cell in (sheet["A2"], sheet["A3"], sheet["C3"])]
+
+    assert cells(changes) == [("'" + DDE_AGREEMENT, "s"), ("'" + MINUS_AGREEMENT, "s"), (-1, "n")]
+    assert cells(raw)[0][1] == "f"  # a DDE formula (LibreOffice rewrites its text)

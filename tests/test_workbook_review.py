@@ -21,9 +21,7 @@ to 5 (what is billed), dismisses row 13 and leaves the bundle gap pending.
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import DEMO, PERIOD
+from tests.test_excel import CSV_EVERY_SHEET, libreoffice_convert
 from workbench import Workspace
 from workbench.cli import main
 from workbench.errors import InputError, WorkbenchError
@@ -402,26 +401,8 @@ def test_text_that_looks_like_a_formula_stays_text(workspace: Workspace, tmp_pat
 @pytest.mark.libreoffice
 def test_libreoffice_opens_the_review_workbook(workbook: Path, tmp_path: Path) -> None:
     review_as_a_person_would(workbook)
-    soffice = shutil.which("soffice") or "/usr/bin/soffice"
-    assert os.access(soffice, os.X_OK), "LibreOffice (soffice) is needed for this test"
     out = tmp_path / "csv"
-    completed = subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
-            "--headless",
-            "--convert-to",
-            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
-            "--outdir",
-            str(out),
-            str(workbook),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
+    libreoffice_convert([workbook], CSV_EVERY_SHEET, out)
     with (out / "review-2026-10-Review.csv").open(encoding="utf-8", newline="") as file:
         rows = list(csv.reader(file))
     assert rows[0] == HEADERS

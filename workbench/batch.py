@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import jinja2
 import nbformat
 import papermill
 from nbconvert import HTMLExporter
@@ -166,10 +167,22 @@ def execute_notebook(
 
 # Building an exporter loads and compiles its templates: once per thread, not once per notebook.
 _exporters = threading.local()
+#: The page template: nbconvert's lab template without the scripts it loads from a CDN
+#: (require.js, MathJax, Mermaid, the widgets renderer). The pages hold only tables, text and
+#: embedded PNG charts, so they open offline, and MathJax cannot turn a name holding ``$x$``
+#: into a formula.
+_PAGE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{% block html_head_js %}{% endblock html_head_js %}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{% block html_head_js_mathjax %}{% endblock html_head_js_mathjax %}
+{% block html_head_js_mermaidjs %}{% endblock html_head_js_mermaidjs %}
+"""
 
 
 def export_html(notebook: str | Path, executed: NotebookNode | None = None) -> Path:
     """The executed notebook as HTML without code cells, for readers without Jupyter.
+
+    The page is self-contained: it loads no script, style or font from the network.
 
     ``executed`` is the notebook already in memory (as :func:`execute_notebook` returns it),
     which saves reading ``notebook`` back.
@@ -178,7 +191,11 @@ def export_html(notebook: str | Path, executed: NotebookNode | None = None) -> P
     exporter = getattr(_exporters, "html", None)
     if exporter is None:
         exporter = HTMLExporter(
-            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            extra_loaders=[jinja2.DictLoader({"page.html.j2": _PAGE_TEMPLATE})],
+            template_file="page.html.j2",
         )
         _exporters.html = exporter
     book = executed if executed is not None else nbformat.read(notebook, as_version=4)

@@ -56,7 +56,7 @@ from workbench.mapping import (
     ServiceMapping,
     vendor_key,
 )
-from workbench.outputs.excel import safe_text
+from workbench.outputs.excel import FORMULA_STARTS, safe_text
 
 __all__ = [
     "HISTORY_FOLDER_SUFFIX",
@@ -71,9 +71,6 @@ __all__ = [
 #: Previous versions of ``mappings.xlsx`` go to ``mappings.history`` next to it.
 HISTORY_FOLDER_SUFFIX = ".history"
 
-# Excel and LibreOffice start a formula (or a DDE call) with these when a user types text; such a
-# cell gets the quote prefix, as in the adjustment workbook, so editing it in Excel keeps it text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _TEXT_FORMAT = "@"
 _STYLE_ATTRIBUTES = ("font", "fill", "border", "alignment", "protection", "number_format")
 
@@ -632,7 +629,8 @@ def _grown(reference: str, row: int) -> str:
 def _put_text(cell: Cell, value: str) -> None:
     """Store text as text (never a formula, never a number); empty text empties the cell."""
     text = safe_text(value.strip())
-    cell.quotePrefix = text.startswith(_FORMULA_STARTS)
+    # The quote prefix, as in the adjustment workbook, so editing the cell in Excel keeps it text.
+    cell.quotePrefix = text.startswith(FORMULA_STARTS)
     if not text:
         cell.value = None
         return

@@ -2,11 +2,17 @@
 
 Each function takes the typed result and returns something a notebook shows as is (a pandas
 frame with money already formatted, or a matplotlib figure), so notebooks stay a few calls long.
+
+Names come from the inputs (clients, vendor customers, services, SKUs, files, reasons) and are
+shown as written, never read as markup: tables and headings are HTML this module escapes itself
+(not Markdown, which would read ``*x*`` or ``[a](javascript:...)`` as markup and pass
+``<script>`` through), and chart labels escape the ``$`` that would start matplotlib's mathtext.
 """
 
 from __future__ import annotations
 
 import calendar
+import html
 import io
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +36,9 @@ from workbench.workspace import Workspace, reconcile_workspace
 LEAK_COLOUR, RISK_COLOUR = "#c2410c", "#6d28d9"
 #: How many clients the money-at-stake chart shows.
 CHART_TOP = 15
+#: Classes telling MathJax (2 and 3) to leave an element alone: Jupyter typesets ``$...$`` in
+#: HTML outputs, which would turn a client called ``$x$`` into a formula.
+NO_MATH = "tex2jax_ignore mathjax_ignore"
 
 
 def new_figure(width: float, height: float) -> tuple[Figure, Any]:
@@ -57,9 +66,33 @@ class Chart:
         return self.png
 
 
+def chart_label(text: str) -> str:
+    """Text for a chart, drawn as written.
+
+    Matplotlib reads text between two ``$`` as mathtext: a client called ``$x$`` would be drawn
+    as a formula, and one called ``$\\x$`` would stop the chart with a parse error. An escaped
+    ``\\$`` is drawn as a plain ``$``.
+    """
+    return text.replace("$", r"\$")
+
+
 def show(table: pd.DataFrame) -> Any:
-    """A table styled for reading: no row numbers, blanks instead of <NA>."""
-    return table.style.hide(axis="index").format(na_rep="—")
+    """A table styled for reading: no row numbers, blanks instead of <NA>.
+
+    Text cells are HTML-escaped, so a name holding ``<script>`` shows as those characters.
+    """
+    styled = table.style.hide(axis="index").format(na_rep="—", escape="html")
+    return styled.set_table_attributes(f'class="{NO_MATH}"')
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading made of names, for a notebook: HTML escaped here, never Markdown."""
+
+    text: str
+
+    def _repr_html_(self) -> str:
+        return f'<h2 class="{NO_MATH}">{html.escape(self.text)}</h2>'
 
 
 @dataclass(frozen=True)
@@ -70,6 +103,10 @@ class ClientView:
     result: Reconciliation  # restricted to the client
     company_id: str
     company_name: str
+
+    def heading(self) -> Heading:
+        """The client and the period, as the notebook's heading."""
+        return Heading(f"{self.company_name}, {self.result.period}")
 
     def headline(self) -> pd.DataFrame:
         return headline(self.result)
@@ -113,9 +150,11 @@ class ClientView:
             color=RISK_COLOUR,
         )
         names = [str(name) for name in lines["service_name"]]
-        axes.set_yticks(list(positions), names)
+        axes.set_yticks(list(positions), [chart_label(name) for name in names])
         axes.set_xlabel("Units this month")
-        figure.suptitle(f"{self.company_name}: billed against used, {self.result.period}")
+        figure.suptitle(
+            chart_label(f"{self.company_name}: billed against used, {self.result.period}")
+        )
         axes.legend(loc="lower right")
         renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
         font = FontProperties(size=rcParams["ytick.labelsize"])
@@ -307,7 +346,7 @@ def money_at_stake_png(
         return None
     stake = everyone.iloc[:top]
     currency = result.currency
-    names = [str(name) for name in stake["company_name"]]
+    names = [chart_label(str(name)) for name in stake["company_name"]]
     leaking = [float(value) for value in stake["revenue_leaking"]]
     over = [float(value) for value in stake["over_billing_risk"]]
     rows = list(range(len(stake)))
@@ -317,7 +356,7 @@ def money_at_stake_png(
         rows, over, left=leaking, height=0.6, color=RISK_COLOUR, label="Over-billing risk"
     )
     labels = [
-        _bar_label(leak, risk, currency)
+        chart_label(_bar_label(leak, risk, currency))
         for leak, risk in zip(stake["revenue_leaking"], stake["over_billing_risk"], strict=True)
     ]
     axes.bar_label(stacked, labels=labels, padding=4, fontsize=8, color="#374151")
@@ -445,8 +484,8 @@ class Trend:
     def _repr_png_(self) -> bytes | None:
         return self.png
 
-    def _repr_markdown_(self) -> str | None:
-        return None if self.png else self.message
+    def _repr_html_(self) -> str | None:
+        return None if self.png else f'<p class="{NO_MATH}">{html.escape(self.message)}</p>'
 
 
 def client_trend(workspace: str | Path | Workspace, company_id: str, company_name: str) -> Trend:
@@ -550,12 +589,21 @@ def _trend_png(
         x = [position[str(row["period"])] for row in rows]
         billed = [_number(row["billed_quantity"]) for row in rows]
         used = [_number(row["used_quantity"]) for row in rows]
-        quantities.plot(x, billed, marker="o", color=colour, label=f"{names[service]}: billed")
         quantities.plot(
-            x, used, marker="x", linestyle="--", color=colour, label=f"{names[service]}: used"
+            x, billed, marker="o", color=colour, label=chart_label(f"{names[service]}: billed")
+        )
+        quantities.plot(
+            x,
+            used,
+            marker="x",
+            linestyle="--",
+            color=colour,
+            label=chart_label(f"{names[service]}: used"),
         )
     quantities.set_ylabel("Units")
-    quantities.set_title(f"{company_name}: billed (solid) against used (dashed)", fontsize=10)
+    quantities.set_title(
+        chart_label(f"{company_name}: billed (solid) against used (dashed)"), fontsize=10
+    )
     quantities.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     quantities.grid(axis="y", color="#e5e7eb", linewidth=0.8)
     billed_revenue = [
@@ -564,7 +612,10 @@ def _trend_png(
     ]
     bars = revenue.bar(range(len(periods)), [float(v) for v in billed_revenue], color="#7f8c8d")
     revenue.bar_label(
-        bars, labels=[format_money(v, currency) for v in billed_revenue], fontsize=7.5, padding=2
+        bars,
+        labels=[chart_label(format_money(v, currency)) for v in billed_revenue],
+        fontsize=7.5,
+        padding=2,
     )
     revenue.set_ylabel("Billed / month")
     revenue.set_ylim(0, max(float(v) for v in billed_revenue) * 1.25 or 1)

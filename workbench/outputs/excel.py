@@ -76,9 +76,11 @@ STREAMED_ROWS = 50_000
 
 _CREATOR = "MSP billing workbench"
 
-# Excel and LibreOffice start a formula (or a DDE call) with any of these when a user types or
-# imports text; a cell holding such text gets the quote prefix so editing it keeps it text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: First characters with which Excel and LibreOffice start a formula (or a DDE call) when a user
+#: types or imports text (OWASP's list for CSV injection). A workbook cell holding such text gets
+#: the quote prefix so editing it keeps it text; a CSV field gets a leading apostrophe
+#: (:func:`workbench.outputs.cells.csv_text`).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 cannot hold; they are replaced, not dropped.
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CELL_LIMIT = 32767  # Excel's maximum characters in a cell; longer text makes it "repair" the file.
@@ -847,7 +849,7 @@ class _Sheet:
             self.long_columns.add(column)
         if isinstance(value, str) and value:
             text = safe_text(value)
-            quoted = text.startswith(_FORMULA_STARTS)
+            quoted = text.startswith(FORMULA_STARTS)
             style = self.styles.get(kind, to_fill, emphasis, quoted)
             self.worksheet.write_string(row - 1, column - 1, text, style)
             if sized:

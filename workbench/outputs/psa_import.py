@@ -38,6 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from numbers import Number
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbench.effective import EffectiveDate, effective_dates
-from workbench.outputs.cells import cell, fit_columns, put_headers, put_value
+from workbench.outputs.cells import cell, csv_text, fit_columns, put_headers, put_value
 from workbench.reconcile import ADJUSTMENT_STATUSES, Reconciliation
 from workbench.workspace import Workspace
 
@@ -327,7 +328,9 @@ def import_csv(rows: pd.DataFrame) -> str:
     -------
     str
         CSV with CRLF line ends (as Excel writes it), amounts as plain decimals (``14.48``,
-        ``-3``), dates as ISO text.
+        ``-3``), dates as ISO text. A text field (an agreement or contract name, a product id)
+        that starts with a formula character gets a leading ``'`` (:func:`csv_text`); amounts
+        are numbers and never do.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -340,6 +343,12 @@ def import_csv(rows: pd.DataFrame) -> str:
 def _csv_value(value: object) -> str:
     if isinstance(value, Decimal):
         return f"{value:f}"
+    if isinstance(value, Number) and not isinstance(value, bool):
+        return str(value)  # a number (numpy's too) is written as one, never prefixed
+    return csv_text(_text(value))
+
+
+def _text(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return "" if value is None else str(value)
@@ -397,7 +406,7 @@ def _write_sheet(sheet: Worksheet, rows: pd.DataFrame) -> None:
 
 
 def _plain(value: object) -> object:
-    """Numbers stay numbers; dates and everything else become the text the CSV has."""
+    """Numbers stay numbers; dates and everything else become text (kept text by the cell)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return _csv_value(value) or None
+    return _text(value) or None
