@@ -28,7 +28,7 @@ from workbench.outputs.excel import (
     _CREATOR,
     _EVIDENCE_COLUMNS,
     _EXCLUDED_COLUMNS,
-    _FORMULA_STARTS,
+    FORMULA_STARTS,
     _HOW_TO,
     _LONG_MIN_WIDTH,
     _LONG_WIDTH,
@@ -488,7 +488,7 @@ def _put_text(cell: Cell, text: str) -> Cell:
     cell.value = text
     # openpyxl makes "=..." a formula and "#N/A" an error; both must stay the text they are.
     cell.data_type = "s"
-    if text.startswith(_FORMULA_STARTS):
+    if text.startswith(FORMULA_STARTS):
         cell.quotePrefix = True  # so editing the cell in Excel keeps it text
     return cell
 

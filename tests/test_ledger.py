@@ -130,15 +130,15 @@ def test_approve_adjust_and_dismiss_are_kept_with_the_line_as_it_was(
         PERIOD,
         line_of(demo_result, SERVER),
         Decision.ADJUST,
-        quantity="2.5",
-        note="half a server is a lab box",
+        quantity="2.0",
+        note="the third server is a lab box",
         who="lee",
     )
     dismissed = ledger.decide(
         PERIOD, line_of(demo_result, WORKSTATION), "Dismiss", note="laptops in repair", who="dana"
     )
     assert approved.decision == Decision.APPROVE and approved.quantity is None
-    assert adjusted.quantity == Decimal("2.5")
+    assert adjusted.quantity == Decimal("2")
     assert dismissed.decision == Decision.DISMISS
     assert adjusted.snapshot == {
         "status": "under-billed",
@@ -158,8 +158,9 @@ def test_approve_adjust_and_dismiss_are_kept_with_the_line_as_it_was(
     assert (review["state"] == "decided").sum() == 3
     assert (review["state"] == "pending").sum() == 11
     assert review.loc[SERVER, "decision"] == "adjust"
-    assert review.loc[SERVER, "quantity"] == Decimal("2.5")
-    assert review.loc[SERVER, "note"] == "half a server is a lab box"
+    assert review.loc[SERVER, "quantity"] == Decimal("2")
+    assert str(review.loc[SERVER, "quantity"]) == "2"  # whole units, as the PSA bills them
+    assert review.loc[SERVER, "note"] == "the third server is a lab box"
     assert review.loc[SERVER, "who"] == "lee"
     assert review.loc[WORKSTATION, "decision"] == "dismiss"
 
