@@ -135,7 +135,7 @@ def test_the_workbook_lists_the_lines_to_review_locked_but_the_decisions(
     }
     assert validations == {
         "I2:I15": ("list", '"approve,adjust,dismiss"'),
-        "J2:J15": ("decimal", "0"),
+        "J2:J15": ("whole", "0"),
     }
     about = book["About"]
     assert [about.cell(row, 2).value for row in (1, 2, 4, 6)] == [
@@ -242,12 +242,17 @@ def test_a_decision_made_meanwhile_in_the_dashboard_on_an_untouched_row_stands(
         (
             {"I4": "adjust", "J4": "three"},
             "review-2026-10.xlsx, row 4, column 'Adjusted quantity': 'three' is not a quantity "
-            "to bill (expected a number, 0 or more)",
+            "to bill (expected a whole number of units, 0 or more and below 1,000,000,000)",
         ),
         (
             {"I4": "adjust", "J4": -1},
             "review-2026-10.xlsx, row 4, column 'Adjusted quantity': -1 is not a quantity to "
-            "bill (expected a number, 0 or more)",
+            "bill (expected a whole number of units, 0 or more and below 1,000,000,000)",
+        ),
+        (
+            {"I4": "adjust", "J4": 2.5},
+            "review-2026-10.xlsx, row 4, column 'Adjusted quantity': 2.5 is not a quantity to "
+            "bill (expected a whole number of units, 0 or more and below 1,000,000,000)",
         ),
         (
             {"I5": "approve", "J5": 4},
