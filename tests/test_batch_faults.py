@@ -13,12 +13,14 @@ import time
 from pathlib import Path
 
 import nbformat
+import openpyxl
 import pytest
 from distributed import LocalCluster
 
 from tests.conftest import DEMO, PERIOD, ROOT
 from workbench.batch import MANIFEST_FILE, run_batch
 from workbench.errors import WorkbenchError
+from workbench.period import Period
 from workbench.sources.reading import file_checksum
 
 ACME, BLUEWATER, CEDAR = "29600100", "29600107", "29600114"
@@ -143,10 +145,45 @@ def test_resume_refuses_when_the_inputs_changed(tmp_path: Path) -> None:
     devices = workspace / "periods" / PERIOD / "inputs" / "datto_rmm" / "devices.csv"
     lines = devices.read_text(encoding="utf-8").splitlines(keepends=True)
     devices.write_text("".join(lines[:-1]), encoding="utf-8")  # a device disappeared
-    with pytest.raises(WorkbenchError, match="the inputs changed since the interrupted run"):
+    with pytest.raises(
+        WorkbenchError, match="the inputs, mappings or settings changed since the interrupted run"
+    ):
         run_batch(
             workspace, PERIOD, tmp_path / "out", only=[ACME], resume=True, progress=lambda _: None
         )
+
+
+def test_resume_refuses_when_a_tolerance_changed_and_a_new_run_adds_up(tmp_path: Path) -> None:
+    """A tolerance edited between the kill and the resume: the kept clients would show the old
+    figures, so the resume is refused; the run again lists totals equal to its clients' sums."""
+    workspace = tmp_path / "workspace"
+    shutil.copytree(DEMO, workspace, copy_function=shutil.copyfile)
+    out = tmp_path / "out"
+    run_batch(workspace, PERIOD, out, only=[ACME, BLUEWATER], progress=lambda _: None)
+    book = openpyxl.load_workbook(workspace / "mappings.xlsx")
+    tolerances = book["Tolerances"]
+    row = next(r for r in tolerances.iter_rows(min_row=2) if r[1].value == "Managed workstation")
+    row[2].value = 5  # Bluewater's one extra billed workstation is now within tolerance
+    book.save(workspace / "mappings.xlsx")
+    with pytest.raises(
+        WorkbenchError, match="the inputs, mappings or settings changed since the interrupted run"
+    ):
+        run_batch(workspace, PERIOD, out, only=[ACME], resume=True, progress=lambda _: None)
+
+    run_batch(workspace, PERIOD, out, only=[ACME, BLUEWATER], progress=lambda _: None)
+    manifest = manifest_of(out)
+    result = Period.open(workspace, PERIOD).result()
+    summary = result.summary()
+    assert manifest["totals"]["over_billing_risk"] == str(summary.over_billing_risk)
+    assert manifest["totals"]["revenue_leaking"] == str(summary.revenue_leaking)
+    for company_id, client in manifest["clients"].items():
+        mine = result.for_client(company_id).summary()
+        assert (client["status"], client["over_billing_risk"], client["revenue_leaking"]) == (
+            "ok",
+            str(mine.over_billing_risk),
+            str(mine.revenue_leaking),
+        )
+    assert manifest["clients"][BLUEWATER]["over_billing_risk"] == "0.00"
 
 
 def test_a_client_that_cannot_be_written_fails_alone(tmp_path: Path) -> None:

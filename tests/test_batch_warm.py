@@ -27,11 +27,12 @@ ACME, BLUEWATER = "29600100", "29600107"
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's reconciliation saved as the batch saves it."""
+    """The demo's reconciliation stored as the batch stores it (a period store snapshot)."""
     from workbench import reconcile_workspace
+    from workbench.store import save_result
 
     folder = tmp_path_factory.mktemp("saved")
-    return reconcile_workspace(DEMO, PERIOD).save(folder / "reconciliation.pickle")
+    return save_result(reconcile_workspace(DEMO, PERIOD), folder / "result")
 
 
 def parameters(client: str, saved: Path) -> dict[str, str]:

@@ -3,13 +3,13 @@
 Layout of the results::
 
     outputs/<period>/manifest.json                    what ran: inputs, clients, outputs, checksums
-    outputs/<period>/reconciliation.pickle            the period's result, computed once
     outputs/<period>/All clients - <period>.xlsx      consolidated workbook
     outputs/<period>/portfolio.ipynb (+ .html)        portfolio notebook, executed
     outputs/<period>/<client>/<client> - <period>.xlsx
     outputs/<period>/<client>/reconciliation.ipynb (+ .html, without code)
 
-The reconciliation is computed once; each client's notebook only renders its share of the saved
+The reconciliation is computed once and kept in the workspace's period store
+(:mod:`workbench.store`); each client's notebook only renders its share of the stored
 result. Clients run in parallel on one of three executors:
 
 - ``"warm"`` (the default): one kernel per parallel job, kept alive from client to client and
@@ -49,15 +49,16 @@ from nbformat import NotebookNode
 
 from workbench.errors import WorkbenchError
 from workbench.outputs.excel import write_workbook
+from workbench.period import Period, pick_client
 from workbench.reconcile import Reconciliation, Status
 from workbench.sources.reading import file_checksum
+from workbench.store import load_result_once
 from workbench.warm import WarmKernel
-from workbench.workspace import Workspace, reconcile_workspace
+from workbench.workspace import Workspace
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 CLIENT_NOTEBOOK = NOTEBOOKS / "client_reconciliation.ipynb"
 PORTFOLIO_NOTEBOOK = NOTEBOOKS / "portfolio.ipynb"
-RESULT_FILE = "reconciliation.pickle"
 MANIFEST_FILE = "manifest.json"
 #: Imported by a warm kernel as it starts, so its first client doesn't pay for them.
 PRELOADED = ("workbench.views", "workbench.batch")
@@ -260,7 +261,7 @@ def _error_text(exc: BaseException) -> str:
 def write_client_workbook(saved: str, company_id: str, path: str, title: str) -> Path:
     """One client's workbook from the batch's saved result (plain arguments: a warm kernel
     calls it too)."""
-    result = Reconciliation.load_once(saved).for_client(company_id)
+    result = load_result_once(saved).for_client(company_id)
     return write_workbook(result, Path(path), title=title)
 
 
@@ -591,6 +592,8 @@ class BatchRun:
     #: all-clients workbook), ``notebooks`` (every client and the portfolio, from the first
     #: notebook started to the last finished).
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    #: The stored reconciliation every client was rendered from (:mod:`workbench.store`).
+    result_folder: Path | None = None
 
     @property
     def failed(self) -> list[ClientRun]:
@@ -615,10 +618,9 @@ def _plan(
 ) -> list[ClientTask]:
     clients = result.clients
     if only:
-        wanted = set(only)
-        clients = clients[clients["company_id"].isin(wanted) | clients["company_name"].isin(wanted)]
-        if clients.empty:
-            raise WorkbenchError(f"no client matches {', '.join(only)} in {result.period}")
+        # Each one by the rule every face uses (an id, or a name whatever its case).
+        picked = {pick_client(clients, wanted, result.period)[0] for wanted in only}
+        clients = clients[clients["company_id"].isin(picked)]
     taken: set[str] = set()
     tasks = []
     for company_id, company_name in clients.itertuples(index=False):
@@ -729,7 +731,7 @@ def _check_writable(folder: Path) -> None:
 def _carry_over(manifest: Manifest, earlier: Manifest, ran: list[ClientTask]) -> None:
     """A run of some clients into a period run before: the other clients' entries stay listed,
     marked outdated unless the earlier run read the same inputs and their files are intact."""
-    same_inputs = earlier.content.get("inputs") == manifest.content["inputs"]
+    same_inputs = earlier.content.get("result") == manifest.content["result"]
     ran_now = {task.company_id for task in ran}
     for key, entry in earlier.content.get("clients", {}).items():
         if key in ran_now:
@@ -762,7 +764,11 @@ def _run_period(
 ) -> BatchRun:
     started = time.perf_counter()
     progress(f"Reconciling {opened.name}, {period} ...")
-    result = reconcile_workspace(opened, period)
+    month = Period(opened, period)
+    saved = month.result_folder()
+    if month.changes:
+        progress(f"  read again, since the period store was made: {'; '.join(month.changes)}")
+    result = load_result_once(saved)
     summary = result.summary()
     stage_seconds = {"reconcile": time.perf_counter() - started}
     progress(
@@ -783,11 +789,11 @@ def _run_period(
     inputs = _inputs_of(result)
     earlier = Manifest.read(period_folder / MANIFEST_FILE)
     previous = earlier if resume else None
-    if previous is not None and previous.content.get("inputs") != inputs:
+    if previous is not None and previous.content.get("result") != saved.name:
         raise WorkbenchError(
-            "the inputs changed since the interrupted run, so its outputs cannot be kept: run again without --resume"
+            "the inputs, mappings or settings changed since the interrupted run, so its outputs "
+            "cannot be kept: run again without --resume"
         )
-    saved = result.save(period_folder / RESULT_FILE)
     tasks = _plan(result, opened, period_folder, saved, only, cell_timeout)
     manifest = Manifest(
         period_folder / MANIFEST_FILE,
@@ -799,6 +805,9 @@ def _run_period(
             "finished": None,
             "status": "running",
             "executor": executor,
+            # The stored reconciliation the clients are rendered from: its name changes with
+            # the inputs, mappings.xlsx, workspace.toml and the workbench version.
+            "result": saved.name,
             "inputs": inputs,
             "totals": {
                 "clients": summary.clients,
@@ -883,6 +892,7 @@ def _run_period(
         clients=runs,
         portfolio_error=portfolio_error,
         stage_seconds=stage_seconds,
+        result_folder=saved,
     )
     manifest.content.update(finished=_now(), status="complete" if batch.ok else "failed")
     manifest.write()

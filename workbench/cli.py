@@ -178,14 +178,15 @@ def _at_least_one(text: str) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """The monthly batch, checked against and recorded in the ledger unless ``--no-ledger``."""
-    from workbench.batch import RESULT_FILE, run_batch
+    from workbench.batch import run_batch
     from workbench.history import check_inputs, record_period_run
     from workbench.ledger import Ledger, ledger_path
-    from workbench.reconcile import Reconciliation
+    from workbench.period import latest_period
+    from workbench.store import load_result
     from workbench.workspace import Workspace
 
     workspace = Workspace.open(args.workspace)
-    period = args.period or _latest_period(workspace)
+    period = args.period or latest_period(workspace)
     workspace.inputs_folder(period)  # a mistyped period is refused before a ledger is created
     ledger = None if args.no_ledger else Ledger.open(ledger_path(workspace))
     try:
@@ -213,7 +214,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"error: {failed.client}: {failed.error}", file=sys.stderr)
         if ledger is not None:
             # The exact result the batch's notebooks showed, not a second reconciliation.
-            result = Reconciliation.load(batch.folder / RESULT_FILE)
+            assert batch.result_folder is not None
+            result = load_result(batch.result_folder)
             run_id = record_period_run(
                 ledger, workspace, result, changes.checksums, who=_who_runs()
             )
@@ -233,11 +235,13 @@ def _review(args: argparse.Namespace) -> int:
 
     from workbench.ledger import Ledger, ledger_path
     from workbench.money import format_money
-    from workbench.workspace import Workspace, reconcile_workspace
+    from workbench.period import Period
 
-    workspace = Workspace.open(args.workspace)
-    period = args.period or _latest_period(workspace)
-    result = reconcile_workspace(workspace, period)
+    month = Period.open(args.workspace, args.period)
+    workspace, period = month.workspace, month.name
+    result = month.result()
+    if month.changes:
+        print(f"The period store was made again: {'; '.join(month.changes)}", file=sys.stderr)
     with Ledger.open(ledger_path(workspace)) as ledger:
         review = ledger.review(result)
     states = review["state"].value_counts()
@@ -293,11 +297,11 @@ def _who_runs() -> str:
 
 def _export(args: argparse.Namespace) -> int:
     from workbench.outputs.workbook_review import export_review
-    from workbench.workspace import Workspace
+    from workbench.period import Period
 
-    opened = Workspace.open(args.workspace)
-    print(f"Reconciling {opened.name}...", file=sys.stderr)
-    exported = export_review(opened, args.period or _latest_period(opened), args.outputs)
+    month = Period.open(args.workspace, args.period)
+    print(f"Opening {month.workspace.name}, {month.name}...", file=sys.stderr)
+    exported = export_review(month.workspace, month.name, args.outputs)
     print(exported.describe())
     return 0
 
@@ -312,18 +316,6 @@ def _apply(args: argparse.Namespace) -> int:
     )
     print(applied.describe(args.workbook))
     return 0
-
-
-def _latest_period(workspace: object) -> str:
-    from workbench.workspace import Workspace
-
-    assert isinstance(workspace, Workspace)
-    periods = workspace.periods()
-    if not periods:
-        raise WorkbenchError(
-            f"{workspace.root} has no periods with inputs (periods/<YYYY-MM>/inputs)"
-        )
-    return periods[-1]
 
 
 if __name__ == "__main__":

@@ -10,15 +10,12 @@ from __future__ import annotations
 import collections
 import functools
 import math
-import os
-import pickle
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -26,7 +23,6 @@ import pandas as pd
 
 from workbench import bundles as bundle_arithmetic
 from workbench.bundles import Bundle, BundleTerms, Component
-from workbench.errors import WorkbenchError
 from workbench.mapping import VENDOR_TITLES, Mappings, MappingWarning
 from workbench.money import ZERO, to_cents, total
 from workbench.sources import DUPLICATE_FILE, Inputs
@@ -139,9 +135,6 @@ COVERAGE_COLUMNS = ["source_file", "format", "rows_read", "records", *COVERAGE_O
 
 _NOTHING = Fraction(0)
 
-#: Bumped whenever the saved result's layout changes, so stale files are refused.
-SAVED_FORMAT = "workbench-reconciliation-1"
-
 
 @dataclass(frozen=True)
 class Summary:
@@ -211,47 +204,6 @@ class Reconciliation:
     )
     mapping_warnings: tuple[MappingWarning, ...] = ()
 
-    def save(self, path: Path) -> Path:
-        """Keep the result for the batch's notebooks (written atomically; read by :meth:`load`).
-
-        The file is a pickle: load only files this workbench wrote.
-        """
-        temporary = path.with_name(f".{path.name}.partial")
-        with temporary.open("wb") as handle:
-            pickle.dump((SAVED_FORMAT, self), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path) -> Reconciliation:
-        """Read a result saved by :meth:`save` in the same version of the workbench."""
-        try:
-            with Path(path).open("rb") as handle:
-                saved_format, result = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, ValueError, EOFError) as exc:
-            raise WorkbenchError(
-                f"{path} is not a saved reconciliation ({exc}); run the batch again"
-            ) from exc
-        if saved_format != SAVED_FORMAT or not isinstance(result, cls):
-            raise WorkbenchError(
-                f"{path} was saved by another version of the workbench; run the batch again"
-            )
-        return result
-
-    @classmethod
-    def load_once(cls, path: str | Path) -> Reconciliation:
-        """:meth:`load`, read once per process for as long as the file is unchanged.
-
-        A batch kernel renders client after client from one saved result; each would otherwise
-        read the whole file again. Callers must not modify the shared result's frames.
-        """
-        resolved = Path(path).resolve()
-        try:
-            stat = resolved.stat()
-        except OSError:
-            return cls.load(resolved)  # which explains what is wrong with the path
-        return _load_saved(resolved, stat.st_mtime_ns, stat.st_size)
-
     @functools.cached_property
     def _client_rows(self) -> dict[str, dict[str, np.ndarray]] | None:
         """Per company id, the positions of its rows in each frame :meth:`for_client` filters;
@@ -271,12 +223,6 @@ class Reconciliation:
             for company_id, positions in key.groupby(key, sort=False).indices.items():
                 rows[str(company_id)][frame] = np.asarray(positions)
         return dict(rows)
-
-    def __getstate__(self) -> dict[str, Any]:
-        # The row index is rebuilt on demand, not saved.
-        state = dict(self.__dict__)
-        state.pop("_client_rows", None)
-        return state
 
     def for_client(self, company_id: str) -> Reconciliation:
         """The same result restricted to one client."""
@@ -417,12 +363,6 @@ class Reconciliation:
                 if v is not None
             ),
         )
-
-
-@functools.lru_cache(maxsize=4)
-def _load_saved(path: Path, modified_ns: int, size: int) -> Reconciliation:
-    # Keyed on the file's modification time and size: a newer run's result is read afresh.
-    return Reconciliation.load(path)
 
 
 def reconcile(

@@ -26,11 +26,12 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FuncFormatter
 
-from workbench.errors import WorkbenchError
 from workbench.ledger import TREND_COLUMNS, Ledger, ledger_path
 from workbench.money import ZERO, format_money, total
+from workbench.period import Period, pick_client
 from workbench.reconcile import COVERAGE_OUTCOMES, Reconciliation, Status
-from workbench.workspace import Workspace, reconcile_workspace
+from workbench.store import load_result_once
+from workbench.workspace import Workspace
 
 # One palette for every chart and the dashboard's accents.
 LEAK_COLOUR, RISK_COLOUR = "#c2410c", "#6d28d9"
@@ -179,37 +180,31 @@ class ClientView:
 def open_client(
     workspace: str | Path, period: str, client: str = "", saved: str = ""
 ) -> ClientView:
-    """Pick one client by PSA company id or exact name (default: the first).
+    """Pick one client by PSA company id or name (:func:`~workbench.period.pick_client`;
+    default: the first).
 
-    ``saved`` is a result the batch saved with :meth:`Reconciliation.save`, so a client's
-    notebook renders its share instead of reconciling the whole period again.
+    ``saved`` is the stored reconciliation the batch renders from (a folder of the period
+    store), so a client's notebook renders its share without opening the month again.
     """
     opened = Workspace.open(workspace)
     result = period_result(opened, str(period), saved)
-    clients = result.clients
-    client = str(client)  # papermill's -p turns an id into a number
-    if client:
-        picked = clients[
-            (clients["company_id"] == client)
-            | (clients["company_name"].str.casefold() == client.casefold())
-        ]
-        if picked.empty:
-            sample = ", ".join(clients["company_name"].head(5))
-            raise WorkbenchError(f"no client {client!r} in {period}; clients include {sample}")
+    if str(client).strip():
+        company_id, company_name = pick_client(result.clients, client, str(period))
     else:
-        picked = clients.head(1)
-    company_id, company_name = picked.iloc[0]["company_id"], picked.iloc[0]["company_name"]
+        first = result.clients.iloc[0]
+        company_id, company_name = str(first["company_id"]), str(first["company_name"])
     return ClientView(opened, result.for_client(company_id), company_id, company_name)
 
 
 def period_result(
     workspace: str | Path | Workspace, period: str, saved: str = ""
 ) -> Reconciliation:
-    """The period's reconciliation: the batch's saved result when given, else computed now.
+    """The period's reconciliation: the batch's stored result when given, else the month's
+    (:class:`~workbench.period.Period`, from its store while that is current).
 
-    A saved result is read once per kernel, which renders client after client from it.
+    A stored result is read once per kernel, which renders client after client from it.
     """
-    return Reconciliation.load_once(saved) if saved else reconcile_workspace(workspace, str(period))
+    return load_result_once(saved) if saved else Period.open(workspace, str(period)).result()
 
 
 def headline(result: Reconciliation) -> pd.DataFrame:

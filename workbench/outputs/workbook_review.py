@@ -51,7 +51,8 @@ from workbench.outputs.excel import _money_format, safe_text
 from workbench.outputs.psa_import import ImportFiles, import_files, write_import_files
 from workbench.reconcile import Reconciliation
 from workbench.sources.reading import MAX_COUNT, file_checksum
-from workbench.workspace import Workspace, reconcile_workspace
+from workbench.period import Period
+from workbench.workspace import Workspace
 
 REVIEW_SHEET = "Review"
 ABOUT_SHEET = "About"
@@ -330,9 +331,8 @@ def export_review(workspace: str | Path | Workspace, period: str, outputs: Path)
     ExportedReview
         The files written, the review and the import rows.
     """
-    if not isinstance(workspace, Workspace):
-        workspace = Workspace.open(workspace)
-    result = reconcile_workspace(workspace, period)
+    month = Period.open(workspace, period)
+    workspace, result = month.workspace, month.result()
     with Ledger.open(ledger_path(workspace)) as ledger:
         review = ledger.review(result)
     folder = Path(outputs) / result.period
@@ -392,7 +392,7 @@ def apply_review_workbook(
             expected="the workspace the workbook was exported from (--workspace FOLDER)",
         )
     period = about["Period"]
-    result = reconcile_workspace(opened, period)
+    result = Period.open(opened, period).result()
     if run_fingerprint(result, opened) != about["Run"]:
         raise InputError(
             path,

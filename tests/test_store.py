@@ -1,0 +1,177 @@
+"""The period store: a month read once, kept as Parquet, used only while it is current.
+
+Each test works on its own copy of the demo workspace, since opening a period writes its store.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import stat
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from tests.conftest import DEMO, PERIOD, ROOT
+from workbench import Status, reconcile_workspace
+from workbench.errors import WorkbenchError
+from workbench.period import Period, pick_client
+from workbench.store import STORE_FOLDER, load_result, read_frame, save_result, write_frame
+from workbench.workspace import read_period_inputs
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    copy = tmp_path / "workspace"
+    shutil.copytree(DEMO, copy, ignore=shutil.ignore_patterns("ledger.sqlite*", STORE_FOLDER))
+    for path in copy.rglob("*"):
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    return copy
+
+
+def _same_cells(stored: pd.DataFrame, original: pd.DataFrame) -> None:
+    """Equal frames, dtypes included, and every cell of the same Python type (26.40 stays
+    26.40, a status stays a Status)."""
+    pd.testing.assert_frame_equal(stored, original, check_exact=True)
+    for column in original.columns:
+        assert [type(v) for v in stored[column]] == [type(v) for v in original[column]], column
+        if original[column].dtype == object:
+            assert [str(v) for v in stored[column]] == [str(v) for v in original[column]], column
+
+
+def test_a_frame_keeps_its_types_and_exact_values(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(["Acme", "", "Ærø =1+2"], dtype="str"),
+            "count": [1, -2, 3],
+            "maybe": pd.Series([4, None, 6], dtype="Int64"),
+            "score": [0.5, 97.25, float("nan")],
+            "money": pd.Series([Decimal("26.40"), None, Decimal("-0.0045")], dtype=object),
+            "status": pd.Series(
+                [Status.MATCH, Status.UNDER_BILLED, Status.BUNDLE_GAP], dtype="str"
+            ),
+        }
+    )
+    kinds = write_frame(frame, tmp_path / "frame.parquet")
+    assert kinds == {
+        "text": "str",
+        "count": "int64",
+        "maybe": "Int64",
+        "score": "float64",
+        "money": "decimal",
+        "status": "status",
+    }
+    _same_cells(read_frame(tmp_path / "frame.parquet", kinds), frame)
+
+
+def test_the_month_round_trips_exactly(workspace: Path) -> None:
+    month = Period.open(workspace, PERIOD)
+    stored, inputs = month.result(), month.inputs()
+    fresh = reconcile_workspace(workspace, PERIOD)
+    for name in (
+        "lines",
+        "evidence",
+        "coverage",
+        "excluded",
+        "clients",
+        "customer_matches",
+        "files",
+    ):
+        _same_cells(getattr(stored, name), getattr(fresh, name))
+    assert (stored.period, stored.currency, stored.mapping_warnings) == (
+        fresh.period,
+        fresh.currency,
+        fresh.mapping_warnings,
+    )
+    read = read_period_inputs(workspace, PERIOD)
+    for name in ("contract_lines", "usage", "files"):
+        _same_cells(getattr(inputs, name), getattr(read, name))
+    _same_cells(inputs.catalogue.services, read.catalogue.services.reset_index(drop=True))
+    assert stored.summary() == fresh.summary()
+
+
+def _snapshots(workspace: Path, kind: str) -> list[str]:
+    store = workspace / "periods" / PERIOD / STORE_FOLDER
+    return sorted(path.name for path in store.glob(f"{kind}-*"))
+
+
+def test_a_mappings_edit_reconciles_the_stored_inputs_again_and_says_so(workspace: Path) -> None:
+    first = Period.open(workspace, PERIOD)
+    before = first.result()
+    assert first.changes == []  # nothing stored yet: nothing to compare with
+    inputs, results = _snapshots(workspace, "inputs"), _snapshots(workspace, "result")
+    assert (len(inputs), len(results)) == (1, 1)
+
+    again = Period.open(workspace, PERIOD)
+    assert again.result().summary() == before.summary() and again.changes == []
+    assert _snapshots(workspace, "result") == results
+
+    book = openpyxl.load_workbook(workspace / "mappings.xlsx")
+    row = next(
+        r for r in book["Tolerances"].iter_rows(min_row=2) if r[1].value == "Managed workstation"
+    )
+    row[2].value = 5
+    book.save(workspace / "mappings.xlsx")
+
+    edited = Period.open(workspace, PERIOD)
+    after = edited.result()
+    assert edited.changes == ["changed: mappings.xlsx"]
+    assert _snapshots(workspace, "inputs") == inputs  # the exports were not read again
+    assert len(_snapshots(workspace, "result")) == 2
+    assert after.summary().over_billing_risk == before.summary().over_billing_risk - Decimal(
+        "135.00"
+    )
+
+
+def test_a_changed_export_is_read_again_and_named(workspace: Path) -> None:
+    Period.open(workspace, PERIOD).result()
+    devices = workspace / "periods" / PERIOD / "inputs" / "datto_rmm" / "devices.csv"
+    devices.write_text(devices.read_text(encoding="utf-8").rstrip("\n") + "\n\n", encoding="utf-8")
+    (workspace / "periods" / PERIOD / "inputs" / "Thumbs.db").write_bytes(b"\x00")
+
+    month = Period.open(workspace, PERIOD)
+    month.result()
+
+    assert month.changes == [
+        f"added: periods/{PERIOD}/inputs/Thumbs.db",
+        f"changed: periods/{PERIOD}/inputs/datto_rmm/devices.csv",
+    ]
+    assert len(_snapshots(workspace, "inputs")) == 2
+
+
+def test_a_damaged_store_says_so(workspace: Path, tmp_path: Path) -> None:
+    folder = save_result(reconcile_workspace(workspace, PERIOD), tmp_path / "result")
+    (folder / "lines.parquet").write_bytes(b"not parquet")
+    with pytest.raises(WorkbenchError, match="is damaged .*delete the folder and run again"):
+        load_result(folder)
+    with pytest.raises(WorkbenchError, match="is not a stored reconciliation"):
+        load_result(tmp_path)
+
+
+def test_a_client_is_found_by_one_rule(workspace: Path) -> None:
+    month = Period.open(workspace, PERIOD)
+    assert month.client("29600100") == ("29600100", "Acme Dental Group")
+    assert month.client(29600100) == ("29600100", "Acme Dental Group")
+    assert month.client("  acme dental GROUP ") == ("29600100", "Acme Dental Group")
+    with pytest.raises(WorkbenchError, match="no client 'Acme' in 2026-10: give a PSA company id"):
+        pick_client(month.result().clients, "Acme", PERIOD)
+
+
+def test_no_module_of_the_package_uses_pickle() -> None:
+    """A stored month is data only: nothing the workbench opens can run code from a file."""
+    for path in (ROOT / "workbench").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = {
+            (node.module or "").split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+        } | {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        assert "pickle" not in modules, path

@@ -1,0 +1,130 @@
+"""One month of one workspace: the one place every face asks for it.
+
+The CLI, the batch, the notebooks, the dashboard, the review workbook and the PSA import files
+all open a :class:`Period` and ask it for the month's inputs, its reconciliation or a client;
+nothing else reads the exports or reconciles. A period answers from the period store
+(:mod:`workbench.store`) while the store was made from exactly the files, settings, mappings and
+workbench version there are now; otherwise it reads or reconciles again, stores the new
+snapshot, and :attr:`Period.changes` says why.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from workbench import store
+from workbench.errors import WorkbenchError
+from workbench.mapping import Mappings
+from workbench.reconcile import Reconciliation, reconcile
+from workbench.sources import Inputs
+from workbench.workspace import Workspace, read_period_inputs
+
+#: Canonical inputs kept in this process by their store id: confirming a mapping in the
+#: dashboard re-reconciles them without reading the store again. Two periods at most.
+_INPUTS: OrderedDict[str, Inputs] = OrderedDict()
+
+
+def latest_period(workspace: Workspace) -> str:
+    """The newest period with an inputs folder."""
+    periods = workspace.periods()
+    if not periods:
+        raise WorkbenchError(
+            f"{workspace.root} has no period with inputs yet: put a month's exports in "
+            "periods/<YYYY-MM>/inputs/"
+        )
+    return periods[-1]
+
+
+@dataclass
+class Period:
+    """A month of a workspace (``2026-10``), read from its store whenever the store is current.
+
+    Attributes
+    ----------
+    changes
+        Filled when the store had to be made again: what changed since its newest snapshot,
+        in words ("changed: mappings.xlsx", "added: periods/2026-10/inputs/pax8/items.csv").
+    """
+
+    workspace: Workspace
+    name: str
+    changes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, workspace: str | Path | Workspace, period: str | None = None) -> Period:
+        """The period named (checked: ``YYYY-MM`` with an inputs folder), else the latest."""
+        opened = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+        name = str(period) if period else latest_period(opened)
+        opened.inputs_folder(name)
+        return cls(opened, name)
+
+    def inputs_id(self) -> str:
+        """The id of the inputs as they are now, stored if they were not yet."""
+        return self._inputs()[0]
+
+    def inputs(self) -> Inputs:
+        """The month's canonical inputs: from the store, else read from the exports and stored."""
+        return self._inputs()[1]
+
+    def _inputs(self) -> tuple[str, Inputs]:
+        inputs_id = store.inputs_id(self.workspace, self.name)
+        if inputs_id in _INPUTS:
+            # The same files elsewhere (a copied workspace) have the same id: store them there too.
+            _INPUTS.move_to_end(inputs_id)
+            store.save_inputs(self.workspace, self.name, _INPUTS[inputs_id])
+            return inputs_id, _INPUTS[inputs_id]
+        stored = store.load_inputs(self.workspace, self.name, inputs_id)
+        if stored is None:
+            self.changes = store.changes_since(self.workspace, self.name)
+            stored = read_period_inputs(self.workspace, self.name)
+            store.save_inputs(self.workspace, self.name, stored)
+        _INPUTS[inputs_id] = stored
+        while len(_INPUTS) > 2:
+            _INPUTS.popitem(last=False)
+        return inputs_id, stored
+
+    def result_folder(self) -> Path:
+        """Where the month's reconciliation is stored (made and stored first if needed)."""
+        inputs_id, inputs = self._inputs()
+        folder = store.result_folder(self.workspace, self.name, inputs_id)
+        if not store.is_stored(folder):
+            if not self.changes:
+                self.changes = store.changes_since(self.workspace, self.name)
+            result = reconcile(
+                inputs,
+                Mappings.read(self.workspace.mappings_file),
+                period=self.name,
+                currency=self.workspace.currency,
+            )
+            store.save_result(result, folder, store.result_fingerprint(self.workspace, inputs_id))
+        return folder
+
+    def result(self) -> Reconciliation:
+        """The month's reconciliation, from the store when it is current."""
+        return store.load_result_once(self.result_folder())
+
+    def client(self, wanted: str | int) -> tuple[str, str]:
+        """A client's ``(company_id, company_name)``, by :func:`pick_client`'s rule."""
+        return pick_client(self.result().clients, wanted, self.name)
+
+
+def pick_client(clients: pd.DataFrame, wanted: str | int, period: str) -> tuple[str, str]:
+    """A client's ``(company_id, company_name)`` by its PSA company id or its name.
+
+    One rule for every face: the id exactly, else the name with case and surrounding spaces
+    ignored (papermill's ``-p client 29600100`` arrives as a number).
+    """
+    text = str(wanted).strip()
+    picked = clients[clients["company_id"] == text]
+    if picked.empty:
+        picked = clients[clients["company_name"].str.strip().str.casefold() == text.casefold()]
+    if picked.empty:
+        sample = ", ".join(clients["company_name"].head(5))
+        raise WorkbenchError(
+            f"no client {text!r} in {period}: give a PSA company id or name, such as {sample}"
+        )
+    return str(picked.iloc[0]["company_id"]), str(picked.iloc[0]["company_name"])
