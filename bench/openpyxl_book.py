@@ -28,7 +28,6 @@ from workbench.outputs.excel import (
     _CREATOR,
     _EVIDENCE_COLUMNS,
     _EXCLUDED_COLUMNS,
-    FORMULA_STARTS,
     _HOW_TO,
     _LONG_MIN_WIDTH,
     _LONG_WIDTH,
@@ -36,9 +35,9 @@ from workbench.outputs.excel import (
     _MATCH_METHODS,
     _MAX_WIDTH,
     _MIN_WIDTH,
-    _OUTCOMES,
     _UNMAPPED_COLUMNS,
     DECISIONS,
+    FORMULA_STARTS,
     _accounted_words,
     _client_rows,
     _clients_words,
@@ -51,7 +50,7 @@ from workbench.outputs.excel import (
     _system_title,
     safe_text,
 )
-from workbench.reconcile import Reconciliation, Status
+from workbench.reconcile import COVERAGE_OUTCOMES, Reconciliation, Status
 
 __all__ = ["workbook_bytes"]
 
@@ -199,9 +198,9 @@ def _write_summary(sheet: Worksheet, result: Reconciliation, title: str, money: 
         sheet,
         row + 2,
         _COVERAGE_COLUMNS,
-        result.coverage[["source_file", "format", "rows_read", "records", *_OUTCOMES]].itertuples(
-            index=False
-        ),
+        result.coverage[
+            ["source_file", "format", "rows_read", "records", *COVERAGE_OUTCOMES]
+        ].itertuples(index=False),
         money,
         title="What became of every input record (whole run, all clients)",
         empty="No input files were read.",

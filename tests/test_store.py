@@ -145,7 +145,7 @@ def test_a_changed_export_is_read_again_and_named(workspace: Path) -> None:
 def test_a_damaged_store_says_so(workspace: Path, tmp_path: Path) -> None:
     folder = save_result(reconcile_workspace(workspace, PERIOD), tmp_path / "result")
     (folder / "lines.parquet").write_bytes(b"not parquet")
-    with pytest.raises(WorkbenchError, match="is damaged .*delete the folder and run again"):
+    with pytest.raises(WorkbenchError, match=r"is damaged .*delete the folder and run again"):
         load_result(folder)
     with pytest.raises(WorkbenchError, match="is not a stored reconciliation"):
         load_result(tmp_path)
