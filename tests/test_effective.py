@@ -28,15 +28,9 @@ import pytest
 
 from tests.conftest import DEMO, PERIOD
 from workbench import Reconciliation, Workspace
-from workbench.effective import (
-    BillingSettings,
-    EffectiveDate,
-    Timing,
-    effective_date,
-    effective_dates,
-    vendor_change_dates,
-)
+from workbench.effective import EffectiveDate, effective_date, effective_dates, vendor_change_dates
 from workbench.errors import InputError
+from workbench.workspace import BillingSettings, Timing
 
 ADVANCE = BillingSettings(Timing.ADVANCE, prorate=False)
 ARREARS = BillingSettings(Timing.ARREARS, prorate=False)

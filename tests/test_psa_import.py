@@ -36,7 +36,6 @@ import pytest
 from tests.conftest import DEMO, PERIOD, ROOT
 from tests.test_excel import libreoffice_convert
 from workbench import Reconciliation, Workspace, reconcile_workspace
-from workbench.effective import BillingSettings, Timing
 from workbench.ledger import Ledger
 from workbench.outputs.cells import csv_text
 from workbench.outputs.psa_import import (
@@ -47,6 +46,7 @@ from workbench.outputs.psa_import import (
     import_files,
     write_import_files,
 )
+from workbench.workspace import BillingSettings, Timing
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CONNECTWISE = ROOT / "demo" / "psa-samples" / "connectwise"

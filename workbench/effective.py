@@ -33,24 +33,13 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from workbench.errors import InputError
 from workbench.money import to_cents
 from workbench.reconcile import Reconciliation
 from workbench.sources import reading
-
-if TYPE_CHECKING:
-    from workbench.workspace import Workspace
-
-
-class Timing(StrEnum):
-    """When a period is invoiced: at its start (advance) or at its end (arrears)."""
-
-    ADVANCE = "advance"
-    ARREARS = "arrears"
+from workbench.workspace import BillingSettings, Timing, Workspace, period_bounds
 
 
 class PsaRule(StrEnum):
@@ -67,64 +56,6 @@ PSA_RULES = {"autotask": PsaRule.NEXT_PERIOD, "connectwise": PsaRule.IMMEDIATELY
 #: ``ChargeStartDate`` (an addQuantity, removeQuantity or cancelImmediate row starts the day the
 #: seats changed) and Pax8 invoice items' ``startPeriod`` (a prorate row starts on the change).
 CHANGE_DATE_COLUMNS = ("ChargeStartDate", "startPeriod")
-
-
-@dataclass(frozen=True)
-class BillingSettings:
-    """The ``[billing]`` table of ``workspace.toml``.
-
-    Attributes
-    ----------
-    timing
-        Advance (a change starts on the first day of the next period) or arrears (within the
-        period under review).
-    prorate
-        Whether a mid-period change is billed from the vendor's change date.
-    """
-
-    timing: Timing = Timing.ADVANCE
-    prorate: bool = False
-
-    @classmethod
-    def from_table(cls, table: object, settings_file: str | Path) -> BillingSettings:
-        """Read the ``[billing]`` table (missing: advance, no proration).
-
-        Raises
-        ------
-        InputError
-            Naming the file and the key, for an unknown key or a value of the wrong kind.
-        """
-        if table is None:
-            return cls()
-        if not isinstance(table, dict):
-            raise InputError(
-                settings_file,
-                "billing is not a table",
-                expected='a [billing] table with timing = "advance" and prorate = false',
-            )
-        unknown = sorted(set(table) - {"timing", "prorate"})
-        if unknown:
-            raise InputError(
-                settings_file,
-                f"[billing] has an unknown key {unknown[0]!r}",
-                expected="only timing and prorate",
-            )
-        timing = table.get("timing", Timing.ADVANCE.value)
-        if timing not in {member.value for member in Timing}:
-            raise InputError(
-                settings_file,
-                f"[billing] timing {timing!r} is not known",
-                expected='timing = "advance" (changes start next period) or "arrears" '
-                "(changes start within the period)",
-            )
-        prorate = table.get("prorate", False)
-        if not isinstance(prorate, bool):
-            raise InputError(
-                settings_file,
-                f"[billing] prorate {prorate!r} is not true or false",
-                expected="prorate = true or prorate = false, without quotes",
-            )
-        return cls(timing=Timing(timing), prorate=prorate)
 
 
 @dataclass(frozen=True)
@@ -214,8 +145,6 @@ def effective_date(
     EffectiveDate
         The start and the share of its period's price.
     """
-    from workbench.workspace import period_bounds
-
     first, last = period_bounds(period)
     days = (last - first).days + 1
     if billing.prorate and change_date is not None and first < change_date <= last:
@@ -251,8 +180,6 @@ def vendor_change_dates(
     dict
         ``line_id`` -> change date, for the lines that have one.
     """
-    from workbench.workspace import period_bounds
-
     first, last = period_bounds(result.period)
     evidence = result.evidence[result.evidence["side"] == "used"]
     if line_ids is not None:

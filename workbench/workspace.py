@@ -20,9 +20,9 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 
-from workbench.effective import BillingSettings
 from workbench.errors import InputError, WorkbenchError
 from workbench.mapping import Mappings
 from workbench.reconcile import Reconciliation, reconcile
@@ -30,6 +30,71 @@ from workbench.sources import Inputs, read_inputs
 from workbench.sources.profiles import workspace_formats
 
 DATE_ORDERS = ("MDY", "DMY")
+
+
+class Timing(StrEnum):
+    """When a period is invoiced: at its start (advance) or at its end (arrears)."""
+
+    ADVANCE = "advance"
+    ARREARS = "arrears"
+
+
+@dataclass(frozen=True)
+class BillingSettings:
+    """The ``[billing]`` table of ``workspace.toml``.
+
+    Attributes
+    ----------
+    timing
+        Advance (a change starts on the first day of the next period) or arrears (within the
+        period under review).
+    prorate
+        Whether a mid-period change is billed from the vendor's change date.
+    """
+
+    timing: Timing = Timing.ADVANCE
+    prorate: bool = False
+
+    @classmethod
+    def from_table(cls, table: object, settings_file: str | Path) -> BillingSettings:
+        """Read the ``[billing]`` table (missing: advance, no proration).
+
+        Raises
+        ------
+        InputError
+            Naming the file and the key, for an unknown key or a value of the wrong kind.
+        """
+        if table is None:
+            return cls()
+        if not isinstance(table, dict):
+            raise InputError(
+                settings_file,
+                "billing is not a table",
+                expected='a [billing] table with timing = "advance" and prorate = false',
+            )
+        unknown = sorted(set(table) - {"timing", "prorate"})
+        if unknown:
+            raise InputError(
+                settings_file,
+                f"[billing] has an unknown key {unknown[0]!r}",
+                expected="only timing and prorate",
+            )
+        timing = table.get("timing", Timing.ADVANCE.value)
+        if timing not in {member.value for member in Timing}:
+            raise InputError(
+                settings_file,
+                f"[billing] timing {timing!r} is not known",
+                expected='timing = "advance" (changes start next period) or "arrears" '
+                "(changes start within the period)",
+            )
+        prorate = table.get("prorate", False)
+        if not isinstance(prorate, bool):
+            raise InputError(
+                settings_file,
+                f"[billing] prorate {prorate!r} is not true or false",
+                expected="prorate = true or prorate = false, without quotes",
+            )
+        return cls(timing=Timing(timing), prorate=prorate)
 
 
 @dataclass(frozen=True)
