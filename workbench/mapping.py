@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -50,6 +49,7 @@ from openpyxl.utils import get_column_letter
 from workbench.bundles import PARTS, RULES, Bundle, BundleRow, BundleTerms, bundles_from_rows
 from workbench.errors import InputError
 from workbench.matching import suggest
+from workbench.sources.schemas import vendor_key
 
 VENDOR_TITLES = {
     "microsoft": "Microsoft",
@@ -118,11 +118,6 @@ _NUMBER_COLUMNS = {
     "Minimum quantity",
     "Driver adjustment",
 }
-
-
-def vendor_key(text: str) -> str:
-    """``Datto RMM`` -> ``datto_rmm``."""
-    return re.sub(r"[^0-9a-z]+", "_", text.strip().casefold()).strip("_")
 
 
 def name_key(text: str) -> str:

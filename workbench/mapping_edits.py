@@ -54,9 +54,9 @@ from workbench.mapping import (
     CustomerMapping,
     Mappings,
     ServiceMapping,
-    vendor_key,
 )
 from workbench.outputs.excel import FORMULA_STARTS, safe_text
+from workbench.sources.schemas import vendor_key
 
 __all__ = [
     "HISTORY_FOLDER_SUFFIX",

@@ -35,10 +35,10 @@ from typing import Any
 import pandas as pd
 
 from workbench.errors import InputError
-from workbench.mapping import vendor_key
 from workbench.sources import reading
 from workbench.sources.formats import Format, ReadContext
 from workbench.sources.reading import RawTable
+from workbench.sources.schemas import vendor_key
 
 PROFILE_FOLDER = "profiles"
 _KNOWN_KEYS = {

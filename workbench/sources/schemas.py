@@ -9,6 +9,7 @@ charge): the same record read from two files, or twice from one, counts once
 (:mod:`workbench.sources.overlap`).
 """
 
+import re
 from decimal import Decimal
 
 import pandas as pd
@@ -80,6 +81,15 @@ class UsageSchema(Provenance):
     @classmethod
     def amount_is_decimal(cls, frame: pd.DataFrame) -> bool:
         return _decimal_or_none(frame["amount"])
+
+
+def vendor_key(text: str) -> str:
+    """A vendor's name as the ``vendor`` column holds it: ``Datto RMM`` -> ``datto_rmm``.
+
+    Import profiles and the mappings workbook name vendors as people write them; both go
+    through this so they meet the built-in formats' keys.
+    """
+    return re.sub(r"[^0-9a-z]+", "_", text.strip().casefold()).strip("_")
 
 
 CONTRACT_LINE_COLUMNS = list(ContractLineSchema.to_schema().columns)
