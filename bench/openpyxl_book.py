@@ -21,6 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from workbench.formula_guard import put_text, safe_text
 from workbench.money import total
 from workbench.outputs.excel import (
     _ADJUSTMENT_COLUMNS,
@@ -37,7 +38,6 @@ from workbench.outputs.excel import (
     _MIN_WIDTH,
     _UNMAPPED_COLUMNS,
     DECISIONS,
-    FORMULA_STARTS,
     _accounted_words,
     _client_rows,
     _clients_words,
@@ -48,7 +48,6 @@ from workbench.outputs.excel import (
     _period_words,
     _plain,
     _system_title,
-    safe_text,
 )
 from workbench.reconcile import COVERAGE_OUTCOMES, Reconciliation, Status
 
@@ -120,7 +119,7 @@ def _write_summary(sheet: Worksheet, result: Reconciliation, title: str, money: 
     summary = result.summary()
     free_text: set[int] = set()  # rows of running text that must not widen column A
 
-    _put_text(_cell(sheet, 1, 1), title).font = _TITLE_FONT
+    put_text(_cell(sheet, 1, 1), title).font = _TITLE_FONT
     free_text.add(1)
     row = 2
     facts = [
@@ -130,11 +129,11 @@ def _write_summary(sheet: Worksheet, result: Reconciliation, title: str, money: 
     ]
     for label, words in facts:
         row += 1
-        _put_text(_cell(sheet, row, 1), label).font = _BOLD
-        _put_text(_cell(sheet, row, 2), words)
+        put_text(_cell(sheet, row, 1), label).font = _BOLD
+        put_text(_cell(sheet, row, 2), words)
 
     row += 2
-    _put_text(_cell(sheet, row, 1), "Key figures").font = _SECTION_FONT
+    put_text(_cell(sheet, row, 1), "Key figures").font = _SECTION_FONT
     figures: list[tuple[str, object, _Kind, str]] = [
         (
             "Revenue leaking per month",
@@ -166,9 +165,9 @@ def _write_summary(sheet: Worksheet, result: Reconciliation, title: str, money: 
     ]
     for label, value, kind, meaning in figures:
         row += 1
-        _put_text(_cell(sheet, row, 1), label).font = _BOLD
+        put_text(_cell(sheet, row, 1), label).font = _BOLD
         _put(_cell(sheet, row, 2), value, kind, money)
-        _put_text(_cell(sheet, row, 3), meaning)
+        put_text(_cell(sheet, row, 3), meaning)
 
     row = _write_table(
         sheet,
@@ -206,14 +205,14 @@ def _write_summary(sheet: Worksheet, result: Reconciliation, title: str, money: 
         empty="No input files were read.",
     )
     row += 1
-    _put_text(_cell(sheet, row, 1), _accounted_words(result.coverage)).font = _BOLD
+    put_text(_cell(sheet, row, 1), _accounted_words(result.coverage)).font = _BOLD
     free_text.add(row)
 
     row += 2
-    _put_text(_cell(sheet, row, 1), "How to use this workbook").font = _SECTION_FONT
+    put_text(_cell(sheet, row, 1), "How to use this workbook").font = _SECTION_FONT
     for line in _HOW_TO:
         row += 1
-        _put_text(_cell(sheet, row, 1), line)
+        put_text(_cell(sheet, row, 1), line)
         free_text.add(row)
     _fit_columns(sheet, skip_rows=free_text)
 
@@ -290,7 +289,7 @@ def _write_adjustments(sheet: Worksheet, result: Reconciliation, money: str) -> 
 
     # A blank row keeps the totals out of the filter range and out of the decisions read back.
     totals = last + 2
-    _put_text(_cell(sheet, totals, 1), "Total")
+    put_text(_cell(sheet, totals, 1), "Total")
     for header, column in (
         ("Revenue impact / month", "revenue_impact"),
         ("Cost impact / month", "cost_impact"),
@@ -434,10 +433,10 @@ def _write_table(
     the sheet's auto filter. A table without rows says so in words.
     """
     if title is not None:
-        _put_text(_cell(sheet, top, 1), title).font = _SECTION_FONT
+        put_text(_cell(sheet, top, 1), title).font = _SECTION_FONT
         top += 1
     for number, column in enumerate(columns, start=1):
-        cell = _put_text(_cell(sheet, top, number), column.header)
+        cell = put_text(_cell(sheet, top, number), column.header)
         cell.font = _HEADER_FONT
         cell.fill = _HEADER_FILL
         cell.alignment = _HEADER_ALIGNMENT
@@ -450,7 +449,7 @@ def _write_table(
             _put(_cell(sheet, last, number), value, column.kind, money, to_fill=column.to_fill)
     if last == top:
         last += 1
-        _put_text(_cell(sheet, last, 1), empty).font = _ITALIC
+        put_text(_cell(sheet, last, 1), empty).font = _ITALIC
     elif filtered:
         sheet.auto_filter.ref = f"A{top}:{get_column_letter(len(columns))}{last}"
     return last
@@ -466,7 +465,7 @@ def _put(cell: Cell, value: object, kind: _Kind, money: str, *, to_fill: bool = 
     """Write one value with the look of its column."""
     value = _plain(value)
     if isinstance(value, str):
-        _put_text(cell, value)
+        put_text(cell, value)
     else:
         cell.value = value
     if kind == "money":
@@ -478,17 +477,6 @@ def _put(cell: Cell, value: object, kind: _Kind, money: str, *, to_fill: bool = 
     cell.alignment = _WRAP if kind == "long" else _TOP
     if to_fill:
         cell.fill = _INPUT_FILL
-    return cell
-
-
-def _put_text(cell: Cell, text: str) -> Cell:
-    """Store text as text, never as a formula, whatever it starts with."""
-    text = safe_text(text)
-    cell.value = text
-    # openpyxl makes "=..." a formula and "#N/A" an error; both must stay the text they are.
-    cell.data_type = "s"
-    if text.startswith(FORMULA_STARTS):
-        cell.quotePrefix = True  # so editing the cell in Excel keeps it text
     return cell
 
 

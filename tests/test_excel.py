@@ -21,7 +21,8 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tests.builders import reconciliation_line
-from workbench.outputs import excel, safe_text, workbook_bytes, write_workbook
+from workbench.formula_guard import safe_text
+from workbench.outputs import excel, workbook_bytes, write_workbook
 from workbench.reconcile import (
     BUNDLE_STATUSES,
     COVERAGE_COLUMNS,

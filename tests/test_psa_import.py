@@ -36,8 +36,8 @@ import pytest
 from tests.conftest import DEMO, PERIOD, ROOT
 from tests.test_excel import libreoffice_convert
 from workbench import Reconciliation, Workspace, reconcile_workspace
+from workbench.formula_guard import csv_text
 from workbench.ledger import Ledger
-from workbench.outputs.cells import csv_text
 from workbench.outputs.psa_import import (
     IMPORT_COLUMNS,
     ImportFiles,

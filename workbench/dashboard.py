@@ -36,6 +36,7 @@ import openpyxl
 import pandas as pd
 
 from workbench.errors import WorkbenchError
+from workbench.formula_guard import put_text
 from workbench.ledger import Decided, Decision, Ledger, ledger_path
 from workbench.mapping import VENDOR_TITLES, MappingWarning
 from workbench.mapping_edits import (
@@ -639,7 +640,7 @@ def workbook_with_decisions(
         if one.decision == Decision.ADJUST and one.quantity is not None:
             sheet.cell(row, headers["Adjusted qty"]).value = int(one.quantity)
         if one.note:
-            cells.put_text(cells.cell(sheet, row, headers["Note"]), one.note)
+            put_text(cells.cell(sheet, row, headers["Note"]), one.note)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

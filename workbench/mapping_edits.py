@@ -47,6 +47,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbench.errors import InputError, WorkbenchError
+from workbench.formula_guard import put_text
 from workbench.mapping import (
     CUSTOMER_HEADERS,
     SERVICE_HEADERS,
@@ -55,7 +56,6 @@ from workbench.mapping import (
     Mappings,
     ServiceMapping,
 )
-from workbench.outputs.excel import FORMULA_STARTS, safe_text
 from workbench.sources.schemas import vendor_key
 
 __all__ = [
@@ -628,14 +628,12 @@ def _grown(reference: str, row: int) -> str:
 
 def _put_text(cell: Cell, value: str) -> None:
     """Store text as text (never a formula, never a number); empty text empties the cell."""
-    text = safe_text(value.strip())
-    # The quote prefix, as in the adjustment workbook, so editing the cell in Excel keeps it text.
-    cell.quotePrefix = text.startswith(FORMULA_STARTS)
-    if not text:
-        cell.value = None
+    text = value.strip()
+    if text:
+        put_text(cell, text)
         return
-    cell.value = text
-    cell.data_type = "s"  # openpyxl would make "=..." a formula and "#N/A" an error
+    cell.quotePrefix = False  # the style may come from a row whose text needed the prefix
+    cell.value = None
 
 
 def _cell_text(value: object) -> str:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import re
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -53,6 +52,7 @@ from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from workbench.formula_guard import FORMULA_STARTS, safe_text
 from workbench.mapping import VENDOR_TITLES
 from workbench.money import total
 from workbench.reconcile import (
@@ -64,7 +64,7 @@ from workbench.reconcile import (
     Status,
 )
 
-__all__ = ["safe_text", "workbook_bytes", "write_workbook"]
+__all__ = ["workbook_bytes", "write_workbook"]
 
 #: What a reviewer may put in the Decision column of the Adjustments sheet.
 DECISIONS = ("Approve", "Adjust", "Dismiss")
@@ -75,15 +75,6 @@ SHEET_ROWS = 1_048_576
 STREAMED_ROWS = 50_000
 
 _CREATOR = "MSP billing workbench"
-
-#: First characters with which Excel and LibreOffice start a formula (or a DDE call) when a user
-#: types or imports text (OWASP's list for CSV injection). A workbook cell holding such text gets
-#: the quote prefix so editing it keeps it text; a CSV field gets a leading apostrophe
-#: (:func:`workbench.outputs.cells.csv_text`).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# Characters XML 1.0 cannot hold; they are replaced, not dropped.
-_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_CELL_LIMIT = 32767  # Excel's maximum characters in a cell; longer text makes it "repair" the file.
 
 _HEADER_STYLE = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#305496", "valign": "vcenter"}
 _INPUT_FILL = "#FFF2CC"  # cells the reviewer fills in
@@ -119,31 +110,6 @@ class _Column:
     header: str
     kind: _Kind = "text"
     to_fill: bool = False
-
-
-def safe_text(value: str) -> str:
-    """Text as a workbook cell can hold it, so what is written is exactly what is read back.
-
-    Characters XML cannot store are replaced by U+FFFD, line breaks become ``\\n`` (XML reading
-    turns a carriage return into a line feed anyway) and text beyond Excel's 32,767 characters
-    per cell is cut. Nothing else changes: text that looks like a formula is kept as it is, and
-    the workbook writer stores it as a text cell with the quote prefix so it never runs.
-
-    Parameters
-    ----------
-    value
-        Text from an input file or a mapping.
-
-    Returns
-    -------
-    str
-        The text to store.
-    """
-    text = value.replace("\r\n", "\n").replace("\r", "\n")
-    text = _UNSTORABLE.sub("\ufffd", text)
-    if len(text) > _CELL_LIMIT:
-        text = text[: _CELL_LIMIT - 1] + "\u2026"
-    return text
 
 
 def workbook_bytes(result: Reconciliation, *, title: str) -> bytes:

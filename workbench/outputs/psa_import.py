@@ -47,7 +47,8 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbench.effective import EffectiveDate, effective_dates
-from workbench.outputs.cells import cell, csv_text, fit_columns, put_headers, put_value
+from workbench.formula_guard import csv_text
+from workbench.outputs.cells import cell, fit_columns, put_headers, put_value
 from workbench.reconcile import ADJUSTMENT_STATUSES, Reconciliation
 from workbench.workspace import Workspace
 

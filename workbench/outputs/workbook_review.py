@@ -37,6 +37,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbench.errors import InputError, WorkbenchError
+from workbench.formula_guard import put_text, safe_text
 from workbench.ledger import DECISIONS, Choice, Ledger, ledger_path
 from workbench.outputs.cells import (
     INPUT_FILL,
@@ -44,10 +45,9 @@ from workbench.outputs.cells import (
     cell,
     fit_columns,
     put_headers,
-    put_text,
     put_value,
 )
-from workbench.outputs.excel import _money_format, safe_text
+from workbench.outputs.excel import _money_format
 from workbench.outputs.psa_import import ImportFiles, import_files, write_import_files
 from workbench.reconcile import Reconciliation
 from workbench.sources.reading import MAX_COUNT, file_checksum
