@@ -45,7 +45,7 @@ dashboard: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy workbench
+	$(BIN)/mypy workbench demodata
 
 test: setup system-deps lint
 	$(BIN)/python -m pytest

@@ -147,15 +147,16 @@ def replicate_demo(folder: Path, clients: int) -> Path:
     A stand-in for the bench suite's large scale until it exists: same files and layouts, more
     clients.
     """
-    from workbench import demo
+    import demodata
+    from demodata import msp
 
-    names = demo.CLIENT_NAMES
+    names = msp.CLIENT_NAMES
     extra = [f"Replica Client {n:03d}" for n in range(len(names) + 1, clients + 1)]
-    demo.CLIENT_NAMES = [*names, *extra]
+    msp.CLIENT_NAMES = [*names, *extra]
     try:
-        return demo.write_demo_workspace(folder)
+        return demodata.write_demo_workspace(folder)
     finally:
-        demo.CLIENT_NAMES = names
+        msp.CLIENT_NAMES = names
 
 
 def report(comparison: Comparison) -> str:

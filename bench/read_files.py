@@ -28,7 +28,7 @@ from typing import Any
 import openpyxl
 import pandas as pd
 
-from workbench.demo import MS_HEADER
+from demodata.layouts import MS_HEADER
 from workbench.sources import microsoft
 from workbench.sources.formats import ReadContext
 from workbench.sources.reading import read_table

@@ -40,15 +40,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from workbench.demo import (
-    HUNTRESS_HEADER,
-    MS_HEADER,
-    PERIOD,
-    RMM_HEADER,
-    SERVICES,
-    VENDOR_NAMES,
-    ServiceDef,
-)
+from demodata.layouts import HUNTRESS_HEADER, MS_HEADER, RMM_HEADER
+from demodata.msp import PERIOD, SERVICES, VENDOR_NAMES, ServiceDef
 from workbench.mapping import mappings_book
 from workbench.reconcile import Status
 from workbench.workspace import period_bounds

@@ -6,7 +6,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from workbench.demo import HUNTRESS_HEADER, MS_HEADER, RMM_HEADER, write_csv
+from demodata.layouts import HUNTRESS_HEADER, MS_HEADER, RMM_HEADER, write_csv
 
 TENANT = "6f1d2c3b-4a59-4e2f-8a7b-1c2d3e4f5a6b"
 

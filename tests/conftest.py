@@ -1,6 +1,6 @@
 """Shared fixtures.
 
-The demo workspace (``demo/workspace``, written by :mod:`workbench.demo` with a fixed seed) is
+The demo workspace (``demo/workspace``, written by :mod:`demodata` with a fixed seed) is
 the end-to-end fixture. Its ground truth, ``periods/2026-10/ground_truth.json``, lists the
 expected outcome of every client and service line. The injected discrepancies, and so the
 figures every test may rely on exactly, are:

@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 import yaml
 
+from demodata import write_demo_workspace
 from tests.conftest import DEMO, ROOT
-from workbench.demo import write_demo_workspace
 from workbench.errors import InputError
 from workbench.ledger import LEDGER_FILE
 from workbench.mapping import OPTIONAL_SHEETS, SHEETS, Mappings, mappings_book

@@ -19,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from demodata import PSA_SAMPLES, write_psa_sample
 from tests.conftest import PERIOD, ROOT
 from workbench import Status, reconcile_workspace
-from workbench.demo import PSA_SAMPLES, write_psa_sample
 
 SAMPLES = ROOT / "demo" / "psa-samples"
 PSA_FORMAT = {

@@ -16,9 +16,15 @@ import pandas as pd
 import pytest
 
 import workbench.sources
+from demodata.layouts import (
+    ACRONIS_HEADER,
+    BCDR_HEADER,
+    LEGACY_HEADER,
+    PAX8_ITEMS_HEADER,
+    write_csv,
+)
 from tests.builders import ms_row, write_autotask, write_mappings, write_ms, write_workspace
 from workbench import Status, reconcile_workspace
-from workbench.demo import ACRONIS_HEADER, BCDR_HEADER, LEGACY_HEADER, PAX8_ITEMS_HEADER, write_csv
 from workbench.errors import InputError
 from workbench.sources import acronis, datto_bcdr, detect, microsoft_legacy, pax8
 from workbench.sources.formats import Format, ReadContext

@@ -151,7 +151,7 @@ def _command(args: argparse.Namespace) -> int:
             f"Workspace created in {created.root}: fill in mappings.xlsx, then put each month's exports in periods/<YYYY-MM>/inputs/"
         )
         return 0
-    from workbench.demo import write_demo_workspace, write_psa_samples
+    from demodata import write_demo_workspace, write_psa_samples
 
     if args.psa_samples:
         for sample in write_psa_samples(args.psa_samples):

@@ -22,7 +22,7 @@ from typing import Any
 
 import openpyxl
 
-from workbench.demo import HUNTRESS_HEADER, MS_HEADER, RMM_HEADER
+from demodata.layouts import HUNTRESS_HEADER, MS_HEADER, RMM_HEADER
 
 FOLDER = Path(__file__).resolve().parent / "files"
 TENANT = "6F1D2C3B-4A59-4E2F-8A7B-1C2D3E4F5A6B"
