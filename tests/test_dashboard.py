@@ -567,7 +567,7 @@ def tiny_workspace(tmp_path: Path, tiny: Reconciliation, monkeypatch: pytest.Mon
     """A workspace with one period whose reconciliation is the tiny one."""
     (tmp_path / "periods" / "2026-10" / "inputs").mkdir(parents=True)
     (tmp_path / "workspace.toml").write_text('[workspace]\nname = "Tiny MSP"\n', encoding="utf-8")
-    monkeypatch.setattr("workbench.dashboard.period_result", lambda workspace, period: tiny)
+    monkeypatch.setattr("workbench.dashboard.app.period_result", lambda workspace, period: tiny)
     return tmp_path
 
 

@@ -28,10 +28,7 @@ from tests.conftest import BUNDLE_GAPS, DEMO, DISCREPANCIES, PERIOD
 from tests.test_dashboard import CHROMIUM, CHROMIUM_ARGS, _flatten, _screenshot, voila_server
 from tests.test_excel import CSV_EVERY_SHEET, libreoffice_convert
 from workbench.dashboard import build_dashboard, workbook_with_decisions
-from workbench.errors import WorkbenchError
-from workbench.ledger import Decision, Ledger, ledger_path
-from workbench.reconcile import Reconciliation, Status
-from workbench.review_panel import (
+from workbench.dashboard.review import (
     DECISION_ROW_CLASS,
     DECISIONS_MESSAGE_CLASS,
     PAGE_SIZE,
@@ -41,6 +38,9 @@ from workbench.review_panel import (
     parse_minimum,
     review_counts,
 )
+from workbench.errors import WorkbenchError
+from workbench.ledger import Decision, Ledger, ledger_path
+from workbench.reconcile import Reconciliation, Status
 from workbench.views import client_trend, open_client, trend_of
 from workbench.workspace import Workspace, reconcile_workspace
 

@@ -25,6 +25,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from workbench.dashboard.page import DASH, DOT, action_button, banner_html, close_all
 from workbench.errors import WorkbenchError
 from workbench.ledger import Decided, Decision, Ledger, ledger_path
 from workbench.money import ZERO, format_money
@@ -58,8 +59,6 @@ PAGE_SIZE = 40
 
 #: SQLite's name for a database in memory, gone when closed.
 _EMPTY_LEDGER = Path(":memory:")
-_DOT = " \u00b7 "
-_DASH = "\u2014"
 _DONE = {Decision.APPROVE: "Approved", Decision.ADJUST: "Adjusted", Decision.DISMISS: "Dismissed"}
 _STATE_TITLES = {
     "pending": "Pending",
@@ -153,7 +152,7 @@ def _whole(value: Any) -> str:
     """A quantity as people write it: ``1,204``, ``2.5``; a dash when there is none."""
     text = _text(value)
     if not text:
-        return _DASH
+        return DASH
     number = Decimal(text)
     if number == number.to_integral_value():
         return f"{int(number):,}"
@@ -199,11 +198,11 @@ def line_facts(line: Mapping[Any, Any], currency: str = "USD") -> str:
     service = _text(line.get("service_name")) or _text(line.get("vendor_sku_name"))
     impact = line.get("revenue_impact")
     money = (
-        _DASH
+        DASH
         if impact is None or pd.isna(impact)
         else ("+" if impact > 0 else "") + format_money(impact, currency) + " / month"
     )
-    numbers = _DOT.join(
+    numbers = DOT.join(
         [
             f"billed {_whole(line.get('billed_quantity'))}",
             f"used {_whole(line.get('expected_quantity'))}",
@@ -219,7 +218,7 @@ def line_facts(line: Mapping[Any, Any], currency: str = "USD") -> str:
         f'<span class="wb-decision-state wb-state-{html.escape(state)}">'
         f"{html.escape(_STATE_TITLES.get(state, state))}</span> "
         f'<span class="wb-review-name">{html.escape(_text(line.get("company_name")))}'
-        f"{_DOT}{html.escape(service)}</span> "
+        f"{DOT}{html.escape(service)}</span> "
         f'<span class="wb-pill">{html.escape(_text(line.get("status")))}</span> '
         f'<span class="wb-review-facts">{html.escape(numbers)}</span>'
         f'<div class="wb-decision-why">{html.escape(_text(line.get("reason")))}</div>'
@@ -239,23 +238,6 @@ def default_reviewer() -> str:
 # --- the widgets ---------------------------------------------------------------------------
 
 
-def _button(text: str, css_class: str, style: str = "") -> widgets.Button:
-    button = widgets.Button(description=text, button_style=style).add_class(css_class)
-    button.layout.width = "auto"
-    return button
-
-
-def _message(text: str, tone: str, heading: str = "") -> str:
-    strong = f"<strong>{html.escape(heading)}</strong> " if heading else ""
-    return f'<div class="wb-banner wb-tone-{tone}">{strong}{html.escape(text)}</div>'
-
-
-def _close_all(widget: Any) -> None:
-    for child in getattr(widget, "children", ()):
-        _close_all(child)
-    widget.close()
-
-
 class _LineRow:
     """One line's widgets: a checkbox, its facts, a note, a quantity and the three decisions."""
 
@@ -269,10 +251,10 @@ class _LineRow:
         self.quantity = widgets.Text(description="Bill").add_class("wb-decision-quantity")
         self.quantity.layout.width = "130px"
         self.quantity.style.description_width = "28px"
-        approve = _button("Approve", "wb-approve", "success")
-        adjust = _button("Adjust", "wb-adjust")
-        dismiss = _button("Dismiss", "wb-dismiss", "warning")
-        self.undo = _button("Undo", "wb-undo")
+        approve = action_button("Approve", "wb-approve", "success")
+        adjust = action_button("Adjust", "wb-adjust")
+        dismiss = action_button("Dismiss", "wb-dismiss", "warning")
+        self.undo = action_button("Undo", "wb-undo")
         approve.on_click(lambda _: panel.decide([self.line_id], Decision.APPROVE, self.note.value))
         adjust.on_click(
             lambda _: panel.decide(
@@ -301,7 +283,7 @@ class _LineRow:
             self.note.value = decided[2]
             self.quantity.value = _whole(decided[1]) if decided[1] else ""
             self.shown = decided
-        self.quantity.placeholder = _whole(line.get("expected_quantity")).replace(_DASH, "")
+        self.quantity.placeholder = _whole(line.get("expected_quantity")).replace(DASH, "")
         self.undo.layout.display = "" if decided[0] else "none"
 
 
@@ -342,7 +324,7 @@ class ReviewPanel:
         self.minimum = widgets.Text(
             description="At least", placeholder="0", continuous_update=False
         ).add_class("wb-filter-minimum")
-        refresh = _button("Refresh", "wb-refresh")
+        refresh = action_button("Refresh", "wb-refresh")
         for box, width in (
             (self.reviewer, "230px"),
             (self.status, "250px"),
@@ -354,14 +336,18 @@ class ReviewPanel:
         self.bulk_note = widgets.Text(placeholder="Note for the lines decided together")
         self.bulk_note.add_class("wb-bulk-note")
         self.bulk_note.layout.width = "280px"
-        self.approve_selected = _button("Approve selected", "wb-approve-selected", "success")
-        self.dismiss_selected = _button("Dismiss selected", "wb-dismiss-selected", "warning")
-        self.approve_filtered = _button("Approve all filtered", "wb-approve-filtered", "success")
-        self.dismiss_filtered = _button("Dismiss all filtered", "wb-dismiss-filtered", "warning")
+        self.approve_selected = action_button("Approve selected", "wb-approve-selected", "success")
+        self.dismiss_selected = action_button("Dismiss selected", "wb-dismiss-selected", "warning")
+        self.approve_filtered = action_button(
+            "Approve all filtered", "wb-approve-filtered", "success"
+        )
+        self.dismiss_filtered = action_button(
+            "Dismiss all filtered", "wb-dismiss-filtered", "warning"
+        )
         self.message = widgets.HTML().add_class(DECISIONS_MESSAGE_CLASS)
         self.count = widgets.HTML()
         self.list = widgets.VBox().add_class("wb-decision-rows")
-        self.more = _button("Show more", "wb-show-more")
+        self.more = action_button("Show more", "wb-show-more")
 
         refresh.on_click(lambda _: self.reload())
         self.status.observe(lambda _: self._filters_changed(), names="value")
@@ -419,7 +405,9 @@ class ReviewPanel:
             with Ledger.open(source) as ledger:
                 self.review = ledger.review(self.scope)
         except (WorkbenchError, sqlite3.Error) as error:
-            self.message.value = _message(self._problem(error), "bad", "Cannot read the decisions.")
+            self.message.value = banner_html(
+                self._problem(error), "bad", "Cannot read the decisions."
+            )
             return
         self.lines = {str(line["line_id"]): line for line in self.review.to_dict("records")}
         statuses = sorted({str(status) for status in self.review["status"]})
@@ -473,7 +461,7 @@ class ReviewPanel:
         try:
             shown = self.filtered()
         except WorkbenchError as error:
-            self.message.value = _message(str(error), "bad", "Filter not applied.")
+            self.message.value = banner_html(str(error), "bad", "Filter not applied.")
             return
         page = shown.head(self.limit)
         self.count.value = (
@@ -498,7 +486,7 @@ class ReviewPanel:
                 row.show(self.lines[row.line_id], self.currency)
             self.list.children = [row.root for row in self.rows.values()]
             for row in old.values():
-                _close_all(row.root)
+                close_all(row.root)
         self.more.layout.display = "" if len(shown) > len(page) else "none"
 
     # --- what a click does ---
@@ -513,13 +501,13 @@ class ReviewPanel:
         """Save one decision for each named line, then show the ledger as it is now."""
         ids = list(line_ids)
         if not ids:
-            self.message.value = _message(
+            self.message.value = banner_html(
                 "Tick the lines first (the box at the left of each line).", "warn", "Nothing saved."
             )
             return
         who = self.reviewer.value.strip()
         if not who:
-            self.message.value = _message(
+            self.message.value = banner_html(
                 "Write your name in Reviewer: every decision says who made it.",
                 "bad",
                 "Not saved.",
@@ -544,11 +532,11 @@ class ReviewPanel:
                 else:
                     saved = ledger.decide_many(period, lines, decision, note=note.strip(), who=who)
         except (WorkbenchError, sqlite3.Error) as error:
-            self.message.value = _message(self._problem(error), "bad", "Not saved.")
+            self.message.value = banner_html(self._problem(error), "bad", "Not saved.")
             return
         self.on_change()
         self.reload()
-        self.message.value = _message(self._saved_words(saved, decision, who), "good")
+        self.message.value = banner_html(self._saved_words(saved, decision, who), "good")
 
     def undo(self, line_id: str) -> None:
         """Put a line back to pending; its earlier decision stays in the ledger's history."""
@@ -558,12 +546,12 @@ class ReviewPanel:
             with Ledger.open(self.ledger_file) as ledger:
                 ledger.clear(self.scope.period, line_id, who=who)
         except (WorkbenchError, sqlite3.Error) as error:
-            self.message.value = _message(self._problem(error), "bad", "Not saved.")
+            self.message.value = banner_html(self._problem(error), "bad", "Not saved.")
             return
         self.on_change()
         self.reload()
         line = self.lines.get(line_id, {"line_id": line_id})
-        self.message.value = _message(f"{self._name(line)} is pending again.", "good")
+        self.message.value = banner_html(f"{self._name(line)} is pending again.", "good")
 
     def _bulk(self, decision: Decision, *, selected: bool) -> None:
         if selected:
@@ -572,7 +560,7 @@ class ReviewPanel:
             try:
                 ids = [str(line_id) for line_id in self.filtered()["line_id"]]
             except WorkbenchError as error:
-                self.message.value = _message(str(error), "bad", "Not saved.")
+                self.message.value = banner_html(str(error), "bad", "Not saved.")
                 return
         self.decide(ids, decision, self.bulk_note.value)
         if selected and ids:
@@ -599,7 +587,7 @@ class ReviewPanel:
     def _name(self, line: Mapping[Any, Any]) -> str:
         service = _text(line.get("service_name")) or _text(line.get("vendor_sku_name"))
         company = _text(line.get("company_name"))
-        return f"{company}{_DOT}{service}" if company or service else str(line["line_id"])
+        return f"{company}{DOT}{service}" if company or service else str(line["line_id"])
 
     def _saved_words(self, saved: list[Decided], decision: Decision, who: str) -> str:
         done = _DONE[decision]
