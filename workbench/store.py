@@ -391,6 +391,11 @@ def _load_cached(folder: Path, written_ns: int) -> Reconciliation:
     return load_result(folder)
 
 
+def forget_loaded() -> None:
+    """Free the results :func:`load_result_once` keeps in this process."""
+    _load_cached.cache_clear()
+
+
 def is_stored(folder: Path) -> bool:
     """True when ``folder`` holds a whole snapshot of this store format."""
     return _read_manifest(folder) is not None

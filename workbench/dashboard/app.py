@@ -3,7 +3,8 @@
 :func:`build_dashboard` returns the whole page as one widget. Its parts are drawn by
 :mod:`.scope`, :mod:`.review`, :mod:`.mapping_review` and :mod:`.workbook`; this module wires
 the pickers to them and keeps each period's inputs and reconciliation for as long as the kernel
-lives (:func:`period_inputs`, :func:`period_result`, :func:`forget_results`).
+lives (:func:`period_inputs`, :func:`period_result`, :func:`forget_results`), through the
+period layer (:mod:`workbench.period`) and its store.
 """
 
 from __future__ import annotations
@@ -28,63 +29,47 @@ from workbench.dashboard.scope import (
 )
 from workbench.dashboard.workbook import WorkbookDownload
 from workbench.errors import WorkbenchError
+from workbench.period import Period
 from workbench.reconcile import Reconciliation
 from workbench.sources import Catalogue, Inputs
+from workbench.store import forget_loaded
 from workbench.views import client_trend, money_at_stake_png, month_title
-from workbench.workspace import Workspace, read_period_inputs, reconcile_workspace
+from workbench.workspace import Workspace
 
 #: Label of the client picker's first entry (its value is the empty company id).
 ALL_CLIENTS = "All clients"
 
-_CACHE: dict[tuple[Path, str], tuple[Inputs, Reconciliation]] = {}
-_INPUTS: dict[tuple[Path, str], tuple[tuple[tuple[str, int, int], ...], Inputs]] = {}
-
-
-def _inputs_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    """Every input file's name, size and modification time: what tells a changed folder."""
-    signature = []
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-        if path.is_file():
-            stat = path.stat()
-            signature.append((path.relative_to(folder).as_posix(), stat.st_size, stat.st_mtime_ns))
-    return tuple(signature)
-
 
 def period_inputs(workspace: Workspace, period: str) -> Inputs:
-    """The period's canonical inputs, read once per kernel for as long as the files are unchanged.
+    """The period's canonical inputs (:class:`~workbench.period.Period`: from the period store,
+    kept in this kernel while the files are those it was made from).
 
     Reading is most of the time a large period takes: confirming a mapping re-reconciles these
     inputs instead of reading every export again.
     """
-    key = (workspace.root, period)
-    signature = _inputs_signature(workspace.inputs_folder(period))
-    cached = _INPUTS.get(key)
-    if cached is None or cached[0] != signature:
-        _INPUTS[key] = (signature, read_period_inputs(workspace, period))
-    return _INPUTS[key][1]
+    return Period(workspace, period).inputs()
 
 
 def period_result(workspace: Workspace, period: str) -> Reconciliation:
-    """The period's reconciliation, computed once per workspace, period and inputs in this
-    kernel (again after :func:`forget_results`)."""
-    key = (workspace.root, period)
-    inputs = period_inputs(workspace, period)
-    cached = _CACHE.get(key)
-    if cached is None or cached[0] is not inputs:
-        _CACHE[key] = (inputs, reconcile_workspace(workspace, period, inputs))
-    return _CACHE[key][1]
+    """The period's reconciliation (:class:`~workbench.period.Period`): from the period store
+    while the inputs and mappings are those it was made from; after a mapping is confirmed,
+    the stored inputs are reconciled again with the new mappings."""
+    return Period(workspace, period).result()
 
 
 def period_catalogue(workspace: Workspace, period: str) -> Catalogue:
-    """The PSA's companies and services in the period's inputs (read once, see
-    :func:`period_inputs`)."""
+    """The PSA's companies and services in the period's inputs (see :func:`period_inputs`)."""
     return period_inputs(workspace, period).catalogue
 
 
 def forget_results(workspace: Workspace) -> None:
-    """Drop the workspace's reconciliations (every period), after its mappings changed."""
-    for key in [key for key in _CACHE if key[0] == workspace.root]:
-        del _CACHE[key]
+    """Forget the stored results read in this kernel, after the workspace's mappings changed.
+
+    The store itself needs nothing: a result is stored under its mappings' checksum, so the
+    next :func:`period_result` reconciles with the new mappings. This only frees the memory of
+    results read before.
+    """
+    forget_loaded()
 
 
 class _Dashboard:

@@ -522,7 +522,7 @@ def _write_adjustments(sheet: _Sheet, result: Reconciliation) -> None:
                 adjustments["cost_impact"]
             ),
         }
-        for number, column in enumerate(_ADJUSTMENT_COLUMNS, start=1):
+        for number in range(1, len(_ADJUSTMENT_COLUMNS) + 1):
             value = "Total" if number == 1 else sums.get(number)
             kind: _Kind = "money" if number in sums else "text"
             sheet.put(row=totals, column=number, value=value, kind=kind, emphasis="total")

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from zipfile import BadZipFile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
@@ -49,9 +49,9 @@ from workbench.outputs.cells import (
 )
 from workbench.outputs.excel import _money_format
 from workbench.outputs.psa_import import ImportFiles, import_files, write_import_files
+from workbench.period import Period
 from workbench.reconcile import Reconciliation
 from workbench.sources.reading import MAX_COUNT, file_checksum
-from workbench.period import Period
 from workbench.workspace import Workspace
 
 REVIEW_SHEET = "Review"
@@ -135,9 +135,7 @@ def run_fingerprint(result: Reconciliation, workspace: Workspace) -> str:
     """
     digest = hashlib.sha256(f"{result.period}\n".encode())
     read_files = result.files[result.files["side"] != "ignored"]
-    for name, checksum in sorted(
-        zip(read_files["source_file"], read_files["sha256"], strict=True)
-    ):
+    for name, checksum in sorted(zip(read_files["source_file"], read_files["sha256"], strict=True)):
         digest.update(f"{name} {checksum}\n".encode())
     if workspace.mappings_file.exists():
         digest.update(f"mappings.xlsx {file_checksum(workspace.mappings_file)}\n".encode())
@@ -290,7 +288,8 @@ class ExportedReview:
         ]
         if states["decided"]:
             said.append(
-                "Decided: " + ", ".join(f"{decided[str(d)]} {d}" for d in DECISIONS if decided[str(d)])
+                "Decided: "
+                + ", ".join(f"{decided[str(d)]} {d}" for d in DECISIONS if decided[str(d)])
             )
         for each in self.imports.imports:
             said.append(
