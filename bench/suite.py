@@ -6,8 +6,8 @@ import
     ours: ``read_period_inputs`` (every file to canonical rows, checked, with provenance);
     baseline: ``pandas.read_csv(dtype=str)`` / ``read_excel(engine="openpyxl")`` of the same files.
 reconcile
-    ours: ``reconcile`` on the canonical inputs the import measurement left (pickled, so the
-    reader's own peak is not counted twice); baselines: bare pandas groupby + outer merge +
+    ours: ``reconcile`` on the canonical inputs the import measurement left in the period store
+    (:mod:`workbench.store`, so the reader's own peak is not counted twice); baselines: bare pandas groupby + outer merge +
     classification, and datacompy's ``PandasCompare`` on the same aggregated frames. On a
     generated scale the engine's discrepancies are checked against the injected ones.
 per-client notebook, whole batch
@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import resource
 import subprocess
 import sys
@@ -76,15 +75,12 @@ def _timed(action: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def measure_import_ours(workspace: Path) -> dict[str, Any]:
-    from workbench.mapping import Mappings
+    from workbench.store import save_inputs
     from workbench.workspace import Workspace, read_period_inputs
 
     seconds, inputs = _timed(lambda: read_period_inputs(workspace, PERIOD))
-    cache = _setting("BENCH_INPUTS_CACHE", "")
-    if cache:  # what the reconcile measurements start from (not timed)
-        mappings = Mappings.read(Workspace.open(workspace).mappings_file)
-        with Path(cache).open("wb") as handle:
-            pickle.dump((inputs, mappings), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    if _setting("BENCH_INPUTS_CACHE", ""):  # what the reconcile measurements start from (not timed)
+        save_inputs(Workspace.open(workspace), PERIOD, inputs)
     return {"seconds": seconds, "rows": int(inputs.files["rows_read"].sum())}
 
 
@@ -104,15 +100,16 @@ def _inputs_and_mappings(workspace: Path) -> tuple[Any, Any]:
     memory figure and spares each reconciliation a full import.
     """
     from workbench.mapping import Mappings
+    from workbench.store import inputs_id, load_inputs
     from workbench.workspace import Workspace, read_period_inputs
 
-    cache = Path(_setting("BENCH_INPUTS_CACHE", "") or os.devnull)
-    if cache.is_file():
-        with cache.open("rb") as handle:
-            cached: tuple[Any, Any] = pickle.load(handle)
-        return cached
     opened = Workspace.open(workspace)
-    return read_period_inputs(opened, PERIOD), Mappings.read(opened.mappings_file)
+    mappings = Mappings.read(opened.mappings_file)
+    if _setting("BENCH_INPUTS_CACHE", ""):
+        stored = load_inputs(opened, PERIOD, inputs_id(opened, PERIOD))
+        if stored is not None:
+            return stored, mappings
+    return read_period_inputs(opened, PERIOD), mappings
 
 
 def _peak_mib() -> float:
@@ -375,24 +372,23 @@ def run_scale(scale: str, notes: list[str]) -> list[dict[str, Any]]:
         print(f"[{scale}] {name}", file=sys.stderr, flush=True)
         return run_measure(name, workspace)
 
-    with tempfile.TemporaryDirectory(prefix="bench-inputs-") as scratch:
-        os.environ["BENCH_INPUTS_CACHE"] = str(Path(scratch) / "inputs.pickle")
-        try:
-            ours = measure("import_ours")
-            rows.append(
-                _row(
-                    scale,
-                    f"import ({ours['rows']:,} rows)",
-                    ours,
-                    "pandas read_csv / read_excel",
-                    measure("import_pandas"),
-                )
+    os.environ["BENCH_INPUTS_CACHE"] = "store"  # the import stores the month's inputs
+    try:
+        ours = measure("import_ours")
+        rows.append(
+            _row(
+                scale,
+                f"import ({ours['rows']:,} rows)",
+                ours,
+                "pandas read_csv / read_excel",
+                measure("import_pandas"),
             )
-            ours = measure("reconcile_ours")
-            pandas_run, datacompy_run = measure("reconcile_pandas"), measure("reconcile_datacompy")
-            warm = measure("batch_warm")
-        finally:
-            del os.environ["BENCH_INPUTS_CACHE"]
+        )
+        ours = measure("reconcile_ours")
+        pandas_run, datacompy_run = measure("reconcile_pandas"), measure("reconcile_datacompy")
+        warm = measure("batch_warm")
+    finally:
+        del os.environ["BENCH_INPUTS_CACHE"]
     size = f"{ours['usage_rows']:,} usage rows, {ours['contract_lines']:,} contract lines"
     rows.append(
         _row(
