@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from workbench.reconcile import Reconciliation
+from workbench.result import Reconciliation
 
 
 def many_adjustments(result: Reconciliation, count: int) -> Reconciliation:

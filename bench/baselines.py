@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.mapping import Mappings
-from workbench.reconcile import Status
+from workbench.result import Status
 from workbench.sources import Inputs
 
 KEYS = ["company_id", "service_id"]

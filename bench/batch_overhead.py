@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from workbench.batch import Executor, run_batch
-from workbench.reconcile import Reconciliation
+from workbench.result import Reconciliation
 from workbench.workspace import Workspace, reconcile_workspace
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -49,7 +49,7 @@ from workbench.outputs.excel import (
     _plain,
     _system_title,
 )
-from workbench.reconcile import COVERAGE_OUTCOMES, Reconciliation, Status
+from workbench.result import COVERAGE_OUTCOMES, Reconciliation, Status
 
 __all__ = ["workbook_bytes"]
 

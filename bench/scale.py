@@ -43,7 +43,7 @@ from typing import Any
 from demodata.layouts import HUNTRESS_HEADER, MS_HEADER, RMM_HEADER
 from demodata.msp import PERIOD, SERVICES, VENDOR_NAMES, ServiceDef
 from workbench.mapping import mappings_book
-from workbench.reconcile import Status
+from workbench.result import Status
 from workbench.workspace import period_bounds
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -118,7 +118,8 @@ def _peak_mib() -> float:
 
 
 def measure_reconcile_ours(workspace: Path) -> dict[str, Any]:
-    from workbench.reconcile import ADJUSTMENT_STATUSES, reconcile
+    from workbench.reconcile import reconcile
+    from workbench.result import ADJUSTMENT_STATUSES
 
     inputs, mappings = _inputs_and_mappings(workspace)
     before = _peak_mib()
@@ -161,7 +162,7 @@ def measure_reconcile_ours(workspace: Path) -> dict[str, Any]:
 def measure_reconcile_pandas(workspace: Path) -> dict[str, Any]:
     from baselines import pandas_reconcile
 
-    from workbench.reconcile import ADJUSTMENT_STATUSES
+    from workbench.result import ADJUSTMENT_STATUSES
 
     inputs, mappings = _inputs_and_mappings(workspace)
     seconds, counts = _timed(lambda: pandas_reconcile(inputs, mappings))

@@ -198,7 +198,7 @@ def reconciliation_line(line_id: str, status: Any, **fields: Any) -> dict[str, A
     """One row of ``Reconciliation.lines`` with neutral defaults: nothing billed, nothing used."""
     from decimal import Decimal
 
-    from workbench.reconcile import LINE_COLUMNS
+    from workbench.result import LINE_COLUMNS
 
     line: dict[str, Any] = dict.fromkeys(LINE_COLUMNS, "")
     line.update(

@@ -22,7 +22,7 @@ import pytest
 
 from workbench import reconcile_workspace
 from workbench.mapping import Mappings
-from workbench.reconcile import ADJUSTMENT_STATUSES, Status
+from workbench.result import ADJUSTMENT_STATUSES, Status
 from workbench.workspace import read_period_inputs
 
 ROOT = Path(__file__).resolve().parent.parent

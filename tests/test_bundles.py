@@ -65,7 +65,7 @@ from workbench.dashboard import (
 )
 from workbench.errors import InputError
 from workbench.mapping import Mappings, MappingWarning
-from workbench.reconcile import Reconciliation
+from workbench.result import Reconciliation
 from workbench.workspace import Workspace
 
 PREMIUM_SKU = "CFQ7TTC0LCHC:0002"

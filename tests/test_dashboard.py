@@ -65,7 +65,7 @@ from workbench.dashboard import (
     workbook_file_name,
 )
 from workbench.money import ZERO, format_money
-from workbench.reconcile import (
+from workbench.result import (
     COVERAGE_COLUMNS,
     EVIDENCE_COLUMNS,
     EXCLUDED_COLUMNS,

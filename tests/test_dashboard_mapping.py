@@ -33,7 +33,7 @@ from workbench.dashboard import (
 )
 from workbench.mapping import VENDOR_TITLES, Mappings
 from workbench.money import total
-from workbench.reconcile import Reconciliation, Status
+from workbench.result import Reconciliation, Status
 from workbench.sources import Catalogue
 from workbench.workspace import Workspace, read_period_inputs, reconcile_workspace
 

@@ -40,7 +40,7 @@ from workbench.dashboard.review import (
 )
 from workbench.errors import WorkbenchError
 from workbench.ledger import Decision, Ledger, ledger_path
-from workbench.reconcile import Reconciliation, Status
+from workbench.result import Reconciliation, Status
 from workbench.views import client_trend, open_client, trend_of
 from workbench.workspace import Workspace, reconcile_workspace
 

@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tests.builders import reconciliation_line
 from workbench.formula_guard import safe_text
 from workbench.outputs import excel, workbook_bytes, write_workbook
-from workbench.reconcile import (
+from workbench.result import (
     BUNDLE_STATUSES,
     COVERAGE_COLUMNS,
     EVIDENCE_COLUMNS,

@@ -45,7 +45,7 @@ from workbench.ledger import (
     Ledger,
     ledger_path,
 )
-from workbench.reconcile import LINE_COLUMNS, Status
+from workbench.result import LINE_COLUMNS, Status
 
 PERIOD = "2026-10"
 GOLD = "29600212:29683415"  # Quarry Hill, Gold managed user bundle: under-billed 32 -> 34

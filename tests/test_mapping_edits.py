@@ -49,7 +49,7 @@ from workbench.mapping_edits import (
     map_customer,
     map_sku,
 )
-from workbench.reconcile import Reconciliation, Status
+from workbench.result import Reconciliation, Status
 from workbench.workspace import Workspace, read_period_inputs, reconcile_workspace
 
 ACME = ["Microsoft", "T-ACME", "Acme Dental", "C1", "Acme Dental", ""]

@@ -19,7 +19,7 @@ from tests.conftest import (
 )
 from workbench import Reconciliation, Status
 from workbench.money import total
-from workbench.reconcile import COVERAGE_OUTCOMES
+from workbench.result import COVERAGE_OUTCOMES
 
 
 def _expected_quantity(value: Any) -> int | None:

@@ -14,7 +14,8 @@ import pandas as pd
 pd.set_option("mode.string_storage", "python")
 
 from workbench.errors import InputError, WorkbenchError  # noqa: E402
-from workbench.reconcile import Reconciliation, Status, reconcile  # noqa: E402
+from workbench.reconcile import reconcile  # noqa: E402
+from workbench.result import Reconciliation, Status  # noqa: E402
 from workbench.workspace import Workspace, reconcile_workspace  # noqa: E402
 
 __version__ = "0.1.0"

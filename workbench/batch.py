@@ -50,7 +50,7 @@ from nbformat import NotebookNode
 from workbench.errors import WorkbenchError
 from workbench.outputs.excel import write_workbook
 from workbench.period import Period, pick_client
-from workbench.reconcile import Reconciliation, Status
+from workbench.result import Reconciliation, Status
 from workbench.sources.reading import file_checksum
 from workbench.store import load_result_once
 from workbench.warm import WarmKernel

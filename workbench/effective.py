@@ -37,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.money import to_cents
-from workbench.reconcile import Reconciliation
+from workbench.result import Reconciliation
 from workbench.sources import reading
 from workbench.workspace import BillingSettings, Timing, Workspace, period_bounds
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.ledger import Ledger
-from workbench.reconcile import Reconciliation
+from workbench.result import Reconciliation
 from workbench.sources import not_an_export
 from workbench.sources.reading import file_checksum
 from workbench.workspace import Workspace

@@ -36,7 +36,7 @@ import pandas as pd
 
 from workbench.errors import WorkbenchError
 from workbench.money import ZERO, to_cents
-from workbench.reconcile import ADJUSTMENT_STATUSES, BUNDLE_STATUSES, Reconciliation
+from workbench.result import ADJUSTMENT_STATUSES, BUNDLE_STATUSES, Reconciliation
 from workbench.sources.reading import MAX_COUNT
 from workbench.workspace import Workspace, check_period
 

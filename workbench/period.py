@@ -19,7 +19,8 @@ import pandas as pd
 from workbench import store
 from workbench.errors import WorkbenchError
 from workbench.mapping import Mappings
-from workbench.reconcile import Reconciliation, reconcile
+from workbench.reconcile import reconcile
+from workbench.result import Reconciliation
 from workbench.sources import Inputs
 from workbench.workspace import Workspace, read_period_inputs
 

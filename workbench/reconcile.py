@@ -1,7 +1,8 @@
 """Reconcile: what each client is billed against what its vendors say it uses.
 
 One line per client and service (plus one per unmapped vendor customer or SKU), each with exactly
-one :class:`Status`. Money impact is the quantity difference at the contract's unit price and
+one :class:`~workbench.result.Status`; the result's type and frames are declared in
+:mod:`workbench.result`. Money impact is the quantity difference at the contract's unit price and
 unit cost, rounded to the cent per line; totals are sums of those lines.
 """
 
@@ -14,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
 from fractions import Fraction
 from typing import Any, cast
 
@@ -23,346 +23,23 @@ import pandas as pd
 
 from workbench import bundles as bundle_arithmetic
 from workbench.bundles import Bundle, BundleTerms, Component
-from workbench.mapping import VENDOR_TITLES, Mappings, MappingWarning
+from workbench.mapping import VENDOR_TITLES, Mappings
 from workbench.money import ZERO, to_cents, total
+from workbench.result import (
+    ADJUSTMENT_STATUSES,
+    COVERAGE_COLUMNS,
+    EVIDENCE_COLUMNS,
+    EXCLUDED_COLUMNS,
+    LINE_COLUMNS,
+    TEXT_LINE_COLUMNS,
+    Reconciliation,
+    Status,
+)
+from workbench.result import check as check_result
 from workbench.sources import DUPLICATE_FILE, Inputs
 from workbench.sources.overlap import SAME_RECORD
 
-
-class Status(StrEnum):
-    """The one verdict a reconciliation line gets."""
-
-    MATCH = "match"
-    UNDER_BILLED = "under-billed"
-    OVER_BILLED = "over-billed"
-    UNBILLED_USAGE = "unbilled usage"
-    BILLED_WITHOUT_USAGE = "billed without usage"
-    UNMAPPED_CUSTOMER = "unmapped customer"
-    UNMAPPED_SKU = "unmapped SKU"
-    NOT_RECONCILED = "not reconciled"
-    BUNDLE_GAP = "bundle gap"
-    OUTSIDE_BUNDLE = "outside bundle"
-
-
-#: Statuses that propose a change to what is billed.
-ADJUSTMENT_STATUSES = (
-    Status.UNDER_BILLED,
-    Status.OVER_BILLED,
-    Status.UNBILLED_USAGE,
-    Status.BILLED_WITHOUT_USAGE,
-)
-UNMAPPED_STATUSES = (Status.UNMAPPED_CUSTOMER, Status.UNMAPPED_SKU)
-#: Statuses whose revenue impact is revenue leaking, and those whose impact is over-billing risk.
-LEAKING_STATUSES = (Status.UNDER_BILLED, Status.UNBILLED_USAGE)
-RISK_STATUSES = (Status.OVER_BILLED, Status.BILLED_WITHOUT_USAGE)
-#: Findings about what a bundle includes: bundle units sold without a component (a delivery
-#: gap), and vendor licences paid for but in no bundle and no service.
-BUNDLE_STATUSES = (Status.BUNDLE_GAP, Status.OUTSIDE_BUNDLE)
-
-LINE_COLUMNS = [
-    "line_id",
-    "status",
-    "company_id",
-    "company_name",
-    "service_id",
-    "service_name",
-    "contract_id",
-    "contract_name",
-    "contract_service_id",
-    "vendor",
-    "vendor_customer_key",
-    "vendor_customer_name",
-    "vendor_sku",
-    "vendor_sku_name",
-    "billed_quantity",
-    "expected_quantity",
-    "difference",
-    "tolerance",
-    "unit_price",
-    "unit_cost",
-    "revenue_impact",
-    "cost_impact",
-    "vendor_spend",
-    "reason",
-]
-TEXT_LINE_COLUMNS = (
-    "contract_id",
-    "contract_name",
-    "contract_service_id",
-    "vendor",
-    "vendor_customer_key",
-    "vendor_customer_name",
-    "vendor_sku",
-    "vendor_sku_name",
-)
-EVIDENCE_COLUMNS = [
-    "line_id",
-    "side",
-    "source_file",
-    "source_sheet",
-    "source_row",
-    "system",
-    "customer",
-    "item",
-    "quantity",
-    "factor",
-    "amount",
-]
-EXCLUDED_COLUMNS = [
-    "source_file",
-    "source_sheet",
-    "source_row",
-    "system",
-    "customer",
-    "item",
-    "quantity",
-    "reason",
-    "company_id",
-]
-#: What became of a file's records; per file they add up to its records. ``same_record``: left
-#: out because another row or file holds the same record (:mod:`workbench.sources.overlap`).
-COVERAGE_OUTCOMES = [
-    "matched",
-    "not_reconciled",
-    "unmapped_customer",
-    "unmapped_sku",
-    "excluded",
-    "same_record",
-    "reference",
-]
-COVERAGE_COLUMNS = ["source_file", "format", "rows_read", "records", *COVERAGE_OUTCOMES]
-
-
 _NOTHING = Fraction(0)
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Headline figures of a reconciliation (all money exact, in the contract currency)."""
-
-    clients: int
-    lines: int
-    counts: dict[Status, int]
-    revenue_leaking: Decimal  # under-billed + unbilled usage, per month
-    over_billing_risk: Decimal  # over-billed + billed without usage, as a positive amount
-    unmapped_spend: Decimal  # vendor charges behind unmapped lines
-    billed_revenue: Decimal
-    checked_revenue: Decimal  # billed revenue on lines compared with usage
-    outside_bundle_spend: Decimal = ZERO  # cost of licences in no bundle and no service
-
-    @property
-    def coverage(self) -> float:
-        """Share of billed revenue that was compared with usage (0..1)."""
-        return float(self.checked_revenue / self.billed_revenue) if self.billed_revenue else 0.0
-
-    @property
-    def discrepancies(self) -> int:
-        return sum(self.counts[status] for status in ADJUSTMENT_STATUSES)
-
-    @property
-    def bundle_findings(self) -> int:
-        return sum(self.counts[status] for status in BUNDLE_STATUSES)
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    """The result of reconciling one period: what writers and widgets consume.
-
-    Attributes
-    ----------
-    lines
-        One row per finding, columns :data:`LINE_COLUMNS`.
-    evidence
-        The source rows behind each line (``line_id``), billed side and used side.
-    coverage
-        Per input file: rows read and what became of every usage record or contract line.
-    excluded
-        Source rows left out on purpose, with the reason and, where known, the client's
-        ``company_id`` (so a client's view shows only its own rows).
-    clients
-        ``company_id, company_name`` of every client with a line.
-    files
-        The input files read: ``source_file, format, side, rows_read, sha256``.
-    mapping_warnings
-        What in the mappings reads fine but probably is not what was meant
-        (:attr:`Mappings.warnings <workbench.mapping.Mappings.warnings>`); a client's result
-        keeps those about its own bundles.
-    """
-
-    period: str
-    currency: str
-    lines: pd.DataFrame
-    evidence: pd.DataFrame
-    coverage: pd.DataFrame
-    excluded: pd.DataFrame
-    clients: pd.DataFrame
-    customer_matches: pd.DataFrame
-    files: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(
-            columns=["source_file", "format", "side", "rows_read", "sha256"]
-        )
-    )
-    mapping_warnings: tuple[MappingWarning, ...] = ()
-
-    @functools.cached_property
-    def _client_rows(self) -> dict[str, dict[str, np.ndarray]] | None:
-        """Per company id, the positions of its rows in each frame :meth:`for_client` filters;
-        None when line ids are not unique, as evidence is then not one client's alone."""
-        if not self.lines["line_id"].is_unique:
-            return None
-        owner = dict(zip(self.lines["line_id"], self.lines["company_id"], strict=True))
-        keys = {
-            "lines": self.lines["company_id"],
-            "evidence": self.evidence["line_id"].map(owner),
-            "excluded": self.excluded["company_id"],
-            "clients": self.clients["company_id"],
-            "customer_matches": self.customer_matches["company_id"],
-        }
-        rows: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
-        for frame, key in keys.items():
-            for company_id, positions in key.groupby(key, sort=False).indices.items():
-                rows[str(company_id)][frame] = np.asarray(positions)
-        return dict(rows)
-
-    def for_client(self, company_id: str) -> Reconciliation:
-        """The same result restricted to one client."""
-        index = self._client_rows
-        if index is None:
-            return self._for_client_by_mask(company_id)
-        rows = index.get(company_id, {})
-        nothing = np.empty(0, dtype=np.intp)
-
-        def take(name: str) -> pd.DataFrame:
-            frame: pd.DataFrame = getattr(self, name)
-            return frame.iloc[rows.get(name, nothing)].reset_index(drop=True)
-
-        lines = take("lines")
-        return Reconciliation(
-            period=self.period,
-            currency=self.currency,
-            lines=lines,
-            evidence=take("evidence"),
-            coverage=self.coverage,
-            excluded=take("excluded"),
-            clients=take("clients"),
-            customer_matches=take("customer_matches"),
-            files=self.files,
-            mapping_warnings=self._warnings_about(lines),
-        )
-
-    def _for_client_by_mask(self, company_id: str) -> Reconciliation:
-        lines = self.lines[self.lines["company_id"] == company_id]
-        return Reconciliation(
-            period=self.period,
-            currency=self.currency,
-            lines=lines.reset_index(drop=True),
-            evidence=self.evidence[self.evidence["line_id"].isin(lines["line_id"])].reset_index(
-                drop=True
-            ),
-            coverage=self.coverage,
-            excluded=self.excluded[self.excluded["company_id"] == company_id].reset_index(
-                drop=True
-            ),
-            clients=self.clients[self.clients["company_id"] == company_id].reset_index(drop=True),
-            customer_matches=self.customer_matches[
-                self.customer_matches["company_id"] == company_id
-            ].reset_index(drop=True),
-            files=self.files,
-            mapping_warnings=self._warnings_about(lines),
-        )
-
-    def _warnings_about(self, lines: pd.DataFrame) -> tuple[MappingWarning, ...]:
-        """The mapping warnings about bundles these lines bill or check."""
-        if not self.mapping_warnings:
-            return ()
-        bundles = set(lines["service_id"])
-        return tuple(w for w in self.mapping_warnings if w.bundle_id in bundles)
-
-    @property
-    def adjustments(self) -> pd.DataFrame:
-        """Lines that propose a change to billing, biggest money first."""
-        picked = self.lines[self.lines["status"].isin(ADJUSTMENT_STATUSES)]
-        order = picked["revenue_impact"].map(abs).sort_values(ascending=False, kind="stable").index
-        return picked.loc[order].reset_index(drop=True)
-
-    @property
-    def unmapped(self) -> pd.DataFrame:
-        return self.lines[self.lines["status"].isin(UNMAPPED_STATUSES)].reset_index(drop=True)
-
-    def money_by_client(self) -> pd.DataFrame:
-        """Per client (every one, zeros included): ``company_id, company_name, lines, checked,
-        discrepancies, revenue_leaking, over_billing_risk``, in :attr:`clients` order.
-
-        The same figures :meth:`summary` gives for one client, from one pass over the lines.
-        """
-        lines = self.lines[self.lines["company_id"] != ""]
-        status = lines["status"]
-        impact = lines["revenue_impact"]
-        per_line = pd.DataFrame(
-            {
-                "company_id": lines["company_id"],
-                "lines": 1,
-                "checked": status.isin([Status.MATCH, *ADJUSTMENT_STATUSES]).astype("int64"),
-                "discrepancies": status.isin(ADJUSTMENT_STATUSES).astype("int64"),
-                "revenue_leaking": impact.where(status.isin(LEAKING_STATUSES), ZERO),
-                "over_billing_risk": (-impact).where(status.isin(RISK_STATUSES), ZERO),
-            }
-        )
-        grouped = per_line.groupby("company_id", sort=False)
-        counts = grouped[["lines", "checked", "discrepancies"]].sum()
-        money = grouped[["revenue_leaking", "over_billing_risk"]].agg(total)
-        table = self.clients.join(counts, on="company_id").join(money, on="company_id")
-        for name in ("lines", "checked", "discrepancies"):
-            table[name] = table[name].fillna(0).astype("int64")
-        for name in ("revenue_leaking", "over_billing_risk"):
-            table[name] = table[name].map(
-                lambda value: value if isinstance(value, Decimal) else ZERO
-            )
-        return table.reset_index(drop=True)
-
-    def summary(self) -> Summary:
-        lines = self.lines
-        by_status = lines.groupby("status")
-        counts = {status: int(by_status.size().get(status, 0)) for status in Status}
-
-        def money(statuses: tuple[Status, ...], column: str) -> Decimal:
-            return total(lines.loc[lines["status"].isin(statuses), column])
-
-        compared = lines["status"].isin([Status.MATCH, *ADJUSTMENT_STATUSES])
-        billed = lines["billed_quantity"] > 0
-        billed_amounts = [
-            to_cents(q * p)
-            for q, p in zip(
-                lines.loc[billed, "billed_quantity"], lines.loc[billed, "unit_price"], strict=True
-            )
-        ]
-        checked_amounts = [
-            to_cents(q * p)
-            for q, p in zip(
-                lines.loc[billed & compared, "billed_quantity"],
-                lines.loc[billed & compared, "unit_price"],
-                strict=True,
-            )
-        ]
-        return Summary(
-            clients=len(self.clients),
-            lines=len(lines),
-            counts=counts,
-            revenue_leaking=money(LEAKING_STATUSES, "revenue_impact"),
-            over_billing_risk=-money(RISK_STATUSES, "revenue_impact"),
-            unmapped_spend=total(
-                v
-                for v in lines.loc[lines["status"].isin(UNMAPPED_STATUSES), "vendor_spend"]
-                if v is not None
-            ),
-            billed_revenue=total(billed_amounts),
-            checked_revenue=total(checked_amounts),
-            outside_bundle_spend=total(
-                v
-                for v in lines.loc[lines["status"] == Status.OUTSIDE_BUNDLE, "vendor_spend"]
-                if v is not None
-            ),
-        )
 
 
 def reconcile(
@@ -615,17 +292,19 @@ def reconcile(
         ],
         ignore_index=True,
     )
-    return Reconciliation(
-        period=period,
-        currency=currency,
-        lines=line_frame,
-        evidence=_evidence(line_frame, billed.evidence(), groups.evidence(used_entries)),
-        coverage=_coverage(inputs, usage, is_counted, groups.states(outcome), line_states),
-        excluded=excluded[EXCLUDED_COLUMNS],
-        clients=clients,
-        customer_matches=customers,
-        files=inputs.files,
-        mapping_warnings=mappings.warnings,
+    return check_result(
+        Reconciliation(
+            period=period,
+            currency=currency,
+            lines=line_frame,
+            evidence=_evidence(line_frame, billed.evidence(), groups.evidence(used_entries)),
+            coverage=_coverage(inputs, usage, is_counted, groups.states(outcome), line_states),
+            excluded=excluded[EXCLUDED_COLUMNS],
+            clients=clients,
+            customer_matches=customers,
+            files=inputs.files,
+            mapping_warnings=mappings.warnings,
+        )
     )
 
 

@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 
 from workbench.errors import WorkbenchError
 from workbench.mapping import MappingWarning
-from workbench.reconcile import Reconciliation, Status
+from workbench.result import Reconciliation, Status, check
 from workbench.sources import Inputs
 from workbench.sources.autotask import Catalogue
 from workbench.sources.reading import file_checksum
@@ -362,13 +362,15 @@ def load_result(folder: str | Path) -> Reconciliation:
             "batch again"
         )
     frames = _read_frames(folder, manifest)
-    return Reconciliation(
-        period=str(manifest["period"]),
-        currency=str(manifest["currency"]),
-        mapping_warnings=tuple(
-            MappingWarning(**warning) for warning in manifest.get("mapping_warnings", [])
-        ),
-        **frames,
+    return check(
+        Reconciliation(
+            period=str(manifest["period"]),
+            currency=str(manifest["currency"]),
+            mapping_warnings=tuple(
+                MappingWarning(**warning) for warning in manifest.get("mapping_warnings", [])
+            ),
+            **frames,
+        )
     )
 
 

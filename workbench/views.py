@@ -29,7 +29,7 @@ from matplotlib.ticker import FuncFormatter
 from workbench.ledger import TREND_COLUMNS, Ledger, ledger_path
 from workbench.money import ZERO, format_money, total
 from workbench.period import Period, pick_client
-from workbench.reconcile import COVERAGE_OUTCOMES, Reconciliation, Status
+from workbench.result import COVERAGE_OUTCOMES, Reconciliation, Status
 from workbench.store import load_result_once
 from workbench.workspace import Workspace
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from workbench.errors import InputError, WorkbenchError
 from workbench.mapping import Mappings
-from workbench.reconcile import Reconciliation, reconcile
+from workbench.reconcile import reconcile
+from workbench.result import Reconciliation
 from workbench.sources import Inputs, read_inputs
 from workbench.sources.profiles import workspace_formats
 

@@ -30,7 +30,7 @@ from workbench.dashboard.scope import (
 from workbench.dashboard.workbook import WorkbookDownload
 from workbench.errors import WorkbenchError
 from workbench.period import Period
-from workbench.reconcile import Reconciliation
+from workbench.result import Reconciliation
 from workbench.sources import Catalogue, Inputs
 from workbench.store import forget_loaded
 from workbench.views import client_trend, money_at_stake_png, month_title

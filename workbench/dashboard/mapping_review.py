@@ -39,7 +39,7 @@ from workbench.mapping_edits import (
 )
 from workbench.matching import Suggestion, suggest
 from workbench.money import ZERO, format_money, total
-from workbench.reconcile import Reconciliation, Status
+from workbench.result import Reconciliation, Status
 from workbench.sources import Catalogue
 from workbench.views import plural
 

@@ -29,7 +29,7 @@ from workbench.dashboard.page import DASH, DOT, action_button, banner_html, clos
 from workbench.errors import WorkbenchError
 from workbench.ledger import Decided, Decision, Ledger, ledger_path
 from workbench.money import ZERO, format_money
-from workbench.reconcile import Reconciliation
+from workbench.result import Reconciliation
 from workbench.views import month_title, plural
 from workbench.workspace import Workspace
 

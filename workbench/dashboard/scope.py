@@ -20,13 +20,7 @@ import pandas as pd
 from workbench.dashboard.page import DASH, Tone
 from workbench.mapping import VENDOR_TITLES
 from workbench.money import ZERO, format_money
-from workbench.reconcile import (
-    ADJUSTMENT_STATUSES,
-    UNMAPPED_STATUSES,
-    Reconciliation,
-    Status,
-    Summary,
-)
+from workbench.result import ADJUSTMENT_STATUSES, UNMAPPED_STATUSES, Reconciliation, Status, Summary
 from workbench.views import plural
 
 #: CSS classes tests and stylesheets rely on.

@@ -20,7 +20,7 @@ from workbench.dashboard.page import action_button, error_html
 from workbench.errors import WorkbenchError
 from workbench.formula_guard import put_text
 from workbench.ledger import Decided, Decision, Ledger, ledger_path
-from workbench.reconcile import Reconciliation
+from workbench.result import Reconciliation
 from workbench.views import month_title
 from workbench.workspace import Workspace
 

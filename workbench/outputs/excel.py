@@ -55,7 +55,7 @@ from xlsxwriter.worksheet import Worksheet
 from workbench.formula_guard import FORMULA_STARTS, safe_text
 from workbench.mapping import VENDOR_TITLES
 from workbench.money import total
-from workbench.reconcile import (
+from workbench.result import (
     ADJUSTMENT_STATUSES,
     BUNDLE_STATUSES,
     COVERAGE_COLUMNS,

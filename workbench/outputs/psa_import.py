@@ -49,7 +49,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from workbench.effective import EffectiveDate, effective_dates
 from workbench.formula_guard import csv_text
 from workbench.outputs.cells import cell, fit_columns, put_headers, put_value
-from workbench.reconcile import ADJUSTMENT_STATUSES, Reconciliation
+from workbench.result import ADJUSTMENT_STATUSES, Reconciliation
 from workbench.workspace import Workspace
 
 #: The import file's columns per PSA, in the PSA's own field names.

@@ -50,7 +50,7 @@ from workbench.outputs.cells import (
 from workbench.outputs.excel import _money_format
 from workbench.outputs.psa_import import ImportFiles, import_files, write_import_files
 from workbench.period import Period
-from workbench.reconcile import Reconciliation
+from workbench.result import Reconciliation
 from workbench.sources.reading import MAX_COUNT, file_checksum
 from workbench.workspace import Workspace
 
