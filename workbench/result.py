@@ -84,7 +84,18 @@ def _decimal_or_none(series: pd.Series) -> bool:
     return bool(series.map(lambda value: value is None or isinstance(value, Decimal)).all())
 
 
-class LineSchema(pa.DataFrameModel):
+class _ResultFrame(pa.DataFrameModel):
+    """What every frame of a result is: exactly its columns, in order."""
+
+    class Config:
+        strict = True
+        ordered = True
+        # Text columns come as Python objects from some of the engine's paths: the check is of
+        # what they hold, on a checked copy; the result keeps its frames as they are.
+        coerce = True
+
+
+class LineSchema(_ResultFrame):
     """One finding: a client's service (or an unmapped vendor customer or SKU) and its verdict."""
 
     line_id: Series[str]
@@ -113,13 +124,6 @@ class LineSchema(pa.DataFrameModel):
     vendor_spend: Series[object] = pa.Field(nullable=True, description="Decimal or None")
     reason: Series[str]
 
-    class Config:
-        strict = True
-        ordered = True
-        # Text columns come as Python objects from some of the engine's paths: the check is of
-        # what they hold, on a checked copy; the result keeps its frames as they are.
-        coerce = True
-
     @pa.dataframe_check(error="impacts must be Decimal, prices, costs and spend Decimal or None")
     @classmethod
     def money_is_exact(cls, frame: pd.DataFrame) -> bool:
@@ -128,7 +132,7 @@ class LineSchema(pa.DataFrameModel):
         )
 
 
-class EvidenceSchema(pa.DataFrameModel):
+class EvidenceSchema(_ResultFrame):
     """A source row behind a line: a contract line billed or a usage record used."""
 
     line_id: Series[str]
@@ -144,15 +148,8 @@ class EvidenceSchema(pa.DataFrameModel):
     # Decimal or None; not checked cell by cell: millions of rows at 2,000 clients.
     amount: Series[object] = pa.Field(nullable=True)
 
-    class Config:
-        strict = True
-        ordered = True
-        # Text columns come as Python objects from some of the engine's paths: the check is of
-        # what they hold, on a checked copy; the result keeps its frames as they are.
-        coerce = True
 
-
-class ExcludedSchema(pa.DataFrameModel):
+class ExcludedSchema(_ResultFrame):
     """A source row left out on purpose, with the reason and, where known, its client."""
 
     source_file: Series[str]
@@ -165,15 +162,8 @@ class ExcludedSchema(pa.DataFrameModel):
     reason: Series[str]
     company_id: Series[str]
 
-    class Config:
-        strict = True
-        ordered = True
-        # Text columns come as Python objects from some of the engine's paths: the check is of
-        # what they hold, on a checked copy; the result keeps its frames as they are.
-        coerce = True
 
-
-class CoverageSchema(pa.DataFrameModel):
+class CoverageSchema(_ResultFrame):
     """Per input file: rows read and what became of every record (they add up)."""
 
     source_file: Series[str]
@@ -188,34 +178,20 @@ class CoverageSchema(pa.DataFrameModel):
     same_record: Series[int] = pa.Field(ge=0)
     reference: Series[int] = pa.Field(ge=0)
 
-    class Config:
-        strict = True
-        ordered = True
-        # Text columns come as Python objects from some of the engine's paths: the check is of
-        # what they hold, on a checked copy; the result keeps its frames as they are.
-        coerce = True
-
     @pa.dataframe_check(error="a file's outcomes must add up to its records")
     @classmethod
     def nothing_lost(cls, frame: pd.DataFrame) -> bool:
         return bool((frame[COVERAGE_OUTCOMES].sum(axis=1) == frame["records"]).all())
 
 
-class ClientSchema(pa.DataFrameModel):
+class ClientSchema(_ResultFrame):
     """A client with a line."""
 
     company_id: Series[str] = pa.Field(unique=True)
     company_name: Series[str]
 
-    class Config:
-        strict = True
-        ordered = True
-        # Text columns come as Python objects from some of the engine's paths: the check is of
-        # what they hold, on a checked copy; the result keeps its frames as they are.
-        coerce = True
 
-
-class CustomerMatchSchema(pa.DataFrameModel):
+class CustomerMatchSchema(_ResultFrame):
     """How each vendor customer was matched to a PSA company (or suggested one)."""
 
     vendor: Series[str]
@@ -228,15 +204,8 @@ class CustomerMatchSchema(pa.DataFrameModel):
     suggested_company_id: Series[str]
     suggestion_score: Series[float] = pa.Field(nullable=True)
 
-    class Config:
-        strict = True
-        ordered = True
-        # Text columns come as Python objects from some of the engine's paths: the check is of
-        # what they hold, on a checked copy; the result keeps its frames as they are.
-        coerce = True
 
-
-class FileSchema(pa.DataFrameModel):
+class FileSchema(_ResultFrame):
     """An input file: its format, what side it is on, rows read and checksum."""
 
     source_file: Series[str]
@@ -244,13 +213,6 @@ class FileSchema(pa.DataFrameModel):
     side: Series[str]
     rows_read: Series[int] = pa.Field(ge=0)
     sha256: Series[str]
-
-    class Config:
-        strict = True
-        ordered = True
-        # Text columns come as Python objects from some of the engine's paths: the check is of
-        # what they hold, on a checked copy; the result keeps its frames as they are.
-        coerce = True
 
 
 LINE_COLUMNS = list(LineSchema.to_schema().columns)
