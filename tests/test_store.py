@@ -18,6 +18,8 @@ import pytest
 from tests.conftest import DEMO, PERIOD, ROOT
 from workbench import Status, reconcile_workspace
 from workbench.errors import WorkbenchError
+from workbench.ledger import Ledger, ledger_path
+from workbench.outputs.workbook_review import export_review
 from workbench.period import Period, pick_client
 from workbench.store import STORE_FOLDER, load_result, read_frame, save_result, write_frame
 from workbench.workspace import read_period_inputs
@@ -175,3 +177,40 @@ def test_no_module_of_the_package_uses_pickle() -> None:
             for alias in node.names
         }
         assert "pickle" not in modules, path
+
+
+def test_the_import_files_come_from_the_store_once_the_exports_are_gone(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """Billing in arrears with proration takes the vendors' change dates; once the month is
+    stored, deleting its exports changes nothing in the import files."""
+    settings = workspace / "workspace.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8") + '\n[billing]\ntiming = "arrears"\nprorate = true\n',
+        encoding="utf-8",
+    )
+    month = Period.open(workspace, PERIOD)
+    with Ledger.open(ledger_path(month.workspace)) as ledger:
+        ledger.decide_many(
+            PERIOD, [row for _, row in month.result().adjustments.iterrows()], "approve", who="sam"
+        )
+    before = export_review(workspace, PERIOD, tmp_path / "before")
+    changes = next(
+        path for path in before.import_files if path.name.startswith("autotask-contract")
+    )
+    text = changes.read_text(encoding="utf-8")
+    assert "2026-10-15" in text  # Acme's two seats added on 15 October, from Partner Center
+
+    inputs = workspace / "periods" / PERIOD / "inputs"
+    for path in [path for path in inputs.rglob("*") if path.is_file()]:
+        path.chmod(stat.S_IWUSR | stat.S_IRUSR)
+        path.unlink()
+    gone = Period.open(workspace, PERIOD)
+    gone.result()
+    assert gone.changes[0].startswith(f"the exports of {PERIOD} are no longer in ")
+
+    after = export_review(workspace, PERIOD, tmp_path / "after")
+    assert [path.name for path in after.import_files] == [path.name for path in before.import_files]
+    for old, new in zip(before.import_files, after.import_files, strict=True):
+        if old.suffix == ".csv":
+            assert new.read_bytes() == old.read_bytes()

@@ -26,19 +26,17 @@ day the full price. **ConnectWise** applies an agreement addition immediately fr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from pathlib import Path
 
 import pandas as pd
 
 from workbench.money import to_cents
 from workbench.result import Reconciliation
-from workbench.sources import reading
 from workbench.workspace import BillingSettings, Timing, Workspace, period_bounds
 
 
@@ -51,11 +49,6 @@ class PsaRule(StrEnum):
 
 #: Each PSA the import files are written for, and its rule.
 PSA_RULES = {"autotask": PsaRule.NEXT_PERIOD, "connectwise": PsaRule.IMMEDIATELY}
-
-#: Columns of vendor files that date a change inside the period: Partner Center new-commerce
-#: ``ChargeStartDate`` (an addQuantity, removeQuantity or cancelImmediate row starts the day the
-#: seats changed) and Pax8 invoice items' ``startPeriod`` (a prorate row starts on the change).
-CHANGE_DATE_COLUMNS = ("ChargeStartDate", "startPeriod")
 
 
 @dataclass(frozen=True)
@@ -160,18 +153,17 @@ def vendor_change_dates(
 ) -> dict[str, date]:
     """The latest mid-period change date in each line's usage evidence.
 
-    The reconciliation keeps where each usage row came from (file and row), not its dates, so
-    the rows are read again from the files that carry a change date column
-    (:data:`CHANGE_DATE_COLUMNS`). A date counts when it falls after the period's first day and
-    on or before its last.
+    The canonical usage rows keep the day the vendor says their seats changed (Partner
+    Center's ``ChargeStartDate``, Pax8's ``startPeriod``); they are the period's stored inputs
+    (:class:`~workbench.period.Period`), so no export is opened again. A date counts when it
+    falls after the period's first day and on or before its last.
 
     Parameters
     ----------
     result
         The reconciliation.
     workspace
-        The workspace its evidence's file names are relative to; its ``date_order`` reads dates
-        no value in the column decides.
+        The workspace whose period holds the usage rows its evidence names.
     line_ids
         Only these lines (default: all).
 
@@ -180,36 +172,28 @@ def vendor_change_dates(
     dict
         ``line_id`` -> change date, for the lines that have one.
     """
+    from workbench.period import Period
+
     first, last = period_bounds(result.period)
     evidence = result.evidence[result.evidence["side"] == "used"]
     if line_ids is not None:
         evidence = evidence[evidence["line_id"].isin(set(line_ids))]
-    found: dict[str, date] = {}
-    for (source_file, sheet), rows in evidence.groupby(["source_file", "source_sheet"]):
-        starts = _row_start_dates(
-            workspace.root / str(source_file), str(sheet), workspace.date_order
+    usage = Period(workspace, result.period).inputs().usage
+    dated = usage[usage["change_date"] != ""]
+    starts = {
+        (str(source_file), int(row)): date.fromisoformat(str(day))
+        for source_file, row, day in zip(
+            dated["source_file"], dated["source_row"], dated["change_date"], strict=True
         )
-        for line_id, row in zip(rows["line_id"], rows["source_row"], strict=True):
-            start = starts.get(int(row))
-            if start is not None and first < start <= last:
-                found[line_id] = max(start, found.get(line_id, start))
-    return found
-
-
-def _row_start_dates(path: Path, sheet: str, date_order: str) -> Mapping[int, date]:
-    """Row number -> start date, for a file with a change date column (else nothing)."""
-    if not path.exists():
-        return {}
-    table = reading.read_table(path, sheet=sheet or None)
-    name = reading.optional_column(table, *CHANGE_DATE_COLUMNS)
-    if name is None:
-        return {}
-    starts = reading.dates(table, name, "auto", fallback=date_order)
-    return {
-        table.row_number(position): start
-        for position, start in enumerate(starts)
-        if start is not None
     }
+    found: dict[str, date] = {}
+    for line_id, source_file, row in zip(
+        evidence["line_id"], evidence["source_file"], evidence["source_row"], strict=True
+    ):
+        start = starts.get((str(source_file), int(row)))
+        if start is not None and first < start <= last:
+            found[line_id] = max(start, found.get(line_id, start))
+    return found
 
 
 def effective_dates(

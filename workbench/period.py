@@ -72,6 +72,18 @@ class Period:
         return self._inputs()[1]
 
     def _inputs(self) -> tuple[str, Inputs]:
+        folder = self.workspace.inputs_folder(self.name)
+        if not any(path.is_file() for path in folder.rglob("*")):
+            # The exports were archived or deleted after the month was run: the stored month
+            # still answers (the import files, a past month's review), and says so.
+            kept = store.newest_inputs(self.workspace, self.name)
+            if kept is not None:
+                stored_id, stored_inputs, written = kept
+                self.changes = [
+                    f"the exports of {self.name} are no longer in {folder}: using the month "
+                    f"as stored on {written}"
+                ]
+                return stored_id, stored_inputs
         inputs_id = store.inputs_id(self.workspace, self.name)
         if inputs_id in _INPUTS:
             # The same files elsewhere (a copied workspace) have the same id: store them there too.

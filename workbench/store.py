@@ -327,6 +327,21 @@ def load_inputs(workspace: Workspace, period: str, stored_id: str) -> Inputs | N
     )
 
 
+def newest_inputs(workspace: Workspace, period: str) -> tuple[str, Inputs, str] | None:
+    """The period's most recently stored inputs: their id, the inputs and when they were
+    stored (None when the store holds none)."""
+    snapshots = [
+        (str(manifest["written"]), path.name.removeprefix("inputs-"))
+        for path in _store_folder(workspace, period).glob("inputs-*")
+        if (manifest := _read_manifest(path)) is not None
+    ]
+    if not snapshots:
+        return None
+    written, stored_id = max(snapshots)
+    inputs = load_inputs(workspace, period, stored_id)
+    return (stored_id, inputs, written) if inputs is not None else None
+
+
 def result_folder(workspace: Workspace, period: str, inputs_id: str) -> Path:
     """Where the reconciliation of these inputs with the current mappings is stored."""
     fingerprint = result_fingerprint(workspace, inputs_id)

@@ -10,6 +10,7 @@ are kept but excluded, with the reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 
 import numpy as np
@@ -31,6 +32,7 @@ def _record_keys(
     sku: list[str],
     charge_type: list[str],
     directions: list[int],
+    charge_period: list[list[date | None]],
 ) -> list[str]:
     """A row is one charge: its customer's subscription of a SKU, charge type, charge period and
     direction (a seat change is a refund row and a charge row of one type, period and order),
@@ -43,10 +45,7 @@ def _record_keys(
         [reading.header_key(kind) for kind in charge_type],
         ["refund" if direction < 0 else "charge" for direction in directions],
     ]
-    for name in ("ChargeStartDate", "ChargeEndDate"):
-        found = reading.optional_column(table, name)
-        if found:
-            parts.append(list(reading.dates(table, found, "MDY")))
+    parts.extend(charge_period)
     order = reading.optional_column(table, "OrderId")
     if order:
         parts.append([text.casefold() for text in reading.texts(table, order)])
@@ -63,6 +62,13 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
     subtotal = reading.amounts(table, reading.column(table, "Subtotal"))
     grand_total = reading.amounts(table, reading.column(table, "Total"))
     seats = reading.integers(table, reading.column(table, "Quantity"))
+    # M/D/YYYY as Partner Center writes them; a file re-saved day-first is read so once a day
+    # over 12 proves it, else in the workspace's order.
+    charge_period = [
+        reading.dates(table, found, "auto", fallback=context.date_order)
+        for name in ("ChargeStartDate", "ChargeEndDate")
+        if (found := reading.optional_column(table, name))
+    ]
 
     reasons: list[str] = []
     quantities: list[int] = []
@@ -78,12 +84,19 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
             reasons.append("")
         quantities.append(0 if reasons[-1] else int(direction) * abs(count))
     skus = [f"{product}:{sku}" for product, sku in zip(product_id, sku_id, strict=True)]
-    keys = _record_keys(table, customer_id, skus, charge_type, directions)
+    keys = _record_keys(table, customer_id, skus, charge_type, directions, charge_period)
     amounts = np.empty(len(subtotal), dtype=object)
     amounts[:] = subtotal
     return pd.DataFrame(
         {
-            **reading.provenance_columns(table, context.source_file, reasons, keys),
+            **reading.provenance_columns(
+                table,
+                context.source_file,
+                reasons,
+                keys,
+                # An addQuantity or removeQuantity row starts the day the seats changed.
+                charge_period[0] if reading.optional_column(table, "ChargeStartDate") else None,
+            ),
             "vendor": VENDOR,
             "customer_key": [key.casefold() for key in customer_id],
             "customer_name": customer_name,

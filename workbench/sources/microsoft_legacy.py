@@ -127,7 +127,7 @@ def read_license_based(table: RawTable, context: ReadContext) -> pd.DataFrame:
     for p in rows:
         records.append(
             {
-                **reading.provenance(table, context.source_file, p, reason[p], keys[p]),
+                **reading.provenance(table, context.source_file, p, reason[p], keys[p], starts[p]),
                 "vendor": VENDOR,
                 "customer_key": customer_id[p].casefold(),
                 "customer_name": customer_name[p],

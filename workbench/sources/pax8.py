@@ -182,7 +182,10 @@ def read_invoice_items(table: RawTable, context: ReadContext) -> pd.DataFrame:
                     quantity = -abs(seats) if removal else abs(seats)
         records.append(
             {
-                **reading.provenance(table, context.source_file, position, reason, keys[position]),
+                # A prorate row starts the day the seats changed.
+                **reading.provenance(
+                    table, context.source_file, position, reason, keys[position], starts[position]
+                ),
                 "vendor": VENDOR,
                 "customer_key": company_id[position].casefold(),
                 "customer_name": company_name[position],

@@ -141,10 +141,12 @@ def provenance_columns(
     source_file: str,
     reasons: Sequence[str] | str = "",
     record_keys: Sequence[str] | None = None,
+    change_dates: Sequence[date | None] | None = None,
 ) -> dict[str, Any]:
     """The provenance columns of canonical rows built one per table row, in order (``reasons``:
     one excluded reason per row, or one for all; ``record_keys``: each row's natural key, see
-    :func:`record_keys`)."""
+    :func:`record_keys`; ``change_dates``: the day each usage row's seats changed, if the
+    vendor says)."""
     rows = len(table.frame)
     numbers = (
         np.asarray(table.file_rows, dtype=np.int64)
@@ -157,6 +159,9 @@ def provenance_columns(
         "source_row": numbers,
         "excluded_reason": [reasons] * rows if isinstance(reasons, str) else list(reasons),
         "record_key": [""] * rows if record_keys is None else list(record_keys),
+        "change_date": [""] * rows
+        if change_dates is None
+        else [day.isoformat() if day else "" for day in change_dates],
     }
 
 
@@ -166,14 +171,17 @@ def provenance(
     position: int,
     excluded_reason: str = "",
     record_key: str = "",
+    change_date: date | None = None,
 ) -> dict[str, str | int]:
-    """The provenance columns of one canonical row built from the table's row ``position``."""
+    """The provenance columns of one canonical row built from the table's row ``position``
+    (``change_date``: the day a usage row's seats changed, if the vendor says)."""
     return {
         "source_file": source_file,
         "source_sheet": table.sheet,
         "source_row": table.row_number(position),
         "excluded_reason": excluded_reason,
         "record_key": record_key,
+        "change_date": change_date.isoformat() if change_date else "",
     }
 
 

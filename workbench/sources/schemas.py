@@ -76,6 +76,10 @@ class UsageSchema(Provenance):
     sku_name: Series[str]
     quantity: Series[int]
     amount: Series[object] = pa.Field(nullable=True, description="vendor charge (Decimal) or None")
+    change_date: Series[str] = pa.Field(
+        description="ISO date the vendor says the row's seats changed ('' if it does not say): "
+        "Partner Center's ChargeStartDate, Pax8's startPeriod"
+    )
 
     @pa.dataframe_check(error="amount must be Decimal or None")
     @classmethod
