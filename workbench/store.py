@@ -45,14 +45,17 @@ import pyarrow.parquet as pq
 
 from workbench.errors import WorkbenchError
 from workbench.mapping import MappingWarning
-from workbench.result import Reconciliation, Status, check
+from workbench.result import RESULT_SCHEMAS, Reconciliation, Status, check
 from workbench.sources import Inputs
 from workbench.sources.autotask import Catalogue
 from workbench.sources.reading import file_checksum
+from workbench.sources.schemas import CONTRACT_LINE_COLUMNS, USAGE_COLUMNS
 from workbench.workspace import Workspace
 
-#: Bumped whenever a snapshot's layout changes: older snapshots are then made again.
-STORE_FORMAT = "workbench-period-store-1"
+#: Bumped whenever a snapshot's layout changes: older snapshots are then made again. (The
+#: canonical and result columns are part of every fingerprint too, so a new column is never
+#: read from an older snapshot even if this is forgotten.)
+STORE_FORMAT = "workbench-period-store-2"
 STORE_FOLDER = "store"
 MANIFEST = "manifest.json"
 #: Snapshots of each kind kept per period: the current one and the one before, for comparing.
@@ -68,6 +71,14 @@ RESULT_FRAMES = (
     "customer_matches",
     "files",
 )
+
+
+#: The columns of every stored frame, as this version of the workbench declares them.
+_COLUMNS = {
+    "usage": USAGE_COLUMNS,
+    "contract_lines": CONTRACT_LINE_COLUMNS,
+    **{name: list(schema.to_schema().columns) for name, schema in RESULT_SCHEMAS.items()},
+}
 
 
 def _version() -> str:
@@ -196,6 +207,7 @@ def inputs_fingerprint(workspace: Workspace, period: str) -> dict[str, Any]:
     return {
         "format": STORE_FORMAT,
         "workbench": _version(),
+        "columns": _COLUMNS,
         "period": period,
         "inputs": {
             path.relative_to(workspace.root).as_posix(): _checksum(path)
@@ -215,6 +227,7 @@ def result_fingerprint(workspace: Workspace, inputs_id: str) -> dict[str, Any]:
     return {
         "format": STORE_FORMAT,
         "workbench": _version(),
+        "columns": _COLUMNS,
         "inputs": inputs_id,
         "mappings": _checksum(workspace.mappings_file),
         "settings": _checksum(workspace.root / "workspace.toml"),
