@@ -21,6 +21,7 @@ from workbench.errors import WorkbenchError
 from workbench.ledger import Ledger, ledger_path
 from workbench.outputs.workbook_review import export_review
 from workbench.period import Period, pick_client
+from workbench.result import RESULT_SCHEMAS
 from workbench.store import STORE_FOLDER, load_result, read_frame, save_result, write_frame
 from workbench.workspace import read_period_inputs
 
@@ -73,15 +74,7 @@ def test_the_month_round_trips_exactly(workspace: Path) -> None:
     month = Period.open(workspace, PERIOD)
     stored, inputs = month.result(), month.inputs()
     fresh = reconcile_workspace(workspace, PERIOD)
-    for name in (
-        "lines",
-        "evidence",
-        "coverage",
-        "excluded",
-        "clients",
-        "customer_matches",
-        "files",
-    ):
+    for name in RESULT_SCHEMAS:
         _same_cells(getattr(stored, name), getattr(fresh, name))
     assert (stored.period, stored.currency, stored.mapping_warnings) == (
         fresh.period,

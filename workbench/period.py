@@ -84,17 +84,18 @@ class Period:
                     f"as stored on {written}"
                 ]
                 return stored_id, stored_inputs
-        inputs_id = store.inputs_id(self.workspace, self.name)
+        fingerprint = store.inputs_fingerprint(self.workspace, self.name)
+        inputs_id = store.fingerprint_id(fingerprint)
         if inputs_id in _INPUTS:
             # The same files elsewhere (a copied workspace) have the same id: store them there too.
             _INPUTS.move_to_end(inputs_id)
-            store.save_inputs(self.workspace, self.name, _INPUTS[inputs_id])
+            store.save_inputs(self.workspace, self.name, _INPUTS[inputs_id], fingerprint)
             return inputs_id, _INPUTS[inputs_id]
         stored = store.load_inputs(self.workspace, self.name, inputs_id)
         if stored is None:
             self.changes = store.changes_since(self.workspace, self.name)
             stored = read_period_inputs(self.workspace, self.name)
-            store.save_inputs(self.workspace, self.name, stored)
+            store.save_inputs(self.workspace, self.name, stored, fingerprint)
         _INPUTS[inputs_id] = stored
         while len(_INPUTS) > 2:
             _INPUTS.popitem(last=False)

@@ -61,17 +61,6 @@ MANIFEST = "manifest.json"
 #: Snapshots of each kind kept per period: the current one and the one before, for comparing.
 KEPT = 2
 
-INPUT_FRAMES = ("contract_lines", "usage", "companies", "services", "files")
-RESULT_FRAMES = (
-    "lines",
-    "evidence",
-    "coverage",
-    "excluded",
-    "clients",
-    "customer_matches",
-    "files",
-)
-
 
 #: The columns of every stored frame, as this version of the workbench declares them.
 _COLUMNS = {
@@ -302,12 +291,25 @@ def _read_frames(folder: Path, manifest: Mapping[str, Any]) -> dict[str, pd.Data
 
 def inputs_id(workspace: Workspace, period: str) -> str:
     """The id of a period's inputs as they are now (:func:`inputs_fingerprint`)."""
-    return _digest(inputs_fingerprint(workspace, period))
+    return fingerprint_id(inputs_fingerprint(workspace, period))
 
 
-def save_inputs(workspace: Workspace, period: str, inputs: Inputs) -> str:
-    """Store a period's canonical inputs; returns their id (:func:`inputs_fingerprint`)."""
-    fingerprint = inputs_fingerprint(workspace, period)
+def fingerprint_id(fingerprint: Mapping[str, Any]) -> str:
+    """The short digest a snapshot made from ``fingerprint`` is named by."""
+    return _digest(fingerprint)
+
+
+def save_inputs(
+    workspace: Workspace,
+    period: str,
+    inputs: Inputs,
+    fingerprint: Mapping[str, Any] | None = None,
+) -> str:
+    """Store a period's canonical inputs (unless stored already); returns their id.
+
+    ``fingerprint`` is :func:`inputs_fingerprint` of the period when the caller has it.
+    """
+    fingerprint = fingerprint or inputs_fingerprint(workspace, period)
     inputs_id = _digest(fingerprint)
     folder = _store_folder(workspace, period) / f"inputs-{inputs_id}"
     if not (folder / MANIFEST).is_file():
@@ -320,7 +322,7 @@ def save_inputs(workspace: Workspace, period: str, inputs: Inputs) -> str:
                 "services": inputs.catalogue.services.reset_index(drop=True),
                 "files": inputs.files,
             },
-            {"format": STORE_FORMAT, "fingerprint": fingerprint},
+            {"format": STORE_FORMAT, "fingerprint": dict(fingerprint)},
         )
     return inputs_id
 
@@ -369,7 +371,7 @@ def save_result(
         return folder
     return _write_snapshot(
         folder,
-        {name: getattr(result, name) for name in RESULT_FRAMES},
+        {name: getattr(result, name) for name in RESULT_SCHEMAS},
         {
             "format": STORE_FORMAT,
             "fingerprint": dict(fingerprint or {}),

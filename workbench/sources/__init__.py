@@ -274,19 +274,23 @@ def read_inputs(
     profiles
         The workspace's import profiles, recognised like the built-in formats.
     """
-    every = sorted(path for path in folder.rglob("*") if path.is_file())
+    why_not = {
+        path: not_an_export(path.relative_to(folder))
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
     ignored = [
         {
             "source_file": path.relative_to(workspace_root).as_posix(),
-            "format": f"not an export, ignored: {not_an_export(path.relative_to(folder))}",
+            "format": f"not an export, ignored: {reason}",
             "side": "ignored",
             "rows_read": 0,
             "sha256": file_checksum(path),
         }
-        for path in every
-        if not_an_export(path.relative_to(folder))
+        for path, reason in why_not.items()
+        if reason
     ]
-    paths = [path for path in every if not not_an_export(path.relative_to(folder))]
+    paths = [path for path, reason in why_not.items() if not reason]
     if not paths:
         raise InputError(
             folder, "no input files for this period", expected="the period's exports in this folder"

@@ -857,6 +857,18 @@ def check_count(table: RawTable, position: int, name: str, value: int | Decimal)
         )
 
 
+def check_amount(table: RawTable, position: int, name: str, value: Decimal) -> None:
+    """Refuse an amount no MSP bills: :data:`MAX_AMOUNT` or more (or as much negative)."""
+    if abs(value) >= MAX_AMOUNT:
+        raise InputError(
+            table.path,
+            f"{table.frame[name].iloc[position]!r} is beyond any real amount",
+            row=table.row_number(position),
+            column=name,
+            expected=f"an amount below {MAX_AMOUNT:,}",
+        )
+
+
 def _number_error(table: RawTable, position: int, name: str, text: str, problem: str) -> InputError:
     example = "1234.50 or 1,234.50" if table.decimal_mark == "." else "1234,50 or 1.234,50"
     return InputError(
@@ -913,14 +925,7 @@ def optional_amounts(table: RawTable, name: str) -> list[Decimal | None]:
                 raise _number_error(
                     table, position, name, text, f"{text!r} is not an amount"
                 ) from None
-            if abs(known[text]) >= MAX_AMOUNT:
-                raise InputError(
-                    table.path,
-                    f"{text!r} is beyond any real amount",
-                    row=table.row_number(position),
-                    column=name,
-                    expected=f"an amount below {MAX_AMOUNT:,}",
-                )
+            check_amount(table, position, name, known[text])
         values.append(known[text])
     return values
 

@@ -49,14 +49,7 @@ def _cents(table: RawTable, name: str, blank: list[bool], *, required: bool) -> 
                 column=name,
                 expected="whole cents such as 1250",
             )
-        if abs(cents) >= 100 * reading.MAX_AMOUNT:
-            raise InputError(
-                table.path,
-                f"{text!r} is beyond any real amount",
-                row=table.row_number(position),
-                column=name,
-                expected=f"fewer than {100 * reading.MAX_AMOUNT:,} cents",
-            )
+        reading.check_amount(table, position, name, cents.scaleb(-2))
         values.append(Decimal(int(cents)).scaleb(-2))
     return values
 
