@@ -153,6 +153,7 @@ def test_the_suite_runs_on_the_small_scale_and_writes_its_table(tmp_path: Path) 
         "reconcile",
         "per-client notebook",
         "whole batch",
+        "workbench review, month from the period store",
         "dashboard until interactive",
         "dashboard client switch",
         "xlsx read (500 ",

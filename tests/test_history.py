@@ -254,6 +254,17 @@ def test_workbench_review_lists_work_to_do_first_with_money_at_stake(
     assert rows[13].endswith("adjust to 2 by lee")
 
 
+def test_workbench_review_before_any_decision_shows_all_pending_and_creates_no_ledger(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["review", "--workspace", str(workspace.root), "--period", PERIOD]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "Northwind Managed IT, 2026-10: 14 lines to review: 14 pending, 0 changed since decided, "
+        "0 decided (0 approved, 0 adjusted, 0 dismissed)"
+    )
+    assert not ledger_path(workspace).exists()  # looking is not deciding
+
+
 def test_workbench_review_of_a_missing_period_says_which_exist(
     workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:

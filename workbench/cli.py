@@ -233,7 +233,7 @@ def _review(args: argparse.Namespace) -> int:
     """Print the lines to review, pending and changed ones first, and what is decided."""
     import pandas as pd
 
-    from workbench.ledger import Ledger, ledger_path
+    from workbench.ledger import Ledger, ledger_to_read
     from workbench.money import format_money
     from workbench.period import Period
 
@@ -242,7 +242,7 @@ def _review(args: argparse.Namespace) -> int:
     result = month.result()
     if month.changes:
         print(f"The period store was made again: {'; '.join(month.changes)}", file=sys.stderr)
-    with Ledger.open(ledger_path(workspace)) as ledger:
+    with Ledger.open(ledger_to_read(workspace)) as ledger:
         review = ledger.review(result)
     states = review["state"].value_counts()
     decided = review.loc[review["state"] == "decided", "decision"].value_counts()

@@ -226,6 +226,14 @@ def ledger_path(workspace: Workspace) -> Path:
     return workspace.root / LEDGER_FILE
 
 
+def ledger_to_read(workspace: Workspace) -> Path:
+    """The ledger a review is read from: the workspace's file, or before its first decision an
+    empty ledger in memory, which gives the same review (every line pending) without creating
+    ``ledger.sqlite`` just by looking."""
+    path = ledger_path(workspace)
+    return path if path.exists() else Path(":memory:")
+
+
 class Ledger:
     """An open ledger file. Open it with :meth:`open`; close it, or use it as a context manager.
 

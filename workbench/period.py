@@ -64,32 +64,38 @@ class Period:
         return cls(opened, name)
 
     def inputs_id(self) -> str:
-        """The id of the inputs as they are now, stored if they were not yet."""
-        return self._inputs()[0]
+        """The id of the inputs as they are now (stored or not: :meth:`inputs` stores them)."""
+        return self._current_id()[0]
 
     def inputs(self) -> Inputs:
         """The month's canonical inputs: from the store, else read from the exports and stored."""
         return self._inputs()[1]
 
-    def _inputs(self) -> tuple[str, Inputs]:
+    def _current_id(self) -> tuple[str, dict[str, object] | None]:
+        """The id of the month's inputs, and their fingerprint (None when the exports are gone
+        and the newest stored month answers: it has no fingerprint to compare)."""
         folder = self.workspace.inputs_folder(self.name)
         if not any(path.is_file() for path in folder.rglob("*")):
             # The exports were archived or deleted after the month was run: the stored month
             # still answers (the import files, a past month's review), and says so.
-            kept = store.newest_inputs(self.workspace, self.name)
+            kept = store.newest_inputs_id(self.workspace, self.name)
             if kept is not None:
-                stored_id, stored_inputs, written = kept
+                stored_id, written = kept
                 self.changes = [
                     f"the exports of {self.name} are no longer in {folder}: using the month "
                     f"as stored on {written}"
                 ]
-                return stored_id, stored_inputs
+                return stored_id, None
         fingerprint = store.inputs_fingerprint(self.workspace, self.name)
-        inputs_id = store.fingerprint_id(fingerprint)
+        return store.fingerprint_id(fingerprint), fingerprint
+
+    def _inputs(self) -> tuple[str, Inputs]:
+        inputs_id, fingerprint = self._current_id()
         if inputs_id in _INPUTS:
             # The same files elsewhere (a copied workspace) have the same id: store them there too.
             _INPUTS.move_to_end(inputs_id)
-            store.save_inputs(self.workspace, self.name, _INPUTS[inputs_id], fingerprint)
+            if fingerprint is not None:
+                store.save_inputs(self.workspace, self.name, _INPUTS[inputs_id], fingerprint)
             return inputs_id, _INPUTS[inputs_id]
         stored = store.load_inputs(self.workspace, self.name, inputs_id)
         if stored is None:
@@ -102,10 +108,15 @@ class Period:
         return inputs_id, stored
 
     def result_folder(self) -> Path:
-        """Where the month's reconciliation is stored (made and stored first if needed)."""
-        inputs_id, inputs = self._inputs()
+        """Where the month's reconciliation is stored (made and stored first if needed).
+
+        A stored reconciliation answers without its inputs being read: only their fingerprint
+        (file checksums, settings, version) is worked out.
+        """
+        inputs_id, _ = self._current_id()
         folder = store.result_folder(self.workspace, self.name, inputs_id)
         if not store.is_stored(folder):
+            inputs_id, inputs = self._inputs()
             if not self.changes:
                 self.changes = store.changes_since(self.workspace, self.name)
             result = reconcile(

@@ -27,7 +27,7 @@ import pandas as pd
 
 from workbench.dashboard.page import DASH, DOT, action_button, banner_html, close_all
 from workbench.errors import WorkbenchError
-from workbench.ledger import Decided, Decision, Ledger, ledger_path
+from workbench.ledger import Decided, Decision, Ledger, ledger_path, ledger_to_read
 from workbench.money import ZERO, format_money
 from workbench.result import Reconciliation
 from workbench.views import month_title, plural
@@ -58,7 +58,6 @@ STATES = ("pending", "decided", "changed")
 PAGE_SIZE = 40
 
 #: SQLite's name for a database in memory, gone when closed.
-_EMPTY_LEDGER = Path(":memory:")
 _DONE = {Decision.APPROVE: "Approved", Decision.ADJUST: "Adjusted", Decision.DISMISS: "Dismissed"}
 _STATE_TITLES = {
     "pending": "Pending",
@@ -300,6 +299,7 @@ class ReviewPanel:
     """
 
     def __init__(self, workspace: Workspace, on_change: Callable[[], None] = lambda: None) -> None:
+        self.workspace = workspace
         self.ledger_file: Path = ledger_path(workspace)
         self.on_change = on_change
         self.currency = workspace.currency
@@ -398,9 +398,7 @@ class ReviewPanel:
         """Read the ledger again and show what it holds now."""
         if self.scope is None:
             return
-        # Before the first decision there is no ledger file; an empty ledger in memory gives
-        # the same review (every line pending) without creating ledger.sqlite just by looking.
-        source = self.ledger_file if self.ledger_file.exists() else _EMPTY_LEDGER
+        source = ledger_to_read(self.workspace)
         try:
             with Ledger.open(source) as ledger:
                 self.review = ledger.review(self.scope)
