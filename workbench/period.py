@@ -21,7 +21,7 @@ from workbench.errors import WorkbenchError
 from workbench.mapping import Mappings
 from workbench.reconcile import reconcile
 from workbench.result import Reconciliation
-from workbench.sources import Inputs
+from workbench.sources import Catalogue, Inputs
 from workbench.workspace import Workspace, read_period_inputs
 
 #: Canonical inputs kept in this process by their store id: confirming a mapping in the
@@ -70,6 +70,15 @@ class Period:
     def inputs(self) -> Inputs:
         """The month's canonical inputs: from the store, else read from the exports and stored."""
         return self._inputs()[1]
+
+    def catalogue(self) -> Catalogue:
+        """The PSA's companies and services: from the store without the rest of the month's
+        inputs when it is current (the mapping review asks for nothing more)."""
+        inputs_id, _ = self._current_id()
+        if inputs_id in _INPUTS:
+            return _INPUTS[inputs_id].catalogue
+        stored = store.load_catalogue(self.workspace, self.name, inputs_id)
+        return stored if stored is not None else self.inputs().catalogue
 
     def _current_id(self) -> tuple[str, dict[str, object] | None]:
         """The id of the month's inputs, and their fingerprint (None when the exports are gone

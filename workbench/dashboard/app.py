@@ -59,7 +59,7 @@ def period_result(workspace: Workspace, period: str) -> Reconciliation:
 
 def period_catalogue(workspace: Workspace, period: str) -> Catalogue:
     """The PSA's companies and services in the period's inputs (see :func:`period_inputs`)."""
-    return period_inputs(workspace, period).catalogue
+    return Period(workspace, period).catalogue()
 
 
 def forget_results(workspace: Workspace) -> None:
