@@ -7,6 +7,7 @@ whose docstring lists its lines and their amounts.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import shutil
@@ -586,7 +587,7 @@ def test_no_adjustments_is_said_in_words() -> None:
 
 def test_other_currencies_show_their_code() -> None:
     result = build_result()
-    euro = Reconciliation(**{**result.__dict__, "currency": "EUR"})
+    euro = dataclasses.replace(result, currency="EUR")
     adjustments = sheet(open_workbook(workbook_bytes(euro, title=TITLE)), "Adjustments")
     assert adjustments["J2"].number_format == '#,##0.00 "EUR";[Red]-#,##0.00 "EUR"'
 
@@ -646,7 +647,7 @@ def test_a_failed_write_leaves_the_previous_workbook(tmp_path: Path) -> None:
     write_workbook(build_result(), target, title=TITLE)
     before = target.read_bytes()
     broken = build_result()
-    broken = Reconciliation(**{**broken.__dict__, "lines": broken.lines.drop(columns="reason")})
+    broken = dataclasses.replace(broken, lines=broken.lines.drop(columns="reason"))
     with pytest.raises(AttributeError):
         write_workbook(broken, target, title=TITLE)
     assert target.read_bytes() == before

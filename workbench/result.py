@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -259,7 +260,32 @@ class Summary:
         return sum(self.counts[status] for status in BUNDLE_STATUSES)
 
 
-@dataclass(frozen=True)
+class ReadWhenAsked:
+    """A frame field given either as the frame or as a function that reads it: the function
+    runs the first time the frame is asked for, and its frame is kept.
+
+    The period store hands a stored result's evidence this way (one row per source row: two
+    million at 2,000 clients): the review and the dashboard's first page never read it.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}_value"
+
+    def __get__(self, instance: object, owner: type | None = None) -> pd.DataFrame:
+        if instance is None:
+            raise AttributeError(self.slot)  # a dataclass field without a default
+        value = instance.__dict__[self.slot]
+        if callable(value):
+            value = value()
+            instance.__dict__[self.slot] = value
+        frame: pd.DataFrame = value
+        return frame
+
+    def __set__(self, instance: object, value: pd.DataFrame | Callable[[], pd.DataFrame]) -> None:
+        instance.__dict__[self.slot] = value
+
+
+@dataclass(frozen=True, kw_only=True)
 class Reconciliation:
     """The result of reconciling one period: what writers and widgets consume.
 
@@ -268,7 +294,9 @@ class Reconciliation:
     lines
         One row per finding, columns :data:`LINE_COLUMNS`.
     evidence
-        The source rows behind each line (``line_id``), billed side and used side.
+        The source rows behind each line (``line_id``), billed side and used side; given
+        as the frame, or as a function that reads it when first asked for
+        (:class:`ReadWhenAsked`).
     coverage
         Per input file: rows read and what became of every usage record or contract line.
     excluded
@@ -287,7 +315,7 @@ class Reconciliation:
     period: str
     currency: str
     lines: pd.DataFrame
-    evidence: pd.DataFrame
+    evidence: ReadWhenAsked = ReadWhenAsked()
     coverage: pd.DataFrame
     excluded: pd.DataFrame
     clients: pd.DataFrame

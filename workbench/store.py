@@ -418,13 +418,16 @@ def load_result(folder: str | Path) -> Reconciliation:
     # Not checked against the result schemas again: :func:`~workbench.reconcile.reconcile`
     # checked it before it was stored, and every frame comes back with the columns and kinds
     # the manifest recorded (a second check took over a second at 2,000 clients).
-    frames = _read_frames(folder, manifest)
+    # The evidence (a row per source row) is read only when a face asks for it: the review
+    # and the dashboard's first page show lines and totals.
+    frames = _read_frames(folder, manifest, set(manifest["frames"]) - {"evidence"})
     return Reconciliation(
         period=str(manifest["period"]),
         currency=str(manifest["currency"]),
         mapping_warnings=tuple(
             MappingWarning(**warning) for warning in manifest.get("mapping_warnings", [])
         ),
+        evidence=lambda: _read_frames(folder, manifest, {"evidence"})["evidence"],
         **frames,
     )
 
