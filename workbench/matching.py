@@ -843,7 +843,7 @@ def _cut_short(key: str, index: _CompanyIndex) -> Iterator[tuple[int, float, lis
     after a joining word; a cut at a word's end is judged as words left off."""
     if not key:
         return
-    starting = []
+    starting: list[tuple[str, int]] = []
     # The sorted keys starting with the vendor key follow one another from where it would go.
     for company_key, position in itertools.islice(
         index.by_key, bisect.bisect_left(index.by_key, (key, -1)), None
