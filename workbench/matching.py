@@ -422,9 +422,8 @@ _CUT_SHORT = 92.0
 _CUT_LENGTH = 15
 _INITIALS = 90.0
 _SITE_COST, _TAIL_COST = 2.0, 6.0
-#: A shared word only a name carrying few companies can be looked up by, so the candidates for
-#: the word-based readings stay few.
-_LOOKUP_LIMIT = 5
+#: Companies sharing a distinctive word but scoring under this ``token_set_ratio`` are not
+#: compared word by word: no reading would suggest them.
 _SHARING_ENOUGH = 60.0
 
 
@@ -654,6 +653,7 @@ def _readings(
 
 
 def _sharing_a_word(words: list[str], index: _CompanyIndex) -> set[int]:
+    """The companies carrying a distinctive word of the vendor name, or one a typo away."""
     found: set[int] = set()
     for word in words:
         if word in index.carriers:
@@ -669,9 +669,8 @@ def _sharing_a_word(words: list[str], index: _CompanyIndex) -> set[int]:
         else:
             continue
         for each in alike:
-            if index.distinctive(each) and index.counts[each] <= max(
-                _LOOKUP_LIMIT, index.common_count
-            ):
+            # A distinctive word is carried by few companies, so the candidates stay few.
+            if index.distinctive(each):
                 found.update(index.carriers[each])
     return found
 
