@@ -121,10 +121,9 @@ def serve_dashboard(
                 "not workspace data (they would be backed up and shared with it). Keep it "
                 "elsewhere, e.g. ~/.config/msp-workbench/users.json"
             )
-    # Kernels inherit the server's environment: this is how they find the workspace.
-    os.environ["WORKBENCH_WORKSPACE"] = str(opened.root)
     server = DashboardServer()
     server.initialize([str(NOTEBOOK), "--no-browser"])
+    server.workspace = str(opened.root)
     server.ip, server.port = ip, port
     server.users_file = str(users or "")
     server.certfile = str(certfile or "")
@@ -442,6 +441,7 @@ class LocalRequestInfo(RequestInfoSocketHandler):
 class DashboardServer(Voila):
     """Voila's server with :class:`TeamLogins`, :class:`DashboardKernels` and HTTPS."""
 
+    workspace = Unicode("", help="The workspace folder the dashboard opens.").tag(config=True)
     users_file = Unicode("", help="The users file of a team's logins; empty for a token.").tag(
         config=True
     )
@@ -469,6 +469,10 @@ class DashboardServer(Voila):
         self._refuse_exposure()
         # A token for one person; none with logins (Voila then passes an empty token).
         self.token, self.auto_token = None, not self.users_file
+        # Kernels inherit the server's environment: how they find the workspace, and know
+        # that a page without a login must show nothing.
+        if self.workspace:
+            os.environ["WORKBENCH_WORKSPACE"] = self.workspace
         if self.users_file:
             os.environ[LOGINS_VARIABLE] = "required"
         else:
