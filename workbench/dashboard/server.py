@@ -297,9 +297,10 @@ class SignOut(JupyterHandler):
 class DashboardKernels(AsyncMappingKernelManager):
     """The kernel manager under Voila's pool of preheated kernels: culls and counts pages.
 
-    A page is a kernel outside the preheated pool. One whose page is gone (no connection) for
-    ``closed_page_seconds`` is culled, as is one nobody used for ``cull_idle_timeout``, page
-    open or not.
+    A page is a kernel outside the preheated pool. One whose page went away (its last
+    connection closed, and no new one came) for ``closed_page_seconds`` is culled, as is one
+    nobody used for ``cull_idle_timeout``, page open or not. Closing counts from the moment the
+    connection closed, so a page still being built (no connection yet) is never taken for gone.
     """
 
     max_pages = Integer(8, help="Most dashboard pages (kernels) open at once.").tag(config=True)
@@ -322,6 +323,7 @@ class DashboardKernels(AsyncMappingKernelManager):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.owners: dict[str, str] = {}
+        self.closed_at: dict[str, datetime] = {}
         #: With HTTPS, preheated kernels ask for their request on this plain loopback port.
         self.request_info_port: int | None = None
 
@@ -353,17 +355,21 @@ class DashboardKernels(AsyncMappingKernelManager):
         self, kernel_id: str, *args: Any, **kwargs: Any
     ) -> None:
         self.owners.pop(kernel_id, None)
+        self.closed_at.pop(kernel_id, None)
         await super().shutdown_kernel(kernel_id, *args, **kwargs)
 
+    def notify_connect(self, kernel_id: str) -> None:
+        super().notify_connect(kernel_id)
+        self.closed_at.pop(kernel_id, None)
+
+    def notify_disconnect(self, kernel_id: str) -> None:
+        super().notify_disconnect(kernel_id)
+        if kernel_id in self and not self.kernel_model(kernel_id)["connections"]:
+            self.closed_at[kernel_id] = datetime.now(UTC)
+
     async def cull_kernel_if_idle(self, kernel_id: str) -> None:
-        kernel = self.get_kernel(kernel_id)
-        last_activity = getattr(kernel, "last_activity", None)
-        closed = not self.kernel_model(kernel_id)["connections"]
-        if (
-            closed
-            and last_activity is not None
-            and datetime.now(UTC) - last_activity > timedelta(seconds=self.closed_page_seconds)
-        ):
+        closed = self.closed_at.get(kernel_id)
+        if closed and datetime.now(UTC) - closed > timedelta(seconds=self.closed_page_seconds):
             self.log.info("Culling kernel %s: its page closed.", kernel_id)
             await self.shutdown_kernel(kernel_id)
             return
