@@ -40,6 +40,7 @@ login with the password ``TEAM_PASSWORD``): dana (reviewer and mapper), alice an
 from __future__ import annotations
 
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,14 @@ TEAM_PASSWORD = "reconcile-every-month"
 @pytest.fixture(scope="session")
 def demo_result() -> Reconciliation:
     return reconcile_workspace(DEMO, PERIOD)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A copy of the demo workspace, for a test to change."""
+    copy = tmp_path / "workspace"
+    shutil.copytree(DEMO, copy)
+    return copy
 
 
 @pytest.fixture(scope="session")

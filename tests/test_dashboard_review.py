@@ -18,7 +18,6 @@ import getpass
 import html
 import io
 import re
-import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.conftest import BUNDLE_GAPS, DEMO, DISCREPANCIES, PERIOD
+from tests.conftest import BUNDLE_GAPS, DISCREPANCIES, PERIOD
 from tests.test_dashboard import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -59,13 +58,6 @@ TO_REVIEW = DISCREPANCIES + BUNDLE_GAPS  # 14
 REVIEWER = "Dana Reviewer"
 DANA = Login("dana", frozenset({"reviewer", "mapper"}))
 VERA = Login("vera", frozenset({"viewer"}))
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    copy = tmp_path / "workspace"
-    shutil.copytree(DEMO, copy)
-    return copy
 
 
 @pytest.fixture
@@ -442,7 +434,7 @@ def test_a_viewer_reads_the_review_but_no_click_decides(workspace: Path) -> None
     assert _with_class(app, "wb-decision-bulk")[0].layout.display == "none"
     assert refused == (
         '<div class="wb-banner wb-tone-bad"><strong>Not saved.</strong> vera (viewer) may read '
-        "the review but not decide: deciding needs the reviewer role (an admin gives it with "
+        "the review but not decide: that needs the reviewer role (an admin gives it with "
         "`workbench users roles vera --role reviewer`).</div>"
     )
     assert _message(app) == refused

@@ -14,7 +14,6 @@ import getpass
 import http.client
 import json
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from urllib.parse import urlsplit
 import psutil
 import pytest
 
-from tests.conftest import DEMO, PERIOD, TEAM_PASSWORD
+from tests.conftest import PERIOD, TEAM_PASSWORD
 from tests.test_dashboard import CHROMIUM, CHROMIUM_ARGS, sign_in, voila_server
 from workbench.ledger import Ledger
 from workbench.logins import add_account, set_password
@@ -34,13 +33,6 @@ pytestmark = pytest.mark.browser
 
 #: The sign-in page of a team's server, as the browser shows it.
 SIGN_IN = "Sign in"
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    copy = tmp_path / "workspace"
-    shutil.copytree(DEMO, copy)
-    return copy
 
 
 @pytest.fixture

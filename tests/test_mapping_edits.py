@@ -21,7 +21,6 @@ reconciliation (the demo data changes; the test data never names it).
 
 from __future__ import annotations
 
-import shutil
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table
 
-from tests.conftest import DEMO, PERIOD
+from tests.conftest import PERIOD
 from workbench.errors import WorkbenchError
 from workbench.ledger import Ledger
 from workbench.mapping import (
@@ -90,13 +89,6 @@ def workbook(tmp_path: Path) -> Path:
     path = tmp_path / "mappings.xlsx"
     book.save(path)
     return path
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    copy = tmp_path / "workspace"
-    shutil.copytree(DEMO, copy)
-    return copy
 
 
 def _sheet_snapshot(sheet: Any) -> dict[str, Any]:

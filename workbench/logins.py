@@ -112,6 +112,16 @@ class Login:
         shown = [role for role in ROLES if role in self.roles] or [VIEWER]
         return f"{self.name} ({', '.join(shown)})"
 
+    def refusal(self, part: str, action: str, role: str) -> str:
+        """Why this login may not do ``action`` in a ``part`` of the page, and the command that
+        would let it: roles are replaced, so the command keeps the ones it has."""
+        wanted = [each for each in ROLES if each in self.roles | {role} and each != VIEWER]
+        return (
+            f"{self.described} may read {part} but not {action}: that needs the {role} role "
+            f"(an admin gives it with `workbench users roles {self.name} "
+            f"{' '.join(f'--role {each}' for each in wanted)}`)."
+        )
+
 
 @dataclass(frozen=True)
 class Account:

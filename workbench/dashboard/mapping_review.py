@@ -30,7 +30,7 @@ from workbench.dashboard.page import (
     section_html,
 )
 from workbench.errors import WorkbenchError
-from workbench.logins import Login
+from workbench.logins import MAPPER, Login
 from workbench.mapping import VENDOR_TITLES, MappingWarning
 from workbench.mapping_edits import (
     HISTORY_FOLDER_SUFFIX,
@@ -445,9 +445,7 @@ class MappingReviewPanel:
         if not self.may_map:
             assert self.login is not None
             self.message.value = banner_html(
-                f"{self.login.described} may read the mapping review but not change "
-                "mappings: that needs the mapper role (an admin gives it with `workbench "
-                f"users roles {self.login.name} --role mapper`).",
+                self.login.refusal("the mapping review", "change mappings", MAPPER),
                 "bad",
                 "Not saved.",
             )

@@ -34,7 +34,7 @@ import pandas as pd
 from workbench.dashboard.page import DASH, DOT, action_button, banner_html, close_all
 from workbench.errors import WorkbenchError
 from workbench.ledger import Decided, Decision, Ledger, ledger_path, ledger_to_read
-from workbench.logins import Login
+from workbench.logins import REVIEWER, Login
 from workbench.money import ZERO, format_money
 from workbench.result import Reconciliation
 from workbench.views import month_title, plural
@@ -632,11 +632,7 @@ class ReviewPanel:
         if not self.may_decide:
             assert self.login is not None
             self.message.value = banner_html(
-                f"{self.login.described} may read the review but not decide: deciding needs "
-                "the reviewer role (an admin gives it with `workbench users roles "
-                f"{self.login.name} --role reviewer`).",
-                "bad",
-                "Not saved.",
+                self.login.refusal("the review", "decide", REVIEWER), "bad", "Not saved."
             )
             return ""
         who = self.who()
