@@ -108,7 +108,8 @@ def test_a_request_without_a_login_gets_the_sign_in_page(tmp_path: Path) -> None
 
     users = tmp_path / "logins" / "users.json"
     add_account(users, "dana", ["reviewer"], TEAM_PASSWORD)
-    with voila_server(tmp_path / "voila.log", "--users", str(users)) as url:
+    log = tmp_path / "voila.log"
+    with voila_server(log, "--users", str(users)) as url:
         page_asked = _get(url, "/")
         kernel_asked = _get(url, "/api/kernels/" + "0" * 8 + "-0000-0000-0000-" + "0" * 12)
         # A header naming a login is not a login.
@@ -143,6 +144,10 @@ def test_a_request_without_a_login_gets_the_sign_in_page(tmp_path: Path) -> None
     assert refused == 401
     assert kernels_before == warm  # a sign-in page starts no kernel
     assert signed_in.endswith("signed in as dana (reviewer) \u00b7 Sign out")
+    # The server's log says a sign-in failed, never what was typed.
+    written = log.read_text()
+    assert "Failed sign-in from 127.0.0.1 (a known login, wrong password)" in written
+    assert "not her password" not in written and TEAM_PASSWORD not in written
 
 
 def test_one_person_opens_the_printed_token_url_and_nothing_else(tmp_path: Path) -> None:

@@ -260,9 +260,6 @@ class _BulkQuestion:
     selected: bool
 
 
-_VERBS = {Decision.APPROVE: "approve", Decision.DISMISS: "dismiss"}
-
-
 # --- the widgets ---------------------------------------------------------------------------
 
 
@@ -511,6 +508,7 @@ class ReviewPanel:
         if self._refilling:
             return
         self.limit = PAGE_SIZE
+        self._close_question()  # it named the lines the filters kept before
         self.reload()  # what the other tab decided counts in what the filters keep
 
     def _show_more(self) -> None:
@@ -662,7 +660,7 @@ class ReviewPanel:
         self.asked = _BulkQuestion(decision, tuple(ids), selected)
         states = Counter(str(self.lines[line_id]["state"]) for line_id in ids)
         pending, decided = states["pending"], len(ids) - states["pending"]
-        verb = _VERBS[decision]
+        verb = str(decision)
         which = "ticked" if selected else "the filters keep"
         self.question.value = banner_html(
             f"{verb.capitalize()} the {plural(pending, 'pending line')} of the "

@@ -214,9 +214,16 @@ class TeamLogins(IdentityProvider):
             token: str = self.token
             return self._server_account() if token and hmac.compare_digest(typed, token) else None
         name = handler.get_argument("username", default="")
-        account = check_password(self.accounts(), name, typed)
+        accounts = self.accounts()
+        account = check_password(accounts, name, typed)
         if account is None:
-            self.log.warning("Failed sign-in as %r from %s", name, handler.request.remote_ip)
+            # Not the name typed: people type their password into it by mistake.
+            known = name.strip().lower() in accounts
+            self.log.warning(
+                "Failed sign-in from %s (%s)",
+                handler.request.remote_ip,
+                "a known login, wrong password" if known else "not a login",
+            )
             return None
         return _user(account.name)
 
