@@ -37,10 +37,10 @@ demo-data: setup
 	if [ -d $(WORKSPACE) ]; then chmod -R u+w $(WORKSPACE); fi
 	$(BIN)/workbench demo-data $(WORKSPACE)
 
+# One person: open the URL it prints (its token signs you in; this machine only). A team:
+# make dashboard USERS=<users file> (logins from `workbench users add`; see the README).
 dashboard: setup
-	@echo "Dashboard: http://127.0.0.1:$(PORT)/"
-	WORKBENCH_WORKSPACE=$(abspath $(WORKSPACE)) $(BIN)/voila notebooks/dashboard.ipynb --no-browser \
-		--port=$(PORT) --Voila.ip=127.0.0.1 --strip_sources=True --show_tracebacks=False
+	$(BIN)/workbench dashboard --workspace $(WORKSPACE) --port $(PORT) $(if $(USERS),--users $(USERS))
 
 lint: setup
 	$(BIN)/ruff check .

@@ -31,11 +31,16 @@ waived for Summit Physical Therapy, whose Gold bundle is billed at its agreed mi
 Zephyr Travel's identity threat detection is on its contract at 0 units (added ahead of a
 roll-out) with 1 identity in Huntress: under-billed, as the line exists, where Cedar Ridge's has
 no contract line at all (unbilled usage).
+
+The dashboard's team (``team_users``, a users file written by :mod:`workbench.logins`, every
+login with the password ``TEAM_PASSWORD``): dana (reviewer and mapper), alice and bob
+(reviewers), vera (viewer).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,6 +48,7 @@ from typing import Any
 import pytest
 
 from workbench import Reconciliation, reconcile_workspace
+from workbench.logins import add_account
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo" / "workspace"
@@ -58,10 +64,35 @@ UNMAPPED_SKU_LINES = 1
 NOT_RECONCILED_LINES = 8
 CLIENTS = 25
 
+TEAM = {
+    "dana": ("reviewer", "mapper"),
+    "alice": ("reviewer",),
+    "bob": ("reviewer",),
+    "vera": ("viewer",),
+}
+TEAM_PASSWORD = "reconcile-every-month"
+
 
 @pytest.fixture(scope="session")
 def demo_result() -> Reconciliation:
     return reconcile_workspace(DEMO, PERIOD)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A copy of the demo workspace, for a test to change."""
+    copy = tmp_path / "workspace"
+    shutil.copytree(DEMO, copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def team_users(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The team's users file, outside any workspace, private to this account."""
+    path = tmp_path_factory.mktemp("logins") / "users.json"
+    for name, roles in TEAM.items():
+        add_account(path, name, roles, TEAM_PASSWORD)
+    return path
 
 
 @pytest.fixture(scope="session")

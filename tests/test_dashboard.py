@@ -21,9 +21,11 @@ So for all clients: revenue leaking $57.50, over-billing risk $22.50, unmapped s
 billed $1,872.50 of which $1,342.50 was compared with usage (71.69...%, shown as 71.6%).
 Cedar Clinic had nothing checked at all.
 
-The browser test drives ``notebooks/dashboard.ipynb`` under a real Voila server against the demo
-workspace (the shared ``demo_result`` fixture supplies the expectation), with headless Chromium;
-it fails, never skips, when Chromium or the demo workspace is missing.
+The browser test drives ``notebooks/dashboard.ipynb`` under the real server (``workbench
+dashboard``, Voila) against the demo workspace (the shared ``demo_result`` fixture supplies the
+expectation), with headless Chromium, opening the token URL the server prints for one person; it
+fails, never skips, when Chromium or the demo workspace is missing. :func:`voila_server` and
+:func:`sign_in` are shared by every browser test of the dashboard.
 """
 
 from __future__ import annotations
@@ -37,8 +39,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -49,6 +49,7 @@ import pandas as pd
 import pytest
 
 from tests.builders import reconciliation_line
+from tests.conftest import DEMO, TEAM_PASSWORD
 from workbench.dashboard import (
     DISCREPANCY_TABLE_CLASS,
     UNMAPPED_TABLE_CLASS,
@@ -403,36 +404,32 @@ def _free_port() -> int:
         return port
 
 
-def _wait_until_answering(
-    url: str, server: subprocess.Popen[bytes], log: Path, timeout: float = 60
-) -> None:
+def _printed_url(server: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> str:
+    """The URL the server prints once it listens (``Dashboard: <url>``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        printed = re.search(r"^Dashboard: (\S+)$", log.read_text(errors="replace"), re.MULTILINE)
+        if printed:
+            return printed.group(1)
         if server.poll() is not None:
             raise AssertionError(
-                f"Voila exited with {server.returncode}:\n{log.read_text()[-3000:]}"
+                f"the server exited with {server.returncode}:\n{log.read_text()[-3000:]}"
             )
-        try:
-            # Any HTTP answer will do: the page itself would start a kernel.
-            with urllib.request.urlopen(url + "voila/static/", timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.25)
-    raise AssertionError(f"Voila did not answer within {timeout}s:\n{log.read_text()[-3000:]}")
+        time.sleep(0.25)
+    raise AssertionError(f"no URL within {timeout}s:\n{log.read_text()[-3000:]}")
 
 
 @contextmanager
-def voila_server(log: Path, **environment: str) -> Iterator[str]:
-    """A real Voila server on ``notebooks/dashboard.ipynb``: yields its URL, stops it after.
+def voila_server(log: Path, *options: str, **environment: str) -> Iterator[str]:
+    """The real dashboard server (``workbench dashboard``): yields the URL it prints, stops it
+    after (its kernels with it).
 
-    ``environment`` adds variables for the kernel (``WORKBENCH_WORKSPACE=...``). The kernel runs
-    in ``notebooks/``, so the notebook's default "../demo/workspace" resolves; PYTHONPATH stands
-    in for installing the package.
+    ``options`` are the command's (``--users FILE``, ``--pages 3``, ...); without ``--users``
+    the URL carries the token that signs one person in. ``environment`` adds variables:
+    ``WORKBENCH_WORKSPACE`` picks the workspace (default: the demo), ``JUPYTER_CONFIG_DIR`` a
+    folder whose voila.json adds settings. PYTHONPATH stands in for installing the package.
     """
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
+    workspace = environment.pop("WORKBENCH_WORKSPACE", str(DEMO))
     variables = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(
@@ -445,13 +442,13 @@ def voila_server(log: Path, **environment: str) -> Iterator[str]:
             [
                 sys.executable,
                 "-m",
-                "voila",
-                str(NOTEBOOK.relative_to(REPOSITORY)),
-                "--no-browser",
-                f"--port={port}",
-                "--Voila.ip=127.0.0.1",
-                "--strip_sources=True",
-                "--show_tracebacks=False",
+                "workbench.cli",
+                "dashboard",
+                "--workspace",
+                workspace,
+                "--port",
+                str(_free_port()),
+                *options,
             ],
             cwd=REPOSITORY,
             env=variables,
@@ -460,8 +457,7 @@ def voila_server(log: Path, **environment: str) -> Iterator[str]:
             start_new_session=True,
         )
     try:
-        _wait_until_answering(url, server, log)
-        yield url
+        yield _printed_url(server, log)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -469,6 +465,19 @@ def voila_server(log: Path, **environment: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=5)
+
+
+def sign_in(page: Any, url: str, login: str, password: str = TEAM_PASSWORD) -> None:
+    """Open the dashboard as a login of the team (``team_users``): the sign-in page (unless
+    the page's browser context signed in already), then the dashboard once its tiles show."""
+    from playwright.sync_api import expect
+
+    page.goto(url, timeout=120_000)
+    if page.locator("input[name=username]").count():
+        page.locator("input[name=username]").fill(login)
+        page.locator("input[name=password]").fill(password)
+        page.locator("button[type=submit]").click()
+    expect(page.locator(".wb-tile")).to_have_count(4, timeout=180_000)
 
 
 def _screenshot(page: Any, path: Path) -> None:

@@ -2,12 +2,14 @@
 
 Every test works on a copy of the demo workspace and picks its vendor customer, SKU, company
 and service from that copy's reconciliation and catalogue, never by name (the demo data
-changes). The widget tests click the real buttons in this process; the browser test drives the
-real app under Voila in headless Chromium and then reads ``mappings.xlsx`` from disk.
+changes). The widget tests click the real buttons in this process; the browser test signs in to the real
+server as a mapper in headless Chromium and then reads ``mappings.xlsx`` and the ledger (who
+made the change) from disk.
 """
 
 from __future__ import annotations
 
+import getpass
 import html
 import shutil
 from decimal import Decimal
@@ -17,8 +19,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.conftest import DEMO, PERIOD
-from tests.test_dashboard import CHROMIUM, CHROMIUM_ARGS, _flatten, _screenshot, voila_server
+from tests.conftest import PERIOD
+from tests.test_dashboard import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    _flatten,
+    _screenshot,
+    sign_in,
+    voila_server,
+)
 from tests.test_mapping_edits import company_name_of, unmapped_customer_with_suggestion
 from workbench.dashboard import (
     REVIEW_MESSAGE_CLASS,
@@ -31,18 +40,13 @@ from workbench.dashboard import (
     period_inputs,
     period_result,
 )
+from workbench.ledger import Ledger
+from workbench.logins import Login
 from workbench.mapping import VENDOR_TITLES, Mappings
 from workbench.money import total
 from workbench.result import Reconciliation, Status
 from workbench.sources import Catalogue
 from workbench.workspace import Workspace, read_period_inputs, reconcile_workspace
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    copy = tmp_path / "workspace"
-    shutil.copytree(DEMO, copy)
-    return copy
 
 
 def _with_class(app: Any, css_class: str) -> list[Any]:
@@ -168,7 +172,49 @@ def test_choosing_another_company_saves_the_workbook_and_refreshes_the_page(
         c for c in _with_class(app, "wb-review-card") if key in c.children[0].value
     ]  # its card is gone
     assert _tile_values(app) == [tile.html() for tile in kpi_tiles(after)]
-    assert len(list((workspace / "mappings.history").iterdir())) == 1
+    history = list((workspace / "mappings.history").iterdir())
+    assert len(history) == 1
+    # Without logins the change is recorded as the name in Reviewer: this account's, unchanged.
+    assert _edits(workspace) == [
+        (
+            getpass.getuser(),
+            f"Mapped {line['vendor_customer_name']} ({VENDOR_TITLES[vendor]}) to "
+            f"{company['company_name']}",
+            f"mappings.history/{history[0].name}",
+        )
+    ]
+
+
+def _edits(workspace: Path) -> list[tuple[str, str, str]]:
+    with Ledger.open(workspace / "ledger.sqlite") as ledger:
+        return [(e.who, e.summary, e.previous_version) for e in ledger.mapping_edits()]
+
+
+@pytest.mark.parametrize("roles", [{"viewer"}, {"reviewer"}])
+def test_only_a_mapper_login_changes_the_mappings(workspace: Path, roles: set[str]) -> None:
+    line = _unmapped_customers(reconcile_workspace(workspace, PERIOD)).iloc[-1]
+    key = str(line["vendor_customer_key"])
+    content = (workspace / "mappings.xlsx").read_bytes()
+    app = build_dashboard(workspace, login=Login("lee", frozenset(roles)))
+    card = _card(app, "data-customer-id", key)
+    _with_class(card, "wb-exclude-reason")[0].value = "test tenant of the MSP"
+
+    _with_class(card, "wb-exclude")[0].click()  # hidden from lee; a click is refused anyway
+
+    role = next(iter(roles))
+    keeps = "--role reviewer --role mapper" if role == "reviewer" else "--role mapper"
+    assert _message(app) == (
+        '<div class="wb-banner wb-tone-bad"><strong>Not saved.</strong> '
+        f"lee ({role}) may read the mapping review but not change mappings: that needs the "
+        f"mapper role (an admin gives it with `workbench users roles lee {keeps}`).</div>"
+    )
+    assert all(
+        box.layout.display == "none"
+        for card in _with_class(app, "wb-review-card")
+        for box in _with_class(card, "wb-review-controls")
+    )
+    assert (workspace / "mappings.xlsx").read_bytes() == content
+    assert not (workspace / "mappings.history").exists()
 
 
 def test_excluding_asks_for_a_reason_first(workspace: Path) -> None:
@@ -224,7 +270,7 @@ def test_mapping_a_sku_to_a_service_with_a_factor(workspace: Path) -> None:
 
 @pytest.mark.browser
 def test_confirming_a_suggestion_in_the_browser_changes_mappings_xlsx(
-    tmp_path: Path, workspace: Path
+    tmp_path: Path, workspace: Path, team_users: Path
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -241,14 +287,15 @@ def test_confirming_a_suggestion_in_the_browser_changes_mappings_xlsx(
     owner_file.write_bytes(b"\x05Alice")
 
     with (
-        voila_server(tmp_path / "voila.log", WORKBENCH_WORKSPACE=str(workspace)) as url,
+        voila_server(
+            tmp_path / "voila.log", "--users", str(team_users), WORKBENCH_WORKSPACE=str(workspace)
+        ) as url,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(url, timeout=120_000)
-            expect(page.locator(".wb-tile")).to_have_count(4, timeout=120_000)
+            sign_in(page, url, "dana")  # a mapper
             card = page.locator(".wb-review-customer").filter(
                 has=page.locator(f'[data-vendor="{vendor}"][data-customer-id="{key}"]')
             )
@@ -294,6 +341,13 @@ def test_confirming_a_suggestion_in_the_browser_changes_mappings_xlsx(
     history = list((workspace / "mappings.history").iterdir())
     assert len(history) == 1 and history[0].read_bytes() == original
     assert key not in set(_unmapped_customers(after)["vendor_customer_key"])
+    assert _edits(workspace) == [
+        (
+            "dana",
+            f"Mapped {customer['customer_name']} ({VENDOR_TITLES[vendor]}) to {company_name}",
+            f"mappings.history/{history[0].name}",
+        )
+    ]
 
 
 # --- reading once ----------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 Every test works on a copy of the demo workspace (13 discrepancies and 1 bundle gap in 2026-10,
 so 14 lines need a decision; see ``tests/test_ledger.py`` for their order by money at stake).
 Lines are picked from the ledger's own review of that copy, never typed in by name. The widget
-tests click the real buttons in this process; the browser tests drive the real app under Voila
-in headless Chromium and then read ``ledger.sqlite`` and the downloaded workbook from disk.
+tests click the real buttons in this process, without logins (a name in *Reviewer*) or as a
+login given to the app; the browser tests sign in to the real server (``workbench dashboard``
+with the team's users file, see ``tests/conftest.py``) in headless Chromium and then read
+``ledger.sqlite`` and the downloaded workbook from disk.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import dataclasses
 import getpass
 import html
 import io
-import shutil
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,8 +26,15 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.conftest import BUNDLE_GAPS, DEMO, DISCREPANCIES, PERIOD
-from tests.test_dashboard import CHROMIUM, CHROMIUM_ARGS, _flatten, _screenshot, voila_server
+from tests.conftest import BUNDLE_GAPS, DISCREPANCIES, PERIOD
+from tests.test_dashboard import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    _flatten,
+    _screenshot,
+    sign_in,
+    voila_server,
+)
 from tests.test_excel import CSV_EVERY_SHEET, libreoffice_convert
 from workbench.dashboard import build_dashboard, workbook_with_decisions
 from workbench.dashboard.review import (
@@ -40,19 +49,15 @@ from workbench.dashboard.review import (
 )
 from workbench.errors import WorkbenchError
 from workbench.ledger import Decision, Ledger, ledger_path
+from workbench.logins import Login
 from workbench.result import Reconciliation, Status
 from workbench.views import client_trend, open_client, trend_of
 from workbench.workspace import Workspace, reconcile_workspace
 
 TO_REVIEW = DISCREPANCIES + BUNDLE_GAPS  # 14
 REVIEWER = "Dana Reviewer"
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    copy = tmp_path / "workspace"
-    shutil.copytree(DEMO, copy)
-    return copy
+DANA = Login("dana", frozenset({"reviewer", "mapper"}))
+VERA = Login("vera", frozenset({"viewer"}))
 
 
 @pytest.fixture
@@ -248,11 +253,15 @@ def test_bulk_decisions_of_the_ticked_lines_and_of_all_filtered(workspace: Path)
     _with_class(app, "wb-bulk-note")[0].value = "customer confirmed"
 
     _click(app, "wb-dismiss-selected")
+    asked_ticked = _question(app)
+    _click(app, "wb-confirm-pending")
     _with_class(app, "wb-filter-status")[0].value = str(Status.UNDER_BILLED)
     _with_class(app, "wb-filter-minimum")[0].value = "10"
     _with_class(app, "wb-filter-state")[0].value = "pending"
     filtered = _shown_ids(app)
     _click(app, "wb-approve-filtered")
+    asked_filtered = _question(app)
+    _click(app, "wb-confirm-pending")
 
     result = reconcile_workspace(workspace, PERIOD)
     with Ledger.open(workspace / "ledger.sqlite") as ledger:
@@ -271,6 +280,166 @@ def test_bulk_decisions_of_the_ticked_lines_and_of_all_filtered(workspace: Path)
     assert "Approved 4 lines; saved in ledger.sqlite" in _message(app)
     assert _shown_ids(app) == []  # nothing under-billed from 10.00 is pending any more
     assert not any(box.value for box in _with_class(app, "wb-decision-select"))
+    assert "Dismiss the 2 pending lines of the 2 lines ticked?" in asked_ticked
+    assert "Approve the 4 pending lines of the 4 lines the filters keep?" in asked_filtered
+    assert "already decided" not in asked_filtered
+
+
+def _question(app: Any) -> str:
+    """The bulk question's words as the page shows them; empty while none is asked."""
+    box = _with_class(app, "wb-bulk-confirm")[0]
+    if box.layout.display == "none":
+        return ""
+    return html.unescape(re.sub(r"<[^>]+>", "", _with_class(app, "wb-bulk-question")[0].value))
+
+
+def _button(app: Any, css_class: str) -> Any:
+    buttons = _with_class(app, css_class)
+    assert len(buttons) == 1, f"{len(buttons)} buttons {css_class}"
+    return buttons[0]
+
+
+def test_bulk_actions_ask_first_and_leave_decided_lines_alone_by_default(
+    workspace: Path,
+) -> None:
+    app = build_dashboard(workspace)
+    _with_class(app, "wb-reviewer")[0].value = REVIEWER
+    order = _shown_ids(app)
+    approved, dismissed = order[0], order[1]
+    _click(_row(app, approved), "wb-approve")
+    _with_class(_row(app, dismissed), "wb-decision-note")[0].value = "customer asked"
+    _click(_row(app, dismissed), "wb-dismiss")
+    assert _button(app, "wb-approve-filtered").description == (
+        f"Approve {TO_REVIEW - 2} pending filtered\u2026"
+    )
+
+    _click(app, "wb-approve-filtered")  # under "Every state": all 14 lines
+    question = _question(app)
+    asked = _decisions(workspace)
+    labels = (
+        _button(app, "wb-confirm-pending").description,
+        _button(app, "wb-confirm-overwrite").description,
+    )
+    _click(app, "wb-cancel-bulk")
+    cancelled = (_question(app), _decisions(workspace))
+    _click(app, "wb-approve-filtered")
+    _click(app, "wb-confirm-pending")
+
+    assert question == (
+        f"Deciding together. Approve the {TO_REVIEW - 2} pending lines of the {TO_REVIEW} "
+        "lines the filters keep? 2 lines already decided (2 decided, 0 changed since decided) "
+        "keep their decisions unless you choose to overwrite them."
+    )
+    assert labels == (
+        f"Approve {TO_REVIEW - 2} pending lines",
+        f"Approve all {TO_REVIEW}, overwriting 2 decisions",
+    )
+    assert asked == {
+        approved: ("approve", None, "", REVIEWER),
+        dismissed: ("dismiss", None, "customer asked", REVIEWER),
+    }  # nothing is saved by asking
+    assert cancelled == ("", asked)
+    decided = _decisions(workspace)
+    assert len(decided) == TO_REVIEW
+    assert decided[dismissed] == ("dismiss", None, "customer asked", REVIEWER)  # left alone
+    assert {line_id: act[0] for line_id, act in decided.items() if line_id != dismissed} == {
+        line_id: "approve" for line_id in order if line_id != dismissed
+    }
+    assert f"Approved {TO_REVIEW - 2} lines; saved in ledger.sqlite" in _message(app)
+
+
+def test_overwriting_decided_lines_is_the_persons_choice(workspace: Path) -> None:
+    app = build_dashboard(workspace)
+    _with_class(app, "wb-reviewer")[0].value = REVIEWER
+    _with_class(app, "wb-filter-state")[0].value = "pending"
+    _with_class(app, "wb-filter-status")[0].value = str(Status.OVER_BILLED)
+    over_billed = _shown_ids(app)
+    _click(_row(app, over_billed[0]), "wb-approve")
+    _with_class(app, "wb-filter-state")[0].value = ""
+
+    _click(app, "wb-dismiss-filtered")
+    question = _question(app)
+    _click(app, "wb-confirm-overwrite")
+
+    assert len(over_billed) == 2  # Bluewater and Ironwood
+    assert question.startswith(
+        "Deciding together. Dismiss the 1 pending line of the 2 lines the filters keep? 1 line "
+        "already decided (1 decided, 0 changed since decided)"
+    )
+    assert _decisions(workspace) == {
+        line_id: ("dismiss", None, "", REVIEWER) for line_id in over_billed
+    }
+    with Ledger.open(workspace / "ledger.sqlite") as ledger:
+        kept = [str(act.decision) for act in ledger.history(PERIOD, over_billed[0])]
+    assert kept == ["approve", "dismiss"]  # the overwritten decision stays in the history
+
+
+def test_a_line_decided_elsewhere_while_asking_keeps_that_decision(workspace: Path) -> None:
+    app = build_dashboard(workspace)
+    _with_class(app, "wb-reviewer")[0].value = REVIEWER
+    order = _shown_ids(app)
+    _click(app, "wb-approve-filtered")
+    result = reconcile_workspace(workspace, PERIOD)
+    line = result.lines[result.lines["line_id"] == order[3]].iloc[0]
+    with Ledger.open(workspace / "ledger.sqlite") as other_tab:
+        other_tab.decide(PERIOD, line, Decision.DISMISS, note="seen by Bob", who="Bob")
+
+    _click(app, "wb-confirm-pending")
+
+    decided = _decisions(workspace)
+    assert decided[order[3]] == ("dismiss", None, "seen by Bob", "Bob")
+    assert len(decided) == TO_REVIEW
+    assert f"Approved {TO_REVIEW - 1} lines" in _message(app)
+
+
+def test_with_a_login_the_login_decides_and_no_name_is_typed(workspace: Path) -> None:
+    app = build_dashboard(workspace, login=DANA)
+    first = _shown_ids(app)[0]
+
+    _click(_row(app, first), "wb-approve")
+
+    assert _with_class(app, "wb-reviewer") == []  # no free-text Reviewer
+    assert "Deciding as <strong>dana</strong>" in _with_class(app, "wb-signed-in")[0].value
+    title = next(
+        value
+        for value in (str(getattr(w, "value", "")) for w in _flatten(app))
+        if 'class="wb-title"' in value
+    )
+    assert "signed in as dana (reviewer, mapper)" in title
+    assert 'href="/logout">Sign out</a>' in title
+    assert _decisions(workspace) == {first: ("approve", None, "", "dana")}
+    assert "; saved in ledger.sqlite as dana." in _message(app)
+
+
+def test_a_viewer_reads_the_review_but_no_click_decides(workspace: Path) -> None:
+    app = build_dashboard(workspace, login=VERA)
+    shown = _shown_ids(app)
+    first = shown[0]
+    controls = [
+        box
+        for box in _with_class(app, "wb-review-controls")
+        if any("wb-approve" in getattr(w, "_dom_classes", ()) for w in _flatten(box))
+    ]
+
+    # The buttons are not shown; a click that reaches the kernel anyway is refused.
+    _click(_row(app, first), "wb-approve")
+    refused = _message(app)
+    _click(_row(app, first), "wb-undo")
+    _with_class(_row(app, first), "wb-decision-select")[0].value = True
+    _click(app, "wb-approve-selected")
+    _click(app, "wb-dismiss-filtered")
+
+    assert len(shown) == TO_REVIEW  # reading is allowed
+    assert controls and all(box.layout.display == "none" for box in controls)
+    assert _with_class(app, "wb-decision-bulk")[0].layout.display == "none"
+    assert refused == (
+        '<div class="wb-banner wb-tone-bad"><strong>Not saved.</strong> vera (viewer) may read '
+        "the review but not decide: that needs the reviewer role (an admin gives it with "
+        "`workbench users roles vera --role reviewer`).</div>"
+    )
+    assert _message(app) == refused
+    assert _question(app) == ""
+    assert not (workspace / "ledger.sqlite").exists()
 
 
 def test_undo_takes_a_line_back_to_pending_and_keeps_its_history(workspace: Path) -> None:
@@ -478,12 +647,12 @@ def _browser_row(page: Any, line_id: str) -> Any:
     )
 
 
-def _open_review(page: Any, url: str, reviewer: str) -> None:
+def _open_review(page: Any, url: str, login: str) -> None:
     from playwright.sync_api import expect
 
-    page.goto(url, timeout=120_000)
+    sign_in(page, url, login)
     expect(page.locator(f".{DECISION_ROW_CLASS}")).to_have_count(TO_REVIEW, timeout=180_000)
-    page.locator(".wb-reviewer input").fill(reviewer)
+    expect(page.locator(".wb-signed-in")).to_have_text(f"Deciding as {login}")
 
 
 def _expect_decided(page: Any, line_id: str, words: str) -> None:
@@ -496,7 +665,7 @@ def _expect_decided(page: Any, line_id: str, words: str) -> None:
 
 @pytest.mark.browser
 def test_reviewing_in_the_browser_saves_each_decision_in_the_ledger_and_the_workbook(
-    tmp_path: Path, workspace: Path
+    tmp_path: Path, workspace: Path, team_users: Path
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -514,34 +683,41 @@ def test_reviewing_in_the_browser_saves_each_decision_in_the_ledger_and_the_work
     )
     assert len(bulk) == 3  # Willow Creek 65.00, Acme 52.80, Riverbend 12.00 (Yardley 9.00 out)
 
+    reviewer = "dana"  # her decisions carry her login
     with (
-        voila_server(tmp_path / "voila.log", WORKBENCH_WORKSPACE=str(workspace)) as url,
+        voila_server(
+            tmp_path / "voila.log", "--users", str(team_users), WORKBENCH_WORKSPACE=str(workspace)
+        ) as url,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            _open_review(page, url, REVIEWER)
+            _open_review(page, url, reviewer)
             message = page.locator(f".{DECISIONS_MESSAGE_CLASS}")
 
-            for line_id in approved:  # two lines ticked, approved together
+            for line_id in approved:  # two lines ticked, approved together once confirmed
                 _browser_row(page, line_id).locator("input[type=checkbox]").check()
             page.locator("button.wb-approve-selected").click()
+            expect(page.locator(".wb-bulk-question")).to_contain_text(
+                "Approve the 2 pending lines of the 2 lines ticked?", timeout=60_000
+            )
+            page.locator("button.wb-confirm-pending").click()
             expect(message).to_contain_text(
                 "Approved 2 lines; saved in ledger.sqlite", timeout=60_000
             )
             for line_id in approved:
-                _expect_decided(page, line_id, f"Approved by {REVIEWER}")
+                _expect_decided(page, line_id, f"Approved by {reviewer}")
 
             row = _browser_row(page, adjusted)
             row.locator(".wb-decision-quantity input").fill(str(quantity))
             row.locator(".wb-decision-note input").fill("two leavers in October")
             row.locator("button.wb-adjust").click()
-            _expect_decided(page, adjusted, f"Adjusted to {quantity} by {REVIEWER}")
+            _expect_decided(page, adjusted, f"Adjusted to {quantity} by {reviewer}")
             expect(row.locator(".wb-decision-done")).to_contain_text("two leavers in October")
 
             _browser_row(page, dismissed).locator("button.wb-dismiss").click()
-            _expect_decided(page, dismissed, f"Dismissed by {REVIEWER}")
+            _expect_decided(page, dismissed, f"Dismissed by {reviewer}")
 
             page.locator(".wb-filter-status select").select_option(label=str(Status.UNDER_BILLED))
             minimum = page.locator(".wb-filter-minimum input")
@@ -552,6 +728,7 @@ def test_reviewing_in_the_browser_saves_each_decision_in_the_ledger_and_the_work
             for line_id in bulk:
                 expect(_browser_row(page, line_id)).to_have_count(1)
             page.locator("button.wb-approve-filtered").click()
+            page.locator("button.wb-confirm-pending").click()
             expect(message).to_contain_text(f"Approved {len(bulk)} lines", timeout=60_000)
             expect(page.locator(f".{DECISION_ROW_CLASS}")).to_have_count(0)
 
@@ -564,9 +741,9 @@ def test_reviewing_in_the_browser_saves_each_decision_in_the_ledger_and_the_work
             browser.close()
 
     expected = {
-        **{line_id: ("approve", None, "", REVIEWER) for line_id in [*approved, *bulk]},
-        adjusted: ("adjust", Decimal(quantity), "two leavers in October", REVIEWER),
-        dismissed: ("dismiss", None, "", REVIEWER),
+        **{line_id: ("approve", None, "", reviewer) for line_id in [*approved, *bulk]},
+        adjusted: ("adjust", Decimal(quantity), "two leavers in October", reviewer),
+        dismissed: ("dismiss", None, "", reviewer),
     }
     assert _decisions(workspace) == expected
     assert href.startswith(
@@ -583,8 +760,8 @@ def test_reviewing_in_the_browser_saves_each_decision_in_the_ledger_and_the_work
 
 
 @pytest.mark.browser
-def test_two_tabs_reviewing_at_once_lose_nothing_and_see_each_other_after_refresh(
-    tmp_path: Path, workspace: Path
+def test_two_reviewers_at_once_lose_nothing_and_see_each_other_after_refresh(
+    tmp_path: Path, workspace: Path, team_users: Path
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -594,42 +771,45 @@ def test_two_tabs_reviewing_at_once_lose_nothing_and_see_each_other_after_refres
         ids = [str(line_id) for line_id in scratch.review(result)["line_id"]]
 
     with (
-        voila_server(tmp_path / "voila.log", WORKBENCH_WORKSPACE=str(workspace)) as url,
+        voila_server(
+            tmp_path / "voila.log", "--users", str(team_users), WORKBENCH_WORKSPACE=str(workspace)
+        ) as url,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            alice = browser.new_page(viewport={"width": 1280, "height": 900})
-            bob = browser.new_page(viewport={"width": 1280, "height": 900})
-            _open_review(alice, url, "Alice")  # each tab is its own Voila kernel
-            _open_review(bob, url, "Bob")
+            # Two people, two browsers' worth of cookies, each page its own Voila kernel.
+            alice = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            bob = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            _open_review(alice, url, "alice")
+            _open_review(bob, url, "bob")
 
             # Turn about: Alice approves 1 and 3, Bob dismisses 2 and 4.
             for page, line_id, button, words in (
-                (alice, ids[0], "wb-approve", "Approved by Alice"),
-                (bob, ids[1], "wb-dismiss", "Dismissed by Bob"),
-                (alice, ids[2], "wb-approve", "Approved by Alice"),
-                (bob, ids[3], "wb-dismiss", "Dismissed by Bob"),
+                (alice, ids[0], "wb-approve", "Approved by alice"),
+                (bob, ids[1], "wb-dismiss", "Dismissed by bob"),
+                (alice, ids[2], "wb-approve", "Approved by alice"),
+                (bob, ids[3], "wb-dismiss", "Dismissed by bob"),
             ):
                 _browser_row(page, line_id).locator(f"button.{button}").click()
                 _expect_decided(page, line_id, words)
 
             # Alice last read the ledger at her second click: Bob's second is not shown yet.
             expect(_browser_row(alice, ids[3]).locator('[data-state="pending"]')).to_have_count(1)
-            _expect_decided(alice, ids[1], "Dismissed by Bob")  # read again at her next click
+            _expect_decided(alice, ids[1], "Dismissed by bob")  # read again at her next click
             alice.locator("button.wb-refresh").click()
-            _expect_decided(alice, ids[3], "Dismissed by Bob")
+            _expect_decided(alice, ids[3], "Dismissed by bob")
             bob.locator("button.wb-refresh").click()
             for line_id in (ids[0], ids[2]):
-                _expect_decided(bob, line_id, "Approved by Alice")
+                _expect_decided(bob, line_id, "Approved by alice")
             for page in (alice, bob):
                 expect(page.locator('.wb-decision-row [data-state="decided"]')).to_have_count(4)
         finally:
             browser.close()
 
     assert _decisions(workspace) == {
-        ids[0]: ("approve", None, "", "Alice"),
-        ids[1]: ("dismiss", None, "", "Bob"),
-        ids[2]: ("approve", None, "", "Alice"),
-        ids[3]: ("dismiss", None, "", "Bob"),
+        ids[0]: ("approve", None, "", "alice"),
+        ids[1]: ("dismiss", None, "", "bob"),
+        ids[2]: ("approve", None, "", "alice"),
+        ids[3]: ("dismiss", None, "", "bob"),
     }

@@ -100,11 +100,11 @@ def test_ledger_lives_in_the_workspace_root() -> None:
 
 def test_a_new_ledger_is_a_wal_file_at_the_current_schema(tmp_path: Path) -> None:
     with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
-        assert ledger.schema_version == SCHEMA_VERSION == 2
+        assert ledger.schema_version == SCHEMA_VERSION == 3
     raw = sqlite3.connect(tmp_path / "ledger.sqlite")
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert tables == {"decisions", "runs", "run_lines"}
+    assert tables == {"decisions", "runs", "run_lines", "mapping_edits"}
     raw.close()
 
 
@@ -564,7 +564,7 @@ def test_a_version_1_ledger_is_migrated_keeping_its_decisions(
     raw.close()
 
     with Ledger.open(path) as ledger:
-        assert ledger.schema_version == SCHEMA_VERSION == 2
+        assert ledger.schema_version == SCHEMA_VERSION == 3
         current = ledger.decisions(PERIOD)
         assert current[SERVER] == Decided(
             period=PERIOD,
@@ -585,7 +585,13 @@ def test_a_version_1_ledger_is_migrated_keeping_its_decisions(
         ledger.decide(PERIOD, line_of(demo_result, SERVER), "approve", who="dana")
         assert len(ledger.history(PERIOD, SERVER)) == 2
         assert len(ledger.runs()) == 1
+        # And the table schema 3 added: who changed the mappings.
+        with ledger.recording_mapping_edit(who="dana") as record:
+            record("Mapped Zeta LLC (Microsoft) to Zeta", "mappings.history/mappings-1.xlsx")
+        assert [(edit.who, edit.summary) for edit in ledger.mapping_edits()] == [
+            ("dana", "Mapped Zeta LLC (Microsoft) to Zeta")
+        ]
 
     with Ledger.open(path) as ledger:  # opening again migrates nothing more
-        assert ledger.schema_version == 2
+        assert ledger.schema_version == 3
         assert len(ledger.history(PERIOD, SERVER)) == 2

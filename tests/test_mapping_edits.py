@@ -21,7 +21,6 @@ reconciliation (the demo data changes; the test data never names it).
 
 from __future__ import annotations
 
-import shutil
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -33,8 +32,9 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table
 
-from tests.conftest import DEMO, PERIOD
+from tests.conftest import PERIOD
 from workbench.errors import WorkbenchError
+from workbench.ledger import Ledger
 from workbench.mapping import (
     VENDOR_TITLES,
     CustomerMapping,
@@ -52,6 +52,7 @@ from workbench.mapping_edits import (
 from workbench.result import Reconciliation, Status
 from workbench.workspace import Workspace, read_period_inputs, reconcile_workspace
 
+EDITOR = "lee"
 ACME = ["Microsoft", "T-ACME", "Acme Dental", "C1", "Acme Dental", ""]
 OWN_ORG = ["Huntress", 4217, "Our own office", "", "", "our own licences"]
 M365 = [
@@ -88,13 +89,6 @@ def workbook(tmp_path: Path) -> Path:
     path = tmp_path / "mappings.xlsx"
     book.save(path)
     return path
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    copy = tmp_path / "workspace"
-    shutil.copytree(DEMO, copy)
-    return copy
 
 
 def _sheet_snapshot(sheet: Any) -> dict[str, Any]:
@@ -167,6 +161,7 @@ def test_confirming_a_suggestion_moves_the_customer_from_unmapped_to_mapped(
 
     saved = map_customer(
         Workspace.open(workspace).mappings_file,
+        who=EDITOR,
         vendor=vendor,
         customer_id=key,
         customer_name=str(customer["customer_name"]),
@@ -198,6 +193,7 @@ def test_confirming_a_suggestion_moves_the_customer_from_unmapped_to_mapped(
 def test_a_new_customer_row_reads_back_and_the_filter_grows(workbook: Path) -> None:
     map_customer(
         workbook,
+        who=EDITOR,
         vendor="datto_rmm",
         customer_id="0042",
         customer_name="Birch Law",
@@ -231,6 +227,7 @@ def test_an_existing_row_is_updated_instead_of_duplicated(workbook: Path) -> Non
     # The Huntress row's id is a number cell (typed in Excel); the id compares as text.
     map_customer(
         workbook,
+        who=EDITOR,
         vendor="huntress",
         customer_id="4217",
         customer_name="Our own office",
@@ -251,6 +248,7 @@ def test_an_existing_row_is_updated_instead_of_duplicated(workbook: Path) -> Non
 def test_ids_compare_without_case_as_the_reconciliation_does(workbook: Path) -> None:
     exclude_customer(
         workbook,
+        who=EDITOR,
         vendor="microsoft",
         customer_id="t-acme",
         customer_name="Acme Dental",
@@ -271,6 +269,7 @@ def test_excluding_a_customer_takes_it_out_of_the_reconciliation(workspace: Path
 
     exclude_customer(
         Workspace.open(workspace).mappings_file,
+        who=EDITOR,
         vendor=str(line["vendor"]),
         customer_id=str(line["vendor_customer_key"]),
         customer_name=str(line["vendor_customer_name"]),
@@ -289,7 +288,12 @@ def test_an_exclusion_needs_a_reason(workbook: Path) -> None:
 
     with pytest.raises(WorkbenchError, match=r"Write why Zeta LLC is excluded"):
         exclude_customer(
-            workbook, vendor="microsoft", customer_id="Z9", customer_name="Zeta LLC", reason="  "
+            workbook,
+            vendor="microsoft",
+            customer_id="Z9",
+            customer_name="Zeta LLC",
+            reason="  ",
+            who=EDITOR,
         )
 
     assert workbook.read_bytes() == content
@@ -300,6 +304,7 @@ def test_text_that_looks_like_a_formula_stays_text(workbook: Path) -> None:
 
     map_customer(
         workbook,
+        who=EDITOR,
         vendor="microsoft",
         customer_id="+T-EVIL",
         customer_name=name,
@@ -324,6 +329,7 @@ def test_every_other_sheet_row_and_style_is_kept(workbook: Path) -> None:
 
     map_customer(
         workbook,
+        who=EDITOR,
         vendor="huntress",
         customer_id="4217",
         customer_name="Our own office",
@@ -332,6 +338,7 @@ def test_every_other_sheet_row_and_style_is_kept(workbook: Path) -> None:
     )
     map_sku(
         workbook,
+        who=EDITOR,
         vendor="microsoft",
         sku="PBI",
         sku_name="Power BI Pro",
@@ -364,6 +371,7 @@ def test_the_previous_version_is_kept_byte_for_byte(workbook: Path) -> None:
 
     first = map_customer(
         workbook,
+        who=EDITOR,
         vendor="microsoft",
         customer_id="T-B",
         customer_name="Birch Law",
@@ -372,7 +380,12 @@ def test_the_previous_version_is_kept_byte_for_byte(workbook: Path) -> None:
     )
     after_first = workbook.read_bytes()
     second = exclude_sku(
-        workbook, vendor="microsoft", sku="TRIAL", sku_name="Trial SKU", reason="free trial"
+        workbook,
+        vendor="microsoft",
+        sku="TRIAL",
+        sku_name="Trial SKU",
+        reason="free trial",
+        who=EDITOR,
     )
 
     history = workbook.parent / "mappings.history"
@@ -384,11 +397,33 @@ def test_the_previous_version_is_kept_byte_for_byte(workbook: Path) -> None:
         Mappings.read(first.previous_version).customers
         == Mappings.read(second.previous_version).customers[:2]
     )
-    # No temporary file is left next to the workbook.
+    # No temporary file is left next to the workbook; the ledger beside it says who did what.
     assert sorted(p.name for p in workbook.parent.iterdir()) == [
+        "ledger.sqlite",
         "mappings.history",
         "mappings.xlsx",
     ]
+    with Ledger.open(workbook.parent / "ledger.sqlite") as ledger:
+        edits = ledger.mapping_edits()
+    assert [(edit.who, edit.summary, edit.previous_version) for edit in edits] == [
+        (EDITOR, first.summary, f"mappings.history/{first.previous_version.name}"),
+        (EDITOR, second.summary, f"mappings.history/{second.previous_version.name}"),
+    ]
+    assert (first.who, second.who) == (EDITOR, EDITOR)
+    assert edits[0].summary == "Mapped Birch Law (Microsoft) to Birch Law"
+    assert edits[0].edited_at <= edits[1].edited_at
+
+
+def test_a_change_nobody_is_named_for_is_not_made(workbook: Path) -> None:
+    content = workbook.read_bytes()
+
+    with pytest.raises(WorkbenchError, match=r"say who changes mappings\.xlsx"):
+        exclude_sku(
+            workbook, vendor="microsoft", sku="TRIAL", sku_name="Trial", reason="free", who=" "
+        )
+
+    assert workbook.read_bytes() == content
+    assert [p.name for p in workbook.parent.iterdir()] == ["mappings.xlsx"]
 
 
 @pytest.mark.parametrize("lock_name", ["~$mappings.xlsx", ".~lock.mappings.xlsx#"])
@@ -402,6 +437,7 @@ def test_a_workbook_open_in_excel_or_libreoffice_is_not_touched(
     with pytest.raises(WorkbenchError) as raised:
         map_customer(
             workbook,
+            who=EDITOR,
             vendor="microsoft",
             customer_id="T-B",
             customer_name="Birch Law",
@@ -431,6 +467,7 @@ def test_a_workbook_windows_will_not_replace_says_close_it_in_excel(
     with pytest.raises(WorkbenchError, match=r"Close it in Excel and try again; nothing was"):
         map_customer(
             workbook,
+            who=EDITOR,
             vendor="microsoft",
             customer_id="T-B",
             customer_name="Birch Law",
@@ -439,8 +476,14 @@ def test_a_workbook_windows_will_not_replace_says_close_it_in_excel(
         )
 
     assert workbook.read_bytes() == content
-    # Neither the temporary file nor a copy of an unchanged workbook is left behind.
-    assert [p.name for p in workbook.parent.rglob("*") if p.is_file()] == ["mappings.xlsx"]
+    # Neither the temporary file nor a copy of an unchanged workbook is left behind, and the
+    # ledger records no change.
+    assert sorted(p.name for p in workbook.parent.rglob("*") if p.is_file()) == [
+        "ledger.sqlite",
+        "mappings.xlsx",
+    ]
+    with Ledger.open(workbook.parent / "ledger.sqlite") as ledger:
+        assert ledger.mapping_edits() == []
 
 
 def test_a_workbook_with_formulas_is_refused(workbook: Path) -> None:
@@ -452,6 +495,7 @@ def test_a_workbook_with_formulas_is_refused(workbook: Path) -> None:
     with pytest.raises(WorkbenchError, match=r"formula in sheet 'Price list', cell D2"):
         map_customer(
             workbook,
+            who=EDITOR,
             vendor="microsoft",
             customer_id="T-B",
             customer_name="Birch Law",
@@ -471,6 +515,7 @@ def test_an_excel_table_on_the_sheet_grows_with_the_new_row(tmp_path: Path) -> N
 
     map_customer(
         path,
+        who=EDITOR,
         vendor="microsoft",
         customer_id="T-B",
         customer_name="Birch Law",
@@ -488,6 +533,7 @@ def test_an_excel_table_on_the_sheet_grows_with_the_new_row(tmp_path: Path) -> N
 def test_mapping_a_sku_with_a_factor_reads_back_exactly(workbook: Path) -> None:
     saved = map_sku(
         workbook,
+        who=EDITOR,
         vendor="microsoft",
         sku="STORAGE_100GB",
         sku_name="Extra storage",
@@ -497,6 +543,7 @@ def test_mapping_a_sku_with_a_factor_reads_back_exactly(workbook: Path) -> None:
     )
     map_sku(
         workbook,
+        who=EDITOR,
         vendor="microsoft",
         sku="STORAGE_100GB",
         sku_name="Extra storage",
@@ -521,6 +568,7 @@ def test_mapping_a_sku_with_a_factor_reads_back_exactly(workbook: Path) -> None:
 def test_a_sku_may_feed_a_second_service(workbook: Path) -> None:
     map_sku(
         workbook,
+        who=EDITOR,
         vendor="microsoft",
         sku="M365BP",
         sku_name="Microsoft 365 Business Premium",
@@ -540,6 +588,7 @@ def test_a_factor_must_be_a_positive_number(workbook: Path, factor: str) -> None
     with pytest.raises(WorkbenchError, match=r"is not a positive number such as 1 or 0.01"):
         map_sku(
             workbook,
+            who=EDITOR,
             vendor="microsoft",
             sku="X",
             sku_name="X",
@@ -559,6 +608,7 @@ def test_mapping_an_unmapped_sku_clears_it_from_the_reconciliation(workspace: Pa
 
     map_sku(
         Workspace.open(workspace).mappings_file,
+        who=EDITOR,
         vendor=str(line["vendor"]),
         sku=str(line["vendor_sku"]),
         sku_name=str(line["vendor_sku_name"]),
@@ -580,6 +630,7 @@ def test_excluding_a_sku_takes_it_out_of_the_reconciliation(workspace: Path) -> 
 
     exclude_sku(
         Workspace.open(workspace).mappings_file,
+        who=EDITOR,
         vendor=str(line["vendor"]),
         sku=str(line["vendor_sku"]),
         sku_name=str(line["vendor_sku_name"]),

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.logins import ROLES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,6 +111,74 @@ def main(argv: list[str] | None = None) -> int:
         help="the workspace folder, if it moved since the workbook was written",
     )
 
+    users = commands.add_parser(
+        "users",
+        help="dashboard logins: add, list, remove, change roles or passwords (kept hashed)",
+    )
+    users.add_argument(
+        "--users",
+        type=Path,
+        help="the users file (default: $WORKBENCH_USERS or ~/.config/msp-workbench/users.json); "
+        "keep it out of workspaces and outputs",
+    )
+    user_actions = users.add_subparsers(dest="action", required=True)
+    add = user_actions.add_parser("add", help="add a login; asks for its password")
+    add.add_argument("name", help="the login name, e.g. dana")
+    add.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=ROLES,
+        help="viewer (reads), reviewer (decides lines), mapper (edits mappings); repeatable",
+    )
+    password = user_actions.add_parser("password", help="set a login's password; asks for it")
+    password.add_argument("name")
+    for needs_password in (add, password):
+        needs_password.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from the first line of standard input (for scripts)",
+        )
+    roles = user_actions.add_parser("roles", help="replace a login's roles")
+    roles.add_argument("name")
+    roles.add_argument("--role", action="append", required=True, choices=ROLES)
+    remove = user_actions.add_parser("remove", help="remove a login")
+    remove.add_argument("name")
+    user_actions.add_parser("list", help="list the logins and their roles (never passwords)")
+
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="serve the dashboard: one person with a token URL, or a team with logins",
+    )
+    dashboard.add_argument(
+        "--workspace", required=True, type=Path, help="folder holding workspace.toml"
+    )
+    dashboard.add_argument(
+        "--users",
+        type=Path,
+        help="serve to a team: sign in with the logins of this users file (see `workbench "
+        "users`); without it, one person opens the printed URL with its token",
+    )
+    dashboard.add_argument(
+        "--ip",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only); any other needs "
+        "--users and --certfile/--keyfile",
+    )
+    dashboard.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+    dashboard.add_argument("--certfile", type=Path, help="TLS certificate (PEM), to serve HTTPS")
+    dashboard.add_argument("--keyfile", type=Path, help="the certificate's private key (PEM)")
+    dashboard.add_argument(
+        "--pages",
+        type=_at_least_one,
+        help="most dashboard pages open at once, each one a kernel (default: voila.json's)",
+    )
+    dashboard.add_argument(
+        "--idle-minutes",
+        type=_at_least_one,
+        help="close a page nobody has used for this long (default: voila.json's)",
+    )
+
     args = parser.parse_args(argv)
     try:
         status = _command(args)
@@ -143,6 +212,10 @@ def _command(args: argparse.Namespace) -> int:
         return _export(args)
     if args.command == "apply":
         return _apply(args)
+    if args.command == "users":
+        return _users(args)
+    if args.command == "dashboard":
+        return _dashboard(args)
     if args.command == "new-workspace":
         from workbench.workspace import new_workspace
 
@@ -293,6 +366,61 @@ def _who_runs() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no user name in a bare container
         return "unknown"
+
+
+def _users(args: argparse.Namespace) -> int:
+    """Edit the users file; passwords are asked for and only their hashes written."""
+    from workbench import logins
+
+    path = args.users or logins.default_users_file()
+    if args.action == "list":
+        accounts = logins.read_accounts(path)
+        for account in sorted(accounts.values(), key=lambda each: each.name):
+            print(account.login.described)
+        print(f"{len(accounts)} logins in {path}")
+        return 0
+    if args.action == "add":
+        account = logins.add_account(path, args.name, args.role, _new_password(args))
+        print(f"Added {account.login.described} to {path}")
+    elif args.action == "password":
+        account = logins.set_password(path, args.name, _new_password(args))
+        print(f"Password of {account.name} changed in {path}; its open pages are signed out")
+    elif args.action == "roles":
+        account = logins.set_roles(path, args.name, args.role)
+        print(f"{account.login.described} in {path}; pages opened from now on have these roles")
+    else:
+        account = logins.remove_account(path, args.name)
+        print(f"Removed {account.name} from {path}; its open pages are signed out")
+    return 0
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    """The password to set: typed twice at the terminal, or one line of standard input."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass(f"Password for {args.name}: ")
+    if getpass.getpass("The same password again: ") != password:
+        raise WorkbenchError("the two passwords differ; nothing was changed")
+    return password
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    """Serve the dashboard until interrupted (Ctrl+C)."""
+    from workbench.dashboard.server import serve_dashboard
+
+    serve_dashboard(
+        args.workspace,
+        users=args.users,
+        ip=args.ip,
+        port=args.port,
+        certfile=args.certfile,
+        keyfile=args.keyfile,
+        pages=args.pages,
+        idle_minutes=args.idle_minutes,
+    )
+    return 0
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -13,6 +13,10 @@ Money and quantities are stored as TEXT decimals, never REAL, and read back as
 :class:`~decimal.Decimal`. Decisions belong to one period, so a dismissal lapses when the period
 ends: the next period's review shows the line as pending again.
 
+Changes to ``mappings.xlsx`` made from the dashboard are recorded here too (who, when, what, and
+the previous version kept), by :mod:`workbench.mapping_edits`: the ledger says who changed the
+mappings as it says who decided.
+
 The schema carries its version in ``PRAGMA user_version``; :data:`MIGRATIONS` takes a file from
 any older version to the current one, in order, when it is opened.
 """
@@ -22,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -147,6 +151,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX run_lines_by_company ON run_lines (company_id, run_id);
     """,
+    # 3: who changed the mappings workbook, when, and what.
+    """
+    CREATE TABLE mapping_edits (
+        id INTEGER PRIMARY KEY,
+        edited_at TEXT NOT NULL,
+        who TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        previous_version TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -219,6 +233,28 @@ class Choice:
     decision: Decision | str
     quantity: Decimal | int | str | None = None
     note: str = ""
+
+
+@dataclass(frozen=True)
+class MappingEdit:
+    """One change to the mappings workbook, as recorded.
+
+    Attributes
+    ----------
+    edited_at
+        When, ISO 8601 in UTC.
+    who
+        Who made it (the dashboard's login, or the name its person gave).
+    summary
+        What changed: "Mapped Contoso Ltd (Microsoft) to Contoso Limited".
+    previous_version
+        The workbook as it was, kept in ``mappings.history/`` (relative to the workspace).
+    """
+
+    edited_at: str
+    who: str
+    summary: str
+    previous_version: str
 
 
 def ledger_path(workspace: Workspace) -> Path:
@@ -339,6 +375,35 @@ class Ledger:
             cursor.execute("ROLLBACK")
             raise
         cursor.execute("COMMIT")
+
+    # Mapping edits -------------------------------------------------------------------------
+
+    @contextmanager
+    def recording_mapping_edit(self, *, who: str) -> Iterator[Callable[[str, str], None]]:
+        """Record a change to the mappings workbook if, and only if, the block completes.
+
+        The block gets a function ``record(summary, previous_version)`` to call once the
+        workbook is replaced; the ledger's write lock is held meanwhile, and an error in the
+        block records nothing.
+        """
+        name = _who(who)
+        with self._writing() as cursor:
+
+            def record(summary: str, previous_version: str) -> None:
+                cursor.execute(
+                    "INSERT INTO mapping_edits (edited_at, who, summary, previous_version) "
+                    "VALUES (?, ?, ?, ?)",
+                    (_now(), name, summary, previous_version),
+                )
+
+            yield record
+
+    def mapping_edits(self) -> list[MappingEdit]:
+        """Every recorded change to the mappings workbook, oldest first."""
+        rows = self._connection.execute(
+            "SELECT edited_at, who, summary, previous_version FROM mapping_edits ORDER BY id"
+        ).fetchall()
+        return [MappingEdit(*row) for row in rows]
 
     # Decisions -----------------------------------------------------------------------------
 

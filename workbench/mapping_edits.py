@@ -26,6 +26,10 @@ Four edits, each touching the rows of one vendor customer or one vendor SKU:
 5. The temporary file replaces ``mappings.xlsx`` in one step (:func:`os.replace`), so a reader
    sees the old workbook or the new one, never half of one. If the file changed on disk while
    the edit was prepared, nothing is replaced.
+6. Who made the change (``who``: the dashboard's login), when, what and the previous version
+   are recorded in the ledger beside the workbook (the workspace's ``ledger.sqlite``,
+   :meth:`~workbench.ledger.Ledger.mapping_edits`), under the ledger's write lock while the
+   workbook is replaced: a change nobody can be named for is not made.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from workbench.errors import InputError, WorkbenchError
 from workbench.formula_guard import put_text
+from workbench.ledger import LEDGER_FILE, Ledger
 from workbench.mapping import (
     CUSTOMER_HEADERS,
     SERVICE_HEADERS,
@@ -87,11 +92,14 @@ class SavedEdit:
         The mappings workbook that now holds the change.
     previous_version
         The copy of the workbook as it was before the change.
+    who
+        Who made the change, as the ledger records it.
     """
 
     summary: str
     workbook: Path
     previous_version: Path
+    who: str
 
     @property
     def message(self) -> str:
@@ -111,6 +119,7 @@ def map_customer(
     customer_name: str,
     company_id: str,
     company_name: str,
+    who: str,
 ) -> SavedEdit:
     """Map a vendor customer to a PSA company (a confirmed suggestion or a chosen company).
 
@@ -129,6 +138,8 @@ def map_customer(
         The vendor's id and name of the customer.
     company_id, company_name
         The PSA company it belongs to.
+    who
+        Who makes the change (recorded in the ledger beside the workbook).
 
     Returns
     -------
@@ -158,11 +169,11 @@ def map_customer(
         "Exclude reason": "",
     }
     summary = f"Mapped {customer_name} ({_vendor_title(vendor)}) to {company_name}"
-    return _edit_customer(workbook, vendor, customer_id, values, wanted, summary)
+    return _edit_customer(workbook, vendor, customer_id, values, wanted, summary, who)
 
 
 def exclude_customer(
-    workbook: Path, *, vendor: str, customer_id: str, customer_name: str, reason: str
+    workbook: Path, *, vendor: str, customer_id: str, customer_name: str, reason: str, who: str
 ) -> SavedEdit:
     """Exclude a vendor customer on purpose, with a reason (your own tenant, a lab).
 
@@ -172,7 +183,7 @@ def exclude_customer(
 
     Parameters
     ----------
-    workbook, vendor, customer_id, customer_name
+    workbook, vendor, customer_id, customer_name, who
         As for :func:`map_customer`.
     reason
         Why the customer is left out; required.
@@ -188,7 +199,7 @@ def exclude_customer(
         exclude_reason=reason,
     )
     summary = f"Excluded {customer_name} ({_vendor_title(vendor)}): {reason}"
-    return _edit_customer(workbook, vendor, customer_id, values, wanted, summary)
+    return _edit_customer(workbook, vendor, customer_id, values, wanted, summary, who)
 
 
 def map_sku(
@@ -200,6 +211,7 @@ def map_sku(
     service_id: str,
     service_name: str,
     factor: Decimal | int | str = 1,
+    who: str,
 ) -> SavedEdit:
     """Map a vendor SKU to a PSA service, converting vendor units by ``factor``.
 
@@ -221,6 +233,8 @@ def map_sku(
     factor
         Service units per vendor unit: 1, or 0.01 for "per 100 GB". Text may use a decimal
         comma ("0,01").
+    who
+        Who makes the change (recorded in the ledger beside the workbook).
     """
     service_id = service_id.strip()
     if not service_id:
@@ -251,10 +265,12 @@ def map_sku(
     summary = f"Mapped {sku_name or sku} ({_vendor_title(vendor)}) to {service_name}" + (
         f" (factor {amount})" if amount != 1 else ""
     )
-    return _edit_service(workbook, vendor, sku, pick, values, wanted, summary)
+    return _edit_service(workbook, vendor, sku, pick, values, wanted, summary, who)
 
 
-def exclude_sku(workbook: Path, *, vendor: str, sku: str, sku_name: str, reason: str) -> SavedEdit:
+def exclude_sku(
+    workbook: Path, *, vendor: str, sku: str, sku_name: str, reason: str, who: str
+) -> SavedEdit:
     """Exclude a vendor SKU on purpose, with a reason (a free SKU, a trial).
 
     Every Services row of this vendor and SKU gets the reason (the services they name stay
@@ -262,7 +278,7 @@ def exclude_sku(workbook: Path, *, vendor: str, sku: str, sku_name: str, reason:
 
     Parameters
     ----------
-    workbook, vendor, sku, sku_name
+    workbook, vendor, sku, sku_name, who
         As for :func:`map_sku`.
     reason
         Why the SKU is left out; required.
@@ -283,7 +299,7 @@ def exclude_sku(workbook: Path, *, vendor: str, sku: str, sku_name: str, reason:
         exclude_reason=reason,
     )
     summary = f"Excluded {sku_name or sku} ({_vendor_title(vendor)}): {reason}"
-    return _edit_service(workbook, vendor, sku, every, values, wanted, summary)
+    return _edit_service(workbook, vendor, sku, every, values, wanted, summary, who)
 
 
 def lock_files(workbook: Path) -> list[Path]:
@@ -305,6 +321,7 @@ def _edit_customer(
     values: dict[str, str],
     wanted: CustomerMapping,
     summary: str,
+    who: str,
 ) -> SavedEdit:
     customer_id = _cell_text(customer_id)
     if not customer_id:
@@ -343,7 +360,7 @@ def _edit_customer(
         edited = [m for m in after.customers if targeted(m)]
         return others(after) == others(before) and bool(edited) and all(map(intended, edited))
 
-    return _save(workbook, change, check, summary)
+    return _save(workbook, change, check, summary, who)
 
 
 def _edit_service(
@@ -354,6 +371,7 @@ def _edit_service(
     values: dict[str, str | int | Decimal],
     wanted: ServiceMapping,
     summary: str,
+    who: str,
 ) -> SavedEdit:
     if not sku:
         raise WorkbenchError(f"{wanted.sku_name} has no vendor SKU: nothing was changed")
@@ -392,7 +410,7 @@ def _edit_service(
             )
         return others(after) == others(before) and intended
 
-    return _save(workbook, change, check, summary)
+    return _save(workbook, change, check, summary, who)
 
 
 # --- saving --------------------------------------------------------------------------------
@@ -403,8 +421,13 @@ def _save(
     change: Callable[[openpyxl.Workbook], None],
     check: Callable[[Mappings, Mappings], bool],
     summary: str,
+    who: str,
 ) -> SavedEdit:
     """Apply ``change`` to the workbook and save it safely (see the module's docstring)."""
+    if not who.strip():
+        raise WorkbenchError(
+            f"say who changes {workbook.name}: every change records its author; nothing was changed"
+        )
     _refuse_when_open(workbook)
     before = Mappings.read(workbook)
     stamp = _stamp(workbook)
@@ -425,17 +448,22 @@ def _save(
                 f"{workbook.name} was not changed: the edited workbook would not read back as "
                 "intended"
             )
-        _refuse_when_open(workbook)
-        if _stamp(workbook) != stamp:
-            raise WorkbenchError(
-                f"{workbook.name} changed on disk while this change was being saved (was it "
-                "saved in Excel?); nothing was changed: try again"
-            )
-        previous = _keep_previous(workbook)
-        _replace(workbook, temporary, previous)
+        with (
+            Ledger.open(workbook.parent / LEDGER_FILE) as ledger,
+            ledger.recording_mapping_edit(who=who) as record,
+        ):
+            _refuse_when_open(workbook)
+            if _stamp(workbook) != stamp:
+                raise WorkbenchError(
+                    f"{workbook.name} changed on disk while this change was being saved (was "
+                    "it saved in Excel?); nothing was changed: try again"
+                )
+            previous = _keep_previous(workbook)
+            _replace(workbook, temporary, previous)
+            record(summary, previous.relative_to(workbook.parent).as_posix())
     finally:
         temporary.unlink(missing_ok=True)
-    return SavedEdit(summary=summary, workbook=workbook, previous_version=previous)
+    return SavedEdit(summary=summary, workbook=workbook, previous_version=previous, who=who.strip())
 
 
 def _saved_beside(workbook: Path, book: openpyxl.Workbook) -> Path:

@@ -22,16 +22,21 @@ Modules, by what they show:
     :func:`forget_results`) and :func:`build_dashboard`, which puts the parts on one page.
 ``page``
     The look every part shares: stylesheet, sections, banners, buttons.
+``server``
+    ``workbench dashboard``: Voila's server with logins (or a token for one person), the
+    signed-in login passed to each page's kernel, pages culled and capped, HTTPS. Imported only
+    by the command, never by a page.
 
 Everything shown is rendered by plain functions of a :class:`~workbench.reconcile.Reconciliation`
 (:func:`kpi_tiles`, :func:`scope_verdict`, :func:`discrepancy_table_html`,
 :func:`mapping_review`, ...), so tests check the figures without a browser; the widget classes
 only wire pickers and buttons to those functions.
 
-The dashboard changes two things. The review's buttons save decisions in the workspace's
-ledger (:mod:`workbench.ledger`), one short write per click. The mapping review's buttons save
-``mappings.xlsx`` through :mod:`workbench.mapping_edits` (previous version kept), then the
-period is reconciled again and every figure on the page refreshes.
+The dashboard changes two things, as the page's login (:mod:`workbench.logins`) when it has
+one. The review's buttons save decisions in the workspace's ledger (:mod:`workbench.ledger`), one
+short write per click. The mapping review's buttons save ``mappings.xlsx`` through
+:mod:`workbench.mapping_edits` (previous version kept, the change recorded in the ledger), then
+the period is reconciled again and every figure on the page refreshes.
 """
 
 from workbench.dashboard.app import (

@@ -29,6 +29,7 @@ from workbench.dashboard.scope import (
 )
 from workbench.dashboard.workbook import WorkbookDownload
 from workbench.errors import WorkbenchError
+from workbench.logins import Login, page_login
 from workbench.period import Period
 from workbench.result import Reconciliation
 from workbench.sources import Catalogue, Inputs
@@ -75,7 +76,9 @@ def forget_results(workspace: Workspace) -> None:
 class _Dashboard:
     """Widgets and the callbacks that refill them when a picker changes."""
 
-    def __init__(self, workspace: Workspace, periods: list[str], period: str) -> None:
+    def __init__(
+        self, workspace: Workspace, periods: list[str], period: str, login: Login | None
+    ) -> None:
         self.workspace = workspace
         self.period = widgets.Dropdown(
             options=[(month_title(each), each) for each in periods],
@@ -97,19 +100,27 @@ class _Dashboard:
         self.chart.layout.max_width = "100%"
         self.chart_note = widgets.HTML()
         self.download = WorkbookDownload(workspace)
-        self.decisions = ReviewPanel(workspace, on_change=self._decisions_changed)
+        self.decisions = ReviewPanel(workspace, on_change=self._decisions_changed, login=login)
         self.trend = widgets.Image(format="png")
         self.trend.layout.align_self = "flex-start"
         self.trend.layout.max_width = "100%"
         self.trend_note = widgets.HTML()
         self.discrepancies = widgets.HTML()
         self.unmapped = widgets.HTML()
-        self.review = MappingReviewPanel(workspace.mappings_file, self._mappings_changed)
+        self.review = MappingReviewPanel(
+            workspace.mappings_file, self._mappings_changed, who=self.decisions.who, login=login
+        )
         self.tile_row = widgets.HBox(self.tiles).add_class("wb-tiles")
         self.body = widgets.VBox()
+        signed_in = (
+            ""
+            if login is None
+            else f" \u00b7 signed in as {html.escape(login.described)} \u00b7 "
+            f'<a class="wb-sign-out" href="{html.escape(_base_url())}logout">Sign out</a>'
+        )
         title = widgets.HTML(
             f'<div class="wb-title"><strong>{html.escape(workspace.name)}</strong>'
-            f" \u00b7 amounts in {html.escape(workspace.currency)}</div>"
+            f" \u00b7 amounts in {html.escape(workspace.currency)}{signed_in}</div>"
         )
         self.root = widgets.VBox(
             [
@@ -275,7 +286,14 @@ class _Dashboard:
         self.trend.layout.display = ""
 
 
-def build_dashboard(workspace: str | Path, period: str | None = None) -> widgets.Widget:
+def _base_url() -> str:
+    """Where the Voila server serves the page (its sign-out is beside it)."""
+    return os.environ.get("VOILA_BASE_URL", "/")
+
+
+def build_dashboard(
+    workspace: str | Path, period: str | None = None, *, login: Login | None = None
+) -> widgets.Widget:
     """The reconciliation dashboard for a workspace, ready to display.
 
     Parameters
@@ -286,6 +304,10 @@ def build_dashboard(workspace: str | Path, period: str | None = None) -> widgets
         kernel, which takes no parameters.
     period
         Billing month ``YYYY-MM`` selected first; None (or empty) selects the latest.
+    login
+        Who the page is signed in as; None takes the login the server passed the page's
+        kernel (:func:`~workbench.logins.page_login`), if it runs with logins. With a login,
+        decisions and mapping changes are recorded as it, and only its roles' buttons work.
 
     Returns
     -------
@@ -294,6 +316,7 @@ def build_dashboard(workspace: str | Path, period: str | None = None) -> widgets
         a message in plain words rather than raised.
     """
     try:
+        login = login or page_login()
         opened = Workspace.open(os.environ.get("WORKBENCH_WORKSPACE") or workspace)
         periods = opened.periods()
         if not periods:
@@ -305,7 +328,7 @@ def build_dashboard(workspace: str | Path, period: str | None = None) -> widgets
                 f"no inputs for period {period} in {opened.root} "
                 f"(periods with inputs: {', '.join(periods)})"
             )
-        return _Dashboard(opened, periods, period or periods[-1]).root
+        return _Dashboard(opened, periods, period or periods[-1], login).root
     except WorkbenchError as error:
         return widgets.VBox(
             [widgets.HTML(STYLE), widgets.HTML(error_html(error, "Cannot open the dashboard."))]

@@ -3,7 +3,9 @@
 :func:`mapping_review` lists them from a reconciliation and the PSA's catalogue, biggest vendor
 spend first, each customer with the closest PSA company (its score and why); tests check it
 without widgets. :class:`MappingReviewPanel` shows one card per customer or SKU, whose buttons
-save ``mappings.xlsx`` through :mod:`workbench.mapping_edits`.
+save ``mappings.xlsx`` through :mod:`workbench.mapping_edits`, which records who made each change.
+With logins, only a login with the mapper role may; without them, the person named in the
+review's *Reviewer*.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from workbench.dashboard.page import (
     section_html,
 )
 from workbench.errors import WorkbenchError
+from workbench.logins import MAPPER, Login
 from workbench.mapping import VENDOR_TITLES, MappingWarning
 from workbench.mapping_edits import (
     HISTORY_FOLDER_SUFFIX,
@@ -211,11 +214,30 @@ class MappingReviewPanel:
     A choice saves ``mappings.xlsx`` through :mod:`workbench.mapping_edits`, then calls
     ``refresh`` (which reconciles again and refills the whole page, this panel included) and
     says in plain words what changed. A problem is a message in the panel, never a traceback.
+
+    Parameters
+    ----------
+    workbook
+        The workspace's ``mappings.xlsx``.
+    refresh
+        Reconciles again; returns the unmapped lines now (None: the period cannot be shown).
+    who
+        Who a change is recorded as, asked at each click.
+    login
+        The page's login; None without logins. With one, only a mapper may change mappings.
     """
 
-    def __init__(self, workbook: Path, refresh: Callable[[], int | None]) -> None:
+    def __init__(
+        self,
+        workbook: Path,
+        refresh: Callable[[], int | None],
+        who: Callable[[], str],
+        login: Login | None = None,
+    ) -> None:
         self.workbook = workbook
         self.refresh = refresh
+        self.who = who
+        self.login = login
         self.heading = widgets.HTML()
         self.message = widgets.HTML().add_class(REVIEW_MESSAGE_CLASS)
         self.warnings = widgets.HTML()
@@ -299,13 +321,14 @@ class MappingReviewPanel:
 
         def map_to(company_id: str, company_name: str) -> None:
             self._apply(
-                lambda: map_customer(
+                lambda who: map_customer(
                     self.workbook,
                     vendor=customer.vendor,
                     customer_id=customer.customer_key,
                     customer_name=customer.customer_name,
                     company_id=company_id,
                     company_name=company_name,
+                    who=who,
                 )
             )
 
@@ -325,20 +348,19 @@ class MappingReviewPanel:
         exclude = action_button("Exclude", "wb-exclude", "warning")
         exclude.on_click(
             lambda _: self._apply(
-                lambda: exclude_customer(
+                lambda who: exclude_customer(
                     self.workbook,
                     vendor=customer.vendor,
                     customer_id=customer.customer_key,
                     customer_name=customer.customer_name,
                     reason=reason.value,
+                    who=who,
                 )
             )
         )
         controls += [widgets.HBox([company, pick]), widgets.HBox([reason, exclude])]
         return (
-            widgets.VBox(
-                [widgets.HTML(who), widgets.HBox(controls).add_class("wb-review-controls")]
-            )
+            widgets.VBox([widgets.HTML(who), self._controls(controls)])
             .add_class("wb-review-card")
             .add_class("wb-review-customer")
         )
@@ -369,7 +391,7 @@ class MappingReviewPanel:
         pick = action_button("Map to this service", "wb-map-sku")
         pick.on_click(
             lambda _: self._apply(
-                lambda: map_sku(
+                lambda who: map_sku(
                     self.workbook,
                     vendor=sku.vendor,
                     sku=sku.sku,
@@ -377,6 +399,7 @@ class MappingReviewPanel:
                     service_id=service.value,
                     service_name=names.get(service.value, ""),
                     factor=factor.value,
+                    who=who,
                 )
             )
         )
@@ -384,30 +407,58 @@ class MappingReviewPanel:
         exclude = action_button("Exclude", "wb-exclude-sku", "warning")
         exclude.on_click(
             lambda _: self._apply(
-                lambda: exclude_sku(
+                lambda who: exclude_sku(
                     self.workbook,
                     vendor=sku.vendor,
                     sku=sku.sku,
                     sku_name=sku.sku_name,
                     reason=reason.value,
+                    who=who,
                 )
             )
         )
         controls = [widgets.HBox([service, factor, pick]), widgets.HBox([reason, exclude])]
         return (
-            widgets.VBox(
-                [widgets.HTML(who), widgets.HBox(controls).add_class("wb-review-controls")]
-            )
+            widgets.VBox([widgets.HTML(who), self._controls(controls)])
             .add_class("wb-review-card")
             .add_class("wb-review-sku")
         )
+
+    @property
+    def may_map(self) -> bool:
+        """Without logins anyone at the page maps; with them, mappers only."""
+        return self.login is None or self.login.may_map
+
+    def _controls(self, controls: list[widgets.Widget]) -> widgets.HBox:
+        box = widgets.HBox(controls).add_class("wb-review-controls")
+        # A login without the mapper role reads the cards; its clicks would be refused anyway.
+        box.layout.display = "" if self.may_map else "none"
+        return box
 
     def _spend(self, spend: Decimal | None) -> str:
         if spend is None:
             return "no prices in the export"
         return f"vendor spend {format_money(spend, self.currency)} / month"
 
-    def _apply(self, change: Callable[[], SavedEdit]) -> None:
+    def _apply(self, change: Callable[[str], SavedEdit]) -> None:
+        """Save one change as the page's person, then refresh the page and say what changed."""
+        if not self.may_map:
+            assert self.login is not None
+            self.message.value = banner_html(
+                self.login.refusal("the mapping review", "change mappings", MAPPER),
+                "bad",
+                "Not saved.",
+            )
+            return
+        who = self.who().strip()
+        if not who:
+            self.message.value = banner_html(
+                "Write your name in Reviewer (in the review above): every change to the "
+                "mappings says who made it.",
+                "bad",
+                "Not saved.",
+            )
+            return
         buttons = [
             widget
             for card in self.cards.children
@@ -418,7 +469,7 @@ class MappingReviewPanel:
             button.disabled = True
         self.message.value = banner_html(f"Saving {self.workbook.name}\u2026", "neutral")
         try:
-            saved = change()
+            saved = change(who)
         except Exception as error:  # a click must never end in a traceback on the page
             problem = (
                 str(error)

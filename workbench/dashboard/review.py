@@ -9,6 +9,11 @@ dismiss buttons of each line to the ledger.
 Two people can review at once in two browser tabs (two kernels): every click is one short write
 of the lines it names, and the panel reads the ledger again before it shows anything and after
 every click, so each tab shows the other's decisions as soon as it acts or is refreshed.
+
+Who decides: with logins (:mod:`workbench.logins`), the page's login, and only a login with the
+reviewer role may decide; without them (one person, or a notebook), the name in *Reviewer*.
+Deciding many lines at once asks first, and by default leaves the lines already decided as they
+are: a bulk action never overwrites someone's decision unless the person says so.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import html
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -28,6 +34,7 @@ import pandas as pd
 from workbench.dashboard.page import DASH, DOT, action_button, banner_html, close_all
 from workbench.errors import WorkbenchError
 from workbench.ledger import Decided, Decision, Ledger, ledger_path, ledger_to_read
+from workbench.logins import REVIEWER, Login
 from workbench.money import ZERO, format_money
 from workbench.result import Reconciliation
 from workbench.views import month_title, plural
@@ -234,6 +241,25 @@ def default_reviewer() -> str:
         return ""
 
 
+def _signed_in_html(login: Login) -> str:
+    words = (
+        f"Deciding as <strong>{html.escape(login.name)}</strong>"
+        if login.may_decide
+        else f"Signed in as {html.escape(login.described)}: you may read the review; deciding "
+        "needs the reviewer role"
+    )
+    return f'<span class="wb-hint">{words}</span>'
+
+
+@dataclass(frozen=True)
+class _BulkQuestion:
+    """A bulk decision waiting for the person's answer."""
+
+    decision: Decision
+    line_ids: tuple[str, ...]
+    selected: bool
+
+
 # --- the widgets ---------------------------------------------------------------------------
 
 
@@ -265,6 +291,8 @@ class _LineRow:
         controls = widgets.HBox(
             [self.note, self.quantity, approve, adjust, dismiss, self.undo]
         ).add_class("wb-review-controls")
+        if not panel.may_decide:
+            controls.layout.display = self.select.layout.display = "none"
         self.root = widgets.HBox([self.select, widgets.VBox([self.facts, controls])]).add_class(
             DECISION_ROW_CLASS
         )
@@ -296,10 +324,18 @@ class ReviewPanel:
     on_change
         Called after every saved decision (the dashboard, for instance, forgets a workbook
         prepared before it).
+    login
+        Who the page is signed in as; None without logins (then *Reviewer* says who decides).
     """
 
-    def __init__(self, workspace: Workspace, on_change: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        on_change: Callable[[], None] = lambda: None,
+        login: Login | None = None,
+    ) -> None:
         self.workspace = workspace
+        self.login = login
         self.ledger_file: Path = ledger_path(workspace)
         self.on_change = on_change
         self.currency = workspace.currency
@@ -312,9 +348,13 @@ class ReviewPanel:
         self._refilling = False
 
         self.heading = widgets.HTML()
-        self.reviewer = widgets.Text(
-            value=default_reviewer(), description="Reviewer", placeholder="Your name"
-        ).add_class("wb-reviewer")
+        self.reviewer: widgets.Widget = (
+            widgets.Text(
+                value=default_reviewer(), description="Reviewer", placeholder="Your name"
+            ).add_class("wb-reviewer")
+            if login is None
+            else widgets.HTML(_signed_in_html(login)).add_class("wb-signed-in")
+        )
         self.status = widgets.Dropdown(options=[("Every status", "")], description="Status")
         self.status.add_class("wb-filter-status")
         self.state = widgets.Dropdown(
@@ -336,14 +376,32 @@ class ReviewPanel:
         self.bulk_note = widgets.Text(placeholder="Note for the lines decided together")
         self.bulk_note.add_class("wb-bulk-note")
         self.bulk_note.layout.width = "280px"
-        self.approve_selected = action_button("Approve selected", "wb-approve-selected", "success")
-        self.dismiss_selected = action_button("Dismiss selected", "wb-dismiss-selected", "warning")
+        self.approve_selected = action_button(
+            "Approve selected\u2026", "wb-approve-selected", "success"
+        )
+        self.dismiss_selected = action_button(
+            "Dismiss selected\u2026", "wb-dismiss-selected", "warning"
+        )
         self.approve_filtered = action_button(
-            "Approve all filtered", "wb-approve-filtered", "success"
+            "Approve filtered\u2026", "wb-approve-filtered", "success"
         )
         self.dismiss_filtered = action_button(
-            "Dismiss all filtered", "wb-dismiss-filtered", "warning"
+            "Dismiss filtered\u2026", "wb-dismiss-filtered", "warning"
         )
+        self.question = widgets.HTML().add_class("wb-bulk-question")
+        self.confirm_pending = action_button("", "wb-confirm-pending", "primary")
+        self.confirm_overwrite = action_button("", "wb-confirm-overwrite", "danger")
+        cancel = action_button("Cancel", "wb-cancel-bulk")
+        self.confirmation = widgets.VBox(
+            [
+                self.question,
+                widgets.HBox([self.confirm_pending, self.confirm_overwrite, cancel]).add_class(
+                    "wb-review-controls"
+                ),
+            ]
+        ).add_class("wb-bulk-confirm")
+        self.confirmation.layout.display = "none"
+        self.asked: _BulkQuestion | None = None
         self.message = widgets.HTML().add_class(DECISIONS_MESSAGE_CLASS)
         self.count = widgets.HTML()
         self.list = widgets.VBox().add_class("wb-decision-rows")
@@ -358,6 +416,20 @@ class ReviewPanel:
         self.dismiss_selected.on_click(lambda _: self._bulk(Decision.DISMISS, selected=True))
         self.approve_filtered.on_click(lambda _: self._bulk(Decision.APPROVE, selected=False))
         self.dismiss_filtered.on_click(lambda _: self._bulk(Decision.DISMISS, selected=False))
+        self.confirm_pending.on_click(lambda _: self._answered(overwrite=False))
+        self.confirm_overwrite.on_click(lambda _: self._answered(overwrite=True))
+        cancel.on_click(lambda _: self._answered(overwrite=None))
+        bulk = widgets.HBox(
+            [
+                self.bulk_note,
+                self.approve_selected,
+                self.dismiss_selected,
+                self.approve_filtered,
+                self.dismiss_filtered,
+            ]
+        )
+        # A viewer reads: the deciding controls are not shown (and refuse if clicked anyway).
+        bulk.layout.display = "" if self.may_decide else "none"
 
         self.root = widgets.VBox(
             [
@@ -365,23 +437,25 @@ class ReviewPanel:
                 widgets.HBox([self.reviewer, self.status, self.state, self.minimum, refresh])
                 .add_class("wb-review-controls")
                 .add_class("wb-decision-filters"),
-                widgets.HBox(
-                    [
-                        self.bulk_note,
-                        self.approve_selected,
-                        self.dismiss_selected,
-                        self.approve_filtered,
-                        self.dismiss_filtered,
-                    ]
-                )
-                .add_class("wb-review-controls")
-                .add_class("wb-decision-bulk"),
+                bulk.add_class("wb-review-controls").add_class("wb-decision-bulk"),
+                self.confirmation,
                 self.message,
                 self.count,
                 self.list,
                 self.more,
             ]
         ).add_class(DECISIONS_CLASS)
+
+    @property
+    def may_decide(self) -> bool:
+        """Without logins anyone at the page decides; with them, reviewers only."""
+        return self.login is None or self.login.may_decide
+
+    def who(self) -> str:
+        """Who a click is recorded as: the login, else the name in *Reviewer*."""
+        if self.login is not None:
+            return self.login.name
+        return str(self.reviewer.value).strip()
 
     # --- what is shown ---
 
@@ -392,6 +466,7 @@ class ReviewPanel:
         self.currency = scope.currency
         self.limit = PAGE_SIZE
         self.message.value = ""
+        self._close_question()
         self.reload()
 
     def reload(self) -> None:
@@ -433,6 +508,7 @@ class ReviewPanel:
         if self._refilling:
             return
         self.limit = PAGE_SIZE
+        self._close_question()  # it named the lines the filters kept before
         self.reload()  # what the other tab decided counts in what the filters keep
 
     def _show_more(self) -> None:
@@ -466,8 +542,9 @@ class ReviewPanel:
             f'<p class="wb-hint wb-decision-count">Showing {len(page)} of '
             f"{plural(len(shown), 'line')} the filters keep ({len(self.review)} in all).</p>"
         )
-        self.approve_filtered.description = f"Approve all {len(shown)} filtered"
-        self.dismiss_filtered.description = f"Dismiss all {len(shown)} filtered"
+        pending = int((shown["state"] == "pending").sum()) if not shown.empty else 0
+        self.approve_filtered.description = f"Approve {pending} pending filtered\u2026"
+        self.dismiss_filtered.description = f"Dismiss {pending} pending filtered\u2026"
         for button in (self.approve_filtered, self.dismiss_filtered):
             button.disabled = shown.empty
         wanted = [str(line_id) for line_id in page["line_id"]]
@@ -503,13 +580,8 @@ class ReviewPanel:
                 "Tick the lines first (the box at the left of each line).", "warn", "Nothing saved."
             )
             return
-        who = self.reviewer.value.strip()
+        who = self._who_may_decide()
         if not who:
-            self.message.value = banner_html(
-                "Write your name in Reviewer: every decision says who made it.",
-                "bad",
-                "Not saved.",
-            )
             return
         assert self.scope is not None
         period = self.scope.period
@@ -538,7 +610,9 @@ class ReviewPanel:
 
     def undo(self, line_id: str) -> None:
         """Put a line back to pending; its earlier decision stays in the ledger's history."""
-        who = self.reviewer.value.strip() or default_reviewer()
+        who = self._who_may_decide()
+        if not who:
+            return
         assert self.scope is not None
         try:
             with Ledger.open(self.ledger_file) as ledger:
@@ -551,19 +625,92 @@ class ReviewPanel:
         line = self.lines.get(line_id, {"line_id": line_id})
         self.message.value = banner_html(f"{self._name(line)} is pending again.", "good")
 
+    def _who_may_decide(self) -> str:
+        """Who decides, or "" after saying why nobody may (the message shows it)."""
+        if not self.may_decide:
+            assert self.login is not None
+            self.message.value = banner_html(
+                self.login.refusal("the review", "decide", REVIEWER), "bad", "Not saved."
+            )
+            return ""
+        who = self.who()
+        if not who:
+            self.message.value = banner_html(
+                "Write your name in Reviewer: every decision says who made it.",
+                "bad",
+                "Not saved.",
+            )
+        return who
+
     def _bulk(self, decision: Decision, *, selected: bool) -> None:
+        """Ask before deciding many lines: how many are pending, how many decided already."""
+        if not self._who_may_decide():
+            return
         if selected:
             ids = [line_id for line_id, row in self.rows.items() if row.select.value]
+            if not ids:
+                self.decide(ids, decision)  # says to tick lines first
+                return
         else:
             try:
                 ids = [str(line_id) for line_id in self.filtered()["line_id"]]
             except WorkbenchError as error:
                 self.message.value = banner_html(str(error), "bad", "Not saved.")
                 return
-        self.decide(ids, decision, self.bulk_note.value)
-        if selected and ids:
+        self.asked = _BulkQuestion(decision, tuple(ids), selected)
+        states = Counter(str(self.lines[line_id]["state"]) for line_id in ids)
+        pending, decided = states["pending"], len(ids) - states["pending"]
+        verb = str(decision)
+        which = "ticked" if selected else "the filters keep"
+        self.question.value = banner_html(
+            f"{verb.capitalize()} the {plural(pending, 'pending line')} of the "
+            f"{plural(len(ids), 'line')} {which}?"
+            + (
+                f" {plural(decided, 'line')} already decided ({states['decided']} decided, "
+                f"{states['changed']} changed since decided) keep their decisions unless you "
+                "choose to overwrite them."
+                if decided
+                else ""
+            ),
+            "warn",
+            "Deciding together.",
+        )
+        self.confirm_pending.description = f"{verb.capitalize()} {plural(pending, 'pending line')}"
+        self.confirm_pending.disabled = not pending
+        self.confirm_overwrite.description = (
+            f"{verb.capitalize()} all {len(ids)}, overwriting {plural(decided, 'decision')}"
+        )
+        self.confirm_overwrite.layout.display = "" if decided else "none"
+        self.confirmation.layout.display = ""
+        self.message.value = ""
+
+    def _answered(self, *, overwrite: bool | None) -> None:
+        """Do what the question asked (``overwrite`` None: cancelled), on the ledger as it is
+        now: a line someone decided since the question was asked counts as decided."""
+        asked = self.asked
+        self._close_question()
+        if asked is None or overwrite is None:
+            self.message.value = ""
+            return
+        self.reload()
+        ids = [line_id for line_id in asked.line_ids if line_id in self.lines]
+        if not overwrite:
+            ids = [line_id for line_id in ids if self.lines[line_id]["state"] == "pending"]
+        if not ids:
+            self.message.value = banner_html(
+                "None of those lines is pending any more (someone decided them meanwhile).",
+                "warn",
+                "Nothing saved.",
+            )
+            return
+        self.decide(ids, asked.decision, self.bulk_note.value)
+        if asked.selected:
             for row in self.rows.values():
                 row.select.value = False
+
+    def _close_question(self) -> None:
+        self.asked = None
+        self.confirmation.layout.display = "none"
 
     def _problem(self, error: Exception) -> str:
         """What went wrong, in words: a busy or damaged ledger file is not the person's typo."""
