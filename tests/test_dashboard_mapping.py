@@ -40,6 +40,7 @@ from workbench.dashboard import (
     period_inputs,
     period_result,
 )
+from workbench.dashboard.mapping_review import MappingReviewPanel
 from workbench.ledger import Ledger
 from workbench.logins import Login
 from workbench.mapping import VENDOR_TITLES, Mappings
@@ -263,6 +264,51 @@ def test_mapping_a_sku_to_a_service_with_a_factor(workspace: Path) -> None:
     ]
     after = reconcile_workspace(workspace, PERIOD)
     assert line["line_id"] not in set(after.unmapped["line_id"])
+
+
+def test_an_unmapped_sku_gets_the_closest_service_and_its_confirmation_maps_it(
+    workspace: Path,
+) -> None:
+    result = reconcile_workspace(workspace, PERIOD)
+    line = result.unmapped[result.unmapped["status"] == Status.UNMAPPED_SKU].iloc[0]
+    catalogue = read_period_inputs(workspace, PERIOD).catalogue
+    # The PSA sells the SKU under its own name: a service the vendor's name points to.
+    named = pd.DataFrame(
+        [
+            {
+                "service_id": "29689999",
+                "service_name": f"{line['vendor_sku_name']} licence",
+                "unit_price": None,
+                "unit_cost": None,
+            }
+        ]
+    )
+    with_service = Catalogue(
+        companies=catalogue.companies,
+        services=pd.concat([catalogue.services, named], ignore_index=True),
+    )
+
+    without = mapping_review(result, catalogue)
+    review = mapping_review(result, with_service)
+
+    assert [s.suggestion for s in without.skus] == [None] * len(without.skus)
+    sku = next(s for s in review.skus if s.sku == line["vendor_sku"])
+    assert sku.suggestion is not None and sku.suggestion.service_id == "29689999"
+    assert sku.suggestion.reasons  # says why
+    saved: list[int | None] = []
+    panel = MappingReviewPanel(
+        workspace / "mappings.xlsx", refresh=lambda: saved.append(0) or 0, who=lambda: "dana"
+    )
+    panel.show(result, review)
+    card = _card(panel.root, "data-sku", str(line["vendor_sku"]))
+    assert "Suggested PSA service: <strong>" in card.children[0].value
+    _with_class(card, "wb-confirm-sku")[0].click()
+
+    services = Mappings.read(workspace / "mappings.xlsx").services
+    assert [(m.service_id, m.factor) for m in services if m.sku == line["vendor_sku"]] == [
+        ("29689999", 1)
+    ]
+    assert saved == [0]  # the page refreshed
 
 
 # --- the browser ---------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from workbench.dashboard.scope import (
 from workbench.dashboard.workbook import WorkbookDownload
 from workbench.errors import WorkbenchError
 from workbench.logins import Login, page_login
+from workbench.mapping import Mappings, ServiceMapping
 from workbench.period import Period
 from workbench.result import Reconciliation
 from workbench.sources import Catalogue, Inputs
@@ -229,13 +230,15 @@ class _Dashboard:
             companies=pd.DataFrame(columns=["company_id", "company_name"]),
             services=pd.DataFrame(columns=["service_id", "service_name"]),
         )
+        mapped: tuple[ServiceMapping, ...] = ()
         if not result.unmapped.empty:
             try:
                 catalogue = period_catalogue(self.workspace, self.period.value)
+                mapped = tuple(Mappings.read(self.workspace.mappings_file).services)
             except WorkbenchError as error:
                 self.review.show_error(error)
                 return
-        self.review.show(result, mapping_review(result, catalogue))
+        self.review.show(result, mapping_review(result, catalogue, mapped))
 
     def _mappings_changed(self) -> int | None:
         """Reconcile again under the saved mappings and refill the page.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +31,7 @@ from workbench.dashboard.page import (
 )
 from workbench.errors import WorkbenchError
 from workbench.logins import MAPPER, Login
-from workbench.mapping import VENDOR_TITLES, MappingWarning
+from workbench.mapping import VENDOR_TITLES, MappingWarning, ServiceMapping
 from workbench.mapping_edits import (
     HISTORY_FOLDER_SUFFIX,
     SavedEdit,
@@ -43,6 +43,7 @@ from workbench.mapping_edits import (
 from workbench.matching import Suggestion, suggest
 from workbench.money import ZERO, format_money, total
 from workbench.result import Reconciliation, Status
+from workbench.service_matching import ServiceSuggestion, suggest_services
 from workbench.sources import Catalogue
 from workbench.views import plural
 
@@ -74,6 +75,7 @@ class SkuToMap:
     clients: tuple[str, ...]
     quantity: int
     spend: Decimal | None
+    suggestion: ServiceSuggestion | None = None
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,15 @@ class MappingReview:
     warnings: tuple[MappingWarning, ...] = ()
 
 
-def mapping_review(result: Reconciliation, catalogue: Catalogue) -> MappingReview:
+def mapping_review(
+    result: Reconciliation, catalogue: Catalogue, mapped: Sequence[ServiceMapping] = ()
+) -> MappingReview:
     """The unmapped vendor customers and SKUs of a reconciliation, biggest vendor spend first.
 
     A customer's suggestion is the one the reconciliation made (``customer_matches``), with the
-    reasons :func:`~workbench.matching.suggest` gives for it.
+    reasons :func:`~workbench.matching.suggest` gives for it. A SKU's is the closest PSA service
+    by name and price (:func:`~workbench.service_matching.suggest_services`); ``mapped`` are the
+    mappings workbook's Services rows, whose SKU names also speak for their services.
     """
     unmapped = result.unmapped
     customer_lines = unmapped[unmapped["status"] == Status.UNMAPPED_CUSTOMER]
@@ -141,17 +147,33 @@ def mapping_review(result: Reconciliation, catalogue: Catalogue) -> MappingRevie
             )
         )
     sku_lines = unmapped[unmapped["status"] == Status.UNMAPPED_SKU]
-    skus = [
-        SkuToMap(
-            vendor=str(vendor),
-            sku=str(sku),
-            sku_name=str(group["vendor_sku_name"].iat[0]),
-            clients=tuple(sorted(set(group["company_name"]), key=str.casefold)),
-            quantity=int(group["expected_quantity"].sum()),
-            spend=_spend(group),
+    skus = []
+    for (vendor, sku), group in sku_lines.groupby(["vendor", "vendor_sku"], sort=False):
+        sku_name, quantity, spend = (
+            str(group["vendor_sku_name"].iat[0]),
+            int(group["expected_quantity"].sum()),
+            _spend(group),
         )
-        for (vendor, sku), group in sku_lines.groupby(["vendor", "vendor_sku"], sort=False)
-    ]
+        best = suggest_services(
+            sku_name or str(sku),
+            catalogue.services,
+            vendor=str(vendor),
+            spend=spend,
+            quantity=quantity,
+            mapped=mapped,
+            limit=1,
+        )
+        skus.append(
+            SkuToMap(
+                vendor=str(vendor),
+                sku=str(sku),
+                sku_name=sku_name,
+                clients=tuple(sorted(set(group["company_name"]), key=str.casefold)),
+                quantity=quantity,
+                spend=spend,
+                suggestion=best[0] if best else None,
+            )
+        )
     return MappingReview(
         customers=tuple(
             sorted(customers, key=lambda c: (-(c.spend or ZERO), c.customer_name.casefold()))
@@ -379,30 +401,54 @@ class MappingReviewPanel:
             f'data-sku="{html.escape(sku.sku)}">'
             f'<span class="wb-review-name">{html.escape(sku.sku_name or sku.sku)}</span> '
             f'<span class="wb-review-facts">{html.escape(facts)}</span></div>'
-            '<div class="wb-review-suggestion wb-review-none">Choose the PSA service it is billed '
-            "as. The factor converts vendor units into service units: 1 for one to one, 0.01 "
+        )
+        suggestion = sku.suggestion
+        if suggestion is not None:
+            who += (
+                '<div class="wb-review-suggestion">Suggested PSA service: '
+                f"<strong>{html.escape(suggestion.service_name)}</strong> "
+                f"(match score {suggestion.score:.0f} of 100; "
+                f"{html.escape('; '.join(suggestion.reasons))}). "
+            )
+        else:
+            who += (
+                '<div class="wb-review-suggestion wb-review-none">No PSA service is close enough '
+                "to suggest one: choose the service it is billed as. "
+            )
+        who += (
+            "The factor converts vendor units into service units: 1 for one to one, 0.01 "
             'for "per 100 GB".</div>'
         )
-        service = _picker("Choose the PSA service\u2026", review.services, "wb-service-choice")
         factor = widgets.Text(value="1", description="Factor").add_class("wb-factor")
         factor.layout.width = "130px"
         factor.style.description_width = "45px"
-        names = {choice.id: choice.name for choice in review.services}
-        pick = action_button("Map to this service", "wb-map-sku")
-        pick.on_click(
-            lambda _: self._apply(
+
+        def map_to(service_id: str, service_name: str) -> None:
+            self._apply(
                 lambda who: map_sku(
                     self.workbook,
                     vendor=sku.vendor,
                     sku=sku.sku,
                     sku_name=sku.sku_name,
-                    service_id=service.value,
-                    service_name=names.get(service.value, ""),
+                    service_id=service_id,
+                    service_name=service_name,
                     factor=factor.value,
                     who=who,
                 )
             )
-        )
+
+        controls: list[widgets.Widget] = []
+        if suggestion is not None:
+            suggested = suggestion
+            confirm = action_button("Confirm suggestion", "wb-confirm-sku", "success")
+            confirm.tooltip = f"Map to {suggested.service_name}"
+            confirm.on_click(lambda _: map_to(suggested.service_id, suggested.service_name))
+            controls.append(confirm)
+        placeholder = "Choose another service" if suggestion else "Choose the PSA service"
+        service = _picker(f"{placeholder}\u2026", review.services, "wb-service-choice")
+        names = {choice.id: choice.name for choice in review.services}
+        pick = action_button("Map to this service", "wb-map-sku")
+        pick.on_click(lambda _: map_to(service.value, names.get(service.value, "")))
         reason = _reason_box("Reason to exclude, e.g. free SKU", "wb-sku-exclude-reason")
         exclude = action_button("Exclude", "wb-exclude-sku", "warning")
         exclude.on_click(
@@ -417,7 +463,7 @@ class MappingReviewPanel:
                 )
             )
         )
-        controls = [widgets.HBox([service, factor, pick]), widgets.HBox([reason, exclude])]
+        controls += [widgets.HBox([service, factor, pick]), widgets.HBox([reason, exclude])]
         return (
             widgets.VBox([widgets.HTML(who), self._controls(controls)])
             .add_class("wb-review-card")
