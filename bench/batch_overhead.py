@@ -32,8 +32,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from workbench.batch import Executor, run_batch
+from workbench.period import Period
 from workbench.result import Reconciliation
-from workbench.workspace import Workspace, reconcile_workspace
+from workbench.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo" / "workspace"
@@ -149,7 +150,8 @@ def measure_batch(
     """
     opened = Workspace.open(workspace)
     if picked is None:
-        picked = first_clients(reconcile_workspace(opened, period), clients)
+        # From the period store (made here if it is not yet): the month as both batches open it.
+        picked = first_clients(Period.open(opened, period).result(), clients)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         stock = _timed_batch(opened.root, period, picked, jobs, "papermill", folder)
