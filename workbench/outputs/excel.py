@@ -22,7 +22,7 @@ Sheets, in order:
     Vendor customers and SKUs not mapped to the PSA, and vendor customers matched with a note.
 
 The all-clients workbook of a big month is written with ``evidence="lines to decide"``: at 2,000
-clients the source rows of every line are two million rows (92 MB and eight minutes to write),
+clients the source rows of every line are two million rows (92 MB, three to eight minutes to write),
 while a reviewer needs those of the few dozen lines to decide. The rest stay in each client's
 workbook and in the period store, and the Summary says so.
 
