@@ -196,7 +196,8 @@ def report(comparison: Comparison) -> str:
             "",
             f"Warm batch: {comparison.ratio:.1f}x faster than stock papermill over the whole "
             f"batch, {comparison.notebook_ratio:.1f}x over the notebooks stage (goals: 10x and 15x).",
-            f"Machine: {os.cpu_count()} cores; both runs in this process, one after the other.",
+            f"Machine: {os.cpu_count()} cores; each batch in a process of its own, one after "
+            "the other.",
         ]
     )
 

@@ -457,8 +457,9 @@ class _WarmWorker(threading.Thread):
         return retried
 
     def preload(self, task: _Preload) -> None:
-        """Read the stored result into the kernel now, while the batch writes the all-clients
-        workbook; a failure is only logged: the first client reads it again, and reports."""
+        """Read the stored result into the kernel now, while the batch reads it too and writes
+        the all-clients workbook; a failure is only logged: the first client reads it again,
+        and reports."""
         try:
             task.everyone.wait(timeout=STARTUP_SECONDS)
         except threading.BrokenBarrierError:
@@ -867,7 +868,7 @@ def _run_period(
     )
     began = time.perf_counter()
     # Every line, and the source rows of the lines to decide only: each client's workbook and
-    # the period store hold the rest (at 2,000 clients, two million rows and eight minutes).
+    # the period store hold the rest (at 2,000 clients, two million rows: 3 to 8 minutes).
     # Seconds even then, so a run of some clients writes it too, from the month it reconciled.
     consolidated = write_workbook(
         result,
