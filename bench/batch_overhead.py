@@ -6,9 +6,11 @@ with the same number of parallel jobs, into separate folders; only the executor 
 - ``papermill``: stock papermill, a new kernel for every notebook (the baseline);
 - ``warm``: one kernel per job kept alive from client to client.
 
-Each includes reconciling, the consolidated workbook, every client's workbook, notebook and
-HTML, and the portfolio notebook. Prints a table and writes it to
-``bench/results/batch_overhead.{md,json}``.
+Each includes opening the period (from its store, as a user's second run of the month does),
+the all-clients workbook, every client's workbook, notebook and HTML, and the portfolio
+notebook. Each batch runs in a process of its own, started for it, as ``workbench run`` does:
+neither inherits the month the other one read, nor this process's. Prints a table and writes it
+to ``bench/results/batch_overhead.{md,json}``.
 
 Usage::
 
@@ -21,16 +23,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
-import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from workbench.batch import Executor, run_batch
+from workbench.period import Period
 from workbench.result import Reconciliation
-from workbench.workspace import Workspace, reconcile_workspace
+from workbench.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo" / "workspace"
@@ -88,6 +92,19 @@ def first_clients(result: Reconciliation, count: int | None) -> list[str]:
 def _timed_batch(
     workspace: Path, period: str, clients: list[str], jobs: int, executor: Executor, folder: Path
 ) -> BatchTiming:
+    """One batch, timed in a fresh process: the period is opened from its store, not from
+    what an earlier batch left in memory."""
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as process:
+        timing: BatchTiming = process.submit(
+            _batch_here, workspace, period, clients, jobs, executor, folder
+        ).result()
+    return timing
+
+
+def _batch_here(
+    workspace: Path, period: str, clients: list[str], jobs: int, executor: Executor, folder: Path
+) -> BatchTiming:
     began = time.perf_counter()
     batch = run_batch(
         workspace,
@@ -101,7 +118,7 @@ def _timed_batch(
     seconds = time.perf_counter() - began
     if not batch.ok:
         errors = [run.error for run in batch.failed] + [batch.portfolio_error]
-        sys.exit(f"the {executor} batch failed: {errors}")
+        raise SystemExit(f"the {executor} batch failed: {errors}")
     return BatchTiming(executor, len(batch.clients), jobs, seconds, dict(batch.stage_seconds))
 
 
@@ -133,7 +150,8 @@ def measure_batch(
     """
     opened = Workspace.open(workspace)
     if picked is None:
-        picked = first_clients(reconcile_workspace(opened, period), clients)
+        # From the period store (made here if it is not yet): the month as both batches open it.
+        picked = first_clients(Period.open(opened, period).result(), clients)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         stock = _timed_batch(opened.root, period, picked, jobs, "papermill", folder)
@@ -177,8 +195,9 @@ def report(comparison: Comparison) -> str:
             ),
             "",
             f"Warm batch: {comparison.ratio:.1f}x faster than stock papermill over the whole "
-            f"batch, {comparison.notebook_ratio:.1f}x over the notebooks stage (goal: 10x).",
-            f"Machine: {os.cpu_count()} cores; both runs in this process, one after the other.",
+            f"batch, {comparison.notebook_ratio:.1f}x over the notebooks stage (goals: 10x and 15x).",
+            f"Machine: {os.cpu_count()} cores; each batch in a process of its own, one after "
+            "the other.",
         ]
     )
 

@@ -13,7 +13,9 @@ reconcile
 per-client notebook, whole batch
     the monthly batch (reconcile once, then a workbook, notebook and HTML page per client) on
     the first ``BENCH_BATCH_CLIENTS`` clients, with warm kernels and with stock papermill (one
-    kernel per notebook), at the same parallelism: ``bench/batch_overhead.measure_batch``.
+    kernel per notebook), at the same parallelism, each batch in a process of its own:
+    ``bench/batch_overhead.measure_batch``. Both write the all-clients workbook of the whole
+    month (every client's lines), whose time is noted against its goal of 30 s.
 workbench review
     the command in a fresh process: the median of three runs with the month in the period
     store, beside the first run after the store was removed (the month read from its exports).
@@ -519,8 +521,8 @@ def run_scale(scale: str, notes: list[str]) -> list[dict[str, Any]]:
             warm,
             "stock papermill, one kernel per notebook",
             {"seconds": warm["stock_seconds"]},
-            "<= 0.1x",
-            0.1,
+            "<= 0.067x (15x)",
+            1 / 15,
             ours_seconds=stages["notebooks"] / clients,
             baseline_seconds=stock_stages["notebooks"] / clients,
         )
@@ -542,6 +544,11 @@ def run_scale(scale: str, notes: list[str]) -> list[dict[str, Any]]:
         f"workbook {stages['workbook']:,.1f} / {stock_stages['workbook']:,.1f} s, {clients} "
         f"clients' notebooks and the portfolio {stages['notebooks']:,.1f} / "
         f"{stock_stages['notebooks']:,.1f} s"
+    )
+    slowest = max(stages["workbook"], stock_stages["workbook"])
+    notes.append(
+        f"{scale}: the all-clients workbook of the whole month took at most {slowest:,.1f} s "
+        f"(goal <= 30 s: {'met' if slowest <= 30 else 'missed'})"
     )
 
     review_goal = REVIEW_GOALS.get(scale)

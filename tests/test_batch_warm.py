@@ -240,3 +240,37 @@ def test_leftovers_of_a_killed_run_are_deleted(tmp_path: Path) -> None:
     assert batch.ok
     assert not [path for path in leftovers if path.exists()]
     assert not [p for p in (tmp_path / PERIOD).rglob(".*") if p.is_file()]
+
+
+def test_every_kernel_reads_the_stored_month_once_before_its_first_client(
+    tmp_path: Path, client_notebook: Callable[[Path], None]
+) -> None:
+    """The batch has each kernel read the stored result while it writes the all-clients
+    workbook. A kernel then counts one read (a cache miss) and, before each client's notebook,
+    one hit per use: the preload's read, the client's workbook (a hit), the notebook's cell
+    below; the notebook's own ``open_client`` is one more hit. So client n on a kernel shows
+    2n - 1 hits; a kernel that read the month for its first client's workbook would show even
+    counts."""
+    client_notebook(
+        client_notebook_with(
+            tmp_path,
+            "import os\n"
+            "from workbench.store import _load_cached\n"
+            "reads = _load_cached.cache_info()\n"
+            "print(os.getpid(), reads.hits, reads.misses)",
+        )
+    )
+    clients = ["29600100", "29600107", "29600114", "29600121"]
+    batch = run_batch(DEMO, PERIOD, tmp_path / "out", only=clients, jobs=2, progress=print)
+    assert batch.ok
+    shown = []
+    for run in batch.clients:
+        book = nbformat.read(run.folder / "reconciliation.ipynb", as_version=4)
+        pid, hits, misses = map(int, book.cells[3].outputs[0]["text"].split())
+        shown.append((pid, hits, misses))
+    assert {misses for _, _, misses in shown} == {1}
+    by_kernel: dict[int, list[int]] = {}
+    for pid, hits, _ in shown:
+        by_kernel.setdefault(pid, []).append(hits)
+    for hits in by_kernel.values():
+        assert sorted(hits) == [2 * n - 1 for n in range(1, len(hits) + 1)]

@@ -689,8 +689,11 @@ def libreoffice_convert(
 def test_libreoffice_reads_the_same_values(tmp_path: Path) -> None:
     plain = write_workbook(build_result(), tmp_path / "plain.xlsx", title=TITLE)
     hostile = write_workbook(build_result(**ATTACKS), tmp_path / "hostile.xlsx", title=TITLE)
+    decide = write_workbook(
+        build_result(**ATTACKS), tmp_path / "decide.xlsx", title=TITLE, evidence="lines to decide"
+    )
     out = tmp_path / "csv"
-    completed = libreoffice_convert([plain, hostile], CSV_EVERY_SHEET, out)
+    completed = libreoffice_convert([plain, hostile, decide], CSV_EVERY_SHEET, out)
 
     def rows(name: str) -> list[list[str]]:
         path = out / name
@@ -716,6 +719,18 @@ def test_libreoffice_reads_the_same_values(tmp_path: Path) -> None:
     assert [row[1] for row in hostile_rows[1:5]] == ["+1+1", "+1+1", HYPERLINK, HYPERLINK]
     assert hostile_rows[1][2] == "-2+3"
     assert hostile_rows[4][2] == "@SUM(A1)"
+
+    # The all-clients layout: every line, formulas shown as text; the evidence of 4 lines.
+    lines = rows("decide-Lines.csv")
+    assert lines[0] == LINE_HEADERS
+    assert [row[1] for row in lines[1:9]] == ["", *["+1+1"] * 3, *[HYPERLINK] * 4]
+    assert lines[7][:4] == ["C100:RMM", HYPERLINK, "Managed workstation", "match"]
+    assert [row[0] for row in rows("decide-Evidence.csv")[1:]] == [
+        "C100:EDR",
+        "C100:M365BP",
+        "C100:M365BP",
+        "C200:M365BP",
+    ]
 
 
 def test_every_sheet_prints_one_page_wide_in_landscape(book: openpyxl.Workbook) -> None:
@@ -828,3 +843,139 @@ def test_a_streamed_workbook_holds_what_an_in_memory_one_does(
     streamed = workbook_bytes(result, title=TITLE)
     assert b"sharedStrings.xml" in in_memory and b"sharedStrings.xml" not in streamed
     assert cells(streamed) == cells(in_memory)
+
+
+# The all-clients workbook of a month: every line, the evidence of the lines to decide only ----
+
+LINE_HEADERS = [
+    "Line ID",
+    "Client",
+    "Service",
+    "Status",
+    "Contract",
+    "Vendor",
+    "Billed qty",
+    "Used qty",
+    "Difference",
+    "Unit price",
+    "Revenue impact / month",
+    "Vendor spend / month",
+    "Why",
+]
+
+
+@pytest.fixture
+def decide_book() -> openpyxl.Workbook:
+    return open_workbook(workbook_bytes(build_result(), title=TITLE, evidence="lines to decide"))
+
+
+def test_lines_to_decide_list_every_line_and_only_their_evidence(
+    book: openpyxl.Workbook, decide_book: openpyxl.Workbook
+) -> None:
+    """The fixture's 4 lines to decide (the adjustments) have 4 source rows; the unmapped
+    customer's one row is left out; all 8 lines are on the Lines sheet, by client."""
+    assert decide_book.sheetnames == [
+        "Summary",
+        "Adjustments",
+        "Bundles",
+        "Lines",
+        "Evidence",
+        "Excluded",
+        "Unmapped",
+    ]
+    evidence = sheet(decide_book, "Evidence")
+    assert [evidence.cell(row, 1).value for row in range(2, evidence.max_row + 1)] == [
+        "C100:EDR",
+        "C100:M365BP",
+        "C100:M365BP",
+        "C200:M365BP",
+    ]
+    assert row_values(evidence, 2) == row_values(sheet(book, "Evidence"), 2)
+    assert evidence.auto_filter.ref == "A1:K5"
+
+    lines = sheet(decide_book, "Lines")
+    assert row_values(lines, 1) == LINE_HEADERS
+    assert [lines.cell(row, 1).value for row in range(2, lines.max_row + 1)] == [
+        "unmapped:microsoft:T-999:SPE_E3",  # no client: first
+        "C100:EDR",
+        "C100:M365BP",
+        "C100:RMM",
+        "unmapped-sku:C100:huntress:sat",
+        "C200:BACKUP",
+        "C200:HELPDESK",
+        "C200:M365BP",
+    ]
+    assert row_values(lines, 5) == [
+        "C100:RMM",
+        "Acme Dental",
+        "Managed workstation",
+        "match",
+        "Managed services 2026",
+        None,
+        15,
+        15,
+        0,
+        35,
+        0,
+        None,
+        "usage shows 15; the contract bills 15",
+    ]
+    assert row_values(lines, 2)[5] == "Microsoft"
+    assert money(lines["L2"].value) == Decimal("88.80")
+    assert lines["L2"].number_format == USD
+    assert lines["J5"].number_format == USD
+    assert lines["G5"].number_format == "#,##0"
+    assert lines["M5"].alignment.wrap_text
+    assert (lines.freeze_panes, lines.auto_filter.ref) == ("A2", "A1:M9")
+    assert lines.page_setup.orientation == "landscape"
+
+    # Everything else is the workbook of every line's evidence, cell for cell.
+    for name in ("Adjustments", "Bundles", "Excluded", "Unmapped"):
+        assert list(sheet(decide_book, name).values) == list(sheet(book, name).values), name
+    decision = sheet(decide_book, "Adjustments").data_validations.dataValidation[0]
+    assert str(decision.sqref) == "N2:N5"
+
+
+def test_the_summary_says_where_the_rest_of_the_evidence_is(
+    book: openpyxl.Workbook, decide_book: openpyxl.Workbook
+) -> None:
+    texts = [row[0] for row in sheet(decide_book, "Summary").iter_rows(values_only=True)]
+    heading = texts.index("Where the evidence is")
+    assert texts[heading + 1 : heading + 5] == [
+        "The Lines sheet lists every line of the month, matches included: 8.",
+        "The Evidence sheet holds the source rows behind the lines that need a decision: "
+        "4 lines, 4 source rows.",
+        "The source rows behind the other lines (mostly matches) are left out to keep this "
+        "workbook quick to open: 1 of the month's 5 source rows. Each client's own workbook, in "
+        "that client's folder beside this one, holds every source row behind that client's lines.",
+        "The workbench also keeps every source row with the month, in the workspace folder "
+        "periods/2026-10/store/ (data files that Python, Power BI or DuckDB can open).",
+    ]
+    assert texts[heading + 6] == "How to use this workbook"
+    every_line = [row[0] for row in sheet(book, "Summary").iter_rows(values_only=True)]
+    assert "Where the evidence is" not in every_line
+    assert texts[: heading - 1] == every_line[: heading - 1]
+
+
+def test_no_line_to_decide_is_said_in_words() -> None:
+    result = build_result(only_matches=True)
+    book = open_workbook(workbook_bytes(result, title=TITLE, evidence="lines to decide"))
+    assert sheet(book, "Evidence")["A2"].value == (
+        "No line needs a decision, so no source rows are shown here: see the Summary."
+    )
+    assert [row[0] for row in sheet(book, "Lines").values] == ["Line ID", "C100:RMM"]
+
+
+def test_lines_that_look_like_formulas_stay_text() -> None:
+    result = build_result(**ATTACKS)
+    book = open_workbook(workbook_bytes(result, title=TITLE, evidence="lines to decide"))
+    lines = sheet(book, "Lines")
+    shown = {cell.value: cell for row in lines.iter_rows() for cell in row}
+    for attack in ("+1+1", "-2+3", "@SUM(A1)", HYPERLINK):
+        assert (shown[attack].data_type, shown[attack].quotePrefix) == ("s", True), attack
+    assert not any(cell.data_type == "f" for row in lines.iter_rows() for cell in row)
+
+
+def test_an_unknown_evidence_scope_is_refused() -> None:
+    with pytest.raises(ValueError, match="every line, lines to decide"):
+        workbook_bytes(build_result(), title=TITLE, evidence="some")  # type: ignore[arg-type]

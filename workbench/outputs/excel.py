@@ -10,12 +10,21 @@ Sheets, in order:
     One row per proposed billing change, with Decision / Adjusted qty / Note columns to fill.
 ``Bundles``
     Bundle findings: bundle units sold without a component, and vendor licences in no bundle.
+``Lines``
+    Only when the evidence is that of the lines to decide (the all-clients workbook of a month):
+    every line, matches included, with its figures and why.
 ``Evidence``
-    The source rows behind every line (file, sheet and row), so each figure can be traced.
+    The source rows behind every line (file, sheet and row), so each figure can be traced; or,
+    with ``evidence="lines to decide"``, behind the lines that need a decision only.
 ``Excluded``
     Source rows left out on purpose, with the reason.
 ``Unmapped``
     Vendor customers and SKUs not mapped to the PSA, and vendor customers matched with a note.
+
+The all-clients workbook of a big month is written with ``evidence="lines to decide"``: at 2,000
+clients the source rows of every line are two million rows (92 MB, three to eight minutes to write),
+while a reviewer needs those of the few dozen lines to decide. The rest stay in each client's
+workbook and in the period store, and the Summary says so.
 
 A sheet holds at most 1,048,576 rows; Evidence and Excluded rows beyond that continue on
 ``Evidence (2)``, ``Evidence (3)`` and so on, each with the same header.
@@ -53,6 +62,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from workbench.formula_guard import FORMULA_STARTS, safe_text
+from workbench.ledger import REVIEW_STATUSES
 from workbench.mapping import VENDOR_TITLES
 from workbench.money import total
 from workbench.result import (
@@ -64,7 +74,13 @@ from workbench.result import (
     Status,
 )
 
-__all__ = ["workbook_bytes", "write_workbook"]
+__all__ = ["EVIDENCE_SCOPES", "EvidenceScope", "workbook_bytes", "write_workbook"]
+
+#: Whose source rows the Evidence sheet holds: every line's (a client's workbook), or only
+#: those of the lines that need a decision (the all-clients workbook, which then lists every
+#: line on a Lines sheet instead).
+EvidenceScope = Literal["every line", "lines to decide"]
+EVIDENCE_SCOPES: tuple[EvidenceScope, ...] = ("every line", "lines to decide")
 
 #: What a reviewer may put in the Decision column of the Adjustments sheet.
 DECISIONS = ("Approve", "Adjust", "Dismiss")
@@ -112,7 +128,9 @@ class _Column:
     to_fill: bool = False
 
 
-def workbook_bytes(result: Reconciliation, *, title: str) -> bytes:
+def workbook_bytes(
+    result: Reconciliation, *, title: str, evidence: EvidenceScope = "every line"
+) -> bytes:
     """The adjustment workbook of a reconciliation, in memory.
 
     Parameters
@@ -123,6 +141,10 @@ def workbook_bytes(result: Reconciliation, *, title: str) -> bytes:
     title
         Heading of the Summary sheet and the workbook's title, e.g.
         ``"Acme Dental — October 2026"``.
+    evidence
+        ``"every line"`` (the default) puts the source rows of every line on the Evidence
+        sheet; ``"lines to decide"`` only those of the lines that need a decision, adds the
+        Lines sheet, and says on the Summary where the rest is.
 
     Returns
     -------
@@ -130,11 +152,13 @@ def workbook_bytes(result: Reconciliation, *, title: str) -> bytes:
         The ``.xlsx`` file's content.
     """
     buffer = io.BytesIO()
-    _write(result, buffer, title)
+    _write(result, buffer, title, evidence)
     return buffer.getvalue()
 
 
-def write_workbook(result: Reconciliation, path: Path, *, title: str) -> Path:
+def write_workbook(
+    result: Reconciliation, path: Path, *, title: str, evidence: EvidenceScope = "every line"
+) -> Path:
     """Write the adjustment workbook to a file, atomically.
 
     The workbook is written to a temporary file in the same folder and then moved over
@@ -149,6 +173,8 @@ def write_workbook(result: Reconciliation, path: Path, *, title: str) -> Path:
         Where the ``.xlsx`` goes; its folder must exist.
     title
         Heading of the Summary sheet, e.g. ``"Northwind MSP — all clients — October 2026"``.
+    evidence
+        Whose source rows the Evidence sheet holds, as for :func:`workbook_bytes`.
 
     Returns
     -------
@@ -162,7 +188,7 @@ def write_workbook(result: Reconciliation, path: Path, *, title: str) -> Path:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            _write(result, file, title)
+            _write(result, file, title, evidence)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, mode)
@@ -178,9 +204,12 @@ def write_workbook(result: Reconciliation, path: Path, *, title: str) -> Path:
     return path
 
 
-def _write(result: Reconciliation, file: BinaryIO, title: str) -> None:
+def _write(result: Reconciliation, file: BinaryIO, title: str, evidence: EvidenceScope) -> None:
     """Write every sheet, in order, to an open binary file."""
-    rows = len(result.lines) + len(result.evidence) + len(result.excluded)
+    if evidence not in EVIDENCE_SCOPES:
+        raise ValueError(f"evidence is one of {', '.join(EVIDENCE_SCOPES)}, not {evidence!r}")
+    shown = _evidence_shown(result, evidence)
+    rows = len(result.lines) + len(shown) + len(result.excluded)
     book = Workbook(
         file,
         {
@@ -194,10 +223,12 @@ def _write(result: Reconciliation, file: BinaryIO, title: str) -> None:
     try:
         book.set_properties({"author": _CREATOR, "title": safe_text(title)})
         styles = _Styles(book, _money_format(result.currency))
-        _write_summary(_Sheet.add(book, "Summary", styles), result, title)
+        _write_summary(_Sheet.add(book, "Summary", styles), result, title, evidence, len(shown))
         _write_adjustments(_Sheet.add(book, "Adjustments", styles), result)
         _write_bundles(_Sheet.add(book, "Bundles", styles), result)
-        _write_evidence(book, styles, result)
+        if evidence == "lines to decide":
+            _write_lines(_Sheet.add(book, "Lines", styles), result)
+        _write_evidence(book, styles, shown, evidence)
         _write_excluded(book, styles, result)
         _write_unmapped(_Sheet.add(book, "Unmapped", styles), result)
     finally:
@@ -261,7 +292,9 @@ _COVERAGE_COLUMNS = [
 # What became of the records of a file; together they must make up its records.
 
 
-def _write_summary(sheet: _Sheet, result: Reconciliation, title: str) -> None:
+def _write_summary(
+    sheet: _Sheet, result: Reconciliation, title: str, evidence: EvidenceScope, shown: int
+) -> None:
     summary = result.summary()
     # Running text (the title, sentences) may spill over and must not widen column A.
     sheet.put(1, 1, title, emphasis="title", sized=False)
@@ -360,12 +393,37 @@ def _write_summary(sheet: _Sheet, result: Reconciliation, title: str) -> None:
     row += 1
     sheet.put(row, 1, _accounted_words(result.coverage), emphasis="bold", sized=False)
 
+    if evidence == "lines to decide":
+        row += 2
+        sheet.put(row, 1, "Where the evidence is", emphasis="section", sized=False)
+        for line in _where_the_evidence_is(result, shown):
+            row += 1
+            sheet.put(row, 1, line, sized=False)
+
     row += 2
     sheet.put(row, 1, "How to use this workbook", emphasis="section", sized=False)
     for line in _HOW_TO:
         row += 1
         sheet.put(row, 1, line, sized=False)
     sheet.finish()
+
+
+def _where_the_evidence_is(result: Reconciliation, shown: int) -> list[str]:
+    """The Summary's note, in a finance person's words, on the evidence this workbook leaves
+    out and where to find it."""
+    to_decide = int(result.lines["status"].isin(REVIEW_STATUSES).sum())
+    every = len(result.evidence)
+    return [
+        f"The Lines sheet lists every line of the month, matches included: {len(result.lines):,}.",
+        "The Evidence sheet holds the source rows behind the lines that need a decision: "
+        f"{to_decide:,} lines, {shown:,} source rows.",
+        "The source rows behind the other lines (mostly matches) are left out to keep this "
+        f"workbook quick to open: {every - shown:,} of the month's {every:,} source rows. Each "
+        "client's own workbook, in that client's folder beside this one, holds every source row "
+        "behind that client's lines.",
+        "The workbench also keeps every source row with the month, in the workspace folder "
+        f"periods/{result.period}/store/ (data files that Python, Power BI or DuckDB can open).",
+    ]
 
 
 def _client_rows(result: Reconciliation) -> list[tuple[object, ...]]:
@@ -582,6 +640,47 @@ def _write_bundles(sheet: _Sheet, result: Reconciliation) -> None:
     sheet.finish()
 
 
+# Lines -------------------------------------------------------------------------------------
+
+_LINE_COLUMNS = [
+    _Column("Line ID"),
+    _Column("Client"),
+    _Column("Service"),
+    _Column("Status"),
+    _Column("Contract"),
+    _Column("Vendor"),
+    _Column("Billed qty", "quantity"),
+    _Column("Used qty", "quantity"),
+    _Column("Difference", "quantity"),
+    _Column("Unit price", "money"),
+    _Column("Revenue impact / month", "money"),
+    _Column("Vendor spend / month", "money"),
+    _Column("Why", "long"),
+]
+
+
+def _write_lines(sheet: _Sheet, result: Reconciliation) -> None:
+    lines = result.lines.sort_values(["company_name", "line_id"], kind="stable")
+    rows = zip(
+        lines["line_id"],
+        lines["company_name"],
+        lines["service_name"],
+        lines["status"],
+        lines["contract_name"].where(lines["contract_name"] != "", lines["contract_id"]),
+        lines["vendor"].map(_system_title),
+        lines["billed_quantity"],
+        lines["expected_quantity"],
+        lines["difference"],
+        lines["unit_price"],
+        lines["revenue_impact"],
+        lines["vendor_spend"],
+        lines["reason"],
+        strict=True,
+    )
+    _write_table(sheet, 1, _LINE_COLUMNS, rows, empty="No lines this month.", filtered=True)
+    sheet.finish()
+
+
 # Evidence, Excluded, Unmapped --------------------------------------------------------------
 
 _EVIDENCE_COLUMNS = [
@@ -599,9 +698,20 @@ _EVIDENCE_COLUMNS = [
 ]
 
 
-def _write_evidence(book: Workbook, styles: _Styles, result: Reconciliation) -> None:
+def _evidence_shown(result: Reconciliation, scope: EvidenceScope) -> pd.DataFrame:
+    """The source rows the Evidence sheet holds."""
+    if scope == "every line":
+        return result.evidence
+    lines = result.lines
+    to_decide = lines.loc[lines["status"].isin(REVIEW_STATUSES), "line_id"]
+    return result.evidence[result.evidence["line_id"].isin(to_decide)]
+
+
+def _write_evidence(
+    book: Workbook, styles: _Styles, shown: pd.DataFrame, scope: EvidenceScope
+) -> None:
     # Billed rows before used rows of the same line, so each line reads top to bottom.
-    evidence = result.evidence.sort_values(["line_id", "side"], kind="stable")
+    evidence = shown.sort_values(["line_id", "side"], kind="stable")
     rows = zip(
         evidence["line_id"],
         evidence["side"],
@@ -616,9 +726,12 @@ def _write_evidence(book: Workbook, styles: _Styles, result: Reconciliation) -> 
         evidence["source_row"],
         strict=True,
     )
-    _write_long_table(
-        book, styles, "Evidence", _EVIDENCE_COLUMNS, rows, empty="No source rows behind any line."
+    empty = (
+        "No source rows behind any line."
+        if scope == "every line"
+        else "No line needs a decision, so no source rows are shown here: see the Summary."
     )
+    _write_long_table(book, styles, "Evidence", _EVIDENCE_COLUMNS, rows, empty=empty)
 
 
 _EXCLUDED_COLUMNS = [
