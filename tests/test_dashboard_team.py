@@ -231,11 +231,14 @@ def test_pages_closed_or_left_are_culled_and_their_number_is_capped(
             context = browser.new_context()
             # Ten pages opened and closed, one after the other: half closed as a tab is (the
             # page's close beacon stops its kernel), half as a crashed browser leaves them.
+            left = []
             for number in range(10):
                 page = context.new_page()
                 sign_in(page, url, "dana")
                 kernel = _kernel_of(page)
                 assert kernel in _kernels(url)
+                if number % 2:
+                    left.append(kernel)
                 page.close(run_before_unload=number % 2 == 0)
                 _until(lambda kernel=kernel: kernel not in _kernels(url), f"{kernel} stopped")
             _until(lambda: len(_kernels(url)) == 1, "one kernel left")
@@ -260,7 +263,9 @@ def test_pages_closed_or_left_are_culled_and_their_number_is_capped(
     assert len(after_ten) == 1  # the preheated kernel, waiting for the next page
     assert refused == (503, "Too many dashboard pages open")
     culled = re.findall(r"Culling kernel ([\w-]+): its page closed", log.read_text())
-    assert len(culled) == 5  # the five left without their close beacon
+    # The five left without their close beacon can only have gone by culling. (On a loaded
+    # machine the culler may also be first to a page whose beacon was on its way.)
+    assert len(left) == 5 and set(left) <= set(culled)
 
 
 def test_https_with_a_certificate_signs_in_and_decides_as_the_login(
