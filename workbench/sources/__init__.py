@@ -148,19 +148,24 @@ def _known_header(cells: Sequence[str], profiles: tuple[Format, ...] = ()) -> bo
     )
 
 
-def _skipped_rows(table: RawTable) -> list[str]:
-    """Per row, why it is not data: "blank row", "total row", or "" for a data row."""
-    return [
-        "blank row" if blank else "total row" if is_total else ""
-        for blank, is_total in zip(blank_rows(table), total_rows(table), strict=True)
-    ]
+def _skipped_rows(table: RawTable) -> dict[int, str]:
+    """The rows that are not data, by position, and why: "blank row" or "total row"."""
+    blank = np.asarray(blank_rows(table), dtype=bool)
+    total = np.asarray(total_rows(table), dtype=bool)
+    return {
+        int(position): "blank row" if blank[position] else "total row"
+        for position in np.flatnonzero(blank | total)
+    }
 
 
 def _skipped_records(
-    table: RawTable, skipped: list[str], fmt: Format, canonical: pd.DataFrame, context: ReadContext
+    table: RawTable,
+    skipped: dict[int, str],
+    fmt: Format,
+    canonical: pd.DataFrame,
+    context: ReadContext,
 ) -> pd.DataFrame:
     """Excluded canonical records for the blank and total rows, so every row is accounted for."""
-    positions = [position for position, reason in enumerate(skipped) if reason]
     if fmt.side == "usage":
         columns, system = USAGE_COLUMNS, {"vendor": _first(canonical, "vendor", fmt.key)}
         blank: dict[str, object] = {"quantity": 0, "amount": None}
@@ -173,11 +178,11 @@ def _skipped_records(
     records = [
         {
             **dict.fromkeys(columns, ""),
-            **provenance(table, context.source_file, position, skipped[position]),
+            **provenance(table, context.source_file, position, reason),
             **system,
             **blank,
         }
-        for position in positions
+        for position, reason in skipped.items()
     ]
     return pd.DataFrame.from_records(records, columns=columns)
 
@@ -210,8 +215,7 @@ def _with_format_keys(canonical: pd.DataFrame, fmt: Format) -> pd.DataFrame:
     if "record_key" not in canonical or not len(canonical):
         return canonical
     keys = canonical["record_key"].to_numpy(dtype=object)
-    prefixed = np.array([f"{fmt.key}|{key}" if key else "" for key in keys], dtype=object)
-    return canonical.assign(record_key=prefixed)
+    return canonical.assign(record_key=np.where(keys != "", f"{fmt.key}|" + keys, ""))
 
 
 def _nonempty(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
@@ -301,14 +305,16 @@ def read_inputs(
     files = []
     excluded_usage: list[pd.DataFrame] = []
     excluded_lines: list[pd.DataFrame] = []
-    first_of: dict[str, tuple[str, str, int, pd.DataFrame | None]] = {}
+    # Per checksum: the file that held it first, its side, its rows and its canonical records.
+    first_of: dict[str, tuple[str, str, int, list[pd.DataFrame]]] = {}
     for path in paths:
         source_file = path.relative_to(workspace_root).as_posix()
         checksum = file_checksum(path)
         if checksum in first_of:
-            first_file, side, rows_read, canonical = first_of[checksum]
-            if canonical is not None:
-                copy = _as_duplicate(canonical, source_file, first_file)
+            first_file, side, rows_read, records = first_of[checksum]
+            if records:
+                read_before = pd.concat(_nonempty(records) or records[-1:], ignore_index=True)
+                copy = _as_duplicate(read_before, source_file, first_file)
                 (excluded_usage if side == "usage" else excluded_lines).append(copy)
             files.append(
                 {
@@ -321,14 +327,17 @@ def read_inputs(
             )
             continue
         table = read_table(
-            path, decimal_mark=decimal_mark, recognise=lambda cells: _known_header(cells, profiles)
+            path,
+            decimal_mark=decimal_mark,
+            recognise=lambda cells: _known_header(cells, profiles),
+            sha256=checksum,
         )
         fmt = detect(table, profiles)
         context = ReadContext(source_file, period_start, period_end, date_order)
         skipped = _skipped_rows(table)
         content = (
-            table.only([p for p, reason in enumerate(skipped) if not reason])
-            if any(skipped)
+            table.only([p for p in range(len(table.frame)) if p not in skipped])
+            if skipped
             else table
         )
         for name, kind in EXCEL_DAMAGE_CHECKS.get(fmt.key, ()):
@@ -351,9 +360,7 @@ def read_inputs(
             source_file,
             fmt.side,
             len(table.frame),
-            pd.concat(_nonempty([canonical, leftover]) or [leftover], ignore_index=True)
-            if fmt.side != "psa-entity"
-            else None,
+            [canonical, leftover] if fmt.side != "psa-entity" else [],
         )
         files.append(
             {
@@ -364,6 +371,7 @@ def read_inputs(
                 "sha256": table.sha256,
             }
         )
+        del table, content  # a large export's cells are not kept beside the next one's
     if not entities and not contract_frames:
         raise InputError(
             folder,

@@ -46,7 +46,7 @@ import itertools
 import mmap
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -90,6 +90,9 @@ DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 
 #: Decides whether a header (its cells, as text) is one the caller can read.
 HeaderCheck = Callable[[Sequence[str]], bool]
+
+#: One value per row of a table: a list, a NumPy array or a Series.
+PerRow = Sequence[Any] | np.ndarray | pd.Series
 
 
 def header_key(name: str) -> str:
@@ -145,30 +148,32 @@ class RawTable:
 def provenance_columns(
     table: RawTable,
     source_file: str,
-    reasons: Sequence[str] | str = "",
-    record_keys: Sequence[str] | None = None,
-    change_dates: Sequence[date | None] | None = None,
+    reasons: PerRow | str = "",
+    record_keys: PerRow | None = None,
+    change_dates: PerRow | None = None,
 ) -> dict[str, Any]:
     """The provenance columns of canonical rows built one per table row, in order (``reasons``:
     one excluded reason per row, or one for all; ``record_keys``: each row's natural key, see
     :func:`record_keys`; ``change_dates``: the day each usage row's seats changed, if the
     vendor says)."""
     rows = len(table.frame)
-    numbers = (
-        np.asarray(table.file_rows, dtype=np.int64)
-        if table.file_rows is not None
-        else np.arange(rows, dtype=np.int64) + table.header_row + 1
-    )
     return {
         "source_file": [source_file] * rows,
         "source_sheet": [table.sheet] * rows,
-        "source_row": numbers,
+        "source_row": source_rows(table),
         "excluded_reason": [reasons] * rows if isinstance(reasons, str) else list(reasons),
         "record_key": [""] * rows if record_keys is None else list(record_keys),
         "change_date": [""] * rows
         if change_dates is None
-        else [day.isoformat() if day else "" for day in change_dates],
+        else distinct(change_dates).map(lambda day: day.isoformat() if day else ""),
     }
+
+
+def source_rows(table: RawTable) -> np.ndarray:
+    """Each row's number in the file, as a spreadsheet shows it."""
+    if table.file_rows is not None:
+        return np.asarray(table.file_rows, dtype=np.int64)
+    return np.arange(len(table.frame), dtype=np.int64) + table.header_row + 1
 
 
 def provenance(
@@ -191,14 +196,25 @@ def provenance(
     }
 
 
-def record_keys(*parts: Sequence[object]) -> list[str]:
+def record_keys(*parts: PerRow) -> list[str]:
     """Natural keys of a table's records, one per row, from the columns that identify a record.
 
     Each part is one value per row, already normalised by the importer (a date parsed, an id
     case-folded), so the same record reads the same from a CSV and from a workbook. A blank
     part stays blank; parts are joined with ``|``.
     """
-    return ["|".join(map(_key_part, values)) for values in zip(*parts, strict=True)]
+    return ["|".join(values) for values in zip(*map(_key_texts, parts), strict=True)]
+
+
+def _key_texts(part: PerRow) -> Iterable[str]:
+    """One part of the keys as text: text as it is, other values (dates, amounts, counts) once
+    per distinct value."""
+    if isinstance(part, pd.Series) and pd.api.types.is_string_dtype(part.dtype):
+        texts: list[str] = part.tolist()
+        return texts
+    if isinstance(part, list) and all(type(value) is str for value in part):
+        return part
+    return distinct(part).map(_key_part)
 
 
 def _key_part(value: object) -> str:
@@ -1116,9 +1132,9 @@ def _number_error(table: RawTable, position: int, name: str, text: str, problem:
 def integer_array(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -> np.ndarray:
     """Whole numbers from a column ("42", "42.0", "1,200" accepted; "4.5" or "abc" are errors),
     one ``int64`` per row."""
-    cells = distinct(table, name, strip=False)
+    cells = distinct_cells(table, name, strip=False)
     values = []
-    for index, text in enumerate(cells.texts):
+    for index, text in enumerate(cells.values):
         cleaned = text.strip()
         if not cleaned and allow_blank_as_zero:
             values.append(0)
@@ -1150,9 +1166,9 @@ def integers(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -
 def amount_array(table: RawTable, name: str) -> np.ndarray:
     """Exact amounts from a column, in the file's convention, one :class:`~decimal.Decimal` per
     row (rows with one text share one); blank cells become None."""
-    cells = distinct(table, name)
+    cells = distinct_cells(table, name)
     values: list[Decimal | None] = []
-    for index, text in enumerate(cells.texts):
+    for index, text in enumerate(cells.values):
         if not text:
             values.append(None)
             continue
@@ -1194,7 +1210,7 @@ def _date_order(cells: Distinct, table: RawTable, name: str, fallback: str | Non
     day_first: int | None = None  # the first distinct text that proves it
     month_first: int | None = None
     shaped = False
-    for index, text in enumerate(cells.texts):
+    for index, text in enumerate(cells.values):
         match = _PARTS.fullmatch(_date_part(text))
         if match is None:
             continue
@@ -1206,7 +1222,7 @@ def _date_order(cells: Distinct, table: RawTable, name: str, fallback: str | Non
         if day_first is not None and month_first is not None:
             break
     if day_first is not None and month_first is not None:
-        day, month = cells.texts[day_first].strip(), cells.texts[month_first].strip()
+        day, month = cells.values[day_first].strip(), cells.values[month_first].strip()
         day_row = table.row_number(cells.first_rows[day_first])
         month_row = table.row_number(cells.first_rows[month_first])
         raise InputError(
@@ -1244,13 +1260,13 @@ def date_array(
     date cells arrive as ISO text). A time of day after the date (``10/31/2026 12:00:00 AM``,
     ``2026-10-31T00:00:00Z``) is ignored; blank cells become None.
     """
-    cells = distinct(table, name, strip=False)
+    cells = distinct_cells(table, name, strip=False)
     if order == "auto":
         order = _date_order(cells, table, name, fallback)
     if order not in _EXPECTED_DATE:
         raise ValueError(f"date order must be MDY, DMY, ISO or auto, not {order!r}")
     values: list[date | None] = []
-    for index, text in enumerate(cells.texts):
+    for index, text in enumerate(cells.values):
         cleaned = _date_part(text)
         if not cleaned:
             values.append(None)
@@ -1320,8 +1336,8 @@ def check_excel_damage(table: RawTable, column: str, kind: str) -> None:
         width = int(kind.removeprefix("digits:"))
     elif kind not in {"guid", "id"}:
         raise ValueError(f"kind must be guid, id or digits:N, not {kind!r}")
-    cells = distinct(table, column)
-    for index, text in enumerate(cells.texts):
+    cells = distinct_cells(table, column)
+    for index, text in enumerate(cells.values):
         if not text:
             continue
         if _SCIENTIFIC.fullmatch(text):
@@ -1375,36 +1391,58 @@ def texts(table: RawTable, name: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Distinct:
-    """A column's distinct cells and, per row, which one it holds.
+    """A column's distinct values and, per row, which one it holds.
 
     Exports repeat most of their cells (customers, SKUs, dates, prices, flags), so a conversion
-    or a check runs once per distinct text and every row takes its result (:meth:`take`). The
-    texts are in the order they first appear, so the first text a check refuses is also the
-    first row it refuses (:attr:`first_rows`).
+    or a check runs once per distinct value and every row takes its result (:meth:`take`,
+    :meth:`map`). The values are in the order they first appear (None last), so the first value
+    a check of cells refuses is also the first row it refuses (:attr:`first_rows`).
     """
 
-    texts: list[str]
-    codes: np.ndarray  # per row, the position of its text in ``texts``
+    values: list[Any]
+    codes: np.ndarray  # per row, the position of its value in ``values``
 
-    def take(self, values: Sequence[object]) -> np.ndarray:
-        """Per row, the value given for its text (``values`` parallel to :attr:`texts`), as an
-        object array: rows with one text share one value."""
-        shared = np.empty(len(values), dtype=object)
-        shared[:] = values
+    def take(self, converted: Sequence[object]) -> np.ndarray:
+        """Per row, the item of ``converted`` (parallel to :attr:`values`) for its value, as an
+        object array: rows with one value share one object."""
+        shared = np.empty(len(converted), dtype=object)
+        shared[:] = converted
         per_row: np.ndarray = shared[self.codes]
         return per_row
 
+    def map(self, convert: Callable[[Any], object]) -> np.ndarray:
+        """``convert`` of every row's value, called once per distinct value."""
+        return self.take([convert(value) for value in self.values])
+
+    def per_row(self) -> np.ndarray:
+        """Every row's value, as an object array."""
+        return self.take(self.values)
+
     @functools.cached_property
     def first_rows(self) -> np.ndarray:
-        """The position of the first row holding each text."""
-        return np.flatnonzero(~pd.Series(self.codes).duplicated().to_numpy())
+        """The position of the first row holding each value."""
+        first = np.flatnonzero(~pd.Series(self.codes).duplicated().to_numpy())
+        rows = np.empty(len(self.values), dtype=np.intp)
+        rows[self.codes[first]] = first
+        return rows
 
 
-def distinct(table: RawTable, name: str, *, strip: bool = True) -> Distinct:
+def distinct(values: PerRow) -> Distinct:
+    """The :class:`Distinct` values of a column, one kind of value throughout (values that
+    compare equal, such as ``12.5`` and ``12.50``, are one value)."""
+    if not isinstance(values, pd.Series | np.ndarray):
+        values = pd.Series(list(values), dtype=object)
+    codes, uniques = pd.factorize(values)
+    distinct_values = list(uniques)
+    if (codes < 0).any():  # None: factorize leaves it out
+        codes = np.where(codes < 0, len(distinct_values), codes)
+        distinct_values.append(None)
+    return Distinct(distinct_values, codes)
+
+
+def distinct_cells(table: RawTable, name: str, *, strip: bool = True) -> Distinct:
     """A column's cells (stripped unless ``strip`` is false) as :class:`Distinct` texts."""
-    cells = table.frame[name].str.strip() if strip else table.frame[name]
-    codes, uniques = pd.factorize(cells)
-    return Distinct(uniques.tolist(), codes)
+    return distinct(table.frame[name].str.strip() if strip else table.frame[name])
 
 
 _TRUTHY, _FALSY = ("true", "yes", "1"), ("false", "no", "0", "")
@@ -1413,9 +1451,9 @@ _TRUTHY, _FALSY = ("true", "yes", "1"), ("false", "no", "0", "")
 def flag_array(table: RawTable, name: str) -> np.ndarray:
     """A column of true/false cells (``true``, ``yes``, ``1``; ``false``, ``no``, ``0`` or
     empty), one bool per row."""
-    cells = distinct(table, name, strip=False)
+    cells = distinct_cells(table, name, strip=False)
     truthy = []
-    for index, text in enumerate(cells.texts):
+    for index, text in enumerate(cells.values):
         cleaned = text.strip().casefold()
         if cleaned not in _TRUTHY and cleaned not in _FALSY:
             raise InputError(
