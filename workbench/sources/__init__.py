@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.errors import InputError
 from workbench.sources import (
@@ -37,6 +39,7 @@ from workbench.sources.formats import Format, ReadContext
 from workbench.sources.profiles import PROFILE_HINT
 from workbench.sources.reading import (
     RawTable,
+    arrow_text,
     blank_rows,
     check_excel_damage,
     file_checksum,
@@ -211,11 +214,21 @@ DUPLICATE_FILE = "duplicate of "
 
 
 def _with_format_keys(canonical: pd.DataFrame, fmt: Format) -> pd.DataFrame:
-    """Natural keys prefixed with their format, so two formats never share a key."""
+    """Natural keys prefixed with their format, so two formats never share a key.
+
+    Prefixed as Arrow text, so each key becomes a Python string once, here.
+    """
     if "record_key" not in canonical or not len(canonical):
         return canonical
-    keys = canonical["record_key"].to_numpy(dtype=object)
-    return canonical.assign(record_key=np.where(keys != "", f"{fmt.key}|" + keys, ""))
+    keys = arrow_text(canonical["record_key"])
+    prefixed = pc.if_else(
+        pc.equal(keys, ""),
+        pa.scalar("", pa.large_string()),
+        pc.binary_join_element_wise(
+            pa.scalar(f"{fmt.key}|", pa.large_string()), keys, pa.scalar("", pa.large_string())
+        ),
+    )
+    return canonical.assign(record_key=prefixed.to_numpy(zero_copy_only=False))
 
 
 def _nonempty(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
@@ -344,8 +357,14 @@ def read_inputs(
             found = optional_column(content, name)
             if found:
                 check_excel_damage(content, found, kind)
-        canonical = _with_format_keys(fmt.read(content, context), fmt)
+        canonical = fmt.read(content, context)
         leftover = _skipped_records(table, skipped, fmt, canonical, context)
+        rows_read = len(table.frame)
+        # A large export's cells are not kept beside its records, nor beside the next export's:
+        # Arrow's pool keeps the memory it freed unless asked to give it back.
+        del table, content
+        canonical = _with_format_keys(canonical, fmt)
+        pa.default_memory_pool().release_unused()
         if fmt.side == "usage":
             usage_frames.append(canonical)
             excluded_usage.append(leftover)
@@ -359,7 +378,7 @@ def read_inputs(
         first_of[checksum] = (
             source_file,
             fmt.side,
-            len(table.frame),
+            rows_read,
             [canonical, leftover] if fmt.side != "psa-entity" else [],
         )
         files.append(
@@ -367,11 +386,10 @@ def read_inputs(
                 "source_file": source_file,
                 "format": fmt.title,
                 "side": fmt.side,
-                "rows_read": len(table.frame),
-                "sha256": table.sha256,
+                "rows_read": rows_read,
+                "sha256": checksum,
             }
         )
-        del table, content  # a large export's cells are not kept beside the next one's
     if not entities and not contract_frames:
         raise InputError(
             folder,

@@ -24,6 +24,13 @@ VENDOR = "microsoft"
 _NOT_SEAT_CHANGES = {"customercredit"}
 
 
+def _joined(first: reading.Distinct, second: reading.Distinct) -> np.ndarray:
+    """Per row, ``first:second``, each text made once per distinct pair."""
+    width = len(second.values)
+    pairs = reading.distinct(first.codes.astype(np.int64) * width + second.codes)
+    return pairs.map(lambda pair: f"{first.values[pair // width]}:{second.values[pair % width]}")
+
+
 def _sign(amount: Decimal | None) -> int:
     return 0 if amount is None else int(amount.compare(Decimal(0)))
 
@@ -60,21 +67,21 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
     ]
     counted = ~credit & (direction != 0)
     quantities = np.where(counted, direction * np.abs(seats), 0)
-    skus = product_id.per_row() + ":" + sku_id.per_row()
+    skus = _joined(product_id, sku_id)
     # A row is one charge: its customer's subscription of a SKU, charge type, charge period and
     # direction (a seat change is a refund row and a charge row of one type, period and order),
     # and its order when the file shows one (two seat changes on one day are two orders).
-    subscription = reading.distinct_cells(table, reading.column(table, "SubscriptionId"))
+    subscription = reading.stripped(table, reading.column(table, "SubscriptionId"))
     order = reading.optional_column(table, "OrderId")
     customer_key = customer_id.map(str.casefold)
-    keys = reading.record_keys(
+    keys = reading.key_column(
         customer_key,
-        subscription.map(str.casefold),
+        reading.casefolded(subscription),
         skus,
         charge_type.map(reading.header_key),
         np.where(direction < 0, "refund", "charge").astype(object),
         *charge_period,
-        *([reading.distinct_cells(table, order).map(str.casefold)] if order else []),
+        *([reading.casefolded(reading.stripped(table, order))] if order else []),
     )
     return pd.DataFrame(
         {

@@ -46,7 +46,7 @@ import itertools
 import mmap
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -56,6 +56,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as arrow_csv
 
 from workbench.errors import InputError
 from workbench.money import parse_amount
@@ -161,8 +164,8 @@ def provenance_columns(
         "source_file": [source_file] * rows,
         "source_sheet": [table.sheet] * rows,
         "source_row": source_rows(table),
-        "excluded_reason": [reasons] * rows if isinstance(reasons, str) else list(reasons),
-        "record_key": [""] * rows if record_keys is None else list(record_keys),
+        "excluded_reason": [reasons] * rows if isinstance(reasons, str) else reasons,
+        "record_key": [""] * rows if record_keys is None else record_keys,
         "change_date": [""] * rows
         if change_dates is None
         else distinct(change_dates).map(lambda day: day.isoformat() if day else ""),
@@ -196,25 +199,60 @@ def provenance(
     }
 
 
-def record_keys(*parts: PerRow) -> list[str]:
-    """Natural keys of a table's records, one per row, from the columns that identify a record.
+def key_column(*parts: PerRow) -> pd.Series:
+    """Natural keys of a table's records, one per row, from the columns that identify a record,
+    as an Arrow-backed text column (no Python string per row until the keys are final).
 
     Each part is one value per row, already normalised by the importer (a date parsed, an id
     case-folded), so the same record reads the same from a CSV and from a workbook. A blank
     part stays blank; parts are joined with ``|``.
     """
-    return ["|".join(values) for values in zip(*map(_key_texts, parts), strict=True)]
+    if len(parts) == 1:
+        keys = _key_texts(parts[0])
+    else:
+        # A slice of rows at a time: the parts as Arrow text are never all held at once.
+        rows = len(parts[0])
+        keys = pa.chunked_array(
+            [
+                pc.binary_join_element_wise(
+                    *(_key_texts(_rows(part, start, start + _KEY_ROWS)) for part in parts),
+                    pa.scalar("|", pa.large_string()),
+                )
+                for start in range(0, rows, _KEY_ROWS)
+            ],
+            type=pa.large_string(),
+        )
+    return pd.Series(pd.array(keys, dtype=pd.ArrowDtype(pa.large_string())))
 
 
-def _key_texts(part: PerRow) -> Iterable[str]:
-    """One part of the keys as text: text as it is, other values (dates, amounts, counts) once
-    per distinct value."""
-    if isinstance(part, pd.Series) and pd.api.types.is_string_dtype(part.dtype):
-        texts: list[str] = part.tolist()
-        return texts
-    if isinstance(part, list) and all(type(value) is str for value in part):
-        return part
-    return distinct(part).map(_key_part)
+#: Rows whose keys are joined at once.
+_KEY_ROWS = 1 << 16
+
+
+def _rows(part: PerRow, start: int, stop: int) -> PerRow:
+    return part.iloc[start:stop] if isinstance(part, pd.Series) else part[start:stop]
+
+
+def record_keys(*parts: PerRow) -> list[str]:
+    """:func:`key_column` as a list."""
+    keys: list[str] = key_column(*parts).tolist()
+    return keys
+
+
+def _key_texts(part: PerRow) -> pa.Array | pa.ChunkedArray:
+    """One part of the keys as Arrow text: text as it is, other values (dates, amounts, counts)
+    converted once per distinct value."""
+    arrow_backed = isinstance(part, pd.Series) and isinstance(part.dtype, pd.ArrowDtype)
+    if not arrow_backed and pd.api.types.infer_dtype(part, skipna=False) != "string":
+        part = distinct(part).map(_key_part)
+    return arrow_text(part)
+
+
+def arrow_text(texts: PerRow) -> pa.Array | pa.ChunkedArray:
+    """Text values as Arrow large strings, without a copy when Arrow already holds them so."""
+    if isinstance(texts, pd.Series) and isinstance(texts.dtype, pd.ArrowDtype):
+        return pa.array(texts).cast(pa.large_string())
+    return pa.array(np.asarray(texts, dtype=object), type=pa.large_string())
 
 
 def _key_part(value: object) -> str:
@@ -329,6 +367,9 @@ _HEAD_BYTES = 1 << 18
 #: Bytes searched for quotes at once, so the scan of a large file needs little memory.
 _SCAN_BYTES = 1 << 26
 _QUOTE = ord('"')
+#: How Arrow's reader leaves a table's cells: Arrow text (4-byte offsets: a large export's many
+#: empty columns cost half what pandas' own Arrow-backed strings would).
+_ARROW_TEXT = pd.ArrowDtype(pa.string())
 
 
 def _read_csv_with_arrow(
@@ -348,9 +389,6 @@ def _read_csv_with_arrow(
     width, a quoted cell left open or followed by more text, a row over Arrow's block size) is
     left to the strict reader, which reads it or names the row at fault.
     """
-    import pyarrow as pa
-    from pyarrow import csv as arrow_csv
-
     with path.open("rb") as handle:
         head = handle.read(_HEAD_BYTES)
         whole = not handle.read(1)
@@ -387,7 +425,7 @@ def _read_csv_with_arrow(
     width = len(records[0])
     positions = [str(index) for index in range(width)]
     try:
-        cells = arrow_csv.read_csv(
+        table = arrow_csv.read_csv(
             path,
             read_options=arrow_csv.ReadOptions(column_names=positions, skip_rows=1),
             parse_options=arrow_csv.ParseOptions(
@@ -404,15 +442,19 @@ def _read_csv_with_arrow(
         )
     except pa.ArrowException:
         return None  # a row of another width, text that is not UTF-8, ...
-    if cells.num_rows + 1 > max_rows + HEADER_SEARCH_ROWS:
+    if table.num_rows + 1 > max_rows + HEADER_SEARCH_ROWS:
         raise _more_rows_than(path, max_rows)
-    columns = [pd.array(cells.column(index), dtype="str") for index in range(width)]
-    del cells
+    # Arrow-backed, whatever the text storage set for canonical frames: no cell becomes a Python
+    # string until an importer asks for it.
+    columns: list[Any] = [
+        pd.array(table.column(index), dtype=_ARROW_TEXT) for index in range(width)
+    ]
+    del table
     blank = _blank_mask(pd.DataFrame(dict(enumerate(columns)), copy=False))
     body = int(np.flatnonzero(~blank)[-1]) + 1 if not blank.all() else 0
     if body > max_rows:
         raise _rows_over_limit(path, body, max_rows)
-    columns = [cells[:body] for cells in columns]
+    columns = [column_cells[:body] for column_cells in columns]
     named = _column_names(
         path,
         _header_names(records[0]),
@@ -1383,10 +1425,46 @@ def optional_column(table: RawTable, *names: str) -> str | None:
     return None
 
 
+#: A cell that no strip changes: empty, or starting and ending with a printable ASCII character.
+_UNSTRIPPED = r"^([!-~]([\s\S]*[!-~])?)?$"
+
+
+def stripped(table: RawTable, name: str) -> pd.Series:
+    """A column's cells as stripped text, as the table holds them (Arrow-backed when Arrow read
+    the file).
+
+    Stripped as Python strips (Arrow's whitespace is not quite Python's), so a cell reads the
+    same through either reader: Arrow only finds the cells that may need it.
+    """
+    cells: pd.Series = table.frame[name]
+    if not isinstance(cells.dtype, pd.ArrowDtype):
+        python_stripped: pd.Series = cells.str.strip()
+        return python_stripped
+    arrow_cells = pa.array(cells)
+    plain = pc.match_substring_regex(arrow_cells, _UNSTRIPPED)
+    if pc.all(plain).as_py():
+        return cells
+    untidy = pc.invert(plain)
+    tidied = [text.strip() for text in arrow_cells.filter(untidy).to_pylist()]
+    texts = pc.replace_with_mask(arrow_cells, untidy, pa.array(tidied, type=pa.string()))
+    return pd.Series(pd.array(texts, dtype=_ARROW_TEXT), index=cells.index)
+
+
+def casefolded(cells: pd.Series) -> pd.Series:
+    """Text cells case-folded as Python folds them: by Arrow when every cell is ASCII (where the
+    two agree), else once per distinct cell."""
+    if isinstance(cells.dtype, pd.ArrowDtype):
+        arrow_cells = pa.array(cells)
+        if pc.all(pc.string_is_ascii(arrow_cells)).as_py() is not False:
+            lowered = pc.ascii_lower(arrow_cells)
+            return pd.Series(pd.array(lowered, dtype=_ARROW_TEXT), index=cells.index)
+    return pd.Series(distinct(cells).map(str.casefold), index=cells.index, dtype=object)
+
+
 def texts(table: RawTable, name: str) -> list[str]:
     """A column's cells as stripped text."""
-    stripped: list[str] = table.frame[name].str.strip().to_numpy(dtype=object).tolist()
-    return stripped
+    cells: list[str] = stripped(table, name).to_numpy(dtype=object).tolist()
+    return cells
 
 
 @dataclass(frozen=True)
@@ -1433,7 +1511,7 @@ def distinct(values: PerRow) -> Distinct:
     if not isinstance(values, pd.Series | np.ndarray):
         values = pd.Series(list(values), dtype=object)
     codes, uniques = pd.factorize(values)
-    distinct_values = list(uniques)
+    distinct_values = np.asarray(uniques, dtype=object).tolist()
     if (codes < 0).any():  # None: factorize leaves it out
         codes = np.where(codes < 0, len(distinct_values), codes)
         distinct_values.append(None)
@@ -1442,7 +1520,12 @@ def distinct(values: PerRow) -> Distinct:
 
 def distinct_cells(table: RawTable, name: str, *, strip: bool = True) -> Distinct:
     """A column's cells (stripped unless ``strip`` is false) as :class:`Distinct` texts."""
-    return distinct(table.frame[name].str.strip() if strip else table.frame[name])
+    cells = distinct(table.frame[name])
+    if not strip:
+        return cells
+    # Stripped once per distinct cell: no stripped copy of the column is made.
+    texts = distinct([text.strip() for text in cells.values])
+    return Distinct(texts.values, texts.codes[cells.codes])
 
 
 _TRUTHY, _FALSY = ("true", "yes", "1"), ("false", "no", "0", "")
