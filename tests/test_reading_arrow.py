@@ -9,17 +9,32 @@ encoding, delimiter, decimal mark and header row) or the same error.
 The files: every CSV of ``tests/corpus/files`` (:data:`STRICT_ONLY` are the ones only the strict
 reader may read: other encodings, title rows, a row of another width, a quote left open), and
 small files written here, one quoting or layout case each, plus two files larger than Arrow's
-block (1 MiB) and than the part of a file read before Arrow starts.
+block (1 MiB) and than the part of a file read before Arrow starts. Then every CSV export of the
+demo workspace and the PSA samples (every built-in format read from CSV, and an import profile)
+goes through its importer from either reader's table: the records must be the same, to the
+column type.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from tests.conftest import DEMO, PERIOD
 from workbench.errors import InputError
-from workbench.sources.reading import CSV_SUFFIXES, RawTable, read_table
+from workbench.sources import ReadContext, detect
+from workbench.sources.profiles import workspace_formats
+from workbench.sources.reading import (
+    CSV_SUFFIXES,
+    RawTable,
+    casefolded,
+    read_table,
+    stripped,
+    texts,
+)
+from workbench.workspace import period_bounds
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "files"
 CORPUS_CSVS = sorted(path for path in CORPUS.iterdir() if path.suffix in CSV_SUFFIXES)
@@ -197,3 +212,40 @@ def test_too_many_rows_are_refused_by_either_reader(tmp_path: Path) -> None:
         with pytest.raises(InputError, match=r"the file has more than 10 rows, over the limit"):
             read_table(path, max_rows=10, strict=strict)
         assert len(read_table(path, max_rows=40, strict=strict).frame) == 40
+
+
+def test_cells_are_stripped_and_case_folded_as_python_does(tmp_path: Path) -> None:
+    path = tmp_path / "organizations.csv"
+    names = ["\u00a0Acme\u2003", "\x1cBeta\x1f", "  Gamma ", "Stra\u00dfe", "", "Plain"]
+    path.write_bytes(
+        (HEADER + "".join(f"{n},{name},1\r\n" for n, name in enumerate(names))).encode()
+    )
+    fast, strict = _read_both(path)
+    assert isinstance(fast, RawTable) and isinstance(strict, RawTable)
+    assert fast.reader == "arrow"
+    expected = [name.strip() for name in names]
+    for table in (fast, strict):
+        assert texts(table, "name") == expected
+        assert casefolded(stripped(table, "name")).tolist() == [t.casefold() for t in expected]
+        assert casefolded(stripped(table, "id")).tolist() == [str(n) for n in range(6)]
+
+
+def _demo_csvs() -> list[Path]:
+    return sorted(
+        path
+        for root in (DEMO, *sorted((DEMO.parent / "psa-samples").iterdir()))
+        for path in (root / "periods" / PERIOD / "inputs").rglob("*.csv")
+    )
+
+
+@pytest.mark.parametrize(
+    "path", _demo_csvs(), ids=lambda path: "/".join(path.parts[-5:]).replace("/periods/", ":")
+)
+def test_every_importer_makes_the_same_records_through_either_reader(path: Path) -> None:
+    profiles = workspace_formats(DEMO)
+    context = ReadContext(path.name, *period_bounds(PERIOD))
+    fast, strict = read_table(path), read_table(path, strict=True)
+    assert (fast.reader, strict.reader) == ("arrow", "strict")
+    fmt = detect(fast, profiles)
+    assert detect(strict, profiles) == fmt
+    pd.testing.assert_frame_equal(fmt.read(fast, context), fmt.read(strict, context))

@@ -26,7 +26,7 @@ def _in_the_not_billable_group(groups: str) -> bool:
 
 def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
     rows = len(table.frame)
-    device_uid = reading.stripped(table, reading.column(table, "uid"))
+    device_uid = reading.key_column(reading.stripped(table, reading.column(table, "uid")))
     site_uid = reading.distinct_cells(table, reading.column(table, "siteUid"))
     site_name = reading.distinct_cells(table, reading.column(table, "siteName"))
     category = reading.distinct_cells(

@@ -1425,29 +1425,11 @@ def optional_column(table: RawTable, *names: str) -> str | None:
     return None
 
 
-#: A cell that no strip changes: empty, or starting and ending with a printable ASCII character.
-_UNSTRIPPED = r"^([!-~]([\s\S]*[!-~])?)?$"
-
-
 def stripped(table: RawTable, name: str) -> pd.Series:
     """A column's cells as stripped text, as the table holds them (Arrow-backed when Arrow read
-    the file).
-
-    Stripped as Python strips (Arrow's whitespace is not quite Python's), so a cell reads the
-    same through either reader: Arrow only finds the cells that may need it.
-    """
-    cells: pd.Series = table.frame[name]
-    if not isinstance(cells.dtype, pd.ArrowDtype):
-        python_stripped: pd.Series = cells.str.strip()
-        return python_stripped
-    arrow_cells = pa.array(cells)
-    plain = pc.match_substring_regex(arrow_cells, _UNSTRIPPED)
-    if pc.all(plain).as_py():
-        return cells
-    untidy = pc.invert(plain)
-    tidied = [text.strip() for text in arrow_cells.filter(untidy).to_pylist()]
-    texts = pc.replace_with_mask(arrow_cells, untidy, pa.array(tidied, type=pa.string()))
-    return pd.Series(pd.array(texts, dtype=_ARROW_TEXT), index=cells.index)
+    the file: Arrow's whitespace is Python's, code point for code point)."""
+    cells: pd.Series = table.frame[name].str.strip()
+    return cells
 
 
 def casefolded(cells: pd.Series) -> pd.Series:
