@@ -30,8 +30,8 @@ ACTIVE_CONTRACT = "1"
 def _provenance(table: RawTable, source_file: str) -> dict[str, Any]:
     rows = len(table.frame)
     return {
-        "source_file": [source_file] * rows,
-        "source_sheet": [table.sheet] * rows,
+        "source_file": reading.repeated(source_file, rows),
+        "source_sheet": reading.repeated(table.sheet, rows),
         "source_row": reading.source_rows(table),
     }
 

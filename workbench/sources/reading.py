@@ -161,15 +161,21 @@ def provenance_columns(
     vendor says)."""
     rows = len(table.frame)
     return {
-        "source_file": [source_file] * rows,
-        "source_sheet": [table.sheet] * rows,
+        "source_file": repeated(source_file, rows),
+        "source_sheet": repeated(table.sheet, rows),
         "source_row": source_rows(table),
-        "excluded_reason": [reasons] * rows if isinstance(reasons, str) else reasons,
-        "record_key": [""] * rows if record_keys is None else record_keys,
-        "change_date": [""] * rows
+        "excluded_reason": repeated(reasons, rows) if isinstance(reasons, str) else reasons,
+        "record_key": repeated("", rows) if record_keys is None else record_keys,
+        "change_date": repeated("", rows)
         if change_dates is None
         else distinct(change_dates).map(lambda day: day.isoformat() if day else ""),
     }
+
+
+def repeated(text: str, rows: int) -> np.ndarray:
+    """One text on every row, as an object array (a list of a million rows is slower to turn
+    into a column)."""
+    return np.full(rows, text, dtype=object)
 
 
 def source_rows(table: RawTable) -> np.ndarray:
@@ -1098,6 +1104,7 @@ def _decimal_vote(text: str) -> str | None:
 
 
 _CANDIDATE = re.compile(r"\d[.,]\d")
+_ARROW_CANDIDATE = r"\p{Nd}[.,]\p{Nd}"
 
 
 def detect_decimal_mark(path: Path, frame: pd.DataFrame, header_row: int, default: str) -> str:
@@ -1111,7 +1118,13 @@ def detect_decimal_mark(path: Path, frame: pd.DataFrame, header_row: int, defaul
     sample = frame.iloc[:DECIMAL_SAMPLE_ROWS]
     proof: dict[str, tuple[int, str, str]] = {}
     for name in sample.columns:
-        distinct = sample[name].drop_duplicates()
+        cells = sample[name]
+        if isinstance(cells.dtype, pd.ArrowDtype):
+            # Arrow picks out the cells the loop below may look at (any digit Python's \d knows,
+            # and a few newer), so a column of ids, names or dates costs nothing in Python.
+            matched = pc.match_substring_regex(pa.array(cells), _ARROW_CANDIDATE)
+            cells = cells[matched.to_numpy(zero_copy_only=False)]
+        distinct = cells.drop_duplicates()
         for label, text in zip(distinct.index.tolist(), distinct.tolist(), strict=True):
             if not _CANDIDATE.search(text):
                 continue
