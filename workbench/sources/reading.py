@@ -12,7 +12,11 @@ the first cell they cannot read.
   semicolon or tab) is sniffed from the first :data:`SNIFF_RECORDS` records: the candidate that
   splits the most records into the same number (above one) of cells wins; a tie is an error
   asking for the file to be saved with commas. Quoted cells may hold delimiters and newlines; a
-  record counts as one row, as a spreadsheet shows it.
+  record counts as one row, as a spreadsheet shows it. A CSV is read by Arrow's multithreaded
+  reader when Arrow reads it cell for cell as the strict reader (Python's csv module) would: a
+  UTF-8 file whose header is its first row, every row the header's width, its quotes read alike
+  by both. Any other file (another encoding, title rows, a row of another width, a quote Arrow
+  would read leniently) goes to the strict reader, which reads it or names the row at fault.
 * **Workbooks** (``.xlsx``, ``.xlsm``) are read with python-calamine, after :func:`zipfile`
   checks that refuse what is not a zip archive, an archive over :data:`MAX_WORKBOOK_BYTES`
   uncompressed, a member compressed more than :data:`MAX_COMPRESSION_RATIO` to 1 (a zip bomb),
@@ -33,6 +37,10 @@ the first cell they cannot read.
   its numeric cells (:func:`detect_decimal_mark`) and :func:`amounts`, :func:`optional_amounts`
   and :func:`integers` read ``1.234,56``, ``1,234.56``, ``1 234,56``, ``$12.50``, ``€ 12,50``,
   ``12.50 USD`` and ``(12.50)`` exactly, as :class:`~decimal.Decimal`.
+* **Columns** are converted once per distinct cell (:class:`Distinct`): an export repeats its
+  customers, SKUs, dates and prices on every row. Each conversion comes as an array, one value
+  per row (:func:`amount_array`, :func:`integer_array`, :func:`date_array`, :func:`flag_array`),
+  and as a list for the importers that build their records row by row (:func:`amounts`, ...).
 """
 
 from __future__ import annotations
