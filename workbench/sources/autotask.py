@@ -40,6 +40,10 @@ def _text(table: RawTable, name: str) -> list[str]:
     return reading.texts(table, reading.column(table, name))
 
 
+def _dates(table: RawTable, name: str) -> np.ndarray:
+    return reading.date_cells(table, reading.column(table, name), "ISO").per_row()
+
+
 def _read_units(table: RawTable, context: ReadContext) -> pd.DataFrame:
     quantities = reading.integer_array(table, reading.column(table, "units"))
     negative = np.flatnonzero(quantities < 0)
@@ -58,8 +62,8 @@ def _read_units(table: RawTable, context: ReadContext) -> pd.DataFrame:
             "contract_id": _text(table, "contractID"),
             "contract_service_id": _text(table, "contractServiceID"),
             "service_id": _text(table, "serviceID"),
-            "start_date": reading.date_array(table, reading.column(table, "startDate"), "ISO"),
-            "end_date": reading.date_array(table, reading.column(table, "endDate"), "ISO"),
+            "start_date": _dates(table, "startDate"),
+            "end_date": _dates(table, "endDate"),
             "units": quantities,
             **_provenance(table, context.source_file),
         }
@@ -68,7 +72,7 @@ def _read_units(table: RawTable, context: ReadContext) -> pd.DataFrame:
 
 def _read_contract_services(table: RawTable, context: ReadContext) -> pd.DataFrame:
     money = {
-        name: reading.amount_array(table, reading.column(table, name))
+        name: reading.amount_cells(table, reading.column(table, name)).per_row()
         for name in ("unitPrice", "unitCost", "adjustedPrice")
     }
     return pd.DataFrame(

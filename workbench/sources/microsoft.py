@@ -24,11 +24,13 @@ VENDOR = "microsoft"
 _NOT_SEAT_CHANGES = {"customercredit"}
 
 
-def _joined(first: reading.Distinct, second: reading.Distinct) -> np.ndarray:
+def _joined(first: reading.Distinct, second: reading.Distinct) -> reading.Distinct:
     """Per row, ``first:second``, each text made once per distinct pair."""
     width = len(second.values)
     pairs = reading.distinct(first.codes.astype(np.int64) * width + second.codes)
-    return pairs.map(lambda pair: f"{first.values[pair // width]}:{second.values[pair % width]}")
+    return pairs.converted(
+        lambda pair: f"{first.values[pair // width]}:{second.values[pair % width]}"
+    )
 
 
 def _sign(amount: Decimal | None) -> int:
@@ -42,22 +44,20 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
     sku_id = reading.distinct_cells(table, reading.column(table, "SkuId"))
     sku_name = reading.distinct_cells(table, reading.column(table, "SkuName"))
     charge_type = reading.distinct_cells(table, reading.column(table, "ChargeType"))
-    subtotal = reading.amount_array(table, reading.column(table, "Subtotal"))
-    grand_total = reading.amount_array(table, reading.column(table, "Total"))
+    subtotal = reading.amount_cells(table, reading.column(table, "Subtotal"))
+    grand_total = reading.amount_cells(table, reading.column(table, "Total"))
     seats = reading.integer_array(table, reading.column(table, "Quantity"))
     # M/D/YYYY as Partner Center writes them; a file re-saved day-first is read so once a day
     # over 12 proves it, else in the workspace's order.
     charge_period = [
-        reading.date_array(table, found, "auto", fallback=context.date_order)
+        reading.date_cells(table, found, "auto", fallback=context.date_order)
         for name in ("ChargeStartDate", "ChargeEndDate")
         if (found := reading.optional_column(table, name))
     ]
 
     # The direction is the Subtotal's sign, the Total's when the Subtotal is zero or blank.
-    direction = reading.distinct(subtotal).map(_sign).astype(np.int64)
-    direction = np.where(
-        direction != 0, direction, reading.distinct(grand_total).map(_sign).astype(np.int64)
-    )
+    direction = subtotal.converted(_sign).per_row(np.int64)
+    direction = np.where(direction != 0, direction, grand_total.converted(_sign).per_row(np.int64))
     credit = charge_type.map(lambda kind: reading.header_key(kind) in _NOT_SEAT_CHANGES)
     credit = credit.astype(bool)
     reasons = np.full(len(table.frame), "", dtype=object)
@@ -73,13 +73,13 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
     # and its order when the file shows one (two seat changes on one day are two orders).
     subscription = reading.stripped(table, reading.column(table, "SubscriptionId"))
     order = reading.optional_column(table, "OrderId")
-    customer_key = customer_id.map(str.casefold)
+    customer_key = customer_id.converted(str.casefold)
     keys = reading.key_column(
         customer_key,
         reading.casefolded(subscription),
         skus,
-        charge_type.map(reading.header_key),
-        np.where(direction < 0, "refund", "charge").astype(object),
+        charge_type.converted(reading.header_key),
+        reading.distinct(direction).converted(lambda sign: "refund" if sign < 0 else "charge"),
         *charge_period,
         *([reading.casefolded(reading.stripped(table, order))] if order else []),
     )
@@ -94,12 +94,12 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
                 charge_period[0] if reading.optional_column(table, "ChargeStartDate") else None,
             ),
             "vendor": VENDOR,
-            "customer_key": customer_key,
+            "customer_key": customer_key.per_row(),
             "customer_name": customer_name.per_row(),
-            "sku": skus,
+            "sku": skus.per_row(),
             "sku_name": sku_name.per_row(),
             "quantity": quantities.astype(np.int64),
-            "amount": subtotal,
+            "amount": subtotal.per_row(),
         },
         index=pd.RangeIndex(len(table.frame)),
     )

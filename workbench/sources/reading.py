@@ -39,8 +39,9 @@ the first cell they cannot read.
   ``12.50 USD`` and ``(12.50)`` exactly, as :class:`~decimal.Decimal`.
 * **Columns** are converted once per distinct cell (:class:`Distinct`): an export repeats its
   customers, SKUs, dates and prices on every row. Each conversion comes as an array, one value
-  per row (:func:`amount_array`, :func:`integer_array`, :func:`date_array`, :func:`flag_array`),
-  and as a list for the importers that build their records row by row (:func:`amounts`, ...).
+  per distinct cell (:func:`amount_cells`, :func:`date_cells`) or per row
+  (:func:`integer_array`, :func:`flag_array`), and as a list for the importers that build their
+  records row by row (:func:`amounts`, :func:`dates`, ...).
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def provenance_columns(
     source_file: str,
     reasons: PerRow | str = "",
     record_keys: PerRow | None = None,
-    change_dates: PerRow | None = None,
+    change_dates: PerRow | Distinct | None = None,
 ) -> dict[str, Any]:
     """The provenance columns of canonical rows built one per table row, in order (``reasons``:
     one excluded reason per row, or one for all; ``record_keys``: each row's natural key, see
@@ -176,7 +177,7 @@ def provenance_columns(
         "record_key": repeated("", rows) if record_keys is None else record_keys,
         "change_date": repeated("", rows)
         if change_dates is None
-        else distinct(change_dates).map(lambda day: day.isoformat() if day else ""),
+        else _distinct_values(change_dates).map(lambda day: day.isoformat() if day else ""),
     }
 
 
@@ -213,38 +214,30 @@ def provenance(
     }
 
 
-def key_column(*parts: PerRow) -> pd.Series:
+def key_column(*parts: PerRow | Distinct) -> pd.Series:
     """Natural keys of a table's records, one per row, from the columns that identify a record,
     as an Arrow-backed text column (no Python string per row until the keys are final).
 
-    Each part is one value per row, already normalised by the importer (a date parsed, an id
-    case-folded), so the same record reads the same from a CSV and from a workbook. A blank
-    part stays blank; parts are joined with ``|``.
+    Each part is one value per row (or a :class:`Distinct` column), already normalised by the
+    importer (a date parsed, an id case-folded), so the same record reads the same from a CSV
+    and from a workbook. A blank part stays blank; parts are joined with ``|``.
     """
-    if len(parts) == 1:
-        keys = _key_texts(parts[0])
-    else:
-        # A slice of rows at a time: the parts as Arrow text are never all held at once.
-        rows = len(parts[0])
-        keys = pa.chunked_array(
-            [
-                pc.binary_join_element_wise(
-                    *(_key_texts(_rows(part, start, start + _KEY_ROWS)) for part in parts),
-                    pa.scalar("|", pa.large_string()),
-                )
-                for start in range(0, rows, _KEY_ROWS)
-            ],
-            type=pa.large_string(),
-        )
+    sources = [_key_source(part) for part in parts]
+    rows = len(parts[0])
+    # A slice of rows at a time: the parts as Arrow text are never all held at once.
+    keys = pa.chunked_array(
+        [
+            sources[0](start, start + _KEY_ROWS)
+            if len(sources) == 1
+            else pc.binary_join_element_wise(
+                *(source(start, start + _KEY_ROWS) for source in sources),
+                pa.scalar("|", pa.large_string()),
+            )
+            for start in range(0, rows, _KEY_ROWS)
+        ],
+        type=pa.large_string(),
+    )
     return pd.Series(pd.array(keys, dtype=pd.ArrowDtype(pa.large_string())))
-
-
-#: Rows whose keys are joined at once.
-_KEY_ROWS = 1 << 16
-
-
-def _rows(part: PerRow, start: int, stop: int) -> PerRow:
-    return part.iloc[start:stop] if isinstance(part, pd.Series) else part[start:stop]
 
 
 def record_keys(*parts: PerRow) -> list[str]:
@@ -253,13 +246,24 @@ def record_keys(*parts: PerRow) -> list[str]:
     return keys
 
 
-def _key_texts(part: PerRow) -> pa.Array | pa.ChunkedArray:
-    """One part of the keys as Arrow text: text as it is, other values (dates, amounts, counts)
-    converted once per distinct value."""
-    arrow_backed = isinstance(part, pd.Series) and isinstance(part.dtype, pd.ArrowDtype)
-    if not arrow_backed and pd.api.types.infer_dtype(part, skipna=False) != "string":
-        part = distinct(part).map(_key_part)
-    return arrow_text(part)
+#: Rows whose keys are joined at once.
+_KEY_ROWS = 1 << 16
+
+
+def _key_source(part: PerRow | Distinct) -> Callable[[int, int], pa.Array]:
+    """A part of the keys as a function giving its rows ``start:stop`` as Arrow text. Values that
+    are not text (dates, amounts, counts) become text once per distinct value."""
+    if not isinstance(part, Distinct):
+        texts = part
+        arrow_backed = isinstance(texts, pd.Series) and isinstance(texts.dtype, pd.ArrowDtype)
+        if arrow_backed or pd.api.types.infer_dtype(texts, skipna=False) == "string":
+            return lambda start, stop: arrow_text(
+                texts.iloc[start:stop] if isinstance(texts, pd.Series) else texts[start:stop]
+            )
+        part = distinct(texts)
+    dictionary = pa.array([_key_part(value) for value in part.values], type=pa.large_string())
+    codes = part.codes
+    return lambda start, stop: dictionary.take(pa.array(codes[start:stop]))
 
 
 def arrow_text(texts: PerRow) -> pa.Array | pa.ChunkedArray:
@@ -1216,8 +1220,7 @@ def integer_array(table: RawTable, name: str, *, allow_blank_as_zero: bool = Fal
             )
         check_count(table, int(cells.first_rows[index]), name, number)
         values.append(int(number))
-    counts: np.ndarray = np.asarray(values, dtype=np.int64)[cells.codes]
-    return counts
+    return Distinct(values, cells.codes).per_row(np.int64)
 
 
 def integers(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -> list[int]:
@@ -1226,9 +1229,9 @@ def integers(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -
     return values
 
 
-def amount_array(table: RawTable, name: str) -> np.ndarray:
-    """Exact amounts from a column, in the file's convention, one :class:`~decimal.Decimal` per
-    row (rows with one text share one); blank cells become None."""
+def amount_cells(table: RawTable, name: str) -> Distinct:
+    """Exact amounts from a column, in the file's convention: a :class:`~decimal.Decimal` per
+    distinct cell (None for a blank one)."""
     cells = distinct_cells(table, name)
     values: list[Decimal | None] = []
     for index, text in enumerate(cells.values):
@@ -1242,12 +1245,12 @@ def amount_array(table: RawTable, name: str) -> np.ndarray:
             raise _number_error(table, position, name, text, f"{text!r} is not an amount") from None
         check_amount(table, position, name, amount)
         values.append(amount)
-    return cells.take(values)
+    return Distinct(values, cells.codes)
 
 
 def optional_amounts(table: RawTable, name: str) -> list[Decimal | None]:
-    """:func:`amount_array` as a list."""
-    values: list[Decimal | None] = amount_array(table, name).tolist()
+    """:func:`amount_cells`, one per row, as a list."""
+    values: list[Decimal | None] = amount_cells(table, name).per_row().tolist()
     return values
 
 
@@ -1311,10 +1314,8 @@ def _date_order(cells: Distinct, table: RawTable, name: str, fallback: str | Non
     )
 
 
-def date_array(
-    table: RawTable, name: str, order: str, *, fallback: str | None = None
-) -> np.ndarray:
-    """Dates in the file's own convention, one :class:`~datetime.date` (or None) per row.
+def date_cells(table: RawTable, name: str, order: str, *, fallback: str | None = None) -> Distinct:
+    """Dates in the file's own convention: a :class:`~datetime.date` (or None) per distinct cell.
 
     ``order`` is ``MDY`` (10/31/2026), ``DMY`` (31/10/2026 or 31.10.2026), ``ISO`` (2026-10-31)
     or ``auto``: the column decides (a first part over 12 means D/M, a second part over 12 M/D);
@@ -1344,14 +1345,15 @@ def date_array(
                 column=name,
                 expected=_EXPECTED_DATE[order],
             ) from None
-    return cells.take(values)
+    return Distinct(values, cells.codes)
 
 
 def dates(
     table: RawTable, name: str, order: str, *, fallback: str | None = None
 ) -> list[date | None]:
-    """:func:`date_array` as a list."""
-    values: list[date | None] = date_array(table, name, order, fallback=fallback).tolist()
+    """:func:`date_cells`, one per row, as a list."""
+    cells = date_cells(table, name, order, fallback=fallback)
+    values: list[date | None] = cells.per_row().tolist()
     return values
 
 
@@ -1475,29 +1477,32 @@ class Distinct:
     """A column's distinct values and, per row, which one it holds.
 
     Exports repeat most of their cells (customers, SKUs, dates, prices, flags), so a conversion
-    or a check runs once per distinct value and every row takes its result (:meth:`take`,
-    :meth:`map`). The values are in the order they first appear (None last), so the first value
-    a check of cells refuses is also the first row it refuses (:attr:`first_rows`).
+    or a check runs once per distinct value (:meth:`converted`) and every row takes its result
+    (:meth:`per_row`). The values are in the order they first appear (None last), so the first
+    value a check of cells refuses is also the first row it refuses (:attr:`first_rows`).
     """
 
     values: list[Any]
     codes: np.ndarray  # per row, the position of its value in ``values``
 
-    def take(self, converted: Sequence[object]) -> np.ndarray:
-        """Per row, the item of ``converted`` (parallel to :attr:`values`) for its value, as an
-        object array: rows with one value share one object."""
-        shared = np.empty(len(converted), dtype=object)
-        shared[:] = converted
-        per_row: np.ndarray = shared[self.codes]
-        return per_row
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def converted(self, convert: Callable[[Any], object]) -> Distinct:
+        """The same rows, each value converted (once per distinct value)."""
+        return Distinct([convert(value) for value in self.values], self.codes)
+
+    def per_row(self, dtype: Any = object) -> np.ndarray:
+        """Every row's value: an object array by default, where rows with one value share one
+        object."""
+        shared = np.empty(len(self.values), dtype=dtype)
+        shared[:] = self.values
+        rows: np.ndarray = shared[self.codes]
+        return rows
 
     def map(self, convert: Callable[[Any], object]) -> np.ndarray:
         """``convert`` of every row's value, called once per distinct value."""
-        return self.take([convert(value) for value in self.values])
-
-    def per_row(self) -> np.ndarray:
-        """Every row's value, as an object array."""
-        return self.take(self.values)
+        return self.converted(convert).per_row()
 
     @functools.cached_property
     def first_rows(self) -> np.ndarray:
@@ -1519,6 +1524,10 @@ def distinct(values: PerRow) -> Distinct:
         codes = np.where(codes < 0, len(distinct_values), codes)
         distinct_values.append(None)
     return Distinct(distinct_values, codes)
+
+
+def _distinct_values(values: PerRow | Distinct) -> Distinct:
+    return values if isinstance(values, Distinct) else distinct(values)
 
 
 def distinct_cells(table: RawTable, name: str, *, strip: bool = True) -> Distinct:
@@ -1550,8 +1559,7 @@ def flag_array(table: RawTable, name: str) -> np.ndarray:
                 expected="true or false",
             )
         truthy.append(cleaned in _TRUTHY)
-    per_row: np.ndarray = np.asarray(truthy, dtype=bool)[cells.codes]
-    return per_row
+    return Distinct(truthy, cells.codes).per_row(bool)
 
 
 def flags(table: RawTable, name: str) -> list[bool]:
