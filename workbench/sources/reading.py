@@ -183,8 +183,10 @@ def provenance_columns(
 
 def repeated(text: str, rows: int) -> np.ndarray:
     """One text on every row, as an object array (a list of a million rows is slower to turn
-    into a column)."""
-    return np.full(rows, text, dtype=object)
+    into a column). Every row holds the one string: ``np.full`` would make one per row."""
+    column = np.empty(rows, dtype=object)
+    column.fill(text)
+    return column
 
 
 def source_rows(table: RawTable) -> np.ndarray:
