@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -253,6 +254,19 @@ def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=types.get(name, "str")) for name in columns})
 
 
+def _hashed_ahead(paths: list[Path]) -> Iterator[tuple[Path, str]]:
+    """Each file with its checksum, hashed ahead on a thread of its own: hashing lets go of the
+    interpreter, so the next files are hashed on the other core while one is read."""
+    with ThreadPoolExecutor(max_workers=1) as hashing:
+        checksums = [hashing.submit(file_checksum, path) for path in paths]
+        try:
+            for path, checksum in zip(paths, checksums, strict=True):
+                yield path, checksum.result()
+        finally:
+            for checksum in checksums:
+                checksum.cancel()  # a month stopped by a file: the files after it are not hashed
+
+
 @contextlib.contextmanager
 def _arrow_memory_given_back() -> Iterator[None]:
     """Arrow allocates from jemalloc told to give freed memory back at once, when this pyarrow
@@ -342,9 +356,8 @@ def read_inputs(
     excluded_lines: list[pd.DataFrame] = []
     # Per checksum: the file that held it first, its side, its rows and its canonical records.
     first_of: dict[str, tuple[str, str, int, list[pd.DataFrame]]] = {}
-    for path in paths:
+    for path, checksum in _hashed_ahead(paths):
         source_file = path.relative_to(workspace_root).as_posix()
-        checksum = file_checksum(path)
         if checksum in first_of:
             first_file, side, rows_read, records = first_of[checksum]
             if records:
@@ -442,9 +455,12 @@ def read_inputs(
     usage = pd.concat(usage_frames, ignore_index=True) if usage_frames else _no_usage()
     contract_lines = overlap.count_once(contract_lines, overlap.CONTRACT_VALUES)
     usage = overlap.count_once(usage, overlap.USAGE_VALUES)
+    # In place: the frames were just made for these checks, and pandera would copy them whole.
     return Inputs(
-        contract_lines=ContractLineSchema.validate(contract_lines[CONTRACT_LINE_COLUMNS]),
-        usage=UsageSchema.validate(usage[USAGE_COLUMNS]),
+        contract_lines=ContractLineSchema.validate(
+            contract_lines[CONTRACT_LINE_COLUMNS], inplace=True
+        ),
+        usage=UsageSchema.validate(usage[USAGE_COLUMNS], inplace=True),
         catalogue=catalogue,
         files=pd.DataFrame.from_records(files),
     )

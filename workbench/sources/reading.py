@@ -225,21 +225,25 @@ def key_column(*parts: PerRow | Distinct) -> pd.Series:
     and from a workbook. A blank part stays blank; parts are joined with ``|``.
     """
     sources = [_key_source(part) for part in parts]
-    rows = len(parts[0])
+    chunks: list[pa.Array] = []
     # A slice of rows at a time: the parts as Arrow text are never all held at once.
-    keys = pa.chunked_array(
-        [
+    for start in range(0, len(parts[0]), _KEY_ROWS):
+        keys = (
             sources[0](start, start + _KEY_ROWS)
             if len(sources) == 1
             else pc.binary_join_element_wise(
                 *(source(start, start + _KEY_ROWS) for source in sources),
                 pa.scalar("|", pa.large_string()),
             )
-            for start in range(0, rows, _KEY_ROWS)
-        ],
-        type=pa.large_string(),
+        )
+        # Arrays, not chunked arrays: Arrow would gather those value by value.
+        chunks.extend(keys.chunks if isinstance(keys, pa.ChunkedArray) else [keys])
+    return pd.Series(
+        pd.array(
+            pa.chunked_array(chunks, type=pa.large_string()),
+            dtype=pd.ArrowDtype(pa.large_string()),
+        )
     )
-    return pd.Series(pd.array(keys, dtype=pd.ArrowDtype(pa.large_string())))
 
 
 def record_keys(*parts: PerRow) -> list[str]:
