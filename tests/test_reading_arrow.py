@@ -20,11 +20,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
+from tests.builders import write_autotask, write_workspace
 from tests.conftest import DEMO, PERIOD
 from workbench.errors import InputError
-from workbench.sources import ReadContext, detect
+from workbench.sources import ReadContext, detect, read_inputs
 from workbench.sources.profiles import workspace_formats
 from workbench.sources.reading import (
     CSV_SUFFIXES,
@@ -249,3 +251,12 @@ def test_every_importer_makes_the_same_records_through_either_reader(path: Path)
     fmt = detect(fast, profiles)
     assert detect(strict, profiles) == fmt
     pd.testing.assert_frame_equal(fmt.read(fast, context), fmt.read(strict, context))
+
+
+def test_a_read_leaves_arrows_memory_pool_as_it_was(tmp_path: Path) -> None:
+    before = pa.default_memory_pool().backend_name
+    root = tmp_path / "workspace"
+    inputs = write_workspace(root)
+    write_autotask(inputs / "autotask")
+    read_inputs(inputs, root, *period_bounds(PERIOD))
+    assert pa.default_memory_pool().backend_name == before
