@@ -271,8 +271,8 @@ def _hashed_ahead(paths: list[Path]) -> Iterator[tuple[Path, str]]:
 def _arrow_memory_given_back() -> Iterator[None]:
     """Arrow allocates from jemalloc told to give freed memory back at once, when this pyarrow
     has jemalloc: an export's cells, dropped before the next export is read, then no longer
-    count in the import's peak (measured at 2,000 clients: 1.25 GiB instead of 1.35 GiB with
-    Arrow's default pool). The default pool is restored after the read."""
+    count in the import's peak (measured at 2,000 clients: 1,167 MiB instead of 1,350 MiB with
+    Arrow's default pool, mimalloc). The default pool is restored after the read."""
     try:
         pool = pa.jemalloc_memory_pool()
         pa.jemalloc_set_decay_ms(0)

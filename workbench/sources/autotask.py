@@ -337,7 +337,7 @@ def assemble(
     outside = reading.distinct(units["start_date"]).map(
         lambda start: start is not None and start > period_end
     ) | reading.distinct(units["end_date"]).map(lambda end: end is not None and end < period_start)
-    reasons = np.full(len(units), "", dtype=object)
+    reasons = reading.repeated("", len(units))
     reasons[outside.astype(bool)] = "outside the billing period"
     reasons[_taken(contracts, "status", at_contract) != ACTIVE_CONTRACT] = "contract is inactive"
     reasons[_taken(contracts, "contract_type", at_contract) != RECURRING_SERVICE_CONTRACT] = (

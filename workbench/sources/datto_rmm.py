@@ -47,7 +47,7 @@ def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
     )
 
     # Why a device is not counted: the first reason that applies, in this order.
-    reasons = np.full(rows, "", dtype=object)
+    reasons = reading.repeated("", rows)
     reasons[suspended] = "device suspended in the RMM"
     reasons[not_billable] = "device in the _NotBillable_ group"
     reasons[deleted] = "deleted device"

@@ -60,7 +60,7 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
     direction = np.where(direction != 0, direction, grand_total.converted(_sign).per_row(np.int64))
     credit = charge_type.map(lambda kind: reading.header_key(kind) in _NOT_SEAT_CHANGES)
     credit = credit.astype(bool)
-    reasons = np.full(len(table.frame), "", dtype=object)
+    reasons = reading.repeated("", len(table.frame))
     reasons[direction == 0] = "zero-amount row: trial or free offer, not billable usage"
     reasons[credit] = charge_type.map(lambda kind: f"{kind} row: a credit, not a seat change")[
         credit
