@@ -194,6 +194,7 @@ def test_a_file_larger_than_arrows_block_reads_the_same(tmp_path: Path) -> None:
         ("Organizations in October\r\n\r\n", "", "strict"),  # title rows: the strict reader
         ("", "1,Caf\xe9,2\r\n", "strict"),  # a Windows-1252 byte past the first 256 KiB
         ("", "1,x,2\r\n\r\n  \r\n", "strict"),  # a row of spaces at the end
+        ("", ",,\r\n" * 5_000, "arrow"),  # more blank rows at the end than are looked at first
     ],
 )
 def test_what_only_shows_late_in_a_large_file(

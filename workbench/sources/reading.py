@@ -474,8 +474,7 @@ def _read_csv_with_arrow(
         pd.array(table.column(index), dtype=_ARROW_TEXT) for index in range(width)
     ]
     del table
-    blank = _blank_mask(pd.DataFrame(dict(enumerate(columns)), copy=False))
-    body = int(np.flatnonzero(~blank)[-1]) + 1 if not blank.all() else 0
+    body = _rows_before_trailing_blanks(pd.DataFrame(dict(enumerate(columns)), copy=False))
     if body > max_rows:
         raise _rows_over_limit(path, body, max_rows)
     columns = [column_cells[:body] for column_cells in columns]
@@ -1027,6 +1026,20 @@ def blank_rows(table: RawTable) -> list[bool]:
     return blank
 
 
+def _rows_before_trailing_blanks(frame: pd.DataFrame) -> int:
+    """How many rows are left once the blank rows at the end are dropped; only the end of a
+    large file is looked at, unless it is all blank."""
+    blank = _blank_mask(frame.iloc[-_TAIL_ROWS:])
+    if not blank.all():
+        return len(frame) - len(blank) + int(np.flatnonzero(~blank)[-1]) + 1
+    blank = _blank_mask(frame)
+    return int(np.flatnonzero(~blank)[-1]) + 1 if not blank.all() else 0
+
+
+#: Rows at the end of a file looked at first for trailing blank rows.
+_TAIL_ROWS = 1 << 12
+
+
 def _blank_mask(frame: pd.DataFrame) -> np.ndarray:
     blank = np.ones(len(frame), dtype=bool)
     for name in frame.columns:
@@ -1141,6 +1154,8 @@ def detect_decimal_mark(path: Path, frame: pd.DataFrame, header_row: int, defaul
             # Arrow picks out the cells the loop below may look at (any digit Python's \d knows,
             # and a few newer), so a column of ids, names or dates costs nothing in Python.
             matched = pc.match_substring_regex(pa.array(cells), _ARROW_CANDIDATE)
+            if not pc.any(matched).as_py():
+                continue
             cells = cells[matched.to_numpy(zero_copy_only=False)]
         distinct = cells.drop_duplicates()
         for label, text in zip(distinct.index.tolist(), distinct.tolist(), strict=True):
