@@ -1581,9 +1581,3 @@ def flag_array(table: RawTable, name: str) -> np.ndarray:
             )
         truthy.append(cleaned in _TRUTHY)
     return Distinct(truthy, cells.codes).per_row(bool)
-
-
-def flags(table: RawTable, name: str) -> list[bool]:
-    """:func:`flag_array` as a list."""
-    truthy: list[bool] = flag_array(table, name).tolist()
-    return truthy
