@@ -8,8 +8,8 @@ plus, per file, how many rows were read and the file's checksum.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -254,17 +254,43 @@ def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=types.get(name, "str")) for name in columns})
 
 
-def _hashed_ahead(paths: list[Path]) -> Iterator[tuple[Path, str]]:
-    """Each file with its checksum, hashed ahead on a thread of its own: hashing lets go of the
-    interpreter, so the next files are hashed on the other core while one is read."""
-    with ThreadPoolExecutor(max_workers=1) as hashing:
+def _read_ahead(
+    paths: list[Path], read: Callable[[Path, str], RawTable]
+) -> Iterator[tuple[Path, str, RawTable | None]]:
+    """Each file with its checksum and its table, or None for a copy of a file before it (same
+    checksum), which is not read again.
+
+    Hashing and Arrow's reader let go of the interpreter, so they run ahead on threads of their
+    own: every file is hashed ahead, and the next file is read while this one's records are made
+    (one file ahead: two large exports' cells are never held beside a third).
+    """
+    with ThreadPoolExecutor(max_workers=1) as hashing, ThreadPoolExecutor(max_workers=1) as ahead:
         checksums = [hashing.submit(file_checksum, path) for path in paths]
+        seen: set[str] = set()
+
+        def scheduled(index: int) -> Future[RawTable] | None:
+            if index >= len(paths):
+                return None
+            checksum = checksums[index].result()
+            if checksum in seen:
+                return None
+            seen.add(checksum)
+            return ahead.submit(read, paths[index], checksum)
+
+        # The futures are popped, never kept, so a table is let go as soon as its reader drops it.
+        reads = [scheduled(0)]
         try:
-            for path, checksum in zip(paths, checksums, strict=True):
-                yield path, checksum.result()
+            for index, path in enumerate(paths):
+                reads.append(scheduled(index + 1))
+                yield path, checksums[index].result(), _result(reads.pop(0))
         finally:
-            for checksum in checksums:
-                checksum.cancel()  # a month stopped by a file: the files after it are not hashed
+            for future in [*checksums, *reads]:
+                if future is not None:
+                    future.cancel()  # a month stopped by a file: the files after it are not read
+
+
+def _result(read: Future[RawTable] | None) -> RawTable | None:
+    return None if read is None else read.result()
 
 
 @contextlib.contextmanager
@@ -356,9 +382,18 @@ def read_inputs(
     excluded_lines: list[pd.DataFrame] = []
     # Per checksum: the file that held it first, its side, its rows and its canonical records.
     first_of: dict[str, tuple[str, str, int, list[pd.DataFrame]]] = {}
-    for path, checksum in _hashed_ahead(paths):
+
+    def read(path: Path, checksum: str) -> RawTable:
+        return read_table(
+            path,
+            decimal_mark=decimal_mark,
+            recognise=lambda cells: _known_header(cells, profiles),
+            sha256=checksum,
+        )
+
+    for path, checksum, table in _read_ahead(paths, read):
         source_file = path.relative_to(workspace_root).as_posix()
-        if checksum in first_of:
+        if table is None:
             first_file, side, rows_read, records = first_of[checksum]
             if records:
                 read_before = pd.concat(_nonempty(records) or records[-1:], ignore_index=True)
@@ -374,12 +409,6 @@ def read_inputs(
                 }
             )
             continue
-        table = read_table(
-            path,
-            decimal_mark=decimal_mark,
-            recognise=lambda cells: _known_header(cells, profiles),
-            sha256=checksum,
-        )
         fmt = detect(table, profiles)
         context = ReadContext(source_file, period_start, period_end, date_order)
         skipped = _skipped_rows(table)

@@ -1537,6 +1537,8 @@ class Distinct:
 def distinct(values: PerRow) -> Distinct:
     """The :class:`Distinct` values of a column, one kind of value throughout (values that
     compare equal, such as ``12.5`` and ``12.50``, are one value)."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.ArrowDtype):
+        return _distinct_arrow_text(pa.array(values))
     if not isinstance(values, pd.Series | np.ndarray):
         values = pd.Series(list(values), dtype=object)
     codes, uniques = pd.factorize(values)
@@ -1545,6 +1547,15 @@ def distinct(values: PerRow) -> Distinct:
         codes = np.where(codes < 0, len(distinct_values), codes)
         distinct_values.append(None)
     return Distinct(distinct_values, codes)
+
+
+def _distinct_arrow_text(texts: pa.Array | pa.ChunkedArray) -> Distinct:
+    """Arrow text (no nulls) as :class:`Distinct` values, found and looked up by Arrow: several
+    times faster than pandas' factorize of the same column. Arrow's ``unique`` keeps the order
+    in which values first appear."""
+    values = pc.unique(texts)
+    codes = pc.index_in(texts, value_set=values).to_numpy().astype(np.intp)
+    return Distinct(values.to_pylist(), codes)
 
 
 def _distinct_values(values: PerRow | Distinct) -> Distinct:
@@ -1557,8 +1568,11 @@ def distinct_cells(table: RawTable, name: str, *, strip: bool = True) -> Distinc
     if not strip:
         return cells
     # Stripped once per distinct cell: no stripped copy of the column is made.
-    texts = distinct([text.strip() for text in cells.values])
-    return Distinct(texts.values, texts.codes[cells.codes])
+    texts = [text.strip() for text in cells.values]
+    if texts == cells.values:
+        return cells  # most columns: nothing to strip
+    merged = distinct(texts)
+    return Distinct(merged.values, merged.codes[cells.codes])
 
 
 _TRUTHY, _FALSY = ("true", "yes", "1"), ("false", "no", "0", "")
