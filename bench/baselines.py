@@ -7,6 +7,8 @@
   ``PandasCompare`` on (client, service); its unique rows and mismatches are the discrepancies.
 * :func:`pandas_read_inputs`: every input file read raw with ``pandas.read_csv(dtype=str)`` or
   ``pandas.read_excel(engine="openpyxl")``.
+* :func:`pyarrow_read_inputs`: every input file read raw with ``pyarrow.csv.read_csv`` (types
+  inferred, all cores) or, for a workbook, calamine: the fastest stock way to get the cells.
 
 Both reconciliations count the same statuses the engine gives for a workspace without bundles
 or aliases, which the tests check on a generated workspace.
@@ -131,6 +133,23 @@ def datacompy_reconcile(inputs: Inputs, mappings: Mappings) -> int:
     compare = datacompy.PandasCompare(billed, used, join_columns=KEYS, df1_name="billed")
     only_used = compare.df2_unq_rows
     return int((only_used["quantity"] > 0).sum()) + len(compare.all_mismatch())
+
+
+def pyarrow_read_inputs(folder: Path) -> int:
+    """Read every input file under ``folder`` raw with Arrow's CSV reader (workbooks with
+    calamine); return the rows read."""
+    from pyarrow import csv as arrow_csv
+    from python_calamine import CalamineWorkbook
+
+    rows = 0
+    for path in sorted(folder.rglob("*")):
+        if path.suffix.lower() == ".csv":
+            rows += arrow_csv.read_csv(path).num_rows
+        elif path.suffix.lower() == ".xlsx":
+            with CalamineWorkbook.from_path(str(path)) as book:
+                for name in book.sheet_names:
+                    rows += max(len(book.get_sheet_by_name(name).to_python()) - 1, 0)
+    return rows
 
 
 def pandas_read_inputs(folder: Path) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import baselines  # noqa: E402
 import scale  # noqa: E402
 
+CORPUS = ROOT / "tests" / "corpus" / "files"
 TINY = scale.Scale("tiny", clients=30, contract_lines=600, usage_rows=6_000, discrepancy_rate=0.02)
 PERIOD = "2026-10"
 
@@ -121,6 +123,18 @@ def test_the_baselines_count_the_engines_discrepancies(tiny: Path) -> None:
         expected = sum(1 for line in truth.values() if line["status"] == str(status))
         assert counts[str(status)] == expected, status
     assert baselines.datacompy_reconcile(inputs, mappings) == len(truth)
+
+
+def test_the_raw_readers_read_every_row_of_the_inputs(tiny: Path, tmp_path: Path) -> None:
+    folder = tiny / "periods" / PERIOD / "inputs"
+    files = read_period_inputs(tiny, PERIOD).files
+    assert baselines.pyarrow_read_inputs(folder) == int(files["rows_read"].sum())
+    assert baselines.pandas_read_inputs(folder) == int(files["rows_read"].sum())
+    # Workbooks: every sheet's rows under its first, as pandas counts them: 3 in pc.xlsx, 1 and
+    # 3 on the two sheets of pc_second_sheet.xlsx, 7 under the first title row of the last.
+    for name in ("pc.xlsx", "pc_second_sheet.xlsx", "pc_title_blank_total.xlsx"):
+        shutil.copy(CORPUS / name, tmp_path / name)
+    assert baselines.pyarrow_read_inputs(tmp_path) == baselines.pandas_read_inputs(tmp_path) == 14
 
 
 @pytest.mark.browser

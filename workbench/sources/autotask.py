@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError
@@ -29,9 +30,9 @@ ACTIVE_CONTRACT = "1"
 def _provenance(table: RawTable, source_file: str) -> dict[str, Any]:
     rows = len(table.frame)
     return {
-        "source_file": [source_file] * rows,
-        "source_sheet": [table.sheet] * rows,
-        "source_row": [table.row_number(position) for position in range(rows)],
+        "source_file": reading.repeated(source_file, rows),
+        "source_sheet": reading.repeated(table.sheet, rows),
+        "source_row": reading.source_rows(table),
     }
 
 
@@ -39,25 +40,30 @@ def _text(table: RawTable, name: str) -> list[str]:
     return reading.texts(table, reading.column(table, name))
 
 
+def _dates(table: RawTable, name: str) -> np.ndarray:
+    return reading.date_cells(table, reading.column(table, name), "ISO").per_row()
+
+
 def _read_units(table: RawTable, context: ReadContext) -> pd.DataFrame:
-    quantities = reading.integers(table, reading.column(table, "units"))
-    for position, quantity in enumerate(quantities):
-        if quantity < 0:
-            raise InputError(
-                table.path,
-                f"{quantity} units is negative",
-                row=table.row_number(position),
-                column="units",
-                expected="0 or more units",
-            )
+    quantities = reading.integer_array(table, reading.column(table, "units"))
+    negative = np.flatnonzero(quantities < 0)
+    if len(negative):
+        position = int(negative[0])
+        raise InputError(
+            table.path,
+            f"{quantities[position]} units is negative",
+            row=table.row_number(position),
+            column="units",
+            expected="0 or more units",
+        )
     return pd.DataFrame(
         {
             "id": _text(table, "id"),
             "contract_id": _text(table, "contractID"),
             "contract_service_id": _text(table, "contractServiceID"),
             "service_id": _text(table, "serviceID"),
-            "start_date": reading.dates(table, reading.column(table, "startDate"), "ISO"),
-            "end_date": reading.dates(table, reading.column(table, "endDate"), "ISO"),
+            "start_date": _dates(table, "startDate"),
+            "end_date": _dates(table, "endDate"),
             "units": quantities,
             **_provenance(table, context.source_file),
         }
@@ -66,7 +72,7 @@ def _read_units(table: RawTable, context: ReadContext) -> pd.DataFrame:
 
 def _read_contract_services(table: RawTable, context: ReadContext) -> pd.DataFrame:
     money = {
-        name: pd.Series(reading.optional_amounts(table, reading.column(table, name)), dtype=object)
+        name: reading.amount_cells(table, reading.column(table, name)).per_row()
         for name in ("unitPrice", "unitCost", "adjustedPrice")
     }
     return pd.DataFrame(
@@ -211,9 +217,9 @@ class Catalogue:
 _PROVENANCE = ["source_file", "source_sheet", "source_row"]
 
 
-def _by_id(entity: pd.DataFrame, title: str) -> dict[str, dict[str, Any]]:
-    """An entity export by id. A row repeated (in one export or two) is one entity; the same id
-    with other values is an error naming both rows."""
+def _by_id(entity: pd.DataFrame, title: str) -> pd.DataFrame:
+    """An entity export indexed by id. A row repeated (in one export or two) is one entity; the
+    same id with other values is an error naming both rows."""
     values = [column for column in entity.columns if column not in _PROVENANCE]
     entity = entity.drop_duplicates(values)
     duplicated = entity[entity["id"].duplicated()]
@@ -228,25 +234,24 @@ def _by_id(entity: pd.DataFrame, title: str) -> dict[str, dict[str, Any]]:
             column="id",
             expected="each id once: remove the older export from the period's inputs",
         )
-    return {
-        str(key): {str(k): v for k, v in row.items()}
-        for key, row in entity.set_index("id").to_dict("index").items()
-    }
+    return entity.set_index("id")
 
 
-def _follow(
-    lookup: dict[str, dict[str, Any]], key: str, title: str, origin: dict[str, Any], column: str
-) -> dict[str, Any]:
-    """The referenced entity, or an error naming the row that points nowhere."""
-    if key not in lookup:
-        raise InputError(
-            origin["source_file"],
-            f"{column} {key!r} is not in the {title} export",
-            row=int(origin["source_row"]),
-            column=column,
-            expected=f"an id listed in the {title} export of the same period",
-        )
-    return lookup[key]
+def _not_listed(origin: pd.Series, column: str, key: str, title: str) -> InputError:
+    """A row (``origin``) whose ``column`` points at no entity of the ``title`` export."""
+    return InputError(
+        origin["source_file"],
+        f"{column} {key!r} is not in the {title} export",
+        row=int(origin["source_row"]),
+        column=column,
+        expected=f"an id listed in the {title} export of the same period",
+    )
+
+
+def _taken(entity: pd.DataFrame, name: str, at: np.ndarray) -> np.ndarray:
+    """``entity[name]`` at each of the positions ``at`` (every one of them found)."""
+    taken: np.ndarray = entity[name].to_numpy(dtype=object)[at]
+    return taken
 
 
 def assemble(
@@ -256,7 +261,9 @@ def assemble(
 
     An entity may come in several exports (``entities`` holds them concatenated): a row repeated
     is one entity, and a ContractServiceUnits row repeated becomes a repeated record that
-    :mod:`workbench.sources.overlap` counts once.
+    :mod:`workbench.sources.overlap` counts once. Each ContractServiceUnits row follows its
+    contract service, contract, service and the contract's company; the first row (in file
+    order) that points nowhere, or whose contract service has no price, stops the month.
     """
     missing = [entity.title for entity in ENTITIES if entity.key not in entities]
     if missing:
@@ -269,70 +276,108 @@ def assemble(
     contracts = _by_id(entities[CONTRACTS.key], "Contracts")
     companies = _by_id(entities[COMPANIES.key], "Companies")
     services = _by_id(entities[SERVICES.key], "Services")
+    units = entities[CONTRACT_SERVICE_UNITS.key].reset_index(drop=True)
 
-    records = []
-    for row in entities[CONTRACT_SERVICE_UNITS.key].to_dict("records"):
-        unit = {str(key): value for key, value in row.items()}
-        contract_service = _follow(
-            contract_services,
-            unit["contract_service_id"],
-            "ContractServices",
-            unit,
-            "contractServiceID",
+    # A contract service's price is its adjustedPrice when set (and not 0), else its unitPrice.
+    prices = np.empty(len(contract_services), dtype=object)
+    prices[:] = [
+        adjusted or listed
+        for adjusted, listed in zip(
+            contract_services["adjusted_price"], contract_services["unit_price"], strict=True
         )
-        contract = _follow(contracts, unit["contract_id"], "Contracts", unit, "contractID")
-        service = _follow(services, unit["service_id"], "Services", unit, "serviceID")
-        company = _follow(companies, contract["company_id"], "Companies", contract, "companyID")
-        price = contract_service["adjusted_price"] or contract_service["unit_price"]
-        if price is None:
-            raise InputError(
-                contract_service["source_file"],
-                "the contract service has no unit price",
-                row=int(contract_service["source_row"]),
-                column="unitPrice",
-                expected="a unit price, or an adjustedPrice",
+    ]
+    costs = np.empty(len(contract_services), dtype=object)
+    costs[:] = [cost or Decimal("0.00") for cost in contract_services["unit_cost"]]
+    at_contract_service = contract_services.index.get_indexer(
+        pd.Index(units["contract_service_id"])
+    )
+    at_contract = contracts.index.get_indexer(pd.Index(units["contract_id"]))
+    at_service = services.index.get_indexer(pd.Index(units["service_id"]))
+    company_of_contract = companies.index.get_indexer(pd.Index(contracts["company_id"]))
+    at_company = np.full(len(units), -1)
+    at_company[at_contract >= 0] = company_of_contract[at_contract[at_contract >= 0]]
+    unpriced = np.zeros(len(units), dtype=bool)
+    unpriced[at_contract_service >= 0] = np.asarray(
+        [price is None for price in prices], dtype=bool
+    )[at_contract_service[at_contract_service >= 0]]
+    # Per unit row, its problems in the order they are looked for; the first row with one stops.
+    problems = np.column_stack(
+        [
+            at_contract_service < 0,
+            at_contract < 0,
+            at_service < 0,
+            (at_contract >= 0) & (at_company < 0),
+            (at_contract_service >= 0) & unpriced,
+        ]
+    )
+    if problems.any():
+        position = int(np.argmax(problems.any(axis=1)))
+        unit = units.iloc[position]
+        problem = int(np.argmax(problems[position]))
+        if problem == 0:
+            raise _not_listed(
+                unit, "contractServiceID", unit["contract_service_id"], "ContractServices"
             )
-        start, end = unit["start_date"], unit["end_date"]
-        if contract["contract_type"] != RECURRING_SERVICE_CONTRACT:
-            reason = "not a recurring service contract"
-        elif contract["status"] != ACTIVE_CONTRACT:
-            reason = "contract is inactive"
-        elif (start and start > period_end) or (end and end < period_start):
-            reason = "outside the billing period"
-        else:
-            reason = ""
-        records.append(
-            {
-                "source_file": unit["source_file"],
-                "source_sheet": unit["source_sheet"],
-                "source_row": int(unit["source_row"]),
-                "excluded_reason": reason,
-                # A ContractServiceUnits row is known by its id.
-                "record_key": f"{CONTRACT_SERVICE_UNITS.key}|{unit['id']}",
-                "psa": PSA,
-                "company_id": contract["company_id"],
-                "company_name": company["company_name"],
-                "contract_id": unit["contract_id"],
-                "contract_name": contract["contract_name"],
-                "contract_service_id": unit["contract_service_id"],
-                "service_id": unit["service_id"],
-                "service_name": service["service_name"],
-                "quantity": int(unit["units"]),
-                "unit_price": price,
-                "unit_cost": contract_service["unit_cost"] or Decimal("0.00"),
-            }
+        if problem == 1:
+            raise _not_listed(unit, "contractID", unit["contract_id"], "Contracts")
+        if problem == 2:
+            raise _not_listed(unit, "serviceID", unit["service_id"], "Services")
+        contract = contracts.iloc[at_contract[position]]
+        if problem == 3:
+            raise _not_listed(contract, "companyID", contract["company_id"], "Companies")
+        contract_service = contract_services.iloc[at_contract_service[position]]
+        raise InputError(
+            contract_service["source_file"],
+            "the contract service has no unit price",
+            row=int(contract_service["source_row"]),
+            column="unitPrice",
+            expected="a unit price, or an adjustedPrice",
         )
+
+    outside = reading.distinct(units["start_date"]).map(
+        lambda start: start is not None and start > period_end
+    ) | reading.distinct(units["end_date"]).map(lambda end: end is not None and end < period_start)
+    reasons = reading.repeated("", len(units))
+    reasons[outside.astype(bool)] = "outside the billing period"
+    reasons[_taken(contracts, "status", at_contract) != ACTIVE_CONTRACT] = "contract is inactive"
+    reasons[_taken(contracts, "contract_type", at_contract) != RECURRING_SERVICE_CONTRACT] = (
+        "not a recurring service contract"
+    )
+    lines = pd.DataFrame(
+        {
+            "source_file": units["source_file"].to_numpy(dtype=object),
+            "source_sheet": units["source_sheet"].to_numpy(dtype=object),
+            "source_row": units["source_row"].to_numpy(dtype=np.int64),
+            "excluded_reason": reasons,
+            # A ContractServiceUnits row is known by its id.
+            "record_key": f"{CONTRACT_SERVICE_UNITS.key}|" + units["id"].to_numpy(dtype=object),
+            "psa": PSA,
+            "company_id": _taken(contracts, "company_id", at_contract),
+            "company_name": _taken(companies, "company_name", at_company),
+            "contract_id": units["contract_id"].to_numpy(dtype=object),
+            "contract_name": _taken(contracts, "contract_name", at_contract),
+            "contract_service_id": units["contract_service_id"].to_numpy(dtype=object),
+            "service_id": units["service_id"].to_numpy(dtype=object),
+            "service_name": _taken(services, "service_name", at_service),
+            "quantity": units["units"].to_numpy(dtype=np.int64),
+            "unit_price": prices[at_contract_service],
+            "unit_cost": costs[at_contract_service],
+        }
+    )
     catalogue = Catalogue(
         companies=pd.DataFrame(
-            [(key, row["company_name"]) for key, row in companies.items()],
-            columns=["company_id", "company_name"],
+            {
+                "company_id": companies.index.to_numpy(dtype=object),
+                "company_name": companies["company_name"].to_numpy(dtype=object),
+            }
         ),
         services=pd.DataFrame(
-            [
-                (key, row["service_name"], row["unit_price"], row["unit_cost"])
-                for key, row in services.items()
-            ],
-            columns=["service_id", "service_name", "unit_price", "unit_cost"],
+            {
+                "service_id": services.index.to_numpy(dtype=object),
+                "service_name": services["service_name"].to_numpy(dtype=object),
+                "unit_price": services["unit_price"].to_numpy(dtype=object),
+                "unit_cost": services["unit_cost"].to_numpy(dtype=object),
+            }
         ),
     )
-    return pd.DataFrame.from_records(records), catalogue
+    return lines, catalogue

@@ -17,41 +17,49 @@ VENDOR = "datto_rmm"
 NOT_BILLABLE_GROUP = "_notbillable_"
 
 
-def _excluded_reason(deleted: bool, suspended: bool, groups: str) -> str:
-    """Why a device is not counted ("" when it is)."""
-    if deleted:
-        return "deleted device"
-    if NOT_BILLABLE_GROUP in groups.casefold() and NOT_BILLABLE_GROUP in {
+def _in_the_not_billable_group(groups: str) -> bool:
+    """Whether a device's groups (``;``-separated) include ``_NotBillable_``."""
+    return NOT_BILLABLE_GROUP in groups.casefold() and NOT_BILLABLE_GROUP in {
         group.strip().casefold() for group in groups.split(";")
-    }:
-        return "device in the _NotBillable_ group"
-    if suspended:
-        return "device suspended in the RMM"
-    return ""
+    }
 
 
 def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
     rows = len(table.frame)
-    device_uid = reading.texts(table, reading.column(table, "uid"))
-    site_uid = reading.texts(table, reading.column(table, "siteUid"))
-    site_name = reading.texts(table, reading.column(table, "siteName"))
-    category = reading.texts(table, reading.column(table, "deviceType.category", "deviceType"))
-    deleted = reading.flags(table, reading.column(table, "deleted"))
+    device_uid = reading.key_column(reading.stripped(table, reading.column(table, "uid")))
+    site_uid = reading.distinct_cells(table, reading.column(table, "siteUid"))
+    site_name = reading.distinct_cells(table, reading.column(table, "siteName"))
+    category = reading.distinct_cells(
+        table, reading.column(table, "deviceType.category", "deviceType")
+    )
+    deleted = reading.flag_array(table, reading.column(table, "deleted"))
     suspended_column = reading.optional_column(table, "suspended")
-    suspended = reading.flags(table, suspended_column) if suspended_column else [False] * rows
+    suspended = (
+        reading.flag_array(table, suspended_column)
+        if suspended_column
+        else np.zeros(rows, dtype=bool)
+    )
     groups_column = reading.optional_column(table, "groups", "deviceGroups")
-    groups = reading.texts(table, groups_column) if groups_column else [""] * rows
+    not_billable = (
+        reading.distinct_cells(table, groups_column).map(_in_the_not_billable_group).astype(bool)
+        if groups_column
+        else np.zeros(rows, dtype=bool)
+    )
 
-    reasons = [_excluded_reason(*device) for device in zip(deleted, suspended, groups, strict=True)]
+    # Why a device is not counted: the first reason that applies, in this order.
+    reasons = reading.repeated("", rows)
+    reasons[suspended] = "device suspended in the RMM"
+    reasons[not_billable] = "device in the _NotBillable_ group"
+    reasons[deleted] = "deleted device"
     return pd.DataFrame(
         {
             **reading.provenance_columns(table, context.source_file, reasons, device_uid),
             "vendor": VENDOR,
-            "customer_key": site_uid,
-            "customer_name": site_name,
-            "sku": category,
-            "sku_name": [f"{device_category} devices" for device_category in category],
-            "quantity": np.array([0 if reason else 1 for reason in reasons], dtype=np.int64),
+            "customer_key": site_uid.per_row(),
+            "customer_name": site_name.per_row(),
+            "sku": category.per_row(),
+            "sku_name": category.map(lambda device_category: f"{device_category} devices"),
+            "quantity": (~(deleted | not_billable | suspended)).astype(np.int64),
             "amount": None,
         },
         index=pd.RangeIndex(rows),

@@ -9,8 +9,6 @@ are kept but excluded, with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
 from decimal import Decimal
 
 import numpy as np
@@ -26,67 +24,65 @@ VENDOR = "microsoft"
 _NOT_SEAT_CHANGES = {"customercredit"}
 
 
-def _record_keys(
-    table: RawTable,
-    customer: list[str],
-    sku: list[str],
-    charge_type: list[str],
-    directions: list[int],
-    charge_period: list[list[date | None]],
-) -> list[str]:
-    """A row is one charge: its customer's subscription of a SKU, charge type, charge period and
-    direction (a seat change is a refund row and a charge row of one type, period and order),
-    and its order when the file shows one (two seat changes on one day are two orders)."""
-    subscription = reading.texts(table, reading.column(table, "SubscriptionId"))
-    parts: list[Sequence[object]] = [
-        [text.casefold() for text in customer],
-        [text.casefold() for text in subscription],
-        sku,
-        [reading.header_key(kind) for kind in charge_type],
-        ["refund" if direction < 0 else "charge" for direction in directions],
-    ]
-    parts.extend(charge_period)
-    order = reading.optional_column(table, "OrderId")
-    if order:
-        parts.append([text.casefold() for text in reading.texts(table, order)])
-    return reading.record_keys(*parts)
+def _joined(first: reading.Distinct, second: reading.Distinct) -> reading.Distinct:
+    """Per row, ``first:second``, each text made once per distinct pair."""
+    width = len(second.values)
+    pairs = reading.distinct(first.codes.astype(np.int64) * width + second.codes)
+    return pairs.converted(
+        lambda pair: f"{first.values[pair // width]}:{second.values[pair % width]}"
+    )
+
+
+def _sign(amount: Decimal | None) -> int:
+    return 0 if amount is None else int(amount.compare(Decimal(0)))
 
 
 def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
-    customer_id = reading.texts(table, reading.column(table, "CustomerId"))
-    customer_name = reading.texts(table, reading.column(table, "CustomerName"))
-    product_id = reading.texts(table, reading.column(table, "ProductId"))
-    sku_id = reading.texts(table, reading.column(table, "SkuId"))
-    sku_name = reading.texts(table, reading.column(table, "SkuName"))
-    charge_type = reading.texts(table, reading.column(table, "ChargeType"))
-    subtotal = reading.amounts(table, reading.column(table, "Subtotal"))
-    grand_total = reading.amounts(table, reading.column(table, "Total"))
-    seats = reading.integers(table, reading.column(table, "Quantity"))
+    customer_id = reading.distinct_cells(table, reading.column(table, "CustomerId"))
+    customer_name = reading.distinct_cells(table, reading.column(table, "CustomerName"))
+    product_id = reading.distinct_cells(table, reading.column(table, "ProductId"))
+    sku_id = reading.distinct_cells(table, reading.column(table, "SkuId"))
+    sku_name = reading.distinct_cells(table, reading.column(table, "SkuName"))
+    charge_type = reading.distinct_cells(table, reading.column(table, "ChargeType"))
+    subtotal = reading.amount_cells(table, reading.column(table, "Subtotal"))
+    grand_total = reading.amount_cells(table, reading.column(table, "Total"))
+    seats = reading.integer_array(table, reading.column(table, "Quantity"))
     # M/D/YYYY as Partner Center writes them; a file re-saved day-first is read so once a day
     # over 12 proves it, else in the workspace's order.
     charge_period = [
-        reading.dates(table, found, "auto", fallback=context.date_order)
+        reading.date_cells(table, found, "auto", fallback=context.date_order)
         for name in ("ChargeStartDate", "ChargeEndDate")
         if (found := reading.optional_column(table, name))
     ]
 
-    reasons: list[str] = []
-    quantities: list[int] = []
-    directions: list[int] = []
-    for kind, amount, total, count in zip(charge_type, subtotal, grand_total, seats, strict=True):
-        direction = (amount or total).compare(Decimal(0))
-        directions.append(int(direction))
-        if reading.header_key(kind) in _NOT_SEAT_CHANGES:
-            reasons.append(f"{kind} row: a credit, not a seat change")
-        elif direction == 0:
-            reasons.append("zero-amount row: trial or free offer, not billable usage")
-        else:
-            reasons.append("")
-        quantities.append(0 if reasons[-1] else int(direction) * abs(count))
-    skus = [f"{product}:{sku}" for product, sku in zip(product_id, sku_id, strict=True)]
-    keys = _record_keys(table, customer_id, skus, charge_type, directions, charge_period)
-    amounts = np.empty(len(subtotal), dtype=object)
-    amounts[:] = subtotal
+    # The direction is the Subtotal's sign, the Total's when the Subtotal is zero or blank.
+    direction = subtotal.converted(_sign).per_row(np.int64)
+    direction = np.where(direction != 0, direction, grand_total.converted(_sign).per_row(np.int64))
+    credit = charge_type.map(lambda kind: reading.header_key(kind) in _NOT_SEAT_CHANGES)
+    credit = credit.astype(bool)
+    reasons = reading.repeated("", len(table.frame))
+    reasons[direction == 0] = "zero-amount row: trial or free offer, not billable usage"
+    reasons[credit] = charge_type.map(lambda kind: f"{kind} row: a credit, not a seat change")[
+        credit
+    ]
+    counted = ~credit & (direction != 0)
+    quantities = np.where(counted, direction * np.abs(seats), 0)
+    skus = _joined(product_id, sku_id)
+    # A row is one charge: its customer's subscription of a SKU, charge type, charge period and
+    # direction (a seat change is a refund row and a charge row of one type, period and order),
+    # and its order when the file shows one (two seat changes on one day are two orders).
+    subscription = reading.stripped(table, reading.column(table, "SubscriptionId"))
+    order = reading.optional_column(table, "OrderId")
+    customer_key = customer_id.converted(str.casefold)
+    keys = reading.key_column(
+        customer_key,
+        reading.casefolded(subscription),
+        skus,
+        charge_type.converted(reading.header_key),
+        reading.distinct(direction).converted(lambda sign: "refund" if sign < 0 else "charge"),
+        *charge_period,
+        *([reading.casefolded(reading.stripped(table, order))] if order else []),
+    )
     return pd.DataFrame(
         {
             **reading.provenance_columns(
@@ -98,12 +94,12 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
                 charge_period[0] if reading.optional_column(table, "ChargeStartDate") else None,
             ),
             "vendor": VENDOR,
-            "customer_key": [key.casefold() for key in customer_id],
-            "customer_name": customer_name,
-            "sku": skus,
-            "sku_name": sku_name,
-            "quantity": np.array(quantities, dtype=np.int64),
-            "amount": amounts,
+            "customer_key": customer_key.per_row(),
+            "customer_name": customer_name.per_row(),
+            "sku": skus.per_row(),
+            "sku_name": sku_name.per_row(),
+            "quantity": quantities.astype(np.int64),
+            "amount": subtotal.per_row(),
         },
         index=pd.RangeIndex(len(table.frame)),
     )

@@ -58,9 +58,10 @@ def count_once(records: pd.DataFrame, values: Sequence[str]) -> pd.DataFrame:
     """
     keys = records["record_key"]
     keyed = (keys != "").to_numpy()
+    counted = keys.to_numpy(dtype=object)[keyed]
+    if len(set(counted)) == len(counted):
+        return records  # most months: no record twice (a set is several times faster to tell)
     repeated = keys.duplicated(keep="first").to_numpy() & keyed
-    if not repeated.any():
-        return records
     positions = np.arange(len(records))
     first_of = pd.Series(positions[keyed & ~repeated], index=keys.to_numpy()[keyed & ~repeated])
     later = positions[repeated]

@@ -12,7 +12,11 @@ the first cell they cannot read.
   semicolon or tab) is sniffed from the first :data:`SNIFF_RECORDS` records: the candidate that
   splits the most records into the same number (above one) of cells wins; a tie is an error
   asking for the file to be saved with commas. Quoted cells may hold delimiters and newlines; a
-  record counts as one row, as a spreadsheet shows it.
+  record counts as one row, as a spreadsheet shows it. A CSV is read by Arrow's multithreaded
+  reader when Arrow reads it cell for cell as the strict reader (Python's csv module) would: a
+  UTF-8 file whose header is its first row, every row the header's width, its quotes read alike
+  by both. Any other file (another encoding, title rows, a row of another width, a quote Arrow
+  would read leniently) goes to the strict reader, which reads it or names the row at fault.
 * **Workbooks** (``.xlsx``, ``.xlsm``) are read with python-calamine, after :func:`zipfile`
   checks that refuse what is not a zip archive, an archive over :data:`MAX_WORKBOOK_BYTES`
   uncompressed, a member compressed more than :data:`MAX_COMPRESSION_RATIO` to 1 (a zip bomb),
@@ -33,14 +37,22 @@ the first cell they cannot read.
   its numeric cells (:func:`detect_decimal_mark`) and :func:`amounts`, :func:`optional_amounts`
   and :func:`integers` read ``1.234,56``, ``1,234.56``, ``1 234,56``, ``$12.50``, ``€ 12,50``,
   ``12.50 USD`` and ``(12.50)`` exactly, as :class:`~decimal.Decimal`.
+* **Columns** are converted once per distinct cell (:class:`Distinct`): an export repeats its
+  customers, SKUs, dates and prices on every row. Each conversion comes as an array, one value
+  per distinct cell (:func:`amount_cells`, :func:`date_cells`) or per row
+  (:func:`integer_array`, :func:`flag_array`), and as a list for the importers that build their
+  records row by row (:func:`amounts`, :func:`dates`, ...).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 import hashlib
 import io
 import itertools
+import mmap
 import re
 import zipfile
 from collections.abc import Callable, Sequence
@@ -53,6 +65,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as arrow_csv
 
 from workbench.errors import InputError
 from workbench.money import parse_amount
@@ -88,6 +103,9 @@ DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 #: Decides whether a header (its cells, as text) is one the caller can read.
 HeaderCheck = Callable[[Sequence[str]], bool]
 
+#: One value per row of a table: a list, a NumPy array or a Series.
+PerRow = Sequence[Any] | np.ndarray | pd.Series
+
 
 def header_key(name: str) -> str:
     """Normalise a header for comparison: ``Customer Id``, ``customerID`` -> ``customerid``."""
@@ -103,7 +121,9 @@ class RawTable:
     lists each position's row number in the file (a table narrowed with :meth:`only`).
     ``encoding`` is the codec the text was decoded with (``utf-8``, ``utf-8-sig``,
     ``utf-16-le``, ``utf-16-be``, ``cp1252``; ``xlsx`` for workbooks), ``delimiter`` the CSV
-    delimiter (empty for workbooks) and ``decimal_mark`` the file's decimal mark.
+    delimiter (empty for workbooks) and ``decimal_mark`` the file's decimal mark. ``reader``
+    says which reader made the table: ``arrow`` (a CSV through Arrow's reader, its columns
+    Arrow-backed), ``strict`` (a CSV through Python's csv module) or ``calamine`` (a workbook).
     """
 
     path: Path
@@ -115,6 +135,7 @@ class RawTable:
     decimal_mark: str = "."
     header_row: int = 1
     file_rows: tuple[int, ...] | None = None
+    reader: Literal["arrow", "strict", "calamine"] = "strict"
 
     @property
     def keys(self) -> dict[str, str]:
@@ -125,7 +146,7 @@ class RawTable:
         """The row number in the file, as a spreadsheet shows it, of the row at ``position``."""
         if self.file_rows is not None:
             return self.file_rows[position]
-        return position + self.header_row + 1
+        return int(position) + self.header_row + 1
 
     def only(self, positions: Sequence[int]) -> RawTable:
         """The table narrowed to some of its rows; each keeps its row number in the file."""
@@ -139,30 +160,40 @@ class RawTable:
 def provenance_columns(
     table: RawTable,
     source_file: str,
-    reasons: Sequence[str] | str = "",
-    record_keys: Sequence[str] | None = None,
-    change_dates: Sequence[date | None] | None = None,
+    reasons: PerRow | str = "",
+    record_keys: PerRow | None = None,
+    change_dates: PerRow | Distinct | None = None,
 ) -> dict[str, Any]:
     """The provenance columns of canonical rows built one per table row, in order (``reasons``:
     one excluded reason per row, or one for all; ``record_keys``: each row's natural key, see
     :func:`record_keys`; ``change_dates``: the day each usage row's seats changed, if the
     vendor says)."""
     rows = len(table.frame)
-    numbers = (
-        np.asarray(table.file_rows, dtype=np.int64)
-        if table.file_rows is not None
-        else np.arange(rows, dtype=np.int64) + table.header_row + 1
-    )
     return {
-        "source_file": [source_file] * rows,
-        "source_sheet": [table.sheet] * rows,
-        "source_row": numbers,
-        "excluded_reason": [reasons] * rows if isinstance(reasons, str) else list(reasons),
-        "record_key": [""] * rows if record_keys is None else list(record_keys),
-        "change_date": [""] * rows
+        "source_file": repeated(source_file, rows),
+        "source_sheet": repeated(table.sheet, rows),
+        "source_row": source_rows(table),
+        "excluded_reason": repeated(reasons, rows) if isinstance(reasons, str) else reasons,
+        "record_key": repeated("", rows) if record_keys is None else record_keys,
+        "change_date": repeated("", rows)
         if change_dates is None
-        else [day.isoformat() if day else "" for day in change_dates],
+        else _distinct_values(change_dates).map(lambda day: day.isoformat() if day else ""),
     }
+
+
+def repeated(text: str, rows: int) -> np.ndarray:
+    """One text on every row, as an object array (a list of a million rows is slower to turn
+    into a column). Every row holds the one string: ``np.full`` would make one per row."""
+    column = np.empty(rows, dtype=object)
+    column.fill(text)
+    return column
+
+
+def source_rows(table: RawTable) -> np.ndarray:
+    """Each row's number in the file, as a spreadsheet shows it."""
+    if table.file_rows is not None:
+        return np.asarray(table.file_rows, dtype=np.int64)
+    return np.arange(len(table.frame), dtype=np.int64) + table.header_row + 1
 
 
 def provenance(
@@ -185,14 +216,67 @@ def provenance(
     }
 
 
-def record_keys(*parts: Sequence[object]) -> list[str]:
-    """Natural keys of a table's records, one per row, from the columns that identify a record.
+def key_column(*parts: PerRow | Distinct) -> pd.Series:
+    """Natural keys of a table's records, one per row, from the columns that identify a record,
+    as an Arrow-backed text column (no Python string per row until the keys are final).
 
-    Each part is one value per row, already normalised by the importer (a date parsed, an id
-    case-folded), so the same record reads the same from a CSV and from a workbook. A blank
-    part stays blank; parts are joined with ``|``.
+    Each part is one value per row (or a :class:`Distinct` column), already normalised by the
+    importer (a date parsed, an id case-folded), so the same record reads the same from a CSV
+    and from a workbook. A blank part stays blank; parts are joined with ``|``.
     """
-    return ["|".join(map(_key_part, values)) for values in zip(*parts, strict=True)]
+    sources = [_key_source(part) for part in parts]
+    chunks: list[pa.Array] = []
+    # A slice of rows at a time: the parts as Arrow text are never all held at once.
+    for start in range(0, len(parts[0]), _KEY_ROWS):
+        keys = (
+            sources[0](start, start + _KEY_ROWS)
+            if len(sources) == 1
+            else pc.binary_join_element_wise(
+                *(source(start, start + _KEY_ROWS) for source in sources),
+                pa.scalar("|", pa.large_string()),
+            )
+        )
+        # Arrays, not chunked arrays: Arrow would gather those value by value.
+        chunks.extend(keys.chunks if isinstance(keys, pa.ChunkedArray) else [keys])
+    return pd.Series(
+        pd.array(
+            pa.chunked_array(chunks, type=pa.large_string()),
+            dtype=pd.ArrowDtype(pa.large_string()),
+        )
+    )
+
+
+def record_keys(*parts: PerRow) -> list[str]:
+    """:func:`key_column` as a list."""
+    keys: list[str] = key_column(*parts).tolist()
+    return keys
+
+
+#: Rows whose keys are joined at once.
+_KEY_ROWS = 1 << 16
+
+
+def _key_source(part: PerRow | Distinct) -> Callable[[int, int], pa.Array]:
+    """A part of the keys as a function giving its rows ``start:stop`` as Arrow text. Values that
+    are not text (dates, amounts, counts) become text once per distinct value."""
+    if not isinstance(part, Distinct):
+        texts = part
+        arrow_backed = isinstance(texts, pd.Series) and isinstance(texts.dtype, pd.ArrowDtype)
+        if arrow_backed or pd.api.types.infer_dtype(texts, skipna=False) == "string":
+            return lambda start, stop: arrow_text(
+                texts.iloc[start:stop] if isinstance(texts, pd.Series) else texts[start:stop]
+            )
+        part = distinct(texts)
+    dictionary = pa.array([_key_part(value) for value in part.values], type=pa.large_string())
+    codes = part.codes
+    return lambda start, stop: dictionary.take(pa.array(codes[start:stop]))
+
+
+def arrow_text(texts: PerRow) -> pa.Array | pa.ChunkedArray:
+    """Text values as Arrow large strings, without a copy when Arrow already holds them so."""
+    if isinstance(texts, pd.Series) and isinstance(texts.dtype, pd.ArrowDtype):
+        return pa.array(texts).cast(pa.large_string())
+    return pa.array(np.asarray(texts, dtype=object), type=pa.large_string())
 
 
 def _key_part(value: object) -> str:
@@ -220,6 +304,8 @@ def read_table(
     decimal_mark: str = ".",
     recognise: HeaderCheck | None = None,
     max_rows: int = MAX_ROWS,
+    sha256: str | None = None,
+    strict: bool = False,
 ) -> RawTable:
     """Read one export, CSV or workbook, with every cell as text.
 
@@ -240,6 +326,11 @@ def read_table(
         look like a header, the first the caller knows.
     max_rows
         Data rows the file may hold.
+    sha256
+        The file's checksum when the caller has just computed it (:func:`file_checksum`), so a
+        large file is not hashed twice.
+    strict
+        Read a CSV with the strict reader only: the reference Arrow's reader is held to.
 
     Returns
     -------
@@ -257,7 +348,7 @@ def read_table(
     if suffix in WORKBOOK_SUFFIXES:
         return _read_workbook(path, sheet, decimal_mark, recognise, max_rows)
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path, delimiter, decimal_mark, recognise, max_rows)
+        return _read_csv(path, delimiter, decimal_mark, recognise, max_rows, sha256, strict)
     raise InputError(
         path,
         f"{path.suffix or 'a file without extension'} files are not read",
@@ -271,7 +362,11 @@ def _read_csv(
     decimal_mark: str,
     recognise: HeaderCheck | None,
     max_rows: int,
+    sha256: str | None,
+    strict: bool,
 ) -> RawTable:
+    """A CSV through Arrow's reader when it reads the file as the strict reader would, else
+    through the strict reader."""
     size = path.stat().st_size
     if size > MAX_CSV_BYTES:
         raise InputError(
@@ -279,14 +374,217 @@ def _read_csv(
             f"the file is {size:,} bytes, over the limit of {MAX_CSV_BYTES:,}",
             expected="one period's export",
         )
-    content = path.read_bytes()
-    sha256 = hashlib.sha256(content).hexdigest()
-    text, encoding = _decode(path, content)
-    del content
+    if sha256 is None:
+        sha256 = file_checksum(path)
+    if not strict:
+        fast = _read_csv_with_arrow(path, delimiter, decimal_mark, recognise, max_rows, sha256)
+        if fast is not None:
+            return fast
+    return _read_csv_strictly(path, delimiter, decimal_mark, recognise, max_rows, sha256)
+
+
+# -- CSV through Arrow -------------------------------------------------------------------------
+
+#: Bytes of a CSV's start decoded to sniff the delimiter and find the header before Arrow reads
+#: the file.
+_HEAD_BYTES = 1 << 18
+#: Bytes searched for quotes at once, so the scan of a large file needs little memory.
+_SCAN_BYTES = 1 << 26
+_QUOTE = ord('"')
+#: How Arrow's reader leaves a table's cells: Arrow text (4-byte offsets: a large export's many
+#: empty columns cost half what pandas' own Arrow-backed strings would).
+_ARROW_TEXT = pd.ArrowDtype(pa.string())
+
+
+def _read_csv_with_arrow(
+    path: Path,
+    delimiter: str | None,
+    decimal_mark: str,
+    recognise: HeaderCheck | None,
+    max_rows: int,
+    sha256: str,
+) -> RawTable | None:
+    """The CSV read by Arrow's multithreaded reader when Arrow reads it cell for cell as the
+    strict reader does; None when only the strict reader can tell.
+
+    That is a UTF-8 file (with or without a byte-order mark) whose header is its first row,
+    whose rows all have the header's width and whose quotes both readers read alike
+    (:func:`_quotes_read_alike`). Anything else (another encoding, title rows, a row of another
+    width, a quoted cell left open or followed by more text, a row over Arrow's block size) is
+    left to the strict reader, which reads it or names the row at fault.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(_HEAD_BYTES)
+        whole = not handle.read(1)
+    if b"\x00" in head[:4096] or head.startswith((b"\xff\xfe", b"\xfe\xff", b"PK\x03\x04")):
+        return None
+    bom = head.startswith(b"\xef\xbb\xbf")
+    start = 3 if bom else 0
+    try:
+        # Incremental: the head may end inside a character.
+        text = codecs.getincrementaldecoder("utf-8")().decode(head[start:], final=whole)
+    except UnicodeDecodeError:
+        return None
+    if not text.strip():
+        return None
+    if delimiter is None:
+        sample = text[:_SNIFF_CHARACTERS]
+        delimiter = _sniff_delimiter(path, sample, cut=not whole or len(text) > len(sample))
+    stream = io.StringIO(text, newline="")
+    try:
+        records = list(
+            islice(csv.reader(stream, delimiter=delimiter, strict=True), HEADER_SEARCH_ROWS)
+        )
+    except csv.Error:
+        return None
+    if not whole and stream.tell() >= len(text):
+        return None  # the head may end inside the records the header is looked for in
+    if _find_header(records, recognise) != 0 or any(
+        "\n" in cell or "\r" in cell for cell in records[0]
+    ):
+        return None  # title rows, or a header on several lines (Arrow skips it as one line)
+    alike, line_breaks = _quotes_read_alike(path, delimiter, start)
+    if not alike:
+        return None
+    width = len(records[0])
+    positions = [str(index) for index in range(width)]
+    try:
+        table = arrow_csv.read_csv(
+            path,
+            read_options=arrow_csv.ReadOptions(column_names=positions, skip_rows=1),
+            parse_options=arrow_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=line_breaks,
+                ignore_empty_lines=False,  # a blank line is a blank row, as the strict reader has it
+            ),
+            convert_options=arrow_csv.ConvertOptions(
+                column_types=dict.fromkeys(positions, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowException:
+        return None  # a row of another width, text that is not UTF-8, ...
+    if table.num_rows + 1 > max_rows + HEADER_SEARCH_ROWS:
+        raise _more_rows_than(path, max_rows)
+    # Arrow-backed, whatever the text storage set for canonical frames: no cell becomes a Python
+    # string until an importer asks for it.
+    columns: list[Any] = [
+        pd.array(table.column(index), dtype=_ARROW_TEXT) for index in range(width)
+    ]
+    del table
+    body = _rows_before_trailing_blanks(pd.DataFrame(dict(enumerate(columns)), copy=False))
+    if body > max_rows:
+        raise _rows_over_limit(path, body, max_rows)
+    columns = [column_cells[:body] for column_cells in columns]
+    named = _column_names(
+        path,
+        _header_names(records[0]),
+        1,
+        lambda index: bool((pd.Series(columns[index]).str.strip() != "").any()),
+    )
+    frame = pd.DataFrame(
+        {name: columns[index] for index, name in named.items()},
+        index=pd.RangeIndex(body),
+        copy=False,
+    )
+    return RawTable(
+        path=path,
+        sheet="",
+        frame=frame,
+        sha256=sha256,
+        encoding="utf-8-sig" if bom else "utf-8",
+        delimiter=delimiter,
+        decimal_mark=detect_decimal_mark(path, frame, 1, decimal_mark),
+        reader="arrow",
+    )
+
+
+def _quotes_read_alike(path: Path, delimiter: str, start: int) -> tuple[bool, bool]:
+    """Whether Arrow reads the file's quotes as the strict reader does, and whether a quoted
+    cell holds a line break (Arrow must then be told so, and reads more slowly).
+
+    Both readers agree while every quote is one of: a cell's opening quote (at the start of a
+    cell), its closing quote (followed by the delimiter, a line break or the end of the file),
+    or half of a doubled quote inside a quoted cell. Counting quotes tells which a quote is: one
+    preceded by an odd number of quotes is inside a quoted cell. Anything else (a quote in the
+    middle of an unquoted cell, text after a closing quote, a quoted cell never closed) may be
+    read differently, so the strict reader reads the file.
+    """
+    with path.open("rb") as handle:
+        if handle.seek(0, io.SEEK_END) <= start:
+            return True, False
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            if mapped.find(b'"', start) == -1:
+                return True, False
+            # The array is the callee's alone, so it is gone before the map closes.
+            return _scan_quotes(np.frombuffer(mapped, dtype=np.uint8), delimiter, start)
+
+
+def _scan_quotes(content: np.ndarray, delimiter: str, start: int) -> tuple[bool, bool]:
+    """:func:`_quotes_read_alike` over the file's bytes, a part at a time."""
+    ends = np.frombuffer(f"{delimiter}\n\r".encode(), dtype=np.uint8)
+    last = len(content) - 1
+    seen = 0  # quotes before the part being scanned
+    openings: list[np.ndarray] = []
+    closings: list[np.ndarray] = []
+    breaks: list[np.ndarray] = []
+    for offset in range(start, len(content), _SCAN_BYTES):
+        part = content[offset : offset + _SCAN_BYTES]
+        breaks.append(np.flatnonzero((part == 10) | (part == 13)) + offset)
+        at = np.flatnonzero(part == _QUOTE) + offset
+        inside = (seen + np.arange(len(at))) % 2 == 1
+        seen += len(at)
+        before = np.where(at > start, content[np.maximum(at - 1, 0)], ends[0])
+        after = np.where(at < last, content[np.minimum(at + 1, last)], ends[0])
+        opening = ~inside & (before != _QUOTE)
+        closing = inside & (after != _QUOTE)
+        if (opening & ~np.isin(before, ends)).any() or (closing & ~np.isin(after, ends)).any():
+            return False, False
+        openings.append(at[opening])
+        closings.append(at[closing])
+    if seen % 2:
+        return False, False  # a quoted cell is never closed
+    line_breaks = np.concatenate(breaks)
+    inside_from = np.searchsorted(line_breaks, np.concatenate(openings))
+    inside_to = np.searchsorted(line_breaks, np.concatenate(closings))
+    return True, bool((inside_from != inside_to).any())
+
+
+def _more_rows_than(path: Path, max_rows: int) -> InputError:
+    return InputError(
+        path,
+        f"the file has more than {max_rows:,} rows, over the limit",
+        expected=f"at most {max_rows:,} rows per file",
+    )
+
+
+def _rows_over_limit(path: Path, rows: int, max_rows: int) -> InputError:
+    return InputError(
+        path,
+        f"the file has {rows:,} rows, over the limit of {max_rows:,}",
+        expected=f"at most {max_rows:,} rows per file",
+    )
+
+
+def _read_csv_strictly(
+    path: Path,
+    delimiter: str | None,
+    decimal_mark: str,
+    recognise: HeaderCheck | None,
+    max_rows: int,
+    sha256: str,
+) -> RawTable:
+    """The strict reader: Python's csv module over the decoded text. It reads every CSV the
+    workbench accepts and names the row of any it refuses, at a few hundred thousand rows a
+    second."""
+    text, encoding = _decode(path, path.read_bytes())
     if not text.strip():
         raise InputError(path, "the file is empty", expected="a header row")
     if delimiter is None:
-        delimiter = _sniff_delimiter(path, text)
+        sample = text[:_SNIFF_CHARACTERS]
+        delimiter = _sniff_delimiter(path, sample, cut=len(text) > len(sample))
     # strict: a quoted cell left open at the end of the file is an error, not one long cell.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     limit = max_rows + HEADER_SEARCH_ROWS
@@ -302,11 +600,7 @@ def _read_csv(
         )
         raise InputError(path, problem, row=len(records) + 1) from None
     if len(records) > limit:
-        raise InputError(
-            path,
-            f"the file has more than {max_rows:,} rows, over the limit",
-            expected=f"at most {max_rows:,} rows per file",
-        )
+        raise _more_rows_than(path, max_rows)
     return _table(
         path,
         "",
@@ -316,7 +610,7 @@ def _read_csv(
         delimiter=delimiter,
         decimal_mark=decimal_mark,
         recognise=recognise,
-        ragged_is_error=True,
+        reader="strict",
         max_rows=max_rows,
     )
 
@@ -361,10 +655,13 @@ def _decode(path: Path, content: bytes) -> tuple[str, str]:
     )
 
 
-def _sniff_delimiter(path: Path, text: str) -> str:
-    """Comma, semicolon or tab: the one that splits the most sample records alike."""
-    sample = text[: 1 << 16]
-    cut = len(text) > len(sample)
+#: Characters of a CSV's start its delimiter is sniffed from.
+_SNIFF_CHARACTERS = 1 << 16
+
+
+def _sniff_delimiter(path: Path, sample: str, *, cut: bool) -> str:
+    """Comma, semicolon or tab: the one that splits the most ``sample`` records alike (``cut``:
+    the file goes on after the sample, so its last record may be partial)."""
     scores: dict[str, tuple[int, int]] = {}
     for candidate in DELIMITER_NAMES:
         try:
@@ -440,7 +737,7 @@ def _table(
     delimiter: str,
     decimal_mark: str,
     recognise: HeaderCheck | None,
-    ragged_is_error: bool,
+    reader: Literal["strict", "calamine"],
     max_rows: int,
     header_at: int | None = None,
 ) -> RawTable:
@@ -454,21 +751,18 @@ def _table(
             + (f" of sheet {sheet!r}" if sheet else ""),
             expected="a row of column names above the data",
         )
-    header = [str(name).strip().lstrip("\ufeff") for name in records[header_at]]
+    header = _header_names(records[header_at])
     body = records[header_at + 1 :]
     while body and not any(cell.strip() for cell in body[-1]):
         body.pop()
     if len(body) > max_rows:
-        raise InputError(
-            path,
-            f"the file has {len(body):,} rows, over the limit of {max_rows:,}",
-            expected=f"at most {max_rows:,} rows per file",
-        )
+        raise _rows_over_limit(path, len(body), max_rows)
     header_row = header_at + 1
     width = len(header)
     # Most files have every row the header's width: then nothing needs checking or padding.
     even = all(len(record) == width for record in body)
-    if ragged_is_error and not even:
+    # A CSV row of another width is an error; a workbook row is as wide as its last cell.
+    if reader == "strict" and not even:
         for position, record in enumerate(body):
             if len(record) == width:
                 continue
@@ -483,7 +777,7 @@ def _table(
                 row=header_row + 1 + position,
                 expected="one cell per header column",
             )
-    elif not ragged_is_error:
+    elif reader == "calamine":
         width = max([width, *(len(record) for record in body)])
         header += [""] * (width - len(header))
         even = all(len(record) == width for record in body)
@@ -492,12 +786,42 @@ def _table(
         if body
         else [()] * width
     )
-    names: list[str] = []
-    kept: list[tuple[str, ...]] = []
+    named = _column_names(
+        path, header, header_row, lambda index: any(cell.strip() for cell in columns[index])
+    )
+    frame = pd.DataFrame(
+        {name: pd.array(columns[index], dtype="str") for index, name in named.items()},
+        index=pd.RangeIndex(len(body)),
+        copy=False,  # the arrays were just built for it
+    )
+    return RawTable(
+        path=path,
+        sheet=sheet,
+        frame=frame,
+        sha256=sha256,
+        encoding=encoding,
+        delimiter=delimiter,
+        decimal_mark=detect_decimal_mark(path, frame, header_row, decimal_mark),
+        header_row=header_row,
+        reader=reader,
+    )
+
+
+def _header_names(record: Sequence[str]) -> list[str]:
+    return [str(name).strip().lstrip("\ufeff") for name in record]
+
+
+def _column_names(
+    path: Path, header: Sequence[str], header_row: int, holds_text: Callable[[int], bool]
+) -> dict[int, str]:
+    """The columns kept, by position, and their names. A column without a header is kept as
+    ``Column X`` when it holds text (``holds_text``), dropped when it is empty; a header that
+    names a column twice is an error."""
+    named: dict[int, str] = {}
     seen: dict[str, str] = {}
-    for index, (name, cells) in enumerate(zip(header, columns, strict=True)):
+    for index, name in enumerate(header):
         if not name:
-            if not any(cell.strip() for cell in cells):
+            if not holds_text(index):
                 continue
             name = f"Column {_column_letter(index)}"
         key = header_key(name)
@@ -511,23 +835,8 @@ def _table(
                 expected="each column once",
             )
         seen[key] = name
-        names.append(name)
-        kept.append(cells)
-    frame = pd.DataFrame(
-        {name: pd.array(cells, dtype="str") for name, cells in zip(names, kept, strict=True)},
-        index=pd.RangeIndex(len(body)),
-        copy=False,  # the arrays were just built for it
-    )
-    return RawTable(
-        path=path,
-        sheet=sheet,
-        frame=frame,
-        sha256=sha256,
-        encoding=encoding,
-        delimiter=delimiter,
-        decimal_mark=detect_decimal_mark(path, frame, header_row, decimal_mark),
-        header_row=header_row,
-    )
+        named[index] = name
+    return named
 
 
 def _fit(record: list[str], width: int) -> list[str]:
@@ -695,7 +1004,7 @@ def _read_workbook(
                 delimiter="",
                 decimal_mark=decimal_mark,
                 recognise=recognise,
-                ragged_is_error=False,
+                reader="calamine",
                 max_rows=max_rows,
                 header_at=header_at,
             )
@@ -713,12 +1022,31 @@ _TOTAL = re.compile(r"(?:grand\s*|sub\s*-?\s*)?totals?\s*:?", re.IGNORECASE)
 
 def blank_rows(table: RawTable) -> list[bool]:
     """Per row: True when every cell is empty or spaces (importers exclude it as "blank row")."""
-    blank = pd.Series(True, index=table.frame.index)
-    for name in table.frame.columns:
+    blank: list[bool] = _blank_mask(table.frame).tolist()
+    return blank
+
+
+def _rows_before_trailing_blanks(frame: pd.DataFrame) -> int:
+    """How many rows are left once the blank rows at the end are dropped; only the end of a
+    large file is looked at, unless it is all blank."""
+    blank = _blank_mask(frame.iloc[-_TAIL_ROWS:])
+    if not blank.all():
+        return len(frame) - len(blank) + int(np.flatnonzero(~blank)[-1]) + 1
+    blank = _blank_mask(frame)
+    return int(np.flatnonzero(~blank)[-1]) + 1 if not blank.all() else 0
+
+
+#: Rows at the end of a file looked at first for trailing blank rows.
+_TAIL_ROWS = 1 << 12
+
+
+def _blank_mask(frame: pd.DataFrame) -> np.ndarray:
+    blank = np.ones(len(frame), dtype=bool)
+    for name in frame.columns:
         if not blank.any():
-            break
-        blank &= table.frame[name].str.strip() == ""
-    return blank.tolist()
+            break  # most files: the first column already holds text on every row
+        blank &= (frame[name].str.strip() == "").to_numpy()
+    return blank
 
 
 def total_rows(table: RawTable) -> list[bool]:
@@ -807,6 +1135,7 @@ def _decimal_vote(text: str) -> str | None:
 
 
 _CANDIDATE = re.compile(r"\d[.,]\d")
+_ARROW_CANDIDATE = r"\p{Nd}[.,]\p{Nd}"
 
 
 def detect_decimal_mark(path: Path, frame: pd.DataFrame, header_row: int, default: str) -> str:
@@ -820,7 +1149,15 @@ def detect_decimal_mark(path: Path, frame: pd.DataFrame, header_row: int, defaul
     sample = frame.iloc[:DECIMAL_SAMPLE_ROWS]
     proof: dict[str, tuple[int, str, str]] = {}
     for name in sample.columns:
-        distinct = sample[name].drop_duplicates()
+        cells = sample[name]
+        if isinstance(cells.dtype, pd.ArrowDtype):
+            # Arrow picks out the cells the loop below may look at (any digit Python's \d knows,
+            # and a few newer), so a column of ids, names or dates costs nothing in Python.
+            matched = pc.match_substring_regex(pa.array(cells), _ARROW_CANDIDATE)
+            if not pc.any(matched).as_py():
+                continue
+            cells = cells[matched.to_numpy(zero_copy_only=False)]
+        distinct = cells.drop_duplicates()
         for label, text in zip(distinct.index.tolist(), distinct.tolist(), strict=True):
             if not _CANDIDATE.search(text):
                 continue
@@ -880,14 +1217,12 @@ def _number_error(table: RawTable, position: int, name: str, text: str, problem:
     )
 
 
-def integers(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -> list[int]:
-    """Whole numbers from a column ("42", "42.0", "1,200" accepted; "4.5" or "abc" are errors)."""
+def integer_array(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -> np.ndarray:
+    """Whole numbers from a column ("42", "42.0", "1,200" accepted; "4.5" or "abc" are errors),
+    one ``int64`` per row."""
+    cells = distinct_cells(table, name, strip=False)
     values = []
-    known: dict[str, int] = {}
-    for position, text in enumerate(table.frame[name].to_numpy(dtype=object).tolist()):
-        if text in known:
-            values.append(known[text])
-            continue
+    for index, text in enumerate(cells.values):
         cleaned = text.strip()
         if not cleaned and allow_blank_as_zero:
             values.append(0)
@@ -900,33 +1235,43 @@ def integers(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -
             raise InputError(
                 table.path,
                 f"{text!r} is not a whole number",
-                row=table.row_number(position),
+                row=table.row_number(cells.first_rows[index]),
                 column=name,
                 expected="a whole number of units",
             )
-        check_count(table, position, name, number)
-        known[text] = int(number)
-        values.append(known[text])
+        check_count(table, int(cells.first_rows[index]), name, number)
+        values.append(int(number))
+    return Distinct(values, cells.codes).per_row(np.int64)
+
+
+def integers(table: RawTable, name: str, *, allow_blank_as_zero: bool = False) -> list[int]:
+    """:func:`integer_array` as a list."""
+    values: list[int] = integer_array(table, name, allow_blank_as_zero=allow_blank_as_zero).tolist()
     return values
 
 
-def optional_amounts(table: RawTable, name: str) -> list[Decimal | None]:
-    """Exact amounts from a column, in the file's convention; blank cells become None."""
+def amount_cells(table: RawTable, name: str) -> Distinct:
+    """Exact amounts from a column, in the file's convention: a :class:`~decimal.Decimal` per
+    distinct cell (None for a blank one)."""
+    cells = distinct_cells(table, name)
     values: list[Decimal | None] = []
-    known: dict[str, Decimal] = {}
-    for position, text in enumerate(texts(table, name)):
+    for index, text in enumerate(cells.values):
         if not text:
             values.append(None)
             continue
-        if text not in known:
-            try:
-                known[text] = parse_number(text, table.decimal_mark)
-            except ValueError:
-                raise _number_error(
-                    table, position, name, text, f"{text!r} is not an amount"
-                ) from None
-            check_amount(table, position, name, known[text])
-        values.append(known[text])
+        position = int(cells.first_rows[index])
+        try:
+            amount = parse_number(text, table.decimal_mark)
+        except ValueError:
+            raise _number_error(table, position, name, text, f"{text!r} is not an amount") from None
+        check_amount(table, position, name, amount)
+        values.append(amount)
+    return Distinct(values, cells.codes)
+
+
+def optional_amounts(table: RawTable, name: str) -> list[Decimal | None]:
+    """:func:`amount_cells`, one per row, as a list."""
+    values: list[Decimal | None] = amount_cells(table, name).per_row().tolist()
     return values
 
 
@@ -947,35 +1292,40 @@ def _date_part(text: str) -> str:
     return re.split(r"[ T]", text.strip(), maxsplit=1)[0]
 
 
-def _date_order(table: RawTable, name: str, fallback: str | None) -> str:
+def _date_order(cells: Distinct, table: RawTable, name: str, fallback: str | None) -> str:
     """The column's order, from its values: a first part over 12 is D/M, a second part M/D."""
-    day_first: tuple[int, str] | None = None
-    month_first: tuple[int, str] | None = None
-    for position, text in enumerate(table.frame[name]):
+    day_first: int | None = None  # the first distinct text that proves it
+    month_first: int | None = None
+    shaped = False
+    for index, text in enumerate(cells.values):
         match = _PARTS.fullmatch(_date_part(text))
         if match is None:
             continue
+        shaped = True
         if int(match[1]) > 12 and day_first is None:
-            day_first = (table.row_number(position), text.strip())
+            day_first = index
         if int(match[2]) > 12 and month_first is None:
-            month_first = (table.row_number(position), text.strip())
-        if day_first and month_first:
+            month_first = index
+        if day_first is not None and month_first is not None:
             break
-    if day_first and month_first:
+    if day_first is not None and month_first is not None:
+        day, month = cells.values[day_first].strip(), cells.values[month_first].strip()
+        day_row = table.row_number(cells.first_rows[day_first])
+        month_row = table.row_number(cells.first_rows[month_first])
         raise InputError(
             table.path,
-            f"the column holds both day-first ({day_first[1]!r}, row {day_first[0]}) and "
-            f"month-first ({month_first[1]!r}, row {month_first[0]}) dates",
+            f"the column holds both day-first ({day!r}, row {day_row}) and "
+            f"month-first ({month!r}, row {month_row}) dates",
             column=name,
             expected="one date order throughout the column",
         )
-    if day_first:
+    if day_first is not None:
         return "DMY"
-    if month_first:
+    if month_first is not None:
         return "MDY"
     if fallback in {"MDY", "DMY"}:
         return fallback
-    if not any(_PARTS.fullmatch(_date_part(text)) for text in table.frame[name]):
+    if not shaped:
         return "ISO"
     raise InputError(
         table.path,
@@ -985,10 +1335,8 @@ def _date_order(table: RawTable, name: str, fallback: str | None) -> str:
     )
 
 
-def dates(
-    table: RawTable, name: str, order: str, *, fallback: str | None = None
-) -> list[date | None]:
-    """Dates in the file's own convention.
+def date_cells(table: RawTable, name: str, order: str, *, fallback: str | None = None) -> Distinct:
+    """Dates in the file's own convention: a :class:`~datetime.date` (or None) per distinct cell.
 
     ``order`` is ``MDY`` (10/31/2026), ``DMY`` (31/10/2026 or 31.10.2026), ``ISO`` (2026-10-31)
     or ``auto``: the column decides (a first part over 12 means D/M, a second part over 12 M/D);
@@ -997,32 +1345,36 @@ def dates(
     date cells arrive as ISO text). A time of day after the date (``10/31/2026 12:00:00 AM``,
     ``2026-10-31T00:00:00Z``) is ignored; blank cells become None.
     """
+    cells = distinct_cells(table, name, strip=False)
     if order == "auto":
-        order = _date_order(table, name, fallback)
+        order = _date_order(cells, table, name, fallback)
     if order not in _EXPECTED_DATE:
         raise ValueError(f"date order must be MDY, DMY, ISO or auto, not {order!r}")
     values: list[date | None] = []
-    known: dict[str, date | None] = {}  # an export repeats a few dates on every row
-    for position, text in enumerate(table.frame[name].to_numpy(dtype=object).tolist()):
-        if text in known:
-            values.append(known[text])
-            continue
+    for index, text in enumerate(cells.values):
         cleaned = _date_part(text)
         if not cleaned:
-            known[text] = None
             values.append(None)
             continue
         try:
-            known[text] = _parse_date(cleaned, order)
-            values.append(known[text])
+            values.append(_parse_date(cleaned, order))
         except ValueError:
             raise InputError(
                 table.path,
                 f"{text!r} is not a date",
-                row=table.row_number(position),
+                row=table.row_number(cells.first_rows[index]),
                 column=name,
                 expected=_EXPECTED_DATE[order],
             ) from None
+    return Distinct(values, cells.codes)
+
+
+def dates(
+    table: RawTable, name: str, order: str, *, fallback: str | None = None
+) -> list[date | None]:
+    """:func:`date_cells`, one per row, as a list."""
+    cells = date_cells(table, name, order, fallback=fallback)
+    values: list[date | None] = cells.per_row().tolist()
     return values
 
 
@@ -1070,7 +1422,8 @@ def check_excel_damage(table: RawTable, column: str, kind: str) -> None:
         width = int(kind.removeprefix("digits:"))
     elif kind not in {"guid", "id"}:
         raise ValueError(f"kind must be guid, id or digits:N, not {kind!r}")
-    for position, text in enumerate(texts(table, column)):
+    cells = distinct_cells(table, column)
+    for index, text in enumerate(cells.values):
         if not text:
             continue
         if _SCIENTIFIC.fullmatch(text):
@@ -1090,7 +1443,7 @@ def check_excel_damage(table: RawTable, column: str, kind: str) -> None:
         raise InputError(
             table.path,
             problem,
-            row=table.row_number(position),
+            row=table.row_number(cells.first_rows[index]),
             column=column,
             expected=_REEXPORT,
         )
@@ -1116,27 +1469,129 @@ def optional_column(table: RawTable, *names: str) -> str | None:
     return None
 
 
+def stripped(table: RawTable, name: str) -> pd.Series:
+    """A column's cells as stripped text, as the table holds them (Arrow-backed when Arrow read
+    the file: Arrow's whitespace is Python's, code point for code point)."""
+    cells: pd.Series = table.frame[name].str.strip()
+    return cells
+
+
+def casefolded(cells: pd.Series) -> pd.Series:
+    """Text cells case-folded as Python folds them: by Arrow when every cell is ASCII (where the
+    two agree), else once per distinct cell."""
+    if isinstance(cells.dtype, pd.ArrowDtype):
+        arrow_cells = pa.array(cells)
+        if pc.all(pc.string_is_ascii(arrow_cells)).as_py() is not False:
+            lowered = pc.ascii_lower(arrow_cells)
+            return pd.Series(pd.array(lowered, dtype=_ARROW_TEXT), index=cells.index)
+    return pd.Series(distinct(cells).map(str.casefold), index=cells.index, dtype=object)
+
+
 def texts(table: RawTable, name: str) -> list[str]:
     """A column's cells as stripped text."""
-    stripped: list[str] = table.frame[name].str.strip().to_numpy(dtype=object).tolist()
-    return stripped
+    cells: list[str] = stripped(table, name).to_numpy(dtype=object).tolist()
+    return cells
+
+
+@dataclass(frozen=True)
+class Distinct:
+    """A column's distinct values and, per row, which one it holds.
+
+    Exports repeat most of their cells (customers, SKUs, dates, prices, flags), so a conversion
+    or a check runs once per distinct value (:meth:`converted`) and every row takes its result
+    (:meth:`per_row`). The values are in the order they first appear (None last), so the first
+    value a check of cells refuses is also the first row it refuses (:attr:`first_rows`).
+    """
+
+    values: list[Any]
+    codes: np.ndarray  # per row, the position of its value in ``values``
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def converted(self, convert: Callable[[Any], object]) -> Distinct:
+        """The same rows, each value converted (once per distinct value)."""
+        return Distinct([convert(value) for value in self.values], self.codes)
+
+    def per_row(self, dtype: Any = object) -> np.ndarray:
+        """Every row's value: an object array by default, where rows with one value share one
+        object."""
+        shared = np.empty(len(self.values), dtype=dtype)
+        shared[:] = self.values
+        rows: np.ndarray = shared[self.codes]
+        return rows
+
+    def map(self, convert: Callable[[Any], object]) -> np.ndarray:
+        """``convert`` of every row's value, called once per distinct value."""
+        return self.converted(convert).per_row()
+
+    @functools.cached_property
+    def first_rows(self) -> np.ndarray:
+        """The position of the first row holding each value."""
+        first = np.flatnonzero(~pd.Series(self.codes).duplicated().to_numpy())
+        rows = np.empty(len(self.values), dtype=np.intp)
+        rows[self.codes[first]] = first
+        return rows
+
+
+def distinct(values: PerRow) -> Distinct:
+    """The :class:`Distinct` values of a column, one kind of value throughout (values that
+    compare equal, such as ``12.5`` and ``12.50``, are one value)."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.ArrowDtype):
+        return _distinct_arrow_text(pa.array(values))
+    if not isinstance(values, pd.Series | np.ndarray):
+        values = pd.Series(list(values), dtype=object)
+    codes, uniques = pd.factorize(values)
+    distinct_values = np.asarray(uniques, dtype=object).tolist()
+    if (codes < 0).any():  # None: factorize leaves it out
+        codes = np.where(codes < 0, len(distinct_values), codes)
+        distinct_values.append(None)
+    return Distinct(distinct_values, codes)
+
+
+def _distinct_arrow_text(texts: pa.Array | pa.ChunkedArray) -> Distinct:
+    """Arrow text (no nulls) as :class:`Distinct` values, found and looked up by Arrow: several
+    times faster than pandas' factorize of the same column. Arrow's ``unique`` keeps the order
+    in which values first appear."""
+    values = pc.unique(texts)
+    codes = pc.index_in(texts, value_set=values).to_numpy().astype(np.intp)
+    return Distinct(values.to_pylist(), codes)
+
+
+def _distinct_values(values: PerRow | Distinct) -> Distinct:
+    return values if isinstance(values, Distinct) else distinct(values)
+
+
+def distinct_cells(table: RawTable, name: str, *, strip: bool = True) -> Distinct:
+    """A column's cells (stripped unless ``strip`` is false) as :class:`Distinct` texts."""
+    cells = distinct(table.frame[name])
+    if not strip:
+        return cells
+    # Stripped once per distinct cell: no stripped copy of the column is made.
+    texts = [text.strip() for text in cells.values]
+    if texts == cells.values:
+        return cells  # most columns: nothing to strip
+    merged = distinct(texts)
+    return Distinct(merged.values, merged.codes[cells.codes])
 
 
 _TRUTHY, _FALSY = ("true", "yes", "1"), ("false", "no", "0", "")
 
 
-def flags(table: RawTable, name: str) -> list[bool]:
-    """A column of true/false cells (``true``, ``yes``, ``1``; ``false``, ``no``, ``0`` or empty)."""
-    cleaned = table.frame[name].str.strip().str.casefold()
-    unknown = np.flatnonzero(~cleaned.isin([*_TRUTHY, *_FALSY]).to_numpy())
-    if len(unknown):
-        position = int(unknown[0])
-        raise InputError(
-            table.path,
-            f"{table.frame[name].iloc[position]!r} is not true or false",
-            row=table.row_number(position),
-            column=name,
-            expected="true or false",
-        )
-    truthy: list[bool] = cleaned.isin(_TRUTHY).tolist()
-    return truthy
+def flag_array(table: RawTable, name: str) -> np.ndarray:
+    """A column of true/false cells (``true``, ``yes``, ``1``; ``false``, ``no``, ``0`` or
+    empty), one bool per row."""
+    cells = distinct_cells(table, name, strip=False)
+    truthy = []
+    for index, text in enumerate(cells.values):
+        cleaned = text.strip().casefold()
+        if cleaned not in _TRUTHY and cleaned not in _FALSY:
+            raise InputError(
+                table.path,
+                f"{text!r} is not true or false",
+                row=table.row_number(cells.first_rows[index]),
+                column=name,
+                expected="true or false",
+            )
+        truthy.append(cleaned in _TRUTHY)
+    return Distinct(truthy, cells.codes).per_row(bool)

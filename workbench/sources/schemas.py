@@ -18,11 +18,11 @@ from pandera.typing.pandas import Series
 
 
 def _all_decimal(series: pd.Series) -> bool:
-    return bool(series.map(lambda value: isinstance(value, Decimal)).all())
+    return set(map(type, series.to_numpy(dtype=object))) <= {Decimal}
 
 
 def _decimal_or_none(series: pd.Series) -> bool:
-    return bool(series.map(lambda value: value is None or isinstance(value, Decimal)).all())
+    return set(map(type, series.to_numpy(dtype=object))) <= {Decimal, type(None)}
 
 
 class Provenance(pa.DataFrameModel):
