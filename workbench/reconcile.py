@@ -41,6 +41,7 @@ from workbench.result import (
     LINE_COLUMNS,
     TEXT_LINE_COLUMNS,
     Reconciliation,
+    Rows,
     Status,
     encoded_text,
 )
@@ -167,7 +168,8 @@ def reconcile(
     )
     units = np.zeros(len(units_firsts), dtype=np.int64)
     np.add.at(units, units_code, records.quantity[used_records])
-    expected: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
+    # Whole units stay integers: a Fraction only where a factor has a denominator.
+    expected: dict[tuple[str, str], int | Fraction] = defaultdict(int)
     in_bundles: dict[tuple[str, str], int] = defaultdict(int)
     used_keys = [
         (company_id, service_id)
@@ -183,7 +185,10 @@ def reconcile(
         units.tolist(),
         strict=True,
     ):
-        expected[key] += Fraction(count * factor.numerator, factor.denominator)
+        if factor.denominator == 1:
+            expected[key] += count * factor.numerator
+        else:
+            expected[key] += Fraction(count * factor.numerator, factor.denominator)
 
     for (bundle_client, bundle_vendor, bundle_sku), consumed in bundled.consumed.items():
         # Licences a bundle covers do not feed their stand-alone services as well.
@@ -347,29 +352,40 @@ def _encoded(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """A text column as codes (0..n-1, in order of first appearance) and its n distinct values.
 
     Exports list one file's, one customer's or one site's rows together, so a column's values
-    come in runs: each run is hashed once (Arrow's run-end encoding), not each row.
+    come in runs: each run is hashed once (Arrow's run-end encoding), not each row, and the
+    column's Arrow chunks are read where they are.
     """
     values = pa.array(column, type=pa.large_string(), from_pandas=True)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if len(values) == 0:
-        return np.zeros(0, dtype=np.int64), np.empty(0, dtype=object)
-    runs = pc.run_end_encode(values)
-    distinct = pc.dictionary_encode(runs.values)
-    lengths = np.diff(runs.run_ends.to_numpy(), prepend=0)
-    codes = np.repeat(distinct.indices.to_numpy(zero_copy_only=False).astype(np.int64), lengths)
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    runs = [pc.run_end_encode(chunk) for chunk in chunks if len(chunk)]
+    if not runs:
+        return np.zeros(0, dtype=np.int32), np.empty(0, dtype=object)
+    distinct = pc.dictionary_encode(pa.concat_arrays([run.values for run in runs]))
+    lengths = np.concatenate([np.diff(run.run_ends.to_numpy(), prepend=0) for run in runs])
+    codes = np.repeat(distinct.indices.to_numpy(zero_copy_only=False), lengths)
     return codes, distinct.dictionary.to_numpy(zero_copy_only=False)
 
 
+def _wide(encoded: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes widened for key arithmetic (codes times a count of distinct values)."""
+    codes, values = encoded
+    return codes.astype(np.int64), values
+
+
 def _factorize_ints(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dense codes 0..n-1 in order of first appearance, and each code's first position."""
-    dense, _ = pd.factorize(codes)
-    dense = np.asarray(dense, dtype=np.int64)
-    firsts = np.full(int(dense.max()) + 1 if len(dense) else 0, -1, dtype=np.int64)
-    # The first position of each code: write positions in reverse so the earliest wins.
-    positions = np.arange(len(dense), dtype=np.int64)
-    firsts[dense[::-1]] = positions[::-1]
-    return dense, firsts
+    """Dense codes 0..n-1 in order of first appearance, and each code's first position.
+
+    Keys of rows that come in runs (one customer's devices, one site's licences) are hashed
+    once per run.
+    """
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+    run_codes = np.asarray(pd.factorize(codes[starts])[0], dtype=np.int64)
+    firsts = np.empty(int(run_codes.max()) + 1, dtype=np.int64)
+    # The first position of each code: write run starts in reverse so the earliest wins.
+    firsts[run_codes[::-1]] = starts[::-1]
+    return np.repeat(run_codes, np.diff(np.append(starts, len(codes)))), firsts
 
 
 def _ranges(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -418,10 +434,10 @@ class _Usage(_EncodedRows):
     def __init__(self, rows: pd.DataFrame, mappings: Mappings) -> None:
         super().__init__(rows)
         self.counted = (rows["excluded_reason"] == "").to_numpy(dtype=bool)
-        vendor_code, self.vendors = self.text("vendor")
-        customer_code, self.customer_keys = self.text("customer_key")
+        vendor_code, self.vendors = _wide(self.text("vendor"))
+        customer_code, self.customer_keys = _wide(self.text("customer_key"))
         self.sku_code, self.skus = _canonical_skus(
-            vendor_code, self.vendors, *self.text("sku"), mappings
+            vendor_code, self.vendors, *_wide(self.text("sku")), mappings
         )
         counted = np.flatnonzero(self.counted)
         record, firsts = _factorize_ints(
@@ -506,7 +522,7 @@ class _Records:
         self.method = customers["method"].to_numpy(dtype=object)[customer]
         self.note = customers["note"].to_numpy(dtype=object)[customer]
         self.vendor, self.sku = usage.vendors, usage.skus
-        self.vendor_code = usage.text("vendor")[0][usage.first_row]
+        self.vendor_code = usage.text("vendor")[0][usage.first_row].astype(np.int64)
         self.sku_code = usage.sku_code[usage.first_row]
         self.pair = self.vendor_code * len(self.sku) + self.sku_code  # (vendor, SKU)
         self.pairs = len(self.vendor) * len(self.sku)
@@ -661,8 +677,8 @@ class _Billed(_EncodedRows):
     def __init__(self, contract: pd.DataFrame) -> None:
         super().__init__(contract)
         is_kept = (contract["excluded_reason"] == "").to_numpy(dtype=bool)
-        company_code, companies = self.text("company_id")
-        service_code, services = self.text("service_id")
+        company_code, companies = _wide(self.text("company_id"))
+        service_code, services = _wide(self.text("service_id"))
         key = company_code * max(len(services), 1) + service_code
         self.kept = np.flatnonzero(is_kept)
         self.group, firsts = _factorize_ints(key[self.kept])
@@ -745,19 +761,20 @@ class _Billed(_EncodedRows):
         """Per kept contract line, quantity times price to the cent."""
         prices = self.rows["unit_price"].to_numpy(dtype=object)[self.kept]
         quantities = self.rows["quantity"].to_numpy(dtype=np.int64)[self.kept]
-        if not len(prices):
-            return np.empty(0, dtype=object)
         # Contract lines repeat a few (quantity, price) pairs: each amount is rounded once.
-        price_code, distinct_prices = pd.factorize(prices)
-        pair, firsts = _factorize_ints(
-            np.asarray(price_code, dtype=np.int64) * (int(quantities.max()) + 1) + quantities
+        pairs: dict[tuple[int, Decimal], int] = {}
+        codes = np.fromiter(
+            (
+                pairs.setdefault(pair, len(pairs))
+                for pair in zip(quantities.tolist(), prices.tolist(), strict=True)
+            ),
+            dtype=np.int64,
+            count=len(prices),
         )
-        amounts = np.empty(len(firsts), dtype=object)
-        amounts[:] = [
-            to_cents(int(quantities[first]) * distinct_prices[price_code[first]])
-            for first in firsts.tolist()
-        ]
-        return cast(np.ndarray, amounts[pair])
+        amounts = np.empty(len(pairs), dtype=object)
+        amounts[:] = [to_cents(quantity * price) for quantity, price in pairs]
+        taken: np.ndarray = amounts[codes]
+        return taken
 
 
 # -- the result's row frames, made from codes ---------------------------------------------------
@@ -774,58 +791,52 @@ def _decoded(codes: np.ndarray, values: np.ndarray) -> Any:
 
 
 def _text_column(
-    parts: Sequence[tuple[np.ndarray, np.ndarray]],
-    order: np.ndarray | None = None,
-    *,
-    encoded: bool = False,
+    parts: Sequence[tuple[np.ndarray, np.ndarray, Rows]], size: int, *, encoded: bool
 ) -> Any:
-    """A text column of several parts, each codes into its own distinct values, one part after
-    the other (then taken in ``order``); dictionary-encoded when ``encoded``."""
-    codes = []
-    offset = 0
-    for part_codes, part_values in parts:
-        codes.append(np.asarray(part_codes, dtype=np.int64) + offset)
-        offset += len(part_values)
-    joined = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
-    values = np.concatenate([part_values for _, part_values in parts]) if parts else joined
-    make = encoded_text if encoded else _decoded
-    return make(joined if order is None else joined[order], values.astype(object))
+    """A text column of ``size`` rows from parts ``(codes, values, rows)``: each part's rows
+    hold ``values[codes]`` and go to ``rows``. Dictionary-encoded when ``encoded``
+    (:func:`~workbench.result.encoded_text`), else plain text."""
+    if encoded:
+        return encoded_text(parts, size)
+    codes = np.empty(size, dtype=np.int64)
+    start = 0
+    for part_codes, values, rows in parts:
+        codes[rows] = np.asarray(part_codes, dtype=np.int64) + start
+        start += len(values)
+    values = np.concatenate([np.empty(0, dtype=object)] + [values for _, values, _ in parts])
+    return _decoded(codes, values.astype(object))
 
 
 def _provenance(
-    parts: Sequence[tuple[_EncodedRows, np.ndarray]],
-    order: np.ndarray | None = None,
-    *,
-    encoded: bool = False,
+    parts: Sequence[tuple[_EncodedRows, np.ndarray, Rows]], size: int, *, encoded: bool
 ) -> dict[str, Any]:
     """Where each row came from and what it says: the shared columns of evidence and
-    exclusions, from each part's rows at its positions (then taken in ``order``); text
-    dictionary-encoded when ``encoded``."""
+    exclusions. Each part is rows of a frame (at ``positions``) and where they go."""
     columns: dict[str, Any] = {}
     for column in ("source_file", "source_sheet", "source_row", "system", "customer", "item"):
         if column == "source_row":
-            columns[column] = _numbers(parts, column, order)
+            columns[column] = _number_column(parts, column, size)
             continue
         columns[column] = _text_column(
             [
-                (codes[positions], values)
-                for rows, positions in parts
-                for codes, values in [rows.shown(column)]
+                (codes[positions], values, rows)
+                for frame, positions, rows in parts
+                for codes, values in [frame.shown(column)]
             ],
-            order,
+            size,
             encoded=encoded,
         )
-    columns["quantity"] = _numbers(parts, "quantity", order)
+    columns["quantity"] = _number_column(parts, "quantity", size)
     return columns
 
 
-def _numbers(
-    parts: Sequence[tuple[_EncodedRows, np.ndarray]], column: str, order: np.ndarray | None
+def _number_column(
+    parts: Sequence[tuple[_EncodedRows, np.ndarray, Rows]], column: str, size: int
 ) -> np.ndarray:
-    values = np.concatenate(
-        [rows.rows[column].to_numpy(dtype=np.int64)[positions] for rows, positions in parts]
-    )
-    return values if order is None else values[order]
+    values = np.empty(size, dtype=np.int64)
+    for frame, positions, rows in parts:
+        values[rows] = frame.rows[column].to_numpy(dtype=np.int64)[positions]
+    return values
 
 
 class _EvidenceEntries:
@@ -863,8 +874,8 @@ class _EvidenceEntries:
     def frame(self, lines: pd.DataFrame, billed: _Billed, usage: _Usage) -> pd.DataFrame:
         """Evidence of the lines shown, line by line in line order, billed rows before used
         ones (each side in the order its rows were found)."""
-        position_of = {line_id: index for index, line_id in enumerate(lines["line_id"].tolist())}
-        count = len(position_of)
+        line_ids = lines["line_id"].to_numpy(dtype=object)
+        position_of = {line_id: index for index, line_id in enumerate(line_ids.tolist())}
 
         # Used: entries of lines shown, stably by line, each record's rows in row order.
         entry_line = _positions(self.line_ids, position_of)[_joined_ints(self.lines)]
@@ -881,51 +892,54 @@ class _EvidenceEntries:
         billed_rows, billed_line = billed.kept[kept], billed_line[kept]
 
         # Each line's billed rows, then its used rows: where each row goes.
-        billed_count = np.bincount(billed_line, minlength=count)
-        used_count = np.bincount(used_line, minlength=count)
+        billed_count = np.bincount(billed_line, minlength=len(line_ids))
+        used_count = np.bincount(used_line, minlength=len(line_ids))
         start = np.cumsum(billed_count + used_count) - billed_count - used_count
-        order = np.empty(len(billed_line) + len(used_line), dtype=np.int64)
-        order[
+        to_billed = (
             start[billed_line]
             + np.arange(len(billed_line))
             - (np.cumsum(billed_count) - billed_count)[billed_line]
-        ] = np.arange(len(billed_line))
-        order[
+        )
+        to_used = (
             start[used_line]
             + billed_count[used_line]
             + np.arange(len(used_line))
             - (np.cumsum(used_count) - used_count)[used_line]
-        ] = np.arange(len(used_line)) + len(billed_line)
-
-        sides = np.array(["billed", "used"], dtype=object)
-        amounts = np.concatenate(
-            [billed.amounts()[kept], usage.rows["amount"].to_numpy(dtype=object)[used_rows]]
         )
+        size = len(billed_line) + len(used_line)
+        amounts = np.empty(size, dtype=object)
+        amounts[to_billed] = billed.amounts()[kept]
+        amounts[to_used] = usage.rows["amount"].to_numpy(dtype=object)[used_rows]
+
+        def text(
+            billed_part: tuple[np.ndarray, np.ndarray], used_part: tuple[np.ndarray, np.ndarray]
+        ) -> pd.Categorical:
+            return encoded_text([(*billed_part, to_billed), (*used_part, to_used)], size)
+
         return pd.DataFrame(
             {
-                "line_id": _text_column(
-                    [(np.concatenate([billed_line, used_line]), lines["line_id"].to_numpy(object))],
-                    order,
+                "line_id": text((billed_line, line_ids), (used_line, line_ids)),
+                "side": text(
+                    (np.zeros(len(billed_line), dtype=np.int64), _SIDES),
+                    (np.ones(len(used_line), dtype=np.int64), _SIDES),
+                ),
+                **_provenance(
+                    [(billed, billed_rows, to_billed), (usage, used_rows, to_used)],
+                    size,
                     encoded=True,
                 ),
-                "side": _text_column(
-                    [(np.repeat([0, 1], [len(billed_line), len(used_line)]), sides)],
-                    order,
-                    encoded=True,
+                "factor": text(
+                    (np.zeros(len(billed_line), dtype=np.int64), np.array([""], dtype=object)),
+                    (used_factor, np.asarray(self.factors, dtype=object)),
                 ),
-                **_provenance([(billed, billed_rows), (usage, used_rows)], order, encoded=True),
-                "factor": _text_column(
-                    [
-                        (np.zeros(len(billed_line), dtype=np.int64), np.array([""], dtype=object)),
-                        (used_factor, np.asarray(self.factors, dtype=object)),
-                    ],
-                    order,
-                    encoded=True,
-                ),
-                "amount": amounts[order],
+                "amount": amounts,
             },
             columns=EVIDENCE_COLUMNS,
+            copy=False,  # millions of rows: each column as made, not stacked into blocks
         )
+
+
+_SIDES = np.array(["billed", "used"], dtype=object)
 
 
 def _positions(line_ids: list[str], position_of: dict[str, int]) -> np.ndarray:
@@ -959,37 +973,53 @@ class _Exclusions:
     def frame(self, usage: _Usage, billed: _Billed, customers: pd.DataFrame) -> pd.DataFrame:
         """Usage rows an importer left out (with the client where known), then the rows of
         records left out here, then contract lines an importer left out."""
-        records = _joined_ints(self.records)
-        decided, entry = usage.rows_of(records)
-        reasons = np.concatenate([np.empty(0, dtype=object), *self.reasons])
-        companies = np.concatenate([np.empty(0, dtype=object), *self.companies])
-        left_out = np.flatnonzero(~(billed.rows["excluded_reason"] == "").to_numpy(dtype=bool))
+        decided, entry = usage.rows_of(_joined_ints(self.records))
+        left_out = np.flatnonzero((billed.rows["excluded_reason"] != "").to_numpy(dtype=bool))
+        ends = np.cumsum([0, len(usage.uncounted), len(decided), len(left_out)]).tolist()
+        places = [slice(ends[0], ends[1]), slice(ends[1], ends[2]), slice(ends[2], ends[3])]
         usage_reason, usage_reasons = usage.text("excluded_reason")
         contract_reason, contract_reasons = billed.text("excluded_reason")
         contract_company, contract_companies = billed.text("company_id")
         return pd.DataFrame(
             {
-                **_provenance([(usage, usage.uncounted), (usage, decided), (billed, left_out)]),
+                **_provenance(
+                    [
+                        (usage, usage.uncounted, places[0]),
+                        (usage, decided, places[1]),
+                        (billed, left_out, places[2]),
+                    ],
+                    ends[3],
+                    encoded=False,
+                ),
                 "reason": _text_column(
                     [
-                        (usage_reason[usage.uncounted], usage_reasons),
-                        (entry, reasons),
-                        (contract_reason[left_out], contract_reasons),
-                    ]
+                        (usage_reason[usage.uncounted], usage_reasons, places[0]),
+                        (entry, _joined_objects(self.reasons), places[1]),
+                        (contract_reason[left_out], contract_reasons, places[2]),
+                    ],
+                    ends[3],
+                    encoded=False,
                 ),
                 "company_id": _text_column(
                     [
                         (
                             usage.customer_of_uncounted,
                             customers["company_id"].to_numpy(dtype=object),
+                            places[0],
                         ),
-                        (entry, companies),
-                        (contract_company[left_out], contract_companies),
-                    ]
+                        (entry, _joined_objects(self.companies), places[1]),
+                        (contract_company[left_out], contract_companies, places[2]),
+                    ],
+                    ends[3],
+                    encoded=False,
                 ),
             },
             columns=EXCLUDED_COLUMNS,
         )
+
+
+def _joined_objects(chunks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.empty(0, dtype=object), *chunks])
 
 
 #: Reasons of records left out because another row or file already holds them.

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 from pandera.typing.pandas import Series
 
 from workbench.mapping import MappingWarning
@@ -220,18 +224,55 @@ class FileSchema(_ResultFrame):
     sha256: Series[str]
 
 
-def encoded_text(codes: np.ndarray, values: np.ndarray) -> pd.Categorical:
-    """A dictionary-encoded text column holding ``values[codes]``, as a result keeps one
+#: Where the rows of a part of a column go: their positions, or a slice.
+Rows = np.ndarray | slice
+
+
+def encoded_text(parts: Sequence[tuple[np.ndarray, np.ndarray, Rows]], size: int) -> pd.Categorical:
+    """A dictionary-encoded text column of ``size`` rows, as a result keeps one
     (:class:`EvidenceSchema`): the texts it holds, sorted and each once, are its categories, so
-    the same texts always give the same column."""
-    codes = np.asarray(codes, dtype=np.int64)
-    observed = np.flatnonzero(np.bincount(codes, minlength=len(values)))
-    categories, rank = np.unique(np.asarray(values, dtype=object)[observed], return_inverse=True)
-    recoded = np.full(len(values), -1, dtype=np.int64)
-    recoded[observed] = rank
-    return pd.Categorical.from_codes(
-        recoded[codes], categories=pd.Index(categories.astype(object), dtype="str")
+    the same texts always make the same column.
+
+    Parameters
+    ----------
+    parts
+        ``(codes, values, rows)``: the part's rows hold ``values[codes]`` and go to ``rows``.
+    size
+        Rows of the column; every row must be in some part.
+    """
+    observed = [
+        np.flatnonzero(np.bincount(codes, minlength=len(values)))
+        if len(values) > 1
+        else np.arange(min(len(codes), len(values)))
+        for codes, values, _ in parts
+    ]
+    held = pyarrow.array(
+        np.concatenate(
+            [np.empty(0, dtype=object)]
+            + [
+                np.asarray(values, dtype=object)[used]
+                for (_, values, _), used in zip(parts, observed, strict=True)
+            ]
+        ),
+        type=pyarrow.large_string(),
     )
+    distinct = pc.dictionary_encode(held)
+    order = pc.sort_indices(distinct.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    held_rank = rank[distinct.indices.to_numpy(zero_copy_only=False)]
+    # The smallest codes pandas keeps for this many categories, so they are not copied again.
+    dtype = next(t for t in (np.int8, np.int16, np.int32, np.int64) if len(order) < np.iinfo(t).max)
+    column: np.ndarray[Any, np.dtype[np.integer[Any]]] = np.empty(size, dtype=dtype)
+    start = 0
+    for (codes, values, rows), used in zip(parts, observed, strict=True):
+        recoded = np.zeros(len(values), dtype=dtype)
+        recoded[used] = held_rank[start : start + len(used)]
+        start += len(used)
+        # One text for the whole part (a file's sheet, a PSA's name): no codes to look up.
+        column[rows] = recoded[0] if len(values) == 1 else recoded[codes]
+    categories = pd.Index(pd.array(distinct.dictionary.take(pyarrow.array(order)), dtype="str"))
+    return pd.Categorical.from_codes(column, categories=categories, validate=False)
 
 
 LINE_COLUMNS = list(LineSchema.to_schema().columns)

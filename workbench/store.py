@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from workbench.errors import WorkbenchError
@@ -133,15 +134,21 @@ def _from_arrow(column: pa.ChunkedArray, kind: str) -> pd.Series:
         return pd.Series(pd.array(column, dtype="str"))
     if kind == "category":
         encoded = column.combine_chunks() if len(column) else pa.array([], _ARROW_TYPES[kind])
-        return pd.Series(
-            encoded_text(
-                encoded.indices.to_numpy(zero_copy_only=False),
-                encoded.dictionary.to_numpy(zero_copy_only=False),
-            )
-        )
-    texts = column.to_pylist()
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        values = encoded.dictionary.to_numpy(zero_copy_only=False)
+        return pd.Series(encoded_text([(codes, values, slice(None))], len(codes)))
     if kind == "decimal":
-        return pd.Series([None if t is None else Decimal(t) for t in texts], dtype=object)
+        # A month repeats a few prices and charges: each distinct amount is made once and
+        # shared (a Decimal is immutable), which also spares hashing it again per row.
+        encoded = pc.dictionary_encode(column).combine_chunks() if len(column) else None
+        if encoded is None:
+            return pd.Series([], dtype=object)
+        amounts = np.empty(len(encoded.dictionary) + 1, dtype=object)
+        amounts[:-1] = [Decimal(text) for text in encoded.dictionary.to_pylist()]
+        amounts[-1] = None
+        codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()
+        return pd.Series(amounts[codes], dtype=object)
+    texts = column.to_pylist()
     # Statuses come back as the members they were, so only an object column holds them.
     return pd.Series([Status(t) for t in texts], dtype=object)
 
