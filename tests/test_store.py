@@ -57,7 +57,10 @@ def test_a_frame_keeps_its_types_and_exact_values(tmp_path: Path) -> None:
             "status": pd.Series(
                 [Status.MATCH, Status.UNDER_BILLED, Status.BUNDLE_GAP], dtype=object
             ),
-            "encoded": pd.Categorical(["used", "billed", "used"]),
+            # Dictionary-encoded text as results keep it: the texts held, sorted, as objects.
+            "encoded": pd.Categorical(
+                ["used", "billed", "used"], categories=pd.Index(["billed", "used"], dtype=object)
+            ),
         }
     )
     kinds = write_frame(frame, tmp_path / "frame.parquet")

@@ -368,27 +368,29 @@ class Mappings:
             )
         )
         found = np.flatnonzero(mapped >= 0)
-        rows = [
-            self.customers[position] for position in self._customer_rows[mapped[found]].tolist()
-        ]
+        sheet = self._customer_sheet
+        rows = self._customer_rows[mapped[found]]
         company_id = np.full(count, "", dtype=object)
         method = np.full(count, "unmapped", dtype=object)
         note = np.full(count, "", dtype=object)
         suggested_id = np.full(count, "", dtype=object)
         score = np.zeros(count, dtype=np.float64)
-        for at, mapping, name in zip(
-            found.tolist(), rows, customer_name[found].tolist(), strict=True
+        reason = sheet["exclude_reason"][rows]
+        excluded, by_id = found[reason != ""], found[reason == ""]
+        method[excluded], note[excluded] = "excluded", reason[reason != ""]
+        rows = rows[reason == ""]
+        company_id[by_id], method[by_id] = sheet["company_id"][rows], "id"
+        # A name the sheet gives that the vendor no longer uses: said, never acted on.
+        was = sheet["customer_name"][rows]
+        differs = np.flatnonzero((was != "") & (was != customer_name[by_id]))
+        for at, old_name, name in zip(
+            by_id[differs].tolist(),
+            was[differs].tolist(),
+            customer_name[by_id[differs]].tolist(),
+            strict=True,
         ):
-            if mapping.exclude_reason:
-                method[at], note[at] = "excluded", mapping.exclude_reason
-                continue
-            company_id[at], method[at] = mapping.company_id, "id"
-            if (
-                mapping.customer_name
-                and mapping.customer_name != name
-                and name_key(mapping.customer_name) != name_key(name)
-            ):
-                note[at] = f"renamed at the vendor: was {mapping.customer_name!r}"
+            if name_key(old_name) != name_key(name):
+                note[at] = f"renamed at the vendor: was {old_name!r}"
 
         # The others by exact name, else a suggestion for a person to confirm.
         for at in np.flatnonzero(mapped < 0).tolist():
@@ -429,6 +431,14 @@ class Mappings:
     def _customer_ids(self) -> pd.Index:
         """The Customers sheet's ``vendor, customer id`` keys (see :func:`_id_key`), each once."""
         return pd.Index(list(self._customers_by_id), dtype=object)
+
+    @functools.cached_property
+    def _customer_sheet(self) -> dict[str, np.ndarray]:
+        """The Customers sheet's columns the matching reads, by row."""
+        return {
+            name: np.asarray([getattr(m, name) for m in self.customers], dtype=object)
+            for name in ("company_id", "customer_name", "exclude_reason")
+        }
 
     @functools.cached_property
     def _customer_rows(self) -> np.ndarray:

@@ -472,12 +472,14 @@ class _Usage(_EncodedRows):
         vendor_code, _ = self.text("vendor")
         customer_code, _ = self.text("customer_key")
         name_code, names = self.text("customer_name")
+        # Python strings as they are: the matching reads them one by one.
         return pd.DataFrame(
             {
                 "vendor": self.vendors[vendor_code[rows]],
                 "customer_key": self.customer_keys[customer_code[rows]],
                 "customer_name": names[name_code[rows]],
-            }
+            },
+            dtype=object,
         )
 
     def rows_of(self, records: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1041,8 +1043,11 @@ def _coverage(
     line_states: dict[tuple[str, str], str],
 ) -> pd.DataFrame:
     """Per file: every usage record and contract line accounted for exactly once."""
-    usage_states = _left_out_states(usage)
-    usage_states[usage.counted] = records.state[usage.record_of_row[usage.counted]]
+    usage_states = np.where(
+        usage.counted,
+        records.state[np.maximum(usage.record_of_row, 0)],
+        _left_out_states(usage),
+    )
     contract_states = _left_out_states(billed)
     by_name = {"matched": _MATCHED, "not_reconciled": _NOT_RECONCILED}
     group_states = np.asarray(
@@ -1050,19 +1055,17 @@ def _coverage(
         dtype=np.int8,
     )
     contract_states[billed.kept] = group_states[billed.group]
-    file_code, files = _text_column_codes([usage.text("source_file"), billed.text("source_file")])
-    states = np.concatenate([usage_states, contract_states]).astype(np.int64)
-    tally = np.bincount(
-        file_code * len(_STATES) + states, minlength=len(files) * len(_STATES)
-    ).reshape(len(files), len(_STATES))
-    counted = {
-        str(source_file): {
-            "records": int(row.sum()),
-            **{state: int(n) for state, n in zip(_STATES, row.tolist(), strict=True) if n},
-        }
-        for source_file, row in zip(files.tolist(), tally, strict=True)
-        if row.sum()
-    }
+    counted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for side, states in ((usage, usage_states), (billed, contract_states)):
+        file_code, files = side.text("source_file")
+        tally = np.bincount(
+            file_code.astype(np.int64) * len(_STATES) + states, minlength=len(files) * len(_STATES)
+        ).reshape(len(files), len(_STATES))
+        for source_file, row in zip(files.tolist(), tally.tolist(), strict=True):
+            for state, count in zip(_STATES, row, strict=True):
+                if count:
+                    counted[str(source_file)][state] += count
+                    counted[str(source_file)]["records"] += count
     rows = []
     for file in _rows(inputs.files):
         counts = counted.get(file.source_file, {})
@@ -1085,22 +1088,6 @@ def _coverage(
             }
         )
     return pd.DataFrame.from_records(rows, columns=COVERAGE_COLUMNS)
-
-
-def _text_column_codes(
-    parts: Sequence[tuple[np.ndarray, np.ndarray]],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Several encoded parts, one after the other, as codes into their distinct values."""
-    values = np.concatenate([part_values for _, part_values in parts]).astype(object)
-    distinct_codes, distinct = pd.factorize(values)
-    offsets = np.cumsum([0, *(len(part_values) for _, part_values in parts)])
-    codes = np.concatenate(
-        [
-            np.asarray(distinct_codes, dtype=np.int64)[offset + part_codes]
-            for offset, (part_codes, _) in zip(offsets.tolist(), parts, strict=False)
-        ]
-    )
-    return codes, np.asarray(distinct, dtype=object)
 
 
 def _settle(
@@ -1485,7 +1472,3 @@ def _unmapped_line(
         "vendor_spend": spend,
         "reason": reason,
     }
-
-
-#: Reasons of records left out because another row or file already holds them.
-_SAME_RECORD = (SAME_RECORD, DUPLICATE_FILE)

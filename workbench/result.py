@@ -144,6 +144,11 @@ class EvidenceSchema(_ResultFrame):
     categories), so they cost a small integer per row and sort and group as text does.
     """
 
+    class Config:
+        # The engine and the store make these columns exactly so: nothing to coerce, and
+        # millions of rows not to copy (:func:`check` validates it in place).
+        coerce = False
+
     line_id: Series[pd.CategoricalDtype]
     side: Series[pd.CategoricalDtype] = pa.Field(isin=["billed", "used"])
     source_file: Series[pd.CategoricalDtype]
@@ -271,7 +276,11 @@ def encoded_text(parts: Sequence[tuple[np.ndarray, np.ndarray, Rows]], size: int
         start += len(used)
         # One text for the whole part (a file's sheet, a PSA's name): no codes to look up.
         column[rows] = recoded[0] if len(values) == 1 else recoded[codes]
-    categories = pd.Index(pd.array(distinct.dictionary.take(pyarrow.array(order)), dtype="str"))
+    # Python strings as categories: a reader (and the check) walks them as Python objects.
+    categories = pd.Index(
+        distinct.dictionary.take(pyarrow.array(order)).to_numpy(zero_copy_only=False),
+        dtype=object,
+    )
     return pd.Categorical.from_codes(column, categories=categories, validate=False)
 
 
@@ -529,5 +538,6 @@ def check(result: Reconciliation) -> Reconciliation:
         Naming the frame's column and the rows that break it: a defect, not a user's mistake.
     """
     for name, schema in RESULT_SCHEMAS.items():
-        schema.validate(getattr(result, name))
+        # A schema that coerces checks a copy; one that does not is checked as it is.
+        schema.validate(getattr(result, name), inplace=not schema.to_schema().coerce)
     return result
