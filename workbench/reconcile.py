@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import functools
 import math
+import operator
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -81,7 +82,7 @@ def reconcile(
     records = _Records(usage, customers)
     services = mappings.service_table(present=records.vendor_skus())
     joined = records.joined(services)
-    vendors_present = set(records.vendor[records.vendor_code].tolist())
+    vendors_present = set(records.vendor[np.unique(records.vendor_code)].tolist())
 
     # Each record: which company, which service(s), or why none.
     excluded = _Exclusions()
@@ -106,8 +107,15 @@ def reconcile(
     for row in _rows(services[services["exclude_reason"] == ""]):
         feeding[row.service_id].add(row.vendor)
     known_at: dict[str, set[str]] = defaultdict(set)
-    for row in _rows(customers.loc[customers["company_id"] != "", ["company_id", "vendor"]]):
-        known_at[row.company_id].add(row.vendor)
+    for company_id, vendor in set(
+        zip(
+            customers["company_id"].to_numpy(dtype=object).tolist(),
+            customers["vendor"].to_numpy(dtype=object).tolist(),
+            strict=True,
+        )
+    ):
+        if company_id:
+            known_at[company_id].add(vendor)
     company_names = dict(
         zip(catalogue.companies["company_id"], catalogue.companies["company_name"], strict=True)
     )
@@ -206,49 +214,74 @@ def reconcile(
             strict=True,
         )
     )
+    tolerances = mappings.tolerances
     for key in sorted((set(billed.lines) | set(expected)) - bundled.keys):
         company_id, service_id = key
         contract_line = billed.lines.get(key)
-        if contract_line is None and math.ceil(expected.get(key, _NOTHING)) <= 0:
-            continue  # neither billed nor used: checked, nothing to show
-        tolerance = mappings.tolerances.get(service_id, 0)
-        line: dict[str, Any] = {
-            "line_id": _line_id(company_id, service_id),
-            "company_id": company_id,
-            "company_name": company_names.get(company_id, company_id),
-            "service_id": service_id,
-            "service_name": service_names.get(service_id, service_id),
-            "tolerance": tolerance,
-            "vendor_spend": None,
-        }
-        if contract_line is not None:
-            billed_quantity = billed.fill(line, key)
+        if contract_line is None:
+            if math.ceil(expected.get(key, 0)) <= 0:
+                continue  # neither billed nor used: checked, nothing to show
+            billed_quantity, contract_id, contract_name, contract_service_id = 0, "", "", ""
+            unit_price, unit_cost = list_prices.get(service_id, (ZERO, ZERO))
         else:
-            billed_quantity = 0
-            line["unit_price"], line["unit_cost"] = list_prices.get(service_id, (ZERO, ZERO))
-
-        sources = feeding.get(service_id, set())
-        checked_by = sources & known_at[company_id] & vendors_present
+            (
+                billed_quantity,
+                contract_id,
+                contract_name,
+                contract_service_id,
+                unit_price,
+                unit_cost,
+            ) = contract_line
+        tolerance = tolerances.get(service_id, 0)
+        sources = feeding.get(service_id, _NO_VENDORS)
+        checked_by = sources & known_at.get(company_id, _NO_VENDORS) & vendors_present
+        expected_quantity: int | None = None
         if not sources:
-            status, reason, expected_quantity = (
-                Status.NOT_RECONCILED,
-                "no usage source is mapped to this service",
-                None,
-            )
+            status, reason = Status.NOT_RECONCILED, "no usage source is mapped to this service"
         elif not checked_by:
             names = ", ".join(VENDOR_TITLES.get(v, v) for v in sorted(sources))
-            status, expected_quantity = Status.NOT_RECONCILED, None
+            status = Status.NOT_RECONCILED
             reason = f"this client has no mapped customer in {names} (or no export this period)"
         else:
-            expected_quantity = math.ceil(max(expected.get(key, _NOTHING), _NOTHING))
+            expected_quantity = math.ceil(max(expected.get(key, 0), 0))
             status, reason = billed.verdict(
                 key, billed_quantity, expected_quantity, tolerance, sorted(checked_by)
             )
             if in_bundles.get(key):
                 reason += f" ({in_bundles[key]} more are covered by the client's bundle)"
-            reason += _also_drive(bundled.also_drive.get(key, []))
-        _settle(line, status, billed_quantity, expected_quantity, reason)
-        lines.append(line)
+            if key in bundled.also_drive:
+                reason += _also_drive(bundled.also_drive[key])
+        difference, revenue_impact, cost_impact = _impacts(
+            status, billed_quantity, expected_quantity, unit_price, unit_cost
+        )
+        lines.append(
+            {
+                "line_id": _line_id(company_id, service_id),
+                "status": status,
+                "company_id": company_id,
+                "company_name": company_names.get(company_id, company_id),
+                "service_id": service_id,
+                "service_name": service_names.get(service_id, service_id),
+                "contract_id": contract_id,
+                "contract_name": contract_name,
+                "contract_service_id": contract_service_id,
+                "vendor": "",
+                "vendor_customer_key": "",
+                "vendor_customer_name": "",
+                "vendor_sku": "",
+                "vendor_sku_name": "",
+                "billed_quantity": billed_quantity,
+                "expected_quantity": expected_quantity,
+                "difference": difference,
+                "tolerance": tolerance,
+                "unit_price": unit_price,
+                "unit_cost": unit_cost,
+                "revenue_impact": revenue_impact,
+                "cost_impact": cost_impact,
+                "vendor_spend": None,
+                "reason": reason,
+            }
+        )
         if contract_line is not None:
             line_states[key] = "not_reconciled" if status == Status.NOT_RECONCILED else "matched"
 
@@ -310,19 +343,7 @@ def reconcile(
         evidence.add(line_id, np.asarray(members, dtype=np.int64), "")
     records.state[sku_missing] = _UNMAPPED_SKU
 
-    line_frame = pd.DataFrame(
-        {
-            column: [
-                line.get(column, "" if column in TEXT_LINE_COLUMNS else None) for line in lines
-            ]
-            for column in LINE_COLUMNS
-        },
-        columns=LINE_COLUMNS,
-    )
-    for column in ("billed_quantity", "tolerance"):
-        line_frame[column] = line_frame[column].astype("int64")
-    for column in ("expected_quantity", "difference"):
-        line_frame[column] = line_frame[column].astype("Int64")
+    line_frame = _line_frame(lines)
     clients = (
         line_frame.loc[line_frame["company_id"] != "", ["company_id", "company_name"]]
         .drop_duplicates("company_id")
@@ -1098,17 +1119,62 @@ def _settle(
     reason: str,
 ) -> None:
     """Set a line's verdict, quantities and money impact."""
-    difference = None if expected_quantity is None else expected_quantity - billed
-    proposes = status in ADJUSTMENT_STATUSES and difference is not None
+    difference, revenue_impact, cost_impact = _impacts(
+        status, billed, expected_quantity, line["unit_price"], line["unit_cost"]
+    )
     line.update(
         status=status,
         billed_quantity=billed,
         expected_quantity=expected_quantity,
         difference=difference,
-        revenue_impact=to_cents(difference * line["unit_price"]) if proposes else ZERO,
-        cost_impact=to_cents(difference * line["unit_cost"]) if proposes else ZERO,
+        revenue_impact=revenue_impact,
+        cost_impact=cost_impact,
         reason=reason,
     )
+
+
+def _impacts(
+    status: Status,
+    billed: int,
+    expected_quantity: int | None,
+    unit_price: Decimal,
+    unit_cost: Decimal,
+) -> tuple[int | None, Decimal, Decimal]:
+    """A line's quantity difference and, when it proposes an adjustment, its money impact."""
+    difference = None if expected_quantity is None else expected_quantity - billed
+    if difference is None or status not in ADJUSTMENT_STATUSES:
+        return difference, ZERO, ZERO
+    return difference, to_cents(difference * unit_price), to_cents(difference * unit_cost)
+
+
+#: A line's cells before anything is known: text columns empty, the others None.
+_NO_LINE = {column: "" if column in TEXT_LINE_COLUMNS else None for column in LINE_COLUMNS}
+_NO_VENDORS: frozenset[str] = frozenset()
+
+
+def _line_frame(lines: list[dict[str, Any]]) -> pd.DataFrame:
+    """The lines as the result's frame (:class:`~workbench.result.LineSchema`), column by
+    column in the types the schema declares."""
+    cells = operator.itemgetter(*LINE_COLUMNS)
+    rows = [cells(line if len(line) == len(_NO_LINE) else {**_NO_LINE, **line}) for line in lines]
+    columns = dict(zip(LINE_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
+
+    def column(name: str) -> Any:
+        values = columns.get(name, ())
+        if name in ("billed_quantity", "tolerance"):
+            return np.asarray(values, dtype=np.int64)
+        if name in ("expected_quantity", "difference"):
+            return pd.array(values, dtype="Int64")
+        if name in _MONEY_COLUMNS:
+            objects = np.empty(len(values), dtype=object)
+            objects[:] = values
+            return objects
+        return pd.array(values, dtype="str")
+
+    return pd.DataFrame({name: column(name) for name in LINE_COLUMNS}, columns=LINE_COLUMNS)
+
+
+_MONEY_COLUMNS = ("unit_price", "unit_cost", "revenue_impact", "cost_impact", "vendor_spend")
 
 
 @dataclass(frozen=True)
