@@ -722,7 +722,7 @@ class _Billed(_EncodedRows):
         )
 
         def take(column: str) -> list[Any]:
-            return cast(list[Any], contract[column].to_numpy(dtype=object)[main].tolist())
+            return cast(list[Any], contract[column].take(main).tolist())
 
         self.lines: dict[tuple[str, str], tuple[Any, ...]] = {
             key: tuple(fields)
@@ -842,7 +842,7 @@ def _provenance(
             continue
         columns[column] = _text_column(
             [
-                (codes[positions], values, rows)
+                (np.take(codes, positions), values, rows)
                 for frame, positions, rows in parts
                 for codes, values in [frame.shown(column)]
             ],
@@ -858,7 +858,7 @@ def _number_column(
 ) -> np.ndarray:
     values = np.empty(size, dtype=np.int64)
     for frame, positions, rows in parts:
-        values[rows] = frame.rows[column].to_numpy(dtype=np.int64)[positions]
+        values[rows] = np.take(frame.rows[column].to_numpy(dtype=np.int64), positions)
     return values
 
 
@@ -932,7 +932,7 @@ class _EvidenceEntries:
         size = len(billed_line) + len(used_line)
         amounts = np.empty(size, dtype=object)
         amounts[to_billed] = billed.amounts()[kept]
-        amounts[to_used] = usage.rows["amount"].to_numpy(dtype=object)[used_rows]
+        amounts[to_used] = np.take(usage.rows["amount"].to_numpy(dtype=object), used_rows)
 
         def text(
             billed_part: tuple[np.ndarray, np.ndarray], used_part: tuple[np.ndarray, np.ndarray]

@@ -245,6 +245,11 @@ def encoded_text(parts: Sequence[tuple[np.ndarray, np.ndarray, Rows]], size: int
     size
         Rows of the column; every row must be in some part.
     """
+    # Codes as array positions once (not at each lookup); one text needs none.
+    parts = [
+        (np.asarray(codes, dtype=np.intp) if len(values) > 1 else codes, values, rows)
+        for codes, values, rows in parts
+    ]
     observed = [
         np.flatnonzero(np.bincount(codes, minlength=len(values)))
         if len(values) > 1
@@ -275,7 +280,7 @@ def encoded_text(parts: Sequence[tuple[np.ndarray, np.ndarray, Rows]], size: int
         recoded[used] = held_rank[start : start + len(used)]
         start += len(used)
         # One text for the whole part (a file's sheet, a PSA's name): no codes to look up.
-        column[rows] = recoded[0] if len(values) == 1 else recoded[codes]
+        column[rows] = recoded[0] if len(values) == 1 else np.take(recoded, codes)
     # Python strings as categories: a reader (and the check) walks them as Python objects.
     categories = pd.Index(
         distinct.dictionary.take(pyarrow.array(order)).to_numpy(zero_copy_only=False),
