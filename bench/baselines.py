@@ -29,16 +29,9 @@ from workbench.sources import Inputs
 KEYS = ["company_id", "service_id"]
 
 
-def aggregated(inputs: Inputs, mappings: Mappings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Billed and used quantity per (client, service), with bare pandas.
-
-    Returns
-    -------
-    billed, used
-        ``company_id, service_id, billed`` summed over contract lines, and ``company_id,
-        service_id, used`` summed over mapped usage records times the SKU's factor (0 for a
-        service whose vendor sends the client's usage but shows none of it).
-    """
+def mapping_frames(mappings: Mappings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The mappings as two frames: ``vendor, customer_key, company_id`` of the mapped
+    customers and ``vendor, sku, service_id, factor`` of the mapped SKUs (factor a float)."""
     customers = pd.DataFrame(
         [
             (row.vendor, row.customer_key, row.company_id)
@@ -55,6 +48,20 @@ def aggregated(inputs: Inputs, mappings: Mappings) -> tuple[pd.DataFrame, pd.Dat
         ],
         columns=["vendor", "sku", "service_id", "factor"],
     )
+    return customers, services
+
+
+def aggregated(inputs: Inputs, mappings: Mappings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Billed and used quantity per (client, service), with bare pandas.
+
+    Returns
+    -------
+    billed, used
+        ``company_id, service_id, billed`` summed over contract lines, and ``company_id,
+        service_id, used`` summed over mapped usage records times the SKU's factor (0 for a
+        service whose vendor sends the client's usage but shows none of it).
+    """
+    customers, services = mapping_frames(mappings)
     usage = inputs.usage[inputs.usage["excluded_reason"] == ""]
     mapped = usage.merge(customers, on=["vendor", "customer_key"], how="inner").merge(
         services, on=["vendor", "sku"], how="inner"
@@ -148,22 +155,7 @@ def duckdb_reconcile(inputs: Inputs, mappings: Mappings) -> Counter[str]:
     # Only the columns the query reads are handed over: DuckDB scans them where they are.
     usage = inputs.usage[["vendor", "customer_key", "sku", "quantity", "excluded_reason"]]
     contracts = inputs.contract_lines[["company_id", "service_id", "quantity", "excluded_reason"]]
-    customers = pd.DataFrame(
-        [
-            (row.vendor, row.customer_key, row.company_id)
-            for row in mappings.customers
-            if not row.exclude_reason and row.company_id
-        ],
-        columns=["vendor", "customer_key", "company_id"],
-    )
-    services = pd.DataFrame(
-        [
-            (row.vendor, row.sku, row.service_id, float(row.factor))
-            for row in mappings.services
-            if not row.exclude_reason and row.service_id
-        ],
-        columns=["vendor", "sku", "service_id", "factor"],
-    )
+    customers, services = mapping_frames(mappings)
     tolerances = pd.DataFrame(
         list(mappings.tolerances.items()), columns=["service_id", "tolerance"]
     ).astype({"tolerance": "int64"})

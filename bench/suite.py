@@ -160,17 +160,22 @@ def measure_reconcile_ours(workspace: Path) -> dict[str, Any]:
     return figures
 
 
-def measure_reconcile_pandas(workspace: Path) -> dict[str, Any]:
-    from baselines import pandas_reconcile
+def _measure_counts(workspace: Path, name: str) -> dict[str, Any]:
+    """A baseline that counts lines per status, timed on the period's canonical inputs."""
+    import baselines
 
     from workbench.result import ADJUSTMENT_STATUSES
 
     inputs, mappings = _inputs_and_mappings(workspace)
-    seconds, counts = _timed(lambda: pandas_reconcile(inputs, mappings))
+    seconds, counts = _timed(lambda: getattr(baselines, name)(inputs, mappings))
     return {
         "seconds": seconds,
         "discrepancies": sum(counts[str(status)] for status in ADJUSTMENT_STATUSES),
     }
+
+
+def measure_reconcile_pandas(workspace: Path) -> dict[str, Any]:
+    return _measure_counts(workspace, "pandas_reconcile")
 
 
 def measure_reconcile_datacompy(workspace: Path) -> dict[str, Any]:
@@ -182,16 +187,7 @@ def measure_reconcile_datacompy(workspace: Path) -> dict[str, Any]:
 
 
 def measure_reconcile_duckdb(workspace: Path) -> dict[str, Any]:
-    from baselines import duckdb_reconcile
-
-    from workbench.result import ADJUSTMENT_STATUSES
-
-    inputs, mappings = _inputs_and_mappings(workspace)
-    seconds, counts = _timed(lambda: duckdb_reconcile(inputs, mappings))
-    return {
-        "seconds": seconds,
-        "discrepancies": sum(counts[str(status)] for status in ADJUSTMENT_STATUSES),
-    }
+    return _measure_counts(workspace, "duckdb_reconcile")
 
 
 def _partner_center_xlsx() -> Path:

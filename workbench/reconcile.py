@@ -37,6 +37,7 @@ from workbench.money import ZERO, to_cents, total
 from workbench.result import (
     ADJUSTMENT_STATUSES,
     COVERAGE_COLUMNS,
+    COVERAGE_OUTCOMES,
     EVIDENCE_COLUMNS,
     EXCLUDED_COLUMNS,
     LINE_COLUMNS,
@@ -52,17 +53,13 @@ from workbench.sources.overlap import SAME_RECORD
 
 _NOTHING = Fraction(0)
 
-#: What became of a record or contract line, as codes: the coverage columns they count in.
-_STATES = (
-    "missing",
-    "matched",
-    "not_reconciled",
-    "unmapped_customer",
-    "unmapped_sku",
-    "excluded",
-    "same_record",
-)
-_MISSING, _MATCHED, _NOT_RECONCILED, _UNMAPPED_CUSTOMER, _UNMAPPED_SKU, _EXCLUDED, _SAME = range(7)
+#: What became of a record or contract line, as codes: the coverage outcome it counts in
+#: (``reference`` is said of whole files, never of a row), or ``missing``: nothing did, a defect.
+_STATES = ("missing", *(outcome for outcome in COVERAGE_OUTCOMES if outcome != "reference"))
+_CODE = {state: code for code, state in enumerate(_STATES)}
+_MISSING, _MATCHED, _NOT_RECONCILED = _CODE["missing"], _CODE["matched"], _CODE["not_reconciled"]
+_UNMAPPED_CUSTOMER, _UNMAPPED_SKU = _CODE["unmapped_customer"], _CODE["unmapped_sku"]
+_EXCLUDED, _SAME = _CODE["excluded"], _CODE["same_record"]
 
 
 def reconcile(
@@ -722,7 +719,7 @@ class _Billed(_EncodedRows):
         )
 
         def take(column: str) -> list[Any]:
-            return cast(list[Any], contract[column].take(main).tolist())
+            return contract[column].take(main).tolist()
 
         self.lines: dict[tuple[str, str], tuple[Any, ...]] = {
             key: tuple(fields)

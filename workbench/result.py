@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -81,11 +82,11 @@ COVERAGE_OUTCOMES = [
 
 
 def _all_decimal(series: pd.Series) -> bool:
-    return bool(series.map(lambda value: isinstance(value, Decimal)).all())
+    return all(map(isinstance, series.to_numpy(dtype=object), repeat(Decimal)))
 
 
 def _decimal_or_none(series: pd.Series) -> bool:
-    return bool(series.map(lambda value: value is None or isinstance(value, Decimal)).all())
+    return all(map(isinstance, series.to_numpy(dtype=object), repeat((Decimal, type(None)))))
 
 
 class _ResultFrame(pa.DataFrameModel):
