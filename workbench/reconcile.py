@@ -409,9 +409,20 @@ def _factorize_ints(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _ranges(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The positions ``starts[i] .. starts[i] + sizes[i] - 1`` one range after the other, and
     for each position the index ``i`` of its range."""
-    owner = np.repeat(np.arange(len(sizes)), sizes)
-    offsets = np.arange(len(owner)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    return np.repeat(starts, sizes) + offsets, owner
+    ranges = np.flatnonzero(sizes)
+    return _range_positions(starts[ranges], sizes[ranges]), np.repeat(ranges, sizes[ranges])
+
+
+def _range_positions(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The positions of non-empty ranges, one after the other: steps of one, and at each
+    range's first position the jump from the previous range, summed in place."""
+    positions = np.ones(int(sizes.sum()), dtype=np.int64)
+    if len(sizes):
+        firsts = np.cumsum(sizes) - sizes
+        positions[0] = starts[0]
+        positions[firsts[1:]] = starts[1:] - starts[:-1] - sizes[:-1] + 1
+        np.cumsum(positions, out=positions)
+    return positions
 
 
 class _EncodedRows:
@@ -499,6 +510,13 @@ class _Usage(_EncodedRows):
             },
             dtype=object,
         )
+
+    def rows_in_order(self, records: np.ndarray) -> np.ndarray:
+        """Row positions of the given records, each record's rows in row order."""
+        sizes = self.record_sizes[records]
+        ranges = np.flatnonzero(sizes)
+        positions = _range_positions(self.record_starts[records[ranges]], sizes[ranges])
+        return np.take(self.record_rows, positions)
 
     def rows_of(self, records: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row positions of the given records, each record's rows in row order, and for each
@@ -901,9 +919,11 @@ class _EvidenceEntries:
         entry_line = _positions(self.line_ids, position_of)[_joined_ints(self.lines)]
         shown = np.flatnonzero(entry_line >= 0)
         shown = shown[np.argsort(entry_line[shown], kind="stable")]
-        used_rows, entry = usage.rows_of(_joined_ints(self.records)[shown])
-        used_line = entry_line[shown][entry]
-        used_factor = _joined_ints(self.factor_codes)[shown][entry]
+        records = _joined_ints(self.records)[shown]
+        used_rows = usage.rows_in_order(records)
+        sizes = usage.record_sizes[records]  # rows per entry, repeated to rows below
+        used_line = np.repeat(entry_line[shown], sizes)
+        used_factor = np.repeat(_joined_ints(self.factor_codes)[shown], sizes)
 
         # Billed: the kept contract lines, stably by line.
         billed_line = _positions([_line_id(*key) for key in billed.keys], position_of)[billed.group]
@@ -920,12 +940,9 @@ class _EvidenceEntries:
             + np.arange(len(billed_line))
             - (np.cumsum(billed_count) - billed_count)[billed_line]
         )
-        to_used = (
-            start[used_line]
-            + billed_count[used_line]
-            + np.arange(len(used_line))
-            - (np.cumsum(used_count) - used_count)[used_line]
-        )
+        # Used rows come line by line: each goes to its line's first used place plus its rank.
+        to_used = np.repeat(start + billed_count - np.cumsum(used_count) + used_count, used_count)
+        to_used += np.arange(len(used_line))
         size = len(billed_line) + len(used_line)
         amounts = np.empty(size, dtype=object)
         amounts[to_billed] = billed.amounts()[kept]

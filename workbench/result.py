@@ -343,7 +343,8 @@ class Reconciliation:
     lines
         One row per finding, columns :data:`LINE_COLUMNS`.
     evidence
-        The source rows behind each line (``line_id``), billed side and used side.
+        The source rows behind each line (``line_id``), billed side and used side, line by line;
+        its text columns are dictionary-encoded (:class:`EvidenceSchema`).
     coverage
         Per input file: rows read and what became of every usage record or contract line.
     excluded
