@@ -462,27 +462,39 @@ class _Usage(_EncodedRows):
 
     def __init__(self, rows: pd.DataFrame, mappings: Mappings) -> None:
         super().__init__(rows)
-        self.counted = (rows["excluded_reason"] == "").to_numpy(dtype=bool)
+        reason_code, reasons = self.text("excluded_reason")
+        self.counted = np.isin(reason_code, np.flatnonzero(reasons == ""))
         vendor_code, self.vendors = _wide(self.text("vendor"))
         customer_code, self.customer_keys = _wide(self.text("customer_key"))
         self.sku_code, self.skus = _canonical_skus(
             vendor_code, self.vendors, *_wide(self.text("sku")), mappings
         )
         counted = np.flatnonzero(self.counted)
-        record, firsts = _factorize_ints(
-            (vendor_code[counted] * len(self.customer_keys) + customer_code[counted])
-            * len(self.skus)
-            + self.sku_code[counted]
-        )
-        self.first_row = counted[firsts]
+        key = vendor_code[counted]
+        key *= len(self.customer_keys)
+        key += customer_code[counted]
+        key *= len(self.skus)
+        key += self.sku_code[counted]
+        # A record's rows come in runs (one site's devices, one tenant's licences): each run
+        # is keyed and summed once, and a record's rows are its runs one after the other.
+        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else key
+        lengths = np.diff(np.append(starts, len(key)))
+        run_record = np.asarray(pd.factorize(key[starts])[0], dtype=np.int64)
+        count = int(run_record.max()) + 1 if len(run_record) else 0
+        first_run = np.empty(count, dtype=np.int64)
+        first_run[run_record[::-1]] = np.arange(len(run_record))[::-1]
+        self.first_row = counted[starts[first_run]]
         self.record_of_row = np.full(len(rows), -1, dtype=np.int64)
-        self.record_of_row[counted] = record
-        self.quantity = np.zeros(len(firsts), dtype=np.int64)
-        np.add.at(self.quantity, record, rows["quantity"].to_numpy(dtype=np.int64)[counted])
-        # Each record's rows, in row order, one record after the other.
-        self.record_rows = counted[np.argsort(record, kind="stable")]
-        self.record_sizes = np.bincount(record, minlength=len(firsts))
+        self.record_of_row[counted] = np.repeat(run_record, lengths)
+        quantity = rows["quantity"].to_numpy(dtype=np.int64)[counted]
+        self.quantity = np.zeros(count, dtype=np.int64)
+        if len(starts):
+            np.add.at(self.quantity, run_record, np.add.reduceat(quantity, starts))
+        self.record_sizes = np.zeros(count, dtype=np.int64)
+        np.add.at(self.record_sizes, run_record, lengths)
         self.record_starts = np.cumsum(self.record_sizes) - self.record_sizes
+        by_record = np.argsort(run_record, kind="stable")
+        self.record_rows = counted[_range_positions(starts[by_record], lengths[by_record])]
 
         # Vendor customers as the reconciliation meets them: those of the records first, then
         # those only in rows an importer left out; each named as its first row names it.
