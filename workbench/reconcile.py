@@ -51,8 +51,6 @@ from workbench.result import check as check_result
 from workbench.sources import DUPLICATE_FILE, Inputs
 from workbench.sources.overlap import SAME_RECORD
 
-_NOTHING = Fraction(0)
-
 #: What became of a record or contract line, as codes: the coverage outcome it counts in
 #: (``reference`` is said of whole files, never of a row), or ``missing``: nothing did, a defect.
 _STATES = ("missing", *(outcome for outcome in COVERAGE_OUTCOMES if outcome != "reference"))
