@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+import pandas as pd
 import pandera.errors
 import pytest
 
 from workbench import Reconciliation
-from workbench.result import LINE_COLUMNS, RESULT_SCHEMAS, check
+from workbench.result import LINE_COLUMNS, RESULT_SCHEMAS, check, encoded_text
 
 
 def test_the_demo_result_holds_its_declared_frames(demo_result: Reconciliation) -> None:
@@ -37,3 +39,44 @@ def test_an_unknown_status_is_refused(demo_result: Reconciliation) -> None:
     lines.loc[0, "status"] = "probably fine"
     with pytest.raises(pandera.errors.SchemaError, match="status"):
         check(dataclasses.replace(demo_result, lines=lines))
+
+
+def test_encoded_text_holds_the_texts_it_is_given_sorted_each_once() -> None:
+    """Two parts into one column of 5 rows: the contract's part names "Acme" (and "Zeta", which
+    none of its rows hold), the usage part "Acme" and "Bolt"; rows go where each part says."""
+    billed = (np.array([0, 0]), np.array(["Acme", "Zeta"], dtype=object), np.array([0, 3]))
+    used = (np.array([1, 0, 1]), np.array(["Acme", "Bolt"], dtype=object), np.array([1, 2, 4]))
+    column = encoded_text([billed, used], 5)
+    assert column.tolist() == ["Acme", "Bolt", "Acme", "Acme", "Bolt"]
+    assert column.categories.tolist() == ["Acme", "Bolt"]  # sorted, once, only texts held
+    assert column.codes.tolist() == [0, 1, 0, 0, 1]
+    # One text for a whole part needs no codes looked up.
+    assert encoded_text([(np.zeros(3), np.array([""], dtype=object), slice(None))], 3).tolist() == [
+        "",
+        "",
+        "",
+    ]
+
+
+def test_the_evidence_text_is_dictionary_encoded_as_text_sorts(
+    demo_result: Reconciliation,
+) -> None:
+    evidence = demo_result.evidence
+    for column in ("line_id", "side", "source_file", "system", "customer", "item", "factor"):
+        values = evidence[column]
+        assert isinstance(values.dtype, pd.CategoricalDtype), column
+        assert values.cat.categories.tolist() == sorted(set(values.tolist())), column
+    assert set(evidence["side"]) == {"billed", "used"}
+
+
+def test_evidence_with_an_unknown_side_is_refused(demo_result: Reconciliation) -> None:
+    evidence = demo_result.evidence.copy()
+    evidence["side"] = evidence["side"].cat.rename_categories({"billed": "maybe"})
+    with pytest.raises(pandera.errors.SchemaError, match="side"):
+        check(dataclasses.replace(demo_result, evidence=evidence))
+
+
+def test_evidence_as_plain_text_is_refused(demo_result: Reconciliation) -> None:
+    evidence = demo_result.evidence.astype({"customer": "str"})
+    with pytest.raises(pandera.errors.SchemaError, match="customer"):
+        check(dataclasses.replace(demo_result, evidence=evidence))

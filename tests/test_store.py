@@ -53,8 +53,13 @@ def test_a_frame_keeps_its_types_and_exact_values(tmp_path: Path) -> None:
             "maybe": pd.Series([4, None, 6], dtype="Int64"),
             "score": [0.5, 97.25, float("nan")],
             "money": pd.Series([Decimal("26.40"), None, Decimal("-0.0045")], dtype=object),
+            # Text columns hold text (Arrow-backed); only an object column holds the members.
             "status": pd.Series(
-                [Status.MATCH, Status.UNDER_BILLED, Status.BUNDLE_GAP], dtype="str"
+                [Status.MATCH, Status.UNDER_BILLED, Status.BUNDLE_GAP], dtype=object
+            ),
+            # Dictionary-encoded text as results keep it: the texts held, sorted, as objects.
+            "encoded": pd.Categorical(
+                ["used", "billed", "used"], categories=pd.Index(["billed", "used"], dtype=object)
             ),
         }
     )
@@ -66,6 +71,7 @@ def test_a_frame_keeps_its_types_and_exact_values(tmp_path: Path) -> None:
         "score": "float64",
         "money": "decimal",
         "status": "status",
+        "encoded": "category",
     }
     _same_cells(read_frame(tmp_path / "frame.parquet", kinds), frame)
 

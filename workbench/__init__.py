@@ -6,17 +6,10 @@ PSA companies and services) -> ``reconcile`` (billed against used) -> ``outputs`
 -> ``batch`` (the monthly run). ``dashboard`` is a face on the same results.
 """
 
-import pandas as pd
-
-# pandas 3 backs text columns with Arrow once pyarrow is installed (the period store needs it);
-# measured at 2,000 clients, the reconciliation then took 15.9-17.8 s instead of 9.2-10.5 s
-# (issue 13). Text stays in Python strings until the engine works on encoded keys.
-pd.set_option("mode.string_storage", "python")
-
-from workbench.errors import InputError, WorkbenchError  # noqa: E402
-from workbench.reconcile import reconcile  # noqa: E402
-from workbench.result import Reconciliation, Status  # noqa: E402
-from workbench.workspace import Workspace, reconcile_workspace  # noqa: E402
+from workbench.errors import InputError, WorkbenchError
+from workbench.reconcile import reconcile
+from workbench.result import Reconciliation, Status
+from workbench.workspace import Workspace, reconcile_workspace
 
 __version__ = "0.1.0"
 

@@ -41,6 +41,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import openpyxl
 import pandas as pd
 from openpyxl.styles import Font, PatternFill
@@ -118,6 +119,11 @@ _NUMBER_COLUMNS = {
     "Minimum quantity",
     "Driver adjustment",
 }
+
+
+def _id_key(vendor: str, customer_key: str) -> str:
+    # Vendor ids compare without case: GUIDs arrive in either case, and Excel users retype.
+    return f"{vendor}\x1f{customer_key.casefold()}"
 
 
 def name_key(text: str) -> str:
@@ -341,69 +347,111 @@ class Mappings:
             (:func:`workbench.matching.suggest`) with its score and reasons in the note: a
             suggestion is never applied, a person confirms it in the mappings workbook.
         """
-        # Vendor ids compare without case: GUIDs arrive in either case, and Excel users retype.
-        by_id = {(m.vendor, m.customer_key.casefold()): m for m in self.customers if m.customer_key}
-        names = companies.assign(key=companies["company_name"].map(name_key))
-        unique_names = names.drop_duplicates("key", keep=False).set_index("key")
+        names = companies["company_name"].map(name_key)
+        unique = ~names.duplicated(keep=False)
+        by_name = dict(zip(names[unique], companies.loc[unique, "company_id"], strict=True))
         company_names = dict(zip(companies["company_id"], companies["company_name"], strict=True))
         candidates = tuple((str(cid), str(name)) for cid, name in company_names.items())
-        rows = []
-        for vendor, customer_key, customer_name in vendor_customers[
-            ["vendor", "customer_key", "customer_name"]
-        ].itertuples(index=False):
-            mapping = by_id.get((vendor, str(customer_key).casefold()))
-            company_id, method, note = "", "unmapped", ""
-            suggested_id, suggested_score = "", 0.0
-            if mapping is not None and mapping.exclude_reason:
-                method, note = "excluded", mapping.exclude_reason
-            elif mapping is not None:
-                company_id, method = mapping.company_id, "id"
-                if mapping.customer_name and name_key(mapping.customer_name) != name_key(
-                    customer_name
-                ):
-                    note = f"renamed at the vendor: was {mapping.customer_name!r}"
-            elif name_key(customer_name) in unique_names.index:
-                company_id, method = (
-                    str(unique_names.at[name_key(customer_name), "company_id"]),
-                    "exact name",
-                )
-            else:
-                note = "no customer mapping by id, and no PSA company has this exact name"
-                best = suggest(str(customer_name), candidates, limit=1)
-                if best:
-                    suggested_id, suggested_score = best[0].company_id, best[0].score
-                    reasons = "; ".join(best[0].reasons)
-                    note += (
-                        f". Suggested: {best[0].company_name} (score {best[0].score:.0f}"
-                        f"{': ' + reasons if reasons else ''}); confirm it in mappings.xlsx"
-                    )
-            rows.append(
-                {
-                    "vendor": vendor,
-                    "customer_key": customer_key,
-                    "customer_name": customer_name,
-                    "company_id": company_id,
-                    "company_name": company_names.get(company_id, "") if company_id else "",
-                    "method": method,
-                    "note": note,
-                    "suggested_company_id": suggested_id,
-                    "suggestion_score": suggested_score,
-                }
+        vendor = vendor_customers["vendor"].to_numpy(dtype=object)
+        customer_key = vendor_customers["customer_key"].to_numpy(dtype=object)
+        customer_name = vendor_customers["customer_name"].to_numpy(dtype=object)
+        count = len(vendor)
+
+        # By id, all at once: the vendor customers a row of the Customers sheet names.
+        mapped = self._customer_ids.get_indexer(
+            pd.Index(
+                [
+                    _id_key(v, str(k))
+                    for v, k in zip(vendor.tolist(), customer_key.tolist(), strict=True)
+                ],
+                dtype=object,
             )
-        return pd.DataFrame.from_records(
-            rows,
-            columns=[
-                "vendor",
-                "customer_key",
-                "customer_name",
-                "company_id",
-                "company_name",
-                "method",
-                "note",
-                "suggested_company_id",
-                "suggestion_score",
-            ],
         )
+        found = np.flatnonzero(mapped >= 0)
+        sheet = self._customer_sheet
+        rows = self._customer_rows[mapped[found]]
+        company_id = np.full(count, "", dtype=object)
+        method = np.full(count, "unmapped", dtype=object)
+        note = np.full(count, "", dtype=object)
+        suggested_id = np.full(count, "", dtype=object)
+        score = np.zeros(count, dtype=np.float64)
+        reason = sheet["exclude_reason"][rows]
+        excluded, by_id = found[reason != ""], found[reason == ""]
+        method[excluded], note[excluded] = "excluded", reason[reason != ""]
+        rows = rows[reason == ""]
+        company_id[by_id], method[by_id] = sheet["company_id"][rows], "id"
+        # A name the sheet gives that the vendor no longer uses: said, never acted on.
+        was = sheet["customer_name"][rows]
+        differs = np.flatnonzero((was != "") & (was != customer_name[by_id]))
+        for at, old_name, name in zip(
+            by_id[differs].tolist(),
+            was[differs].tolist(),
+            customer_name[by_id[differs]].tolist(),
+            strict=True,
+        ):
+            if name_key(old_name) != name_key(name):
+                note[at] = f"renamed at the vendor: was {old_name!r}"
+
+        # The others by exact name, else a suggestion for a person to confirm.
+        for at in np.flatnonzero(mapped < 0).tolist():
+            name = str(customer_name[at])
+            if name_key(name) in by_name:
+                company_id[at], method[at] = str(by_name[name_key(name)]), "exact name"
+                continue
+            note[at] = "no customer mapping by id, and no PSA company has this exact name"
+            best = suggest(name, candidates, limit=1)
+            if best:
+                suggested_id[at], score[at] = best[0].company_id, best[0].score
+                reasons = "; ".join(best[0].reasons)
+                note[at] += (
+                    f". Suggested: {best[0].company_name} (score {best[0].score:.0f}"
+                    f"{': ' + reasons if reasons else ''}); confirm it in mappings.xlsx"
+                )
+        company_name = np.asarray(
+            [company_names.get(c, "") if c else "" for c in company_id.tolist()], dtype=object
+        )
+        text = {
+            "vendor": vendor,
+            "customer_key": customer_key,
+            "customer_name": customer_name,
+            "company_id": company_id,
+            "company_name": company_name,
+            "method": method,
+            "note": note,
+            "suggested_company_id": suggested_id,
+        }
+        return pd.DataFrame(
+            {
+                **{column: pd.array(values, dtype="str") for column, values in text.items()},
+                "suggestion_score": score,
+            }
+        )
+
+    @functools.cached_property
+    def _customer_ids(self) -> pd.Index:
+        """The Customers sheet's ``vendor, customer id`` keys (see :func:`_id_key`), each once."""
+        return pd.Index(list(self._customers_by_id), dtype=object)
+
+    @functools.cached_property
+    def _customer_sheet(self) -> dict[str, np.ndarray]:
+        """The Customers sheet's columns the matching reads, by row."""
+        return {
+            name: np.asarray([getattr(m, name) for m in self.customers], dtype=object)
+            for name in ("company_id", "customer_name", "exclude_reason")
+        }
+
+    @functools.cached_property
+    def _customer_rows(self) -> np.ndarray:
+        """The Customers row of each of :attr:`_customer_ids`: the last one naming it."""
+        return np.asarray(list(self._customers_by_id.values()), dtype=np.int64)
+
+    @functools.cached_property
+    def _customers_by_id(self) -> dict[str, int]:
+        return {
+            _id_key(m.vendor, m.customer_key): row
+            for row, m in enumerate(self.customers)
+            if m.customer_key
+        }
 
     def service_table(self, present: set[tuple[str, str]] | None = None) -> pd.DataFrame:
         """Service mappings as a frame: ``vendor, sku, service_id, service_name, factor,

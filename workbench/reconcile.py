@@ -4,6 +4,12 @@ One line per client and service (plus one per unmapped vendor customer or SKU), 
 one :class:`~workbench.result.Status`; the result's type and frames are declared in
 :mod:`workbench.result`. Money impact is the quantity difference at the contract's unit price and
 unit cost, rounded to the cent per line; totals are sums of those lines.
+
+The engine works on encoded keys. Each text column it reads is turned once into integer codes and
+its distinct values (:func:`_encoded`); usage rows are summed per vendor, vendor customer and SKU
+(a *record*) with array arithmetic, and every decision is taken per record or per (client,
+service), never per row. The rows behind a line (its evidence) and behind an exclusion stay row
+positions until the result's frames are made, column by column, from codes.
 """
 
 from __future__ import annotations
@@ -11,15 +17,18 @@ from __future__ import annotations
 import collections
 import functools
 import math
+import operator
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench import bundles as bundle_arithmetic
 from workbench.bundles import Bundle, BundleTerms, Component
@@ -28,18 +37,27 @@ from workbench.money import ZERO, to_cents, total
 from workbench.result import (
     ADJUSTMENT_STATUSES,
     COVERAGE_COLUMNS,
+    COVERAGE_OUTCOMES,
     EVIDENCE_COLUMNS,
     EXCLUDED_COLUMNS,
     LINE_COLUMNS,
     TEXT_LINE_COLUMNS,
     Reconciliation,
+    Rows,
     Status,
+    encoded_text,
 )
 from workbench.result import check as check_result
 from workbench.sources import DUPLICATE_FILE, Inputs
 from workbench.sources.overlap import SAME_RECORD
 
-_NOTHING = Fraction(0)
+#: What became of a record or contract line, as codes: the coverage outcome it counts in
+#: (``reference`` is said of whole files, never of a row), or ``missing``: nothing did, a defect.
+_STATES = ("missing", *(outcome for outcome in COVERAGE_OUTCOMES if outcome != "reference"))
+_CODE = {state: code for code, state in enumerate(_STATES)}
+_MISSING, _MATCHED, _NOT_RECONCILED = _CODE["missing"], _CODE["matched"], _CODE["not_reconciled"]
+_UNMAPPED_CUSTOMER, _UNMAPPED_SKU = _CODE["unmapped_customer"], _CODE["unmapped_sku"]
+_EXCLUDED, _SAME = _CODE["excluded"], _CODE["same_record"]
 
 
 def reconcile(
@@ -52,63 +70,47 @@ def reconcile(
     lines and exclusions at the end, column by column. So the cost of a decision does not grow
     with the rows a vendor export repeats per device or per seat.
     """
-    usage = _with_aliases(inputs.usage, mappings)
-    contract = inputs.contract_lines
+    usage = _Usage(inputs.usage, mappings)
+    billed = _Billed(inputs.contract_lines)
     catalogue = inputs.catalogue
-    is_counted = (usage["excluded_reason"] == "").to_numpy()
-    counted = usage[is_counted]
-    groups = _UsageGroups(counted)
-    seen = pd.concat(
-        [
-            groups.records[["vendor", "customer_key", "customer_name"]],
-            usage.loc[~is_counted, ["vendor", "customer_key", "customer_name"]],
-        ]
-    ).drop_duplicates(["vendor", "customer_key"])
-    customers = mappings.match_customers(seen, catalogue.companies)
-    services = mappings.service_table(
-        present=set(
-            zip(
-                groups.records["vendor"].to_numpy(dtype=object),
-                groups.records["sku"].to_numpy(dtype=object),
-                strict=True,
-            )
-        )
-    )
-    vendors_present = set(groups.records["vendor"])
+    customers = mappings.match_customers(usage.customers_seen(), catalogue.companies)
+    records = _Records(usage, customers)
+    services = mappings.service_table(present=records.vendor_skus())
+    joined = records.joined(services)
+    vendors_present = set(records.vendor[np.unique(records.vendor_code)].tolist())
 
     # Each record: which company, which service(s), or why none.
-    records = groups.records.merge(
-        customers[["vendor", "customer_key", "company_id", "method", "note"]],
-        on=["vendor", "customer_key"],
-        how="left",
+    excluded = _Exclusions()
+    excluded_customer = np.flatnonzero(records.method == "excluded")
+    excluded.add(
+        excluded_customer,
+        "customer excluded in mappings: " + records.note[excluded_customer].astype(object),
+        "",
     )
-    outcome: dict[int, str] = {}
-    used_entries: list[tuple[str, int, str]] = []  # (line id, record, factor)
-    excluded_entries: list[tuple[int, str, str]] = []  # (record, reason, company id)
-
-    excluded_customer = records["method"] == "excluded"
-    for row in _rows(records[excluded_customer]):
-        excluded_entries.append((row.record, f"customer excluded in mappings: {row.note}", ""))
-        outcome[row.record] = "excluded"
-    mapped = records[records["company_id"] != ""]
-    unmapped_customer = records[records["method"] == "unmapped"]
-
-    joined = mapped.merge(services, on=["vendor", "sku"], how="left")
-    sku_missing = joined[joined["service_id"].isna()]
-    sku_ignored = joined[joined["exclude_reason"].fillna("") != ""]
-    for row in _rows(sku_ignored):
-        reason = f"SKU excluded in mappings: {row.exclude_reason}"
-        excluded_entries.append((row.record, reason, row.company_id))
-        outcome[row.record] = "excluded"
+    records.state[excluded_customer] = _EXCLUDED
+    ignored = joined.service_exclude_reason != ""
+    ignored_records = joined.record[ignored]
+    excluded.add(
+        ignored_records,
+        "SKU excluded in mappings: " + joined.service_exclude_reason[ignored].astype(object),
+        records.company_id[ignored_records],
+    )
+    records.state[ignored_records] = _EXCLUDED
 
     # Which vendors feed each service, and which vendors know each client.
     feeding: dict[str, set[str]] = defaultdict(set)
     for row in _rows(services[services["exclude_reason"] == ""]):
         feeding[row.service_id].add(row.vendor)
     known_at: dict[str, set[str]] = defaultdict(set)
-    for row in _rows(customers[customers["company_id"] != ""]):
-        known_at[row.company_id].add(row.vendor)
-    billed = _Billed(contract)
+    for company_id, vendor in set(
+        zip(
+            customers["company_id"].to_numpy(dtype=object).tolist(),
+            customers["vendor"].to_numpy(dtype=object).tolist(),
+            strict=True,
+        )
+    ):
+        if company_id:
+            known_at[company_id].add(vendor)
     company_names = dict(
         zip(catalogue.companies["company_id"], catalogue.companies["company_name"], strict=True)
     )
@@ -117,54 +119,85 @@ def reconcile(
 
     context = _Context(known_at, vendors_present, company_names, services, service_info)
     bundled = _reconcile_bundles(
-        mappings, mapped[~mapped["record"].isin(sku_ignored["record"])], billed, context
+        mappings, records.for_bundles(mappings, ignored_records), billed, context
     )
-    for record in bundled.records:
-        outcome[record] = "matched"
-    used_entries.extend(bundled.used)
+    records.state[np.fromiter(bundled.records, dtype=np.int64, count=len(bundled.records))] = (
+        _MATCHED
+    )
     line_states.update(bundled.line_states)
-    in_bundle = pd.Series(
-        [
-            key in bundled.covered
-            for key in zip(
-                sku_missing["company_id"], sku_missing["vendor"], sku_missing["sku"], strict=True
-            )
-        ],
-        index=sku_missing.index,
-        dtype=bool,
-    )
-    sku_missing = sku_missing[~in_bundle]
+    sku_missing = joined.sku_missing
+    if bundled.covered:
+        # Licences a bundle covers are no unmapped SKU: the bundle accounts for them.
+        in_bundle = np.fromiter(
+            (
+                key in bundled.covered
+                for key in zip(
+                    records.company_id[sku_missing].tolist(),
+                    records.vendor[records.vendor_code[sku_missing]].tolist(),
+                    records.sku[records.sku_code[sku_missing]].tolist(),
+                    strict=True,
+                )
+            ),
+            dtype=bool,
+            count=len(sku_missing),
+        )
+        sku_missing = sku_missing[~in_bundle]
     # A zero count of a metric nobody sells is no finding (a Huntress org without SAT learners).
-    sku_zero = _nothing_to_show(sku_missing, ["company_id", "vendor", "sku"])
-    for row in _rows(sku_missing[sku_zero]):
-        reason = "zero count of a SKU no service is mapped to"
-        excluded_entries.append((row.record, reason, row.company_id))
-        outcome[row.record] = "excluded"
+    sku_groups = records.company_code[sku_missing] * records.pairs + records.pair[sku_missing]
+    sku_zero = records.nothing_to_show(sku_missing, sku_groups)
+    excluded.add(
+        sku_missing[sku_zero],
+        "zero count of a SKU no service is mapped to",
+        records.company_id[sku_missing[sku_zero]],
+    )
+    records.state[sku_missing[sku_zero]] = _EXCLUDED
     sku_missing = sku_missing[~sku_zero]
-    used = joined[joined["service_id"].notna() & (joined["exclude_reason"].fillna("") == "")]
 
     lines: list[dict[str, Any]] = list(bundled.lines)
 
-    # Expected quantity per client and service.
-    expected: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
+    # Expected quantity per client and service: whole units per factor, one exact product per
+    # (client, service, factor).
+    used = ~ignored
+    used_records = joined.record[used]
+    used_service = joined.service[used]
+    records.state[used_records] = _MATCHED
+    service_codes, service_ids = pd.factorize(services["service_id"].to_numpy(dtype=object))
+    factor_codes, factors = pd.factorize(services["factor"].to_numpy(dtype=object))
+    line_code, line_keys = _factorize_ints(
+        records.company_code[used_records] * max(len(service_ids), 1) + service_codes[used_service]
+    )
+    units_code, units_firsts = _factorize_ints(
+        line_code * max(len(factors), 1) + factor_codes[used_service]
+    )
+    units = np.zeros(len(units_firsts), dtype=np.int64)
+    np.add.at(units, units_code, records.quantity[used_records])
+    # Whole units stay integers: a Fraction only where a factor has a denominator.
+    expected: dict[tuple[str, str], int | Fraction] = defaultdict(int)
     in_bundles: dict[tuple[str, str], int] = defaultdict(int)
-    # Whole units per factor, one exact product per group. Keyed by the factor's numerator and
-    # denominator: hashing a Fraction costs a modular inverse, on every usage record.
-    units_at: dict[tuple[str, str, int, int], int] = defaultdict(int)
-    for row in _rows(used):
-        key = (row.company_id, row.service_id)
-        factor = row.factor
-        units_at[(*key, factor.numerator, factor.denominator)] += row.quantity
-        used_entries.append((_line_id(*key), row.record, str(factor)))
-        outcome[row.record] = "matched"
-    for (company_id, service_id, numerator, denominator), units in units_at.items():
-        expected[(company_id, service_id)] += Fraction(units * numerator, denominator)
+    used_keys = [
+        (company_id, service_id)
+        for company_id, service_id in zip(
+            records.company_id[used_records[line_keys]].tolist(),
+            service_ids[service_codes[used_service[line_keys]]].tolist(),
+            strict=True,
+        )
+    ]
+    for key, factor, count in zip(
+        [used_keys[code] for code in line_code[units_firsts].tolist()],
+        factors[factor_codes[used_service[units_firsts]]].tolist(),
+        units.tolist(),
+        strict=True,
+    ):
+        if factor.denominator == 1:
+            expected[key] += count * factor.numerator
+        else:
+            expected[key] += Fraction(count * factor.numerator, factor.denominator)
 
-    for (bundle_client, bundle_vendor, bundle_sku), units in bundled.consumed.items():
+    for (bundle_client, bundle_vendor, bundle_sku), consumed in bundled.consumed.items():
         # Licences a bundle covers do not feed their stand-alone services as well.
         for service_id, factor in context.feeds.get((bundle_vendor, bundle_sku), []):
-            expected[(bundle_client, service_id)] -= units * factor
-            in_bundles[(bundle_client, service_id)] += units
+            expected[(bundle_client, service_id)] -= consumed * factor
+            in_bundles[(bundle_client, service_id)] += consumed
 
     service_names = dict(
         zip(catalogue.services["service_id"], catalogue.services["service_name"], strict=True)
@@ -176,130 +209,150 @@ def reconcile(
             strict=True,
         )
     )
+    tolerances = mappings.tolerances
     for key in sorted((set(billed.lines) | set(expected)) - bundled.keys):
         company_id, service_id = key
         contract_line = billed.lines.get(key)
-        if contract_line is None and math.ceil(expected.get(key, _NOTHING)) <= 0:
-            continue  # neither billed nor used: checked, nothing to show
-        tolerance = mappings.tolerances.get(service_id, 0)
-        line: dict[str, Any] = {
-            "line_id": _line_id(company_id, service_id),
-            "company_id": company_id,
-            "company_name": company_names.get(company_id, company_id),
-            "service_id": service_id,
-            "service_name": service_names.get(service_id, service_id),
-            "tolerance": tolerance,
-            "vendor_spend": None,
-        }
-        if contract_line is not None:
-            billed_quantity = billed.fill(line, key)
+        if contract_line is None:
+            if math.ceil(expected.get(key, 0)) <= 0:
+                continue  # neither billed nor used: checked, nothing to show
+            billed_quantity, contract_id, contract_name, contract_service_id = 0, "", "", ""
+            unit_price, unit_cost = list_prices.get(service_id, (ZERO, ZERO))
         else:
-            billed_quantity = 0
-            line["unit_price"], line["unit_cost"] = list_prices.get(service_id, (ZERO, ZERO))
-
-        sources = feeding.get(service_id, set())
-        checked_by = sources & known_at[company_id] & vendors_present
+            (
+                billed_quantity,
+                contract_id,
+                contract_name,
+                contract_service_id,
+                unit_price,
+                unit_cost,
+            ) = contract_line
+        tolerance = tolerances.get(service_id, 0)
+        sources = feeding.get(service_id, _NO_VENDORS)
+        checked_by = sources & known_at.get(company_id, _NO_VENDORS) & vendors_present
+        expected_quantity: int | None = None
         if not sources:
-            status, reason, expected_quantity = (
-                Status.NOT_RECONCILED,
-                "no usage source is mapped to this service",
-                None,
-            )
+            status, reason = Status.NOT_RECONCILED, "no usage source is mapped to this service"
         elif not checked_by:
             names = ", ".join(VENDOR_TITLES.get(v, v) for v in sorted(sources))
-            status, expected_quantity = Status.NOT_RECONCILED, None
+            status = Status.NOT_RECONCILED
             reason = f"this client has no mapped customer in {names} (or no export this period)"
         else:
-            expected_quantity = math.ceil(max(expected.get(key, _NOTHING), _NOTHING))
+            expected_quantity = math.ceil(max(expected.get(key, 0), 0))
             status, reason = billed.verdict(
                 key, billed_quantity, expected_quantity, tolerance, sorted(checked_by)
             )
             if in_bundles.get(key):
                 reason += f" ({in_bundles[key]} more are covered by the client's bundle)"
-            reason += _also_drive(bundled.also_drive.get(key, []))
-        _settle(line, status, billed_quantity, expected_quantity, reason)
-        lines.append(line)
+            if key in bundled.also_drive:
+                reason += _also_drive(bundled.also_drive[key])
+        difference, revenue_impact, cost_impact = _impacts(
+            status, billed_quantity, expected_quantity, unit_price, unit_cost
+        )
+        lines.append(
+            {
+                "line_id": _line_id(company_id, service_id),
+                "status": status,
+                "company_id": company_id,
+                "company_name": company_names.get(company_id, company_id),
+                "service_id": service_id,
+                "service_name": service_names.get(service_id, service_id),
+                "contract_id": contract_id,
+                "contract_name": contract_name,
+                "contract_service_id": contract_service_id,
+                "vendor": "",
+                "vendor_customer_key": "",
+                "vendor_customer_name": "",
+                "vendor_sku": "",
+                "vendor_sku_name": "",
+                "billed_quantity": billed_quantity,
+                "expected_quantity": expected_quantity,
+                "difference": difference,
+                "tolerance": tolerance,
+                "unit_price": unit_price,
+                "unit_cost": unit_cost,
+                "revenue_impact": revenue_impact,
+                "cost_impact": cost_impact,
+                "vendor_spend": None,
+                "reason": reason,
+            }
+        )
         if contract_line is not None:
             line_states[key] = "not_reconciled" if status == Status.NOT_RECONCILED else "matched"
 
-    customer_zero = _nothing_to_show(unmapped_customer, ["vendor", "customer_key", "sku"])
-    for row in _rows(unmapped_customer[customer_zero]):
-        reason = "zero count from a vendor customer nobody mapped"
-        excluded_entries.append((row.record, reason, ""))
-        outcome[row.record] = "excluded"
+    evidence = _EvidenceEntries()
+    for line_id, record, factor in bundled.used:
+        evidence.add(line_id, np.array([record]), factor)
+    evidence.add_keyed(
+        [_line_id(*key) for key in used_keys],
+        line_code,
+        used_records,
+        [str(factor) for factor in factors],
+        factor_codes[used_service],
+    )
+
+    unmapped_customer = np.flatnonzero(records.method == "unmapped")
+    customer_zero = records.nothing_to_show(unmapped_customer, unmapped_customer)
+    excluded.add(
+        unmapped_customer[customer_zero], "zero count from a vendor customer nobody mapped", ""
+    )
+    records.state[unmapped_customer[customer_zero]] = _EXCLUDED
     unmapped_customer = unmapped_customer[~customer_zero]
-    for (vendor, customer_key, sku), group in unmapped_customer.groupby(
-        ["vendor", "customer_key", "sku"], sort=True
-    ):
-        line_id = f"unmapped:{vendor}:{customer_key}:{sku}"
+    spend = dict(zip(unmapped_customer.tolist(), records.spend(unmapped_customer), strict=True))
+    # One record per vendor customer and SKU: each is its own line, in key order.
+    for record in sorted(unmapped_customer.tolist(), key=records.key_text):
+        found = records.describe(record)
+        line_id = f"unmapped:{found['vendor']}:{found['customer_key']}:{found['sku']}"
         lines.append(
             _unmapped_line(
                 line_id,
                 Status.UNMAPPED_CUSTOMER,
-                group.iloc[0],
-                int(group["quantity"].sum()),
-                _spend(group["amount"]),
-                f"{_vendor_title(vendor)} customer is not mapped to a PSA company",
+                found,
+                int(records.quantity[record]),
+                spend[record],
+                f"{_vendor_title(found['vendor'])} customer is not mapped to a PSA company",
             )
         )
-        for record in group["record"]:
-            used_entries.append((line_id, int(record), ""))
-            outcome[int(record)] = "unmapped_customer"
+        evidence.add(line_id, np.array([record]), "")
+    records.state[unmapped_customer] = _UNMAPPED_CUSTOMER
 
-    for (sku_company, vendor, sku), group in sku_missing.groupby(
-        ["company_id", "vendor", "sku"], sort=True
-    ):
-        company_id = str(sku_company)
+    # SKUs nobody mapped: one line per client, vendor and SKU, over its vendor customers.
+    spend = dict(zip(sku_missing.tolist(), records.spend(sku_missing), strict=True))
+    unmapped_skus: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for record in sku_missing.tolist():
+        vendor, _, sku = records.key_text(record)
+        unmapped_skus[(str(records.company_id[record]), vendor, sku)].append(record)
+    for (company_id, vendor, sku), members in sorted(unmapped_skus.items()):
         line_id = f"unmapped-sku:{company_id}:{vendor}:{sku}"
+        amounts = [amount for amount in (spend[m] for m in members) if amount is not None]
         line = _unmapped_line(
             line_id,
             Status.UNMAPPED_SKU,
-            group.iloc[0],
-            int(group["quantity"].sum()),
-            _spend(group["amount"]),
+            records.describe(members[0]),
+            int(records.quantity[members].sum()),
+            total(amounts) if amounts else None,
             f"{_vendor_title(vendor)} SKU is not mapped to a PSA service",
         )
         line.update(company_id=company_id, company_name=company_names.get(company_id, company_id))
         lines.append(line)
-        for record in group["record"]:
-            used_entries.append((line_id, int(record), ""))
-            outcome[int(record)] = "unmapped_sku"
+        evidence.add(line_id, np.asarray(members, dtype=np.int64), "")
+    records.state[sku_missing] = _UNMAPPED_SKU
 
-    line_frame = pd.DataFrame(
-        {
-            column: [
-                line.get(column, "" if column in TEXT_LINE_COLUMNS else None) for line in lines
-            ]
-            for column in LINE_COLUMNS
-        },
-        columns=LINE_COLUMNS,
-    )
-    for column in ("billed_quantity", "tolerance"):
-        line_frame[column] = line_frame[column].astype("int64")
-    for column in ("expected_quantity", "difference"):
-        line_frame[column] = line_frame[column].astype("Int64")
+    line_frame = _line_frame(lines)
     clients = (
         line_frame.loc[line_frame["company_id"] != "", ["company_id", "company_name"]]
         .drop_duplicates("company_id")
         .sort_values("company_name", key=lambda names: names.str.casefold())
         .reset_index(drop=True)
     )
-    excluded = pd.concat(
-        [
-            _source_exclusions(usage[~is_counted], customers),
-            groups.excluded(excluded_entries),
-            _contract_exclusions(contract[contract["excluded_reason"] != ""]),
-        ],
-        ignore_index=True,
-    )
     return check_result(
         Reconciliation(
             period=period,
             currency=currency,
             lines=line_frame,
-            evidence=_evidence(line_frame, billed.evidence(), groups.evidence(used_entries)),
-            coverage=_coverage(inputs, usage, is_counted, groups.states(outcome), line_states),
-            excluded=excluded[EXCLUDED_COLUMNS],
+            evidence=evidence.frame(line_frame, billed, usage),
+            coverage=_coverage(inputs, usage, records, billed, line_states),
+            excluded=excluded.frame(usage, billed, customers),
             clients=clients,
             customer_matches=customers,
             files=inputs.files,
@@ -308,143 +361,353 @@ def reconcile(
     )
 
 
-def _with_aliases(usage: pd.DataFrame, mappings: Mappings) -> pd.DataFrame:
-    """Usage with each SKU replaced by the SKU it is an alias of (decided once per pair)."""
-    if not mappings.aliases:
-        return usage
-    pairs = usage[["vendor", "sku"]].drop_duplicates()
-    canonical = {
-        (vendor, sku): mappings.canonical_sku(vendor, sku)
-        for vendor, sku in zip(pairs["vendor"], pairs["sku"], strict=True)
-    }
-    return usage.assign(
-        sku=[
-            canonical[pair]
-            for pair in zip(
-                usage["vendor"].to_numpy(dtype=object),
-                usage["sku"].to_numpy(dtype=object),
-                strict=True,
-            )
-        ]
-    )
+# -- encoded rows ------------------------------------------------------------------------------
 
 
-class _UsageGroups:
-    """Counted usage rows summed per (vendor, customer, SKU): the records decisions are about.
+def _encoded(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column as codes (0..n-1, in order of first appearance) and its n distinct values.
 
-    ``records`` has ``record`` (0..n-1), the key, the first row's names, the summed quantity and
-    the summed amount (None when no row has one). :meth:`evidence` and :meth:`excluded` turn
-    per-record entries back into one row per source row.
+    Exports list one file's, one customer's or one site's rows together, so a column's values
+    come in runs: each run is hashed once (Arrow's run-end encoding), not each row, and the
+    column's Arrow chunks are read where they are.
     """
+    values = pa.array(column, type=pa.large_string(), from_pandas=True)
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    runs = [pc.run_end_encode(chunk) for chunk in chunks if len(chunk)]
+    if not runs:
+        return np.zeros(0, dtype=np.int32), np.empty(0, dtype=object)
+    distinct = pc.dictionary_encode(pa.concat_arrays([run.values for run in runs]))
+    lengths = np.concatenate([np.diff(run.run_ends.to_numpy(), prepend=0) for run in runs])
+    codes = np.repeat(distinct.indices.to_numpy(zero_copy_only=False), lengths)
+    return codes, distinct.dictionary.to_numpy(zero_copy_only=False)
 
-    def __init__(self, counted: pd.DataFrame) -> None:
-        self.rows = counted
-        codes = np.zeros(len(counted), dtype=np.int64)
-        for column in ("vendor", "customer_key", "sku"):
-            column_codes, uniques = pd.factorize(counted[column].to_numpy(dtype=object))
-            codes = codes * max(len(uniques), 1) + column_codes
-        codes, firsts = _factorize_ints(codes)
-        self.codes = codes
-        count = len(firsts)
-        self.order = np.argsort(codes, kind="stable")
-        self.sizes = np.bincount(codes, minlength=count)
-        self.starts = np.cumsum(self.sizes) - self.sizes
-        first = counted.iloc[firsts]
-        quantities = counted["quantity"].to_numpy(dtype=np.int64)
-        self.records = pd.DataFrame(
-            {
-                "record": np.arange(count, dtype=np.int64),
-                "vendor": first["vendor"].to_numpy(dtype=object),
-                "customer_key": first["customer_key"].to_numpy(dtype=object),
-                "customer_name": first["customer_name"].to_numpy(dtype=object),
-                "sku": first["sku"].to_numpy(dtype=object),
-                "sku_name": first["sku_name"].to_numpy(dtype=object),
-                "quantity": np.bincount(codes, weights=quantities, minlength=count).astype(np.int64)
-                if count
-                else np.zeros(0, dtype=np.int64),
-                "amount": self._amounts(counted["amount"].to_numpy(dtype=object), count),
-            }
-        )
 
-    def _amounts(self, amounts: np.ndarray, count: int) -> np.ndarray:
-        sums: list[Decimal | None] = [None] * count
-        present = np.flatnonzero(pd.notna(amounts))
-        for code, amount in zip(self.codes[present].tolist(), amounts[present], strict=True):
-            sums[code] = amount if sums[code] is None else sums[code] + amount
-        result = np.empty(count, dtype=object)
-        result[:] = sums
-        return result
-
-    def _positions(self, records: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Row positions of the given records, and for each the index of its record."""
-        sizes = self.sizes[records]
-        entry = np.repeat(np.arange(len(records)), sizes)
-        offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        return self.order[np.repeat(self.starts[records], sizes) + offsets], entry
-
-    def evidence(self, entries: list[tuple[str, int, str]]) -> pd.DataFrame:
-        """One evidence row per source row behind each (line id, record, factor) entry."""
-        line_ids, records, factors = _columns(entries, 3)
-        positions, entry = self._positions(np.asarray(records, dtype=np.int64))
-        rows = self.rows
-        return pd.DataFrame(
-            {
-                "line_id": np.asarray(line_ids, dtype=object)[entry],
-                "side": "used",
-                **_provenance(
-                    rows, positions, system="vendor", customer="customer_name", item="sku_name"
-                ),
-                "factor": np.asarray(factors, dtype=object)[entry],
-                "amount": rows["amount"].to_numpy(dtype=object)[positions],
-            },
-            columns=EVIDENCE_COLUMNS,
-        )
-
-    def excluded(self, entries: list[tuple[int, str, str]]) -> pd.DataFrame:
-        """One excluded row per source row of each (record, reason, company id) entry."""
-        records, reasons, companies = _columns(entries, 3)
-        positions, entry = self._positions(np.asarray(records, dtype=np.int64))
-        rows = self.rows
-        return pd.DataFrame(
-            {
-                **_provenance(
-                    rows, positions, system="vendor", customer="customer_name", item="sku_name"
-                ),
-                "reason": np.asarray(reasons, dtype=object)[entry],
-                "company_id": np.asarray(companies, dtype=object)[entry],
-            },
-            columns=EXCLUDED_COLUMNS,
-        )
-
-    def states(self, outcome: dict[int, str]) -> np.ndarray:
-        """Per counted row, what became of its record ("missing" when nothing did)."""
-        per_record = np.full(len(self.records), "missing", dtype=object)
-        for record, state in outcome.items():
-            per_record[record] = state
-        return per_record[self.codes]
+def _wide(encoded: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes widened for key arithmetic (codes times a count of distinct values)."""
+    codes, values = encoded
+    return codes.astype(np.int64), values
 
 
 def _factorize_ints(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dense codes 0..n-1 in order of first appearance, and each code's first position."""
-    dense, _ = pd.factorize(codes)
-    dense = np.asarray(dense, dtype=np.int64)
-    firsts = np.full(int(dense.max()) + 1 if len(dense) else 0, -1, dtype=np.int64)
-    # The first position of each code: write positions in reverse so the earliest wins.
-    positions = np.arange(len(dense), dtype=np.int64)
-    firsts[dense[::-1]] = positions[::-1]
-    return dense, firsts
+    """Dense codes 0..n-1 in order of first appearance, and each code's first position.
+
+    Keys of rows that come in runs (one customer's devices, one site's licences) are hashed
+    once per run.
+    """
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+    run_codes = np.asarray(pd.factorize(codes[starts])[0], dtype=np.int64)
+    firsts = np.empty(int(run_codes.max()) + 1, dtype=np.int64)
+    # The first position of each code: write run starts in reverse so the earliest wins.
+    firsts[run_codes[::-1]] = starts[::-1]
+    return np.repeat(run_codes, np.diff(np.append(starts, len(codes)))), firsts
 
 
-def _columns(entries: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    return [list(column) for column in zip(*entries, strict=True)] if entries else [[]] * width
+def _ranges(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions ``starts[i] .. starts[i] + sizes[i] - 1`` one range after the other, and
+    for each position the index ``i`` of its range."""
+    ranges = np.flatnonzero(sizes)
+    return _range_positions(starts[ranges], sizes[ranges]), np.repeat(ranges, sizes[ranges])
 
 
-def _spend(amounts: pd.Series) -> Decimal | None:
-    present = [amount for amount in amounts if amount is not None and not pd.isna(amount)]
-    return total(present) if present else None
+def _range_positions(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The positions of non-empty ranges, one after the other: steps of one, and at each
+    range's first position the jump from the previous range, summed in place."""
+    positions = np.ones(int(sizes.sum()), dtype=np.int64)
+    if len(sizes):
+        firsts = np.cumsum(sizes) - sizes
+        positions[0] = starts[0]
+        positions[firsts[1:]] = starts[1:] - starts[:-1] - sizes[:-1] + 1
+        np.cumsum(positions, out=positions)
+    return positions
 
 
-class _Billed:
+class _EncodedRows:
+    """A canonical frame whose text columns are encoded when first asked for."""
+
+    #: The columns evidence and exclusions show as the row's system, customer and item.
+    SHOWN: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        self.rows = rows
+        self._texts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def text(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """``column`` as codes and distinct values (:func:`_encoded`), encoded once."""
+        if column not in self._texts:
+            self._texts[column] = _encoded(self.rows[column])
+        return self._texts[column]
+
+    def shown(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """A provenance column of evidence and exclusions, as codes and distinct values."""
+        return self.text(self.SHOWN.get(column, column))
+
+
+class _Usage(_EncodedRows):
+    """The period's usage rows, encoded, and the records they sum to.
+
+    A *record* is the counted rows of one vendor, vendor customer and SKU (aliases applied),
+    numbered in order of first appearance; its quantity is their sum. ``record_of_row`` is -1
+    on a row an importer left out.
+    """
+
+    SHOWN: ClassVar[dict[str, str]] = {
+        "system": "vendor",
+        "customer": "customer_name",
+        "item": "sku_name",
+    }
+
+    def __init__(self, rows: pd.DataFrame, mappings: Mappings) -> None:
+        super().__init__(rows)
+        reason_code, reasons = self.text("excluded_reason")
+        self.counted = np.isin(reason_code, np.flatnonzero(reasons == ""))
+        vendor_code, self.vendors = _wide(self.text("vendor"))
+        customer_code, self.customer_keys = _wide(self.text("customer_key"))
+        self.sku_code, self.skus = _canonical_skus(
+            vendor_code, self.vendors, *_wide(self.text("sku")), mappings
+        )
+        counted = np.flatnonzero(self.counted)
+        key = vendor_code[counted]
+        key *= len(self.customer_keys)
+        key += customer_code[counted]
+        key *= len(self.skus)
+        key += self.sku_code[counted]
+        # A record's rows come in runs (one site's devices, one tenant's licences): each run
+        # is keyed and summed once, and a record's rows are its runs one after the other.
+        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else key
+        lengths = np.diff(np.append(starts, len(key)))
+        run_record = np.asarray(pd.factorize(key[starts])[0], dtype=np.int64)
+        count = int(run_record.max()) + 1 if len(run_record) else 0
+        first_run = np.empty(count, dtype=np.int64)
+        first_run[run_record[::-1]] = np.arange(len(run_record))[::-1]
+        self.first_row = counted[starts[first_run]]
+        self.record_of_row = np.full(len(rows), -1, dtype=np.int64)
+        self.record_of_row[counted] = np.repeat(run_record, lengths)
+        quantity = rows["quantity"].to_numpy(dtype=np.int64)[counted]
+        self.quantity = np.zeros(count, dtype=np.int64)
+        if len(starts):
+            np.add.at(self.quantity, run_record, np.add.reduceat(quantity, starts))
+        self.record_sizes = np.zeros(count, dtype=np.int64)
+        np.add.at(self.record_sizes, run_record, lengths)
+        self.record_starts = np.cumsum(self.record_sizes) - self.record_sizes
+        by_record = np.argsort(run_record, kind="stable")
+        self.record_rows = counted[_range_positions(starts[by_record], lengths[by_record])]
+
+        # Vendor customers as the reconciliation meets them: those of the records first, then
+        # those only in rows an importer left out; each named as its first row names it.
+        self.uncounted = np.flatnonzero(~self.counted)
+        met = np.concatenate([self.first_row, self.uncounted])
+        customer, firsts = _factorize_ints(
+            vendor_code[met] * len(self.customer_keys) + customer_code[met]
+        )
+        self.customer_of_record = customer[: len(self.first_row)]
+        self.customer_of_uncounted = customer[len(self.first_row) :]
+        self._customer_rows = met[firsts]
+
+    def customers_seen(self) -> pd.DataFrame:
+        """Distinct ``vendor, customer_key, customer_name``, for the customer matching."""
+        rows = self._customer_rows
+        vendor_code, _ = self.text("vendor")
+        customer_code, _ = self.text("customer_key")
+        name_code, names = self.text("customer_name")
+        # Python strings as they are: the matching reads them one by one.
+        return pd.DataFrame(
+            {
+                "vendor": self.vendors[vendor_code[rows]],
+                "customer_key": self.customer_keys[customer_code[rows]],
+                "customer_name": names[name_code[rows]],
+            },
+            dtype=object,
+        )
+
+    def rows_in_order(self, records: np.ndarray) -> np.ndarray:
+        """Row positions of the given records, each record's rows in row order."""
+        sizes = self.record_sizes[records]
+        ranges = np.flatnonzero(sizes)
+        positions = _range_positions(self.record_starts[records[ranges]], sizes[ranges])
+        return np.take(self.record_rows, positions)
+
+    def rows_of(self, records: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row positions of the given records, each record's rows in row order, and for each
+        row the index of its record in ``records``."""
+        positions, owner = _ranges(self.record_starts[records], self.record_sizes[records])
+        return self.record_rows[positions], owner
+
+
+def _canonical_skus(
+    vendor_code: np.ndarray,
+    vendors: np.ndarray,
+    sku_code: np.ndarray,
+    skus: np.ndarray,
+    mappings: Mappings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's SKU replaced by the SKU it is an alias of (decided once per vendor and SKU)."""
+    if not mappings.aliases:
+        return sku_code, skus
+    pair, firsts = _factorize_ints(vendor_code * max(len(skus), 1) + sku_code)
+    canonical = [
+        mappings.canonical_sku(str(vendors[vendor_code[first]]), str(skus[sku_code[first]]))
+        for first in firsts.tolist()
+    ]
+    codes, distinct = pd.factorize(np.asarray(canonical, dtype=object))
+    return np.asarray(codes, dtype=np.int64)[pair], np.asarray(distinct, dtype=object)
+
+
+class _Records:
+    """The usage records and what the customer matching said about each: arrays by record.
+
+    ``state`` is what became of each record (a :data:`_STATES` code), set as it is decided.
+    """
+
+    def __init__(self, usage: _Usage, customers: pd.DataFrame) -> None:
+        self.usage = usage
+        customer = usage.customer_of_record
+        company_ids = customers["company_id"].to_numpy(dtype=object)
+        company_codes, _ = pd.factorize(company_ids)
+        self.company_id = company_ids[customer]
+        self.company_code = np.asarray(company_codes, dtype=np.int64)[customer]
+        self.method = customers["method"].to_numpy(dtype=object)[customer]
+        self.note = customers["note"].to_numpy(dtype=object)[customer]
+        self.vendor, self.sku = usage.vendors, usage.skus
+        self.vendor_code = usage.text("vendor")[0][usage.first_row].astype(np.int64)
+        self.sku_code = usage.sku_code[usage.first_row]
+        self.pair = self.vendor_code * len(self.sku) + self.sku_code  # (vendor, SKU)
+        self.pairs = len(self.vendor) * len(self.sku)
+        self.quantity = usage.quantity
+        self.state = np.full(len(self.quantity), _MISSING, dtype=np.int8)
+
+    def vendor_skus(self) -> set[tuple[str, str]]:
+        pairs = np.unique(self.pair)
+        return {
+            (str(self.vendor[pair // len(self.sku)]), str(self.sku[pair % len(self.sku)]))
+            for pair in pairs.tolist()
+        }
+
+    def key_text(self, record: int) -> tuple[str, str, str]:
+        """The record's vendor, vendor customer key and SKU."""
+        first = int(self.usage.first_row[record])
+        customer_code, _ = self.usage.text("customer_key")
+        return (
+            str(self.vendor[self.vendor_code[record]]),
+            str(self.usage.customer_keys[customer_code[first]]),
+            str(self.sku[self.sku_code[record]]),
+        )
+
+    def describe(self, record: int) -> dict[str, str]:
+        """The record's keys and the names its first row gives them."""
+        first = int(self.usage.first_row[record])
+        vendor, customer_key, sku = self.key_text(record)
+        name_code, names = self.usage.text("customer_name")
+        sku_name_code, sku_names = self.usage.text("sku_name")
+        return {
+            "vendor": vendor,
+            "customer_key": customer_key,
+            "customer_name": str(names[name_code[first]]),
+            "sku": sku,
+            "sku_name": str(sku_names[sku_name_code[first]]),
+        }
+
+    def spend(self, records: np.ndarray) -> list[Decimal | None]:
+        """Per record, the vendor charges of its rows summed; None when no row has one."""
+        sums: list[Decimal | None] = [None] * len(records)
+        rows, owner = self.usage.rows_of(records)
+        amounts = self.usage.rows["amount"].to_numpy(dtype=object)[rows]
+        present = np.flatnonzero(pd.notna(amounts))
+        for index, amount in zip(owner[present].tolist(), amounts[present].tolist(), strict=True):
+            current = sums[index]
+            sums[index] = amount if current is None else current + amount
+        return sums
+
+    def nothing_to_show(self, records: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Of ``records``, those whose group (same code in ``groups``) counts zero and costs
+        nothing: no finding to show."""
+        codes, firsts = _factorize_ints(groups)
+        quantity = np.zeros(len(firsts), dtype=np.int64)
+        np.add.at(quantity, codes, self.quantity[records])
+        zero = quantity[codes] == 0
+        spend = [ZERO] * len(firsts)
+        candidates = np.flatnonzero(zero)
+        for code, amount in zip(
+            codes[candidates].tolist(), self.spend(records[candidates]), strict=True
+        ):
+            if amount is not None:
+                spend[code] += amount
+        free = np.asarray([amount == ZERO for amount in spend], dtype=bool)
+        nothing: np.ndarray = zero & free[codes] if len(codes) else zero
+        return nothing
+
+    def joined(self, services: pd.DataFrame) -> _Joined:
+        """Records of mapped customers against the service rows of their vendor and SKU."""
+        service_pair = np.asarray(
+            [
+                self.pair_of(vendor, sku)
+                for vendor, sku in zip(services["vendor"], services["sku"], strict=True)
+            ],
+            dtype=np.int64,
+        )
+        known = np.flatnonzero(service_pair >= 0)
+        per_pair = np.bincount(service_pair[known], minlength=self.pairs)
+        by_pair = known[np.argsort(service_pair[known], kind="stable")]
+        mapped = np.flatnonzero(self.company_id != "")
+        sizes = per_pair[self.pair[mapped]]
+        positions, owner = _ranges((np.cumsum(per_pair) - per_pair)[self.pair[mapped]], sizes)
+        service = by_pair[positions]
+        return _Joined(
+            record=mapped[owner],
+            service=service,
+            service_exclude_reason=services["exclude_reason"].to_numpy(dtype=object)[service],
+            sku_missing=mapped[sizes == 0],
+        )
+
+    def for_bundles(self, mappings: Mappings, ignored: np.ndarray) -> pd.DataFrame:
+        """Records of mapped customers, ignore rules applied, whose SKU a bundle counts or
+        includes: ``record, company_id, vendor, sku, quantity``."""
+        counted = {pair for bundle in mappings.bundles.values() for pair in bundle.skus()}
+        keep = (self.company_id != "") & np.isin(
+            self.pair, [self.pair_of(vendor, sku) for vendor, sku in counted]
+        )
+        keep[ignored] = False
+        records = np.flatnonzero(keep)
+        return pd.DataFrame(
+            {
+                "record": records,
+                "company_id": self.company_id[records],
+                "vendor": self.vendor[self.vendor_code[records]],
+                "sku": self.sku[self.sku_code[records]],
+                "quantity": self.quantity[records],
+            }
+        )
+
+    def pair_of(self, vendor: str, sku: str) -> int:
+        """The (vendor, SKU) code, -1 when no record has that vendor and SKU."""
+        vendor_code = self._vendor_index.get(vendor)
+        sku_code = self._sku_index.get(sku)
+        if vendor_code is None or sku_code is None:
+            return -1
+        return vendor_code * len(self.sku) + sku_code
+
+    @functools.cached_property
+    def _vendor_index(self) -> dict[str, int]:
+        return {str(vendor): code for code, vendor in enumerate(self.vendor.tolist())}
+
+    @functools.cached_property
+    def _sku_index(self) -> dict[str, int]:
+        return {str(sku): code for code, sku in enumerate(self.sku.tolist())}
+
+
+@dataclass(frozen=True)
+class _Joined:
+    """Mapped records against service rows: one entry per (record, service row), in record
+    order, and the mapped records no service row names."""
+
+    record: np.ndarray
+    service: np.ndarray  # row of the service table
+    service_exclude_reason: np.ndarray
+    sku_missing: np.ndarray
+
+
+class _Billed(_EncodedRows):
     """Contract lines summed per (company, service): quantity, and the contract fields and
     price of the largest-quantity row (the first of equals).
 
@@ -453,40 +716,68 @@ class _Billed:
     (outside the period, DoNotBill, an inactive contract) is not.
     """
 
+    SHOWN: ClassVar[dict[str, str]] = {
+        "system": "psa",
+        "customer": "company_name",
+        "item": "service_name",
+    }
+
     def __init__(self, contract: pd.DataFrame) -> None:
-        is_excluded = (contract["excluded_reason"] != "").to_numpy()
-        rows = contract[~is_excluded]
-        self.rows = rows
+        super().__init__(contract)
+        is_kept = (contract["excluded_reason"] == "").to_numpy(dtype=bool)
+        company_code, companies = _wide(self.text("company_id"))
+        service_code, services = _wide(self.text("service_id"))
+        key = company_code * max(len(services), 1) + service_code
+        self.kept = np.flatnonzero(is_kept)
+        self.group, firsts = _factorize_ints(key[self.kept])
+        quantity = contract["quantity"].to_numpy(dtype=np.int64)[self.kept]
+        sums = np.zeros(len(firsts), dtype=np.int64)
+        np.add.at(sums, self.group, quantity)
+        # lexsort is stable: among a service's largest lines, the first in the file comes first.
+        order = np.lexsort((-quantity, self.group))
+        main = (
+            self.kept[order[np.r_[True, np.diff(self.group[order]) != 0]]] if len(order) else order
+        )
+        self.keys: list[tuple[str, str]] = list(
+            zip(
+                companies[company_code[main]].tolist(),
+                services[service_code[main]].tolist(),
+                strict=True,
+            )
+        )
+
+        def take(column: str) -> list[Any]:
+            return contract[column].take(main).tolist()
+
+        self.lines: dict[tuple[str, str], tuple[Any, ...]] = {
+            key: tuple(fields)
+            for key, *fields in zip(
+                self.keys,
+                sums.tolist(),
+                take("contract_id"),
+                take("contract_name"),
+                take("contract_service_id"),
+                take("unit_price"),
+                take("unit_cost"),
+                strict=True,
+            )
+        }
         # A left-out line still shows in the PSA: its reason (the first, per service) is given
         # when the service's usage is reported as not on the contract.
-        left_out = contract[is_excluded].drop_duplicates(["company_id", "service_id"])
-        self.left_out: dict[tuple[str, str], str] = {
-            (str(company), str(service)): str(reason)
-            for company, service, reason in zip(
-                left_out["company_id"],
-                left_out["service_id"],
-                left_out["excluded_reason"],
+        left_out = np.flatnonzero(~is_kept)
+        _, firsts = _factorize_ints(key[left_out])
+        first = left_out[firsts]
+        self.left_out: dict[tuple[str, str], str] = dict(
+            zip(
+                zip(
+                    companies[company_code[first]].tolist(),
+                    services[service_code[first]].tolist(),
+                    strict=True,
+                ),
+                contract["excluded_reason"].to_numpy(dtype=object)[first].tolist(),
                 strict=True,
             )
-        }
-        main = rows.sort_values("quantity", ascending=False, kind="stable").drop_duplicates(
-            ["company_id", "service_id"]
         )
-        summed = rows.groupby(["company_id", "service_id"], sort=False)["quantity"].sum()
-        sums = dict(zip(summed.index.tolist(), summed.tolist(), strict=True))
-        self.lines: dict[tuple[str, str], tuple[Any, ...]] = {
-            (str(company), str(service)): (int(sums[(company, service)]), *fields)
-            for company, service, *fields in zip(
-                main["company_id"],
-                main["service_id"],
-                main["contract_id"],
-                main["contract_name"],
-                main["contract_service_id"],
-                main["unit_price"],
-                main["unit_cost"],
-                strict=True,
-            )
-        }
 
     def fill(self, line: dict[str, Any], key: tuple[str, str]) -> int:
         """Set the line's contract fields; returns the billed quantity."""
@@ -514,89 +805,334 @@ class _Billed:
             reason += f" (its contract line is left out: {self.left_out[key]})"
         return status, reason
 
-    def evidence(self) -> pd.DataFrame:
-        rows = self.rows
-        pairs = list(
-            zip(rows["quantity"].tolist(), rows["unit_price"].to_numpy(dtype=object), strict=True)
+    def amounts(self) -> np.ndarray:
+        """Per kept contract line, quantity times price to the cent."""
+        prices = self.rows["unit_price"].to_numpy(dtype=object)[self.kept]
+        quantities = self.rows["quantity"].to_numpy(dtype=np.int64)[self.kept]
+        # Contract lines repeat a few (quantity, price) pairs: each amount is rounded once.
+        pairs: dict[tuple[int, Decimal], int] = {}
+        codes = np.fromiter(
+            (
+                pairs.setdefault(pair, len(pairs))
+                for pair in zip(quantities.tolist(), prices.tolist(), strict=True)
+            ),
+            dtype=np.int64,
+            count=len(prices),
         )
-        # Contract rows repeat a few (quantity, price) pairs: each amount is rounded once.
-        amounts = {pair: to_cents(int(pair[0]) * pair[1]) for pair in set(pairs)}
-        return pd.DataFrame(
-            {
-                "line_id": (rows["company_id"] + ":" + rows["service_id"]).to_numpy(dtype=object),
-                "side": "billed",
-                **_provenance(rows, system="psa", customer="company_name", item="service_name"),
-                "factor": "",
-                "amount": [amounts[pair] for pair in pairs],
-            },
-            columns=EVIDENCE_COLUMNS,
-        )
+        amounts = np.empty(len(pairs), dtype=object)
+        amounts[:] = [to_cents(quantity * price) for quantity, price in pairs]
+        taken: np.ndarray = amounts[codes]
+        return taken
 
 
-def _evidence(lines: pd.DataFrame, billed: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
-    """Evidence of the lines shown, line by line in line order, billed rows before used ones."""
-    evidence = pd.concat([billed, used], ignore_index=True)
-    position = pd.Series(np.arange(len(lines)), index=lines["line_id"].to_numpy(dtype=object))
-    line_order = position.reindex(evidence["line_id"].to_numpy(dtype=object)).to_numpy()
-    shown = ~np.isnan(line_order)
-    evidence, line_order = evidence[shown], line_order[shown]
-    order = np.lexsort(((evidence["side"] == "used").to_numpy(), line_order))
-    shown_evidence: pd.DataFrame = evidence.iloc[order].reset_index(drop=True)
-    return shown_evidence
+# -- the result's row frames, made from codes ---------------------------------------------------
 
 
-def _source_exclusions(rows: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    """Usage rows an importer left out, with its reason and the client where known."""
-    company = rows[["vendor", "customer_key"]].merge(
-        customers[["vendor", "customer_key", "company_id"]],
-        on=["vendor", "customer_key"],
-        how="left",
-    )["company_id"]
-    return pd.DataFrame(
-        {
-            **_provenance(rows, system="vendor", customer="customer_name", item="sku_name"),
-            "reason": rows["excluded_reason"].to_numpy(dtype=object),
-            "company_id": company.fillna("").to_numpy(dtype=object),
-        },
-        columns=EXCLUDED_COLUMNS,
-    )
+def _decoded(codes: np.ndarray, values: np.ndarray) -> Any:
+    """A text column (the pandas ``str`` dtype) holding ``values[codes]``."""
+    text = pd.Series([], dtype="str").dtype
+    if getattr(text, "storage", None) == "pyarrow":
+        # One copy of the strings, made by Arrow from the few distinct values.
+        taken = pa.array(values, type=pa.large_string()).take(pa.array(codes))
+        return pd.array(taken, dtype=text)
+    return pd.array(values[codes], dtype=text)
+
+
+def _text_column(
+    parts: Sequence[tuple[np.ndarray, np.ndarray, Rows]], size: int, *, encoded: bool
+) -> Any:
+    """A text column of ``size`` rows from parts ``(codes, values, rows)``: each part's rows
+    hold ``values[codes]`` and go to ``rows``. Dictionary-encoded when ``encoded``
+    (:func:`~workbench.result.encoded_text`), else plain text."""
+    if encoded:
+        return encoded_text(parts, size)
+    codes = np.empty(size, dtype=np.int64)
+    start = 0
+    for part_codes, values, rows in parts:
+        codes[rows] = np.asarray(part_codes, dtype=np.int64) + start
+        start += len(values)
+    values = np.concatenate([np.empty(0, dtype=object)] + [values for _, values, _ in parts])
+    return _decoded(codes, values.astype(object))
 
 
 def _provenance(
-    rows: pd.DataFrame,
-    positions: np.ndarray | None = None,
-    *,
-    system: str,
-    customer: str,
-    item: str,
-) -> dict[str, np.ndarray]:
+    parts: Sequence[tuple[_EncodedRows, np.ndarray, Rows]], size: int, *, encoded: bool
+) -> dict[str, Any]:
     """Where each row came from and what it says: the shared columns of evidence and
-    exclusions, taken from ``rows`` (at ``positions`` when given) column by column."""
+    exclusions. Each part is rows of a frame (at ``positions``) and where they go."""
+    columns: dict[str, Any] = {}
+    for column in ("source_file", "source_sheet", "source_row", "system", "customer", "item"):
+        if column == "source_row":
+            columns[column] = _number_column(parts, column, size)
+            continue
+        columns[column] = _text_column(
+            [
+                (np.take(codes, positions), values, rows)
+                for frame, positions, rows in parts
+                for codes, values in [frame.shown(column)]
+            ],
+            size,
+            encoded=encoded,
+        )
+    columns["quantity"] = _number_column(parts, "quantity", size)
+    return columns
 
-    def take(column: str, *, text: bool = True) -> np.ndarray:
-        values = rows[column].to_numpy(dtype=object) if text else rows[column].to_numpy()
-        return values if positions is None else values[positions]
 
-    return {
-        "source_file": take("source_file"),
-        "source_sheet": take("source_sheet"),
-        "source_row": take("source_row", text=False),
-        "system": take(system),
-        "customer": take(customer),
-        "item": take(item),
-        "quantity": take("quantity", text=False),
-    }
+def _number_column(
+    parts: Sequence[tuple[_EncodedRows, np.ndarray, Rows]], column: str, size: int
+) -> np.ndarray:
+    values = np.empty(size, dtype=np.int64)
+    for frame, positions, rows in parts:
+        values[rows] = np.take(frame.rows[column].to_numpy(dtype=np.int64), positions)
+    return values
 
 
-def _contract_exclusions(rows: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            **_provenance(rows, system="psa", customer="company_name", item="service_name"),
-            "reason": rows["excluded_reason"].to_numpy(dtype=object),
-            "company_id": rows["company_id"].to_numpy(dtype=object),
-        },
-        columns=EXCLUDED_COLUMNS,
+class _EvidenceEntries:
+    """The usage records behind each line, as (line id, records, factor) entries in the order
+    they were found; turned into one evidence row per source row by :meth:`frame`."""
+
+    def __init__(self) -> None:
+        self.line_ids: list[str] = []
+        self.factors: list[str] = []
+        self.lines: list[np.ndarray] = []  # per chunk: index into line_ids, per entry
+        self.records: list[np.ndarray] = []
+        self.factor_codes: list[np.ndarray] = []  # index into factors, per entry
+
+    def add(self, line_id: str, records: np.ndarray, factor: str) -> None:
+        """Entries of one line, all with one factor."""
+        self.add_keyed([line_id], np.zeros(len(records), dtype=np.int64), records, [factor])
+
+    def add_keyed(
+        self,
+        line_ids: list[str],
+        lines: np.ndarray,
+        records: np.ndarray,
+        factors: list[str],
+        factor_codes: np.ndarray | None = None,
+    ) -> None:
+        """Entries whose lines (and factors) are codes into ``line_ids`` (and ``factors``)."""
+        if factor_codes is None:
+            factor_codes = np.zeros(len(records), dtype=np.int64)
+        self.lines.append(np.asarray(lines, dtype=np.int64) + len(self.line_ids))
+        self.records.append(np.asarray(records, dtype=np.int64))
+        self.factor_codes.append(np.asarray(factor_codes, dtype=np.int64) + len(self.factors))
+        self.line_ids.extend(line_ids)
+        self.factors.extend(factors)
+
+    def frame(self, lines: pd.DataFrame, billed: _Billed, usage: _Usage) -> pd.DataFrame:
+        """Evidence of the lines shown, line by line in line order, billed rows before used
+        ones (each side in the order its rows were found)."""
+        line_ids = lines["line_id"].to_numpy(dtype=object)
+        position_of = {line_id: index for index, line_id in enumerate(line_ids.tolist())}
+
+        # Used: entries of lines shown, stably by line, each record's rows in row order.
+        entry_line = _positions(self.line_ids, position_of)[_joined_ints(self.lines)]
+        shown = np.flatnonzero(entry_line >= 0)
+        shown = shown[np.argsort(entry_line[shown], kind="stable")]
+        records = _joined_ints(self.records)[shown]
+        used_rows = usage.rows_in_order(records)
+        sizes = usage.record_sizes[records]  # rows per entry, repeated to rows below
+        used_line = np.repeat(entry_line[shown], sizes)
+        used_factor = np.repeat(_joined_ints(self.factor_codes)[shown], sizes)
+
+        # Billed: the kept contract lines, stably by line.
+        billed_line = _positions([_line_id(*key) for key in billed.keys], position_of)[billed.group]
+        kept = np.flatnonzero(billed_line >= 0)
+        kept = kept[np.argsort(billed_line[kept], kind="stable")]
+        billed_rows, billed_line = billed.kept[kept], billed_line[kept]
+
+        # Each line's billed rows, then its used rows: where each row goes.
+        billed_count = np.bincount(billed_line, minlength=len(line_ids))
+        used_count = np.bincount(used_line, minlength=len(line_ids))
+        start = np.cumsum(billed_count + used_count) - billed_count - used_count
+        to_billed = (
+            start[billed_line]
+            + np.arange(len(billed_line))
+            - (np.cumsum(billed_count) - billed_count)[billed_line]
+        )
+        # Used rows come line by line: each goes to its line's first used place plus its rank.
+        to_used = np.repeat(start + billed_count - np.cumsum(used_count) + used_count, used_count)
+        to_used += np.arange(len(used_line))
+        size = len(billed_line) + len(used_line)
+        amounts = np.empty(size, dtype=object)
+        amounts[to_billed] = billed.amounts()[kept]
+        amounts[to_used] = np.take(usage.rows["amount"].to_numpy(dtype=object), used_rows)
+
+        def text(
+            billed_part: tuple[np.ndarray, np.ndarray], used_part: tuple[np.ndarray, np.ndarray]
+        ) -> pd.Categorical:
+            return encoded_text([(*billed_part, to_billed), (*used_part, to_used)], size)
+
+        return pd.DataFrame(
+            {
+                "line_id": text((billed_line, line_ids), (used_line, line_ids)),
+                "side": text(
+                    (np.zeros(len(billed_line), dtype=np.int64), _SIDES),
+                    (np.ones(len(used_line), dtype=np.int64), _SIDES),
+                ),
+                **_provenance(
+                    [(billed, billed_rows, to_billed), (usage, used_rows, to_used)],
+                    size,
+                    encoded=True,
+                ),
+                "factor": text(
+                    (np.zeros(len(billed_line), dtype=np.int64), np.array([""], dtype=object)),
+                    (used_factor, np.asarray(self.factors, dtype=object)),
+                ),
+                "amount": amounts,
+            },
+            columns=EVIDENCE_COLUMNS,
+            copy=False,  # millions of rows: each column as made, not stacked into blocks
+        )
+
+
+_SIDES = np.array(["billed", "used"], dtype=object)
+
+
+def _positions(line_ids: list[str], position_of: dict[str, int]) -> np.ndarray:
+    """Each line id's position among the lines shown, -1 when it is not shown."""
+    return np.asarray([position_of.get(line_id, -1) for line_id in line_ids], dtype=np.int64)
+
+
+def _joined_ints(chunks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+
+
+class _Exclusions:
+    """Usage records left out by a decision: (records, reason, company id) entries in the order
+    they were decided; :meth:`frame` makes the result's ``excluded`` rows."""
+
+    def __init__(self) -> None:
+        self.records: list[np.ndarray] = []
+        self.reasons: list[np.ndarray] = []
+        self.companies: list[np.ndarray] = []
+
+    def add(
+        self, records: np.ndarray, reason: str | np.ndarray, company_id: str | np.ndarray
+    ) -> None:
+        """Leave ``records`` out, each with its reason and client (or one for all)."""
+        self.records.append(np.asarray(records, dtype=np.int64))
+        for chunks, value in ((self.reasons, reason), (self.companies, company_id)):
+            values = np.empty(len(records), dtype=object)
+            values[:] = value
+            chunks.append(values)
+
+    def frame(self, usage: _Usage, billed: _Billed, customers: pd.DataFrame) -> pd.DataFrame:
+        """Usage rows an importer left out (with the client where known), then the rows of
+        records left out here, then contract lines an importer left out."""
+        decided, entry = usage.rows_of(_joined_ints(self.records))
+        left_out = np.flatnonzero((billed.rows["excluded_reason"] != "").to_numpy(dtype=bool))
+        ends = np.cumsum([0, len(usage.uncounted), len(decided), len(left_out)]).tolist()
+        places = [slice(ends[0], ends[1]), slice(ends[1], ends[2]), slice(ends[2], ends[3])]
+        usage_reason, usage_reasons = usage.text("excluded_reason")
+        contract_reason, contract_reasons = billed.text("excluded_reason")
+        contract_company, contract_companies = billed.text("company_id")
+        return pd.DataFrame(
+            {
+                **_provenance(
+                    [
+                        (usage, usage.uncounted, places[0]),
+                        (usage, decided, places[1]),
+                        (billed, left_out, places[2]),
+                    ],
+                    ends[3],
+                    encoded=False,
+                ),
+                "reason": _text_column(
+                    [
+                        (usage_reason[usage.uncounted], usage_reasons, places[0]),
+                        (entry, _joined_objects(self.reasons), places[1]),
+                        (contract_reason[left_out], contract_reasons, places[2]),
+                    ],
+                    ends[3],
+                    encoded=False,
+                ),
+                "company_id": _text_column(
+                    [
+                        (
+                            usage.customer_of_uncounted,
+                            customers["company_id"].to_numpy(dtype=object),
+                            places[0],
+                        ),
+                        (entry, _joined_objects(self.companies), places[1]),
+                        (contract_company[left_out], contract_companies, places[2]),
+                    ],
+                    ends[3],
+                    encoded=False,
+                ),
+            },
+            columns=EXCLUDED_COLUMNS,
+        )
+
+
+def _joined_objects(chunks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.empty(0, dtype=object), *chunks])
+
+
+#: Reasons of records left out because another row or file already holds them.
+_SAME_RECORD = (SAME_RECORD, DUPLICATE_FILE)
+
+
+def _left_out_states(rows: _EncodedRows) -> np.ndarray:
+    """Per row, the state of a row an importer left out: same record, or excluded."""
+    codes, reasons = rows.text("excluded_reason")
+    same = np.asarray([str(reason).startswith(_SAME_RECORD) for reason in reasons], dtype=bool)
+    return np.where(same[codes], _SAME, _EXCLUDED).astype(np.int8)
+
+
+def _coverage(
+    inputs: Inputs,
+    usage: _Usage,
+    records: _Records,
+    billed: _Billed,
+    line_states: dict[tuple[str, str], str],
+) -> pd.DataFrame:
+    """Per file: every usage record and contract line accounted for exactly once."""
+    usage_states = np.where(
+        usage.counted,
+        records.state[np.maximum(usage.record_of_row, 0)],
+        _left_out_states(usage),
     )
+    contract_states = _left_out_states(billed)
+    by_name = {"matched": _MATCHED, "not_reconciled": _NOT_RECONCILED}
+    group_states = np.asarray(
+        [by_name.get(line_states.get(key, "missing"), _MISSING) for key in billed.keys],
+        dtype=np.int8,
+    )
+    contract_states[billed.kept] = group_states[billed.group]
+    counted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for side, states in ((usage, usage_states), (billed, contract_states)):
+        file_code, files = side.text("source_file")
+        tally = np.bincount(
+            file_code.astype(np.int64) * len(_STATES) + states, minlength=len(files) * len(_STATES)
+        ).reshape(len(files), len(_STATES))
+        for source_file, row in zip(files.tolist(), tally.tolist(), strict=True):
+            for state, count in zip(_STATES, row, strict=True):
+                if count:
+                    counted[str(source_file)][state] += count
+                    counted[str(source_file)]["records"] += count
+    rows = []
+    for file in _rows(inputs.files):
+        counts = counted.get(file.source_file, {})
+        if counts.get("missing"):
+            raise AssertionError(
+                f"{counts['missing']} records of {file.source_file} were not accounted for"
+            )
+        if file.side == "psa-entity" and not counts:
+            # Companies, Contracts, Services...: looked up for names and prices, not reconciled.
+            counts = {"records": file.rows_read, "reference": file.rows_read}
+        if file.side == "duplicate" and not counts:
+            # The same file dropped twice: read once, so every row of the copy is left out.
+            counts = {"records": file.rows_read, "same_record": file.rows_read}
+        rows.append(
+            {
+                "source_file": file.source_file,
+                "format": file.format,
+                "rows_read": file.rows_read,
+                **{c: counts.get(c, 0) for c in COVERAGE_COLUMNS[3:]},
+            }
+        )
+    return pd.DataFrame.from_records(rows, columns=COVERAGE_COLUMNS)
 
 
 def _settle(
@@ -607,17 +1143,62 @@ def _settle(
     reason: str,
 ) -> None:
     """Set a line's verdict, quantities and money impact."""
-    difference = None if expected_quantity is None else expected_quantity - billed
-    proposes = status in ADJUSTMENT_STATUSES and difference is not None
+    difference, revenue_impact, cost_impact = _impacts(
+        status, billed, expected_quantity, line["unit_price"], line["unit_cost"]
+    )
     line.update(
         status=status,
         billed_quantity=billed,
         expected_quantity=expected_quantity,
         difference=difference,
-        revenue_impact=to_cents(difference * line["unit_price"]) if proposes else ZERO,
-        cost_impact=to_cents(difference * line["unit_cost"]) if proposes else ZERO,
+        revenue_impact=revenue_impact,
+        cost_impact=cost_impact,
         reason=reason,
     )
+
+
+def _impacts(
+    status: Status,
+    billed: int,
+    expected_quantity: int | None,
+    unit_price: Decimal,
+    unit_cost: Decimal,
+) -> tuple[int | None, Decimal, Decimal]:
+    """A line's quantity difference and, when it proposes an adjustment, its money impact."""
+    difference = None if expected_quantity is None else expected_quantity - billed
+    if difference is None or status not in ADJUSTMENT_STATUSES:
+        return difference, ZERO, ZERO
+    return difference, to_cents(difference * unit_price), to_cents(difference * unit_cost)
+
+
+#: A line's cells before anything is known: text columns empty, the others None.
+_NO_LINE = {column: "" if column in TEXT_LINE_COLUMNS else None for column in LINE_COLUMNS}
+_NO_VENDORS: frozenset[str] = frozenset()
+
+
+def _line_frame(lines: list[dict[str, Any]]) -> pd.DataFrame:
+    """The lines as the result's frame (:class:`~workbench.result.LineSchema`), column by
+    column in the types the schema declares."""
+    cells = operator.itemgetter(*LINE_COLUMNS)
+    rows = [cells(line if len(line) == len(_NO_LINE) else {**_NO_LINE, **line}) for line in lines]
+    columns = dict(zip(LINE_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
+
+    def column(name: str) -> Any:
+        values = columns.get(name, ())
+        if name in ("billed_quantity", "tolerance"):
+            return np.asarray(values, dtype=np.int64)
+        if name in ("expected_quantity", "difference"):
+            return pd.array(values, dtype="Int64")
+        if name in _MONEY_COLUMNS:
+            objects = np.empty(len(values), dtype=object)
+            objects[:] = values
+            return objects
+        return pd.array(values, dtype="str")
+
+    return pd.DataFrame({name: column(name) for name in LINE_COLUMNS}, columns=LINE_COLUMNS)
+
+
+_MONEY_COLUMNS = ("unit_price", "unit_cost", "revenue_impact", "cost_impact", "vendor_spend")
 
 
 @dataclass(frozen=True)
@@ -947,18 +1528,10 @@ def _verdict(
     return Status.OVER_BILLED, facts
 
 
-def _nothing_to_show(records: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """Records of groups that count zero and cost nothing: no finding to show."""
-    grouped = records.groupby(keys)
-    quantity = grouped["quantity"].transform("sum")
-    spend = grouped["amount"].transform(lambda amounts: total(a for a in amounts if a is not None))
-    return (quantity == 0) & (spend == ZERO)
-
-
 def _unmapped_line(
     line_id: str,
     status: Status,
-    first: pd.Series,
+    first: dict[str, str],
     quantity: int,
     spend: Decimal | None,
     reason: str,
@@ -989,75 +1562,3 @@ def _unmapped_line(
         "vendor_spend": spend,
         "reason": reason,
     }
-
-
-#: Reasons of records left out because another row or file already holds them.
-_SAME_RECORD = (SAME_RECORD, DUPLICATE_FILE)
-
-
-def _is_same_record(rows: pd.DataFrame) -> np.ndarray:
-    same: np.ndarray = rows["excluded_reason"].str.startswith(_SAME_RECORD).to_numpy(dtype=bool)
-    return same
-
-
-def _coverage(
-    inputs: Inputs,
-    usage: pd.DataFrame,
-    is_counted: np.ndarray,
-    counted_states: np.ndarray,
-    line_states: dict[tuple[str, str], str],
-) -> pd.DataFrame:
-    """Per file: every usage record and contract line accounted for exactly once."""
-    states = np.full(len(usage), "excluded", dtype=object)
-    states[_is_same_record(usage)] = "same_record"
-    states[is_counted] = counted_states
-    contract = inputs.contract_lines
-    contract_states = [
-        ("same_record" if reason.startswith(_SAME_RECORD) else "excluded")
-        if reason
-        else line_states.get((company, service), "missing")
-        for reason, company, service in zip(
-            contract["excluded_reason"].to_numpy(dtype=object),
-            contract["company_id"].to_numpy(dtype=object),
-            contract["service_id"].to_numpy(dtype=object),
-            strict=True,
-        )
-    ]
-    every = pd.DataFrame(
-        {
-            "source_file": np.concatenate(
-                [
-                    usage["source_file"].to_numpy(dtype=object),
-                    contract["source_file"].to_numpy(dtype=object),
-                ]
-            ),
-            "state": np.concatenate([states, np.asarray(contract_states, dtype=object)]),
-        }
-    )
-    tally: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    sizes = every.groupby(["source_file", "state"]).size()
-    for (source_file, state), count in zip(sizes.index.tolist(), sizes.tolist(), strict=True):
-        tally[str(source_file)][str(state)] += int(count)
-        tally[str(source_file)]["records"] += int(count)
-    rows = []
-    for file in _rows(inputs.files):
-        counts = tally.get(file.source_file, {})
-        if counts.get("missing"):
-            raise AssertionError(
-                f"{counts['missing']} records of {file.source_file} were not accounted for"
-            )
-        if file.side == "psa-entity" and not counts:
-            # Companies, Contracts, Services...: looked up for names and prices, not reconciled.
-            counts = {"records": file.rows_read, "reference": file.rows_read}
-        if file.side == "duplicate" and not counts:
-            # The same file dropped twice: read once, so every row of the copy is left out.
-            counts = {"records": file.rows_read, "same_record": file.rows_read}
-        rows.append(
-            {
-                "source_file": file.source_file,
-                "format": file.format,
-                "rows_read": file.rows_read,
-                **{c: counts.get(c, 0) for c in COVERAGE_COLUMNS[3:]},
-            }
-        )
-    return pd.DataFrame.from_records(rows, columns=COVERAGE_COLUMNS)

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from itertools import repeat
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 from pandera.typing.pandas import Series
 
 from workbench.mapping import MappingWarning
@@ -78,11 +82,11 @@ COVERAGE_OUTCOMES = [
 
 
 def _all_decimal(series: pd.Series) -> bool:
-    return bool(series.map(lambda value: isinstance(value, Decimal)).all())
+    return all(map(isinstance, series.to_numpy(dtype=object), repeat(Decimal)))
 
 
 def _decimal_or_none(series: pd.Series) -> bool:
-    return bool(series.map(lambda value: value is None or isinstance(value, Decimal)).all())
+    return all(map(isinstance, series.to_numpy(dtype=object), repeat((Decimal, type(None)))))
 
 
 class _ResultFrame(pa.DataFrameModel):
@@ -134,18 +138,28 @@ class LineSchema(_ResultFrame):
 
 
 class EvidenceSchema(_ResultFrame):
-    """A source row behind a line: a contract line billed or a usage record used."""
+    """A source row behind a line: a contract line billed or a usage record used.
 
-    line_id: Series[str]
-    side: Series[str] = pa.Field(isin=["billed", "used"])
-    source_file: Series[str]
-    source_sheet: Series[str]
+    Millions of rows at 2,000 clients, drawn from a few thousand distinct texts: its text
+    columns are dictionary-encoded (pandas ``category``, the texts they hold sorted as their
+    categories), so they cost a small integer per row and sort and group as text does.
+    """
+
+    class Config:
+        # The engine and the store make these columns exactly so: nothing to coerce, and
+        # millions of rows not to copy (:func:`check` validates it in place).
+        coerce = False
+
+    line_id: Series[pd.CategoricalDtype]
+    side: Series[pd.CategoricalDtype] = pa.Field(isin=["billed", "used"])
+    source_file: Series[pd.CategoricalDtype]
+    source_sheet: Series[pd.CategoricalDtype]
     source_row: Series[int] = pa.Field(ge=1)
-    system: Series[str]
-    customer: Series[str]
-    item: Series[str]
+    system: Series[pd.CategoricalDtype]
+    customer: Series[pd.CategoricalDtype]
+    item: Series[pd.CategoricalDtype]
     quantity: Series[int]
-    factor: Series[str]
+    factor: Series[pd.CategoricalDtype]
     # Decimal or None; not checked cell by cell: millions of rows at 2,000 clients.
     amount: Series[object] = pa.Field(nullable=True)
 
@@ -214,6 +228,66 @@ class FileSchema(_ResultFrame):
     side: Series[str]
     rows_read: Series[int] = pa.Field(ge=0)
     sha256: Series[str]
+
+
+#: Where the rows of a part of a column go: their positions, or a slice.
+Rows = np.ndarray | slice
+
+
+def encoded_text(parts: Sequence[tuple[np.ndarray, np.ndarray, Rows]], size: int) -> pd.Categorical:
+    """A dictionary-encoded text column of ``size`` rows, as a result keeps one
+    (:class:`EvidenceSchema`): the texts it holds, sorted and each once, are its categories, so
+    the same texts always make the same column.
+
+    Parameters
+    ----------
+    parts
+        ``(codes, values, rows)``: the part's rows hold ``values[codes]`` and go to ``rows``.
+    size
+        Rows of the column; every row must be in some part.
+    """
+    # Codes as array positions once (not at each lookup); one text needs none.
+    parts = [
+        (np.asarray(codes, dtype=np.intp) if len(values) > 1 else codes, values, rows)
+        for codes, values, rows in parts
+    ]
+    observed = [
+        np.flatnonzero(np.bincount(codes, minlength=len(values)))
+        if len(values) > 1
+        else np.arange(min(len(codes), len(values)))
+        for codes, values, _ in parts
+    ]
+    held = pyarrow.array(
+        np.concatenate(
+            [np.empty(0, dtype=object)]
+            + [
+                np.asarray(values, dtype=object)[used]
+                for (_, values, _), used in zip(parts, observed, strict=True)
+            ]
+        ),
+        type=pyarrow.large_string(),
+    )
+    distinct = pc.dictionary_encode(held)
+    order = pc.sort_indices(distinct.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    held_rank = rank[distinct.indices.to_numpy(zero_copy_only=False)]
+    # The smallest codes pandas keeps for this many categories, so they are not copied again.
+    dtype = next(t for t in (np.int8, np.int16, np.int32, np.int64) if len(order) < np.iinfo(t).max)
+    column: np.ndarray[Any, np.dtype[np.integer[Any]]] = np.empty(size, dtype=dtype)
+    start = 0
+    for (codes, values, rows), used in zip(parts, observed, strict=True):
+        recoded = np.zeros(len(values), dtype=dtype)
+        recoded[used] = held_rank[start : start + len(used)]
+        start += len(used)
+        # One text for the whole part (a file's sheet, a PSA's name): no codes to look up.
+        column[rows] = recoded[0] if len(values) == 1 else np.take(recoded, codes)
+    # Python strings as categories: a reader (and the check) walks them as Python objects.
+    categories = pd.Index(
+        distinct.dictionary.take(pyarrow.array(order)).to_numpy(zero_copy_only=False),
+        dtype=object,
+    )
+    return pd.Categorical.from_codes(column, categories=categories, validate=False)
 
 
 LINE_COLUMNS = list(LineSchema.to_schema().columns)
@@ -294,9 +368,9 @@ class Reconciliation:
     lines
         One row per finding, columns :data:`LINE_COLUMNS`.
     evidence
-        The source rows behind each line (``line_id``), billed side and used side; given
-        as the frame, or as a function that reads it when first asked for
-        (:class:`ReadWhenAsked`).
+        The source rows behind each line (``line_id``), billed side and used side, line by line;
+        its text columns are dictionary-encoded (:class:`EvidenceSchema`). Given as the frame,
+        or as a function that reads it when first asked for (:class:`ReadWhenAsked`).
     coverage
         Per input file: rows read and what became of every usage record or contract line.
     excluded
@@ -497,5 +571,6 @@ def check(result: Reconciliation) -> Reconciliation:
         Naming the frame's column and the rows that break it: a defect, not a user's mistake.
     """
     for name, schema in RESULT_SCHEMAS.items():
-        schema.validate(getattr(result, name))
+        # A schema that coerces checks a copy; one that does not is checked as it is.
+        schema.validate(getattr(result, name), inplace=not schema.to_schema().coerce)
     return result

@@ -16,11 +16,11 @@ result, its inputs' id, ``mappings.xlsx`` and the version. A snapshot is therefo
 for exactly what made it: anything changed gives another id, so the month is read or reconciled
 again (and :func:`changes_since` says what changed). A mappings edit reuses the stored inputs.
 
-Frames keep their exact types: text, whole numbers (nullable ones too), floats, statuses and
-exact money (:class:`~decimal.Decimal`, stored as its text, so ``26.40`` stays ``26.40``). No
-pickle: a store holds data only, so opening one never runs code from it. Snapshots are written to
-a hidden folder and renamed whole, so a reader never sees half a snapshot, and two processes
-writing the same snapshot at once leave one.
+Frames keep their exact types: text (dictionary-encoded text too), whole numbers (nullable
+ones too), floats, statuses and exact money (:class:`~decimal.Decimal`, stored as its text, so
+``26.40`` stays ``26.40``). No pickle: a store holds data only, so opening one never runs code
+from it. Snapshots are written to a hidden folder and renamed whole, so a reader never sees half
+a snapshot, and two processes writing the same snapshot at once leave one.
 """
 
 from __future__ import annotations
@@ -41,11 +41,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from workbench.errors import WorkbenchError
 from workbench.mapping import MappingWarning
-from workbench.result import RESULT_SCHEMAS, Reconciliation, Status
+from workbench.result import RESULT_SCHEMAS, Reconciliation, Status, encoded_text
 from workbench.sources import Inputs
 from workbench.sources.autotask import Catalogue
 from workbench.sources.reading import file_checksum
@@ -55,7 +56,7 @@ from workbench.workspace import Workspace
 #: Bumped whenever a snapshot's layout changes: older snapshots are then made again. (The
 #: canonical and result columns are part of every fingerprint too, so a new column is never
 #: read from an older snapshot even if this is forgotten.)
-STORE_FORMAT = "workbench-period-store-2"
+STORE_FORMAT = "workbench-period-store-3"
 STORE_FOLDER = "store"
 MANIFEST = "manifest.json"
 #: Snapshots of each kind kept per period: the current one and the one before, for comparing.
@@ -90,6 +91,8 @@ def _kind(series: pd.Series) -> str:
         return "float64"
     if dtype == np.bool_:
         return "bool"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "category"
     values = [value for value in series.head(1000) if value is not None and value == value]
     if values and all(isinstance(value, Status) for value in values):
         return "status"
@@ -110,6 +113,8 @@ def _to_arrow(series: pd.Series, kind: str) -> pa.Array:
         return pa.array(
             [None if pd.isna(value) else int(value) for value in series], type=pa.int64()
         )
+    if kind == "category":
+        return pa.array(series.array).cast(_ARROW_TYPES["category"])
     values = series.to_numpy(dtype=object)
     if kind in {"decimal", "status"}:
         return pa.array(
@@ -124,22 +129,28 @@ def _from_arrow(column: pa.ChunkedArray, kind: str) -> pd.Series:
         return pd.Series(column.to_numpy(), dtype=kind)
     if kind == "Int64":
         return pd.Series(column.to_pylist(), dtype="Int64")
-    # Text is turned into Python objects once per distinct value, then spread by position: a
-    # result's evidence repeats a few thousand file names, SKUs and amounts over millions of
-    # rows (three times faster than one object per row at 2,000 clients). A column of mostly
-    # distinct values (record keys) is faster read one object per row.
-    encoded = column.combine_chunks().dictionary_encode()
-    if kind == "str" and len(encoded.dictionary) > len(encoded) // 2:
-        return pd.Series(column.to_pylist(), dtype="str")
-    distinct = encoded.dictionary.to_pylist()
+    if kind == "str":
+        # Arrow-backed text keeps the buffers just read: no Python string per cell.
+        return pd.Series(pd.array(column, dtype="str"))
+    if kind == "category":
+        encoded = column.combine_chunks() if len(column) else pa.array([], _ARROW_TYPES[kind])
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        values = encoded.dictionary.to_numpy(zero_copy_only=False)
+        return pd.Series(encoded_text([(codes, values, slice(None))], len(codes)))
     if kind == "decimal":
-        values = np.array([*map(Decimal, distinct), None], dtype=object)
-    elif kind == "status":
-        values = np.array([*map(Status, distinct), None], dtype=object)
-    else:
-        values = np.array([*distinct, None], dtype=object)
-    spread = values[encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False)]
-    return pd.Series(spread, dtype=object if kind == "decimal" else "str")
+        # A month repeats a few prices and charges: each distinct amount is made once and
+        # shared (a Decimal is immutable), which also spares hashing it again per row.
+        encoded = pc.dictionary_encode(column).combine_chunks() if len(column) else None
+        if encoded is None:
+            return pd.Series([], dtype=object)
+        amounts = np.empty(len(encoded.dictionary) + 1, dtype=object)
+        amounts[:-1] = [Decimal(text) for text in encoded.dictionary.to_pylist()]
+        amounts[-1] = None
+        codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()
+        return pd.Series(amounts[codes], dtype=object)
+    texts = column.to_pylist()
+    # Statuses come back as the members they were, so only an object column holds them.
+    return pd.Series([Status(t) for t in texts], dtype=object)
 
 
 def write_frame(frame: pd.DataFrame, path: Path) -> dict[str, str]:
@@ -159,6 +170,7 @@ def write_frame(frame: pd.DataFrame, path: Path) -> dict[str, str]:
 
 
 _ARROW_TYPES = {
+    "category": pa.dictionary(pa.int32(), pa.string()),
     "float64": pa.float64(),
     "bool": pa.bool_(),
     "str": pa.string(),
