@@ -48,7 +48,7 @@ from workbench.dashboard.review import (
     review_counts,
 )
 from workbench.errors import WorkbenchError
-from workbench.ledger import Decision, Ledger, ledger_path
+from workbench.ledger import REVIEW_STATUSES, Decision, Ledger, ledger_path
 from workbench.logins import Login
 from workbench.result import Reconciliation, Status
 from workbench.views import client_trend, open_client, trend_of
@@ -535,6 +535,28 @@ def test_the_workbook_is_built_on_request_with_the_decisions(workspace: Path) ->
     sheet = openpyxl.load_workbook(io.BytesIO(content))["Adjustments"]
     notes = [cell for cell in sheet["P"] if cell.value == "-1 leaver, +HR confirmed"]
     assert len(notes) == 1 and notes[0].data_type == "s" and notes[0].quotePrefix
+
+
+def test_the_all_clients_workbook_has_every_line_and_the_evidence_of_lines_to_decide(
+    demo_result: Reconciliation,
+) -> None:
+    def evidence_lines(book: openpyxl.Workbook) -> set[str]:
+        sheet = book["Evidence"]
+        column = [str(cell.value) for cell in sheet[1]].index("Line ID")
+        return {str(row[column]) for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+    whole = openpyxl.load_workbook(
+        io.BytesIO(workbook_with_decisions(demo_result, {}, title="All clients"))
+    )
+    client_id = demo_result.clients["company_id"].iat[0]
+    client = demo_result.for_client(client_id)
+    own = openpyxl.load_workbook(io.BytesIO(workbook_with_decisions(client, {}, title="One")))
+
+    to_decide = demo_result.lines[demo_result.lines["status"].isin(REVIEW_STATUSES)]
+    assert whole["Lines"].max_row - 1 == len(demo_result.lines)
+    assert evidence_lines(whole) == set(to_decide["line_id"])
+    assert "Lines" not in own.sheetnames  # a client's workbook keeps all of its evidence
+    assert evidence_lines(own) == set(client.evidence["line_id"].astype(str))
 
 
 @pytest.mark.libreoffice

@@ -60,7 +60,13 @@ def workbook_with_decisions(
     from workbench.outputs import cells
     from workbench.outputs.excel import DECISIONS, workbook_bytes
 
-    content = workbook_bytes(result, title=title)
+    # All clients at once: the batch's consolidated layout (every line, the evidence of the
+    # lines to decide); a client's own workbook keeps all of its evidence.
+    content = workbook_bytes(
+        result,
+        title=title,
+        evidence="lines to decide" if len(result.clients) > 1 else "every line",
+    )
     # The workbook's own spelling of each decision, as its Decision list offers them.
     labels = {Decision(label.lower()): label for label in DECISIONS}
     decided = {
