@@ -185,6 +185,38 @@ def mapping_review(
     )
 
 
+#: Per kind of card: the confirm button's class, the picker's, the pick button's, and the
+#: picker's wording without a suggestion.
+_CHOOSING = {
+    "company": ("wb-confirm", "wb-company-choice", "wb-map-company", "Choose the company"),
+    "service": ("wb-confirm-sku", "wb-service-choice", "wb-map-sku", "Choose the PSA service"),
+}
+
+
+def _choosing(
+    kind: str,
+    suggested: tuple[str, str] | None,
+    choices: tuple[Choice, ...],
+    map_to: Callable[[str, str], None],
+) -> tuple[list[widgets.Widget], widgets.Dropdown, widgets.Button]:
+    """A card's *Confirm suggestion* button (when there is a suggestion, ``(id, name)``), its
+    picker of another company or service, and the button mapping to the one picked."""
+    confirm_class, picker_class, pick_class, placeholder = _CHOOSING[kind]
+    controls: list[widgets.Widget] = []
+    if suggested is not None:
+        suggested_id, suggested_name = suggested
+        confirm = action_button("Confirm suggestion", confirm_class, "success")
+        confirm.tooltip = f"Map to {suggested_name}"
+        confirm.on_click(lambda _: map_to(suggested_id, suggested_name))
+        controls.append(confirm)
+        placeholder = f"Choose another {kind}"
+    picker = _picker(f"{placeholder}\u2026", choices, picker_class)
+    names = {choice.id: choice.name for choice in choices}
+    pick = action_button(f"Map to this {kind}", pick_class)
+    pick.on_click(lambda _: map_to(picker.value, names.get(picker.value, "")))
+    return controls, picker, pick
+
+
 def _spend(lines: pd.DataFrame) -> Decimal | None:
     priced = [value for value in lines["vendor_spend"] if value is not None]
     return total(priced) if priced else None
@@ -354,18 +386,12 @@ class MappingReviewPanel:
                 )
             )
 
-        controls: list[widgets.Widget] = []
-        if suggestion is not None:
-            suggested = suggestion
-            confirm = action_button("Confirm suggestion", "wb-confirm", "success")
-            confirm.tooltip = f"Map to {suggested.company_name}"
-            confirm.on_click(lambda _: map_to(suggested.company_id, suggested.company_name))
-            controls.append(confirm)
-        placeholder = "Choose another company" if suggestion else "Choose the company"
-        company = _picker(f"{placeholder}\u2026", review.companies, "wb-company-choice")
-        names = {choice.id: choice.name for choice in review.companies}
-        pick = action_button("Map to this company", "wb-map-company")
-        pick.on_click(lambda _: map_to(company.value, names.get(company.value, "")))
+        controls, company, pick = _choosing(
+            "company",
+            (suggestion.company_id, suggestion.company_name) if suggestion else None,
+            review.companies,
+            map_to,
+        )
         reason = _reason_box("Reason to exclude, e.g. our own tenant", "wb-exclude-reason")
         exclude = action_button("Exclude", "wb-exclude", "warning")
         exclude.on_click(
@@ -437,18 +463,12 @@ class MappingReviewPanel:
                 )
             )
 
-        controls: list[widgets.Widget] = []
-        if suggestion is not None:
-            suggested = suggestion
-            confirm = action_button("Confirm suggestion", "wb-confirm-sku", "success")
-            confirm.tooltip = f"Map to {suggested.service_name}"
-            confirm.on_click(lambda _: map_to(suggested.service_id, suggested.service_name))
-            controls.append(confirm)
-        placeholder = "Choose another service" if suggestion else "Choose the PSA service"
-        service = _picker(f"{placeholder}\u2026", review.services, "wb-service-choice")
-        names = {choice.id: choice.name for choice in review.services}
-        pick = action_button("Map to this service", "wb-map-sku")
-        pick.on_click(lambda _: map_to(service.value, names.get(service.value, "")))
+        controls, service, pick = _choosing(
+            "service",
+            (suggestion.service_id, suggestion.service_name) if suggestion else None,
+            review.services,
+            map_to,
+        )
         reason = _reason_box("Reason to exclude, e.g. free SKU", "wb-sku-exclude-reason")
         exclude = action_button("Exclude", "wb-exclude-sku", "warning")
         exclude.on_click(
