@@ -118,6 +118,24 @@ def test_partner_center_seats_are_the_net_position_per_subscription(tmp_path: Pa
     assert usage["source_row"].tolist() == [2, 3, 4, 5, 6]
 
 
+def test_a_blank_partner_center_subtotal_is_a_zero_charge(tmp_path: Path) -> None:
+    """A blank Subtotal takes its direction from the Total; blank both, the row moves no seats."""
+    write_ms(
+        tmp_path / "ms.csv",
+        [
+            ms_row("cycleCharge", 10, "", Total="220.00"),
+            ms_row("cycleCharge", 3, "", Total="", SubscriptionId="blank-1"),
+        ],
+    )
+    usage = usage_of(tmp_path)
+    assert usage["quantity"].tolist() == [10, 0]
+    assert usage["amount"].tolist() == [Decimal("0"), Decimal("0")]
+    assert usage["excluded_reason"].tolist() == [
+        "",
+        "zero-amount row: trial or free offer, not billable usage",
+    ]
+
+
 def test_rmm_exclusions_stay_visible_with_their_reason(tmp_path: Path) -> None:
     write_rmm(
         tmp_path / "rmm.csv",

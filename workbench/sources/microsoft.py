@@ -99,7 +99,8 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
             "sku": skus.per_row(),
             "sku_name": sku_name.per_row(),
             "quantity": quantities.astype(np.int64),
-            "amount": subtotal.per_row(),
+            # A blank Subtotal is a zero charge, as reading.amounts has it.
+            "amount": subtotal.map(lambda amount: Decimal(0) if amount is None else amount),
         },
         index=pd.RangeIndex(len(table.frame)),
     )
