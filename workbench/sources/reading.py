@@ -346,7 +346,7 @@ def read_table(
         raise ValueError(f"decimal_mark must be '.' or ',', not {decimal_mark!r}")
     suffix = path.suffix.casefold()
     if suffix in WORKBOOK_SUFFIXES:
-        return _read_workbook(path, sheet, decimal_mark, recognise, max_rows)
+        return _read_workbook(path, sheet, decimal_mark, recognise, max_rows, sha256)
     if suffix in CSV_SUFFIXES:
         return _read_csv(path, delimiter, decimal_mark, recognise, max_rows, sha256, strict)
     raise InputError(
@@ -948,11 +948,13 @@ def _read_workbook(
     decimal_mark: str,
     recognise: HeaderCheck | None,
     max_rows: int,
+    sha256: str | None,
 ) -> RawTable:
     from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     check_workbook_archive(path, max_rows)
-    sha256 = file_checksum(path)
+    if sha256 is None:
+        sha256 = file_checksum(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as exc:
