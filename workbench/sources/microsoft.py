@@ -49,11 +49,11 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
     seats = reading.integer_array(table, reading.column(table, "Quantity"))
     # M/D/YYYY as Partner Center writes them; a file re-saved day-first is read so once a day
     # over 12 proves it, else in the workspace's order.
-    charge_period = [
-        reading.date_cells(table, found, "auto", fallback=context.date_order)
+    charge_period = {
+        name: reading.date_cells(table, found, "auto", fallback=context.date_order)
         for name in ("ChargeStartDate", "ChargeEndDate")
         if (found := reading.optional_column(table, name))
-    ]
+    }
 
     # The direction is the Subtotal's sign, the Total's when the Subtotal is zero or blank.
     direction = subtotal.converted(_sign).per_row(np.int64)
@@ -80,7 +80,7 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
         skus,
         charge_type.converted(reading.header_key),
         reading.distinct(direction).converted(lambda sign: "refund" if sign < 0 else "charge"),
-        *charge_period,
+        *charge_period.values(),
         *([reading.casefolded(reading.stripped(table, order))] if order else []),
     )
     return pd.DataFrame(
@@ -91,7 +91,7 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
                 reasons,
                 keys,
                 # An addQuantity or removeQuantity row starts the day the seats changed.
-                charge_period[0] if reading.optional_column(table, "ChargeStartDate") else None,
+                charge_period.get("ChargeStartDate"),
             ),
             "vendor": VENDOR,
             "customer_key": customer_key.per_row(),
