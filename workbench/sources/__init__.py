@@ -290,6 +290,8 @@ def _read_ahead(
 
 
 def _result(read: Future[RawTable] | None) -> RawTable | None:
+    """The read's table. A function, so no local of the generator holds the future (and its
+    table) across the ``yield``."""
     return None if read is None else read.result()
 
 
