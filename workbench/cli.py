@@ -254,13 +254,12 @@ def _run(args: argparse.Namespace) -> int:
     from workbench.batch import run_batch
     from workbench.history import check_inputs, record_period_run
     from workbench.ledger import Ledger, ledger_path
-    from workbench.period import latest_period
+    from workbench.period import Period
     from workbench.store import load_result
-    from workbench.workspace import Workspace
 
-    workspace = Workspace.open(args.workspace)
-    period = args.period or latest_period(workspace)
-    workspace.inputs_folder(period)  # a mistyped period is refused before a ledger is created
+    # A mistyped period is refused before a ledger is created.
+    month = Period.open(args.workspace, args.period)
+    workspace, period = month.workspace, month.name
     ledger = None if args.no_ledger else Ledger.open(ledger_path(workspace))
     try:
         if ledger is not None:

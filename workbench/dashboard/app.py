@@ -136,7 +136,7 @@ class _Dashboard:
         self.client.observe(self._client_changed, names="value")
         self._period_changed()
 
-    def _guarded(self, action: Callable[[], None]) -> None:
+    def _guarded(self, action: Callable[[], object]) -> None:
         try:
             action()
         except WorkbenchError as error:
@@ -147,9 +147,13 @@ class _Dashboard:
 
     def _client_changed(self, change: object = None) -> None:
         if not self._refilling:
-            self._guarded(self._show_scope)
+            self._guarded(
+                lambda: self._show_scope(period_result(self.workspace, self.period.value))
+            )
 
-    def _load_period(self) -> None:
+    def _load_period(self) -> Reconciliation:
+        """Reconcile the picked period, refill the client picker and show the scope; returns
+        the period's reconciliation."""
         self.banner.value = (
             '<div class="wb-banner wb-tone-neutral">'
             f"Reconciling {month_title(self.period.value)}\u2026</div>"
@@ -166,10 +170,10 @@ class _Dashboard:
             self.client.value = previous if previous in set(result.clients["company_id"]) else ""
         finally:
             self._refilling = False
-        self._show_scope()
+        self._show_scope(result)
+        return result
 
-    def _show_scope(self) -> None:
-        period_wide = period_result(self.workspace, self.period.value)
+    def _show_scope(self, period_wide: Reconciliation) -> None:
         company_id: str = self.client.value
         if company_id:
             scope = period_wide.for_client(company_id)
@@ -248,7 +252,7 @@ class _Dashboard:
         """
         forget_results(self.workspace)
         try:
-            self._load_period()
+            result = self._load_period()
         except WorkbenchError as error:
             self.body.children = [
                 widgets.HTML(
@@ -256,7 +260,7 @@ class _Dashboard:
                 )
             ]
             return None
-        return len(period_result(self.workspace, self.period.value).unmapped)
+        return len(result.unmapped)
 
     def _decisions_changed(self) -> None:
         self.download.forget("A decision was saved since the last workbook: ")

@@ -64,7 +64,6 @@ STATES = ("pending", "decided", "changed")
 #: Lines shown at first; "Show more" adds as many again. Widgets per line are the cost.
 PAGE_SIZE = 40
 
-#: SQLite's name for a database in memory, gone when closed.
 _DONE = {Decision.APPROVE: "Approved", Decision.ADJUST: "Adjusted", Decision.DISMISS: "Dismissed"}
 _STATE_TITLES = {
     "pending": "Pending",
@@ -336,7 +335,6 @@ class ReviewPanel:
     ) -> None:
         self.workspace = workspace
         self.login = login
-        self.ledger_file: Path = ledger_path(workspace)
         self.on_change = on_change
         self.currency = workspace.currency
         self.scope: Reconciliation | None = None
@@ -445,6 +443,11 @@ class ReviewPanel:
                 self.more,
             ]
         ).add_class(DECISIONS_CLASS)
+
+    @property
+    def ledger_file(self) -> Path:
+        """The workspace's ledger, where every decision is saved."""
+        return ledger_path(self.workspace)
 
     @property
     def may_decide(self) -> bool:

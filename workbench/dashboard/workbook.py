@@ -19,7 +19,7 @@ import openpyxl
 from workbench.dashboard.page import action_button, error_html
 from workbench.errors import WorkbenchError
 from workbench.formula_guard import put_text
-from workbench.ledger import Decided, Decision, Ledger, ledger_path
+from workbench.ledger import Decided, Decision, Ledger, ledger_to_read
 from workbench.result import Reconciliation
 from workbench.views import month_title
 from workbench.workspace import Workspace
@@ -111,7 +111,7 @@ class WorkbookDownload:
     """
 
     def __init__(self, workspace: Workspace) -> None:
-        self.ledger_file = ledger_path(workspace)
+        self.workspace = workspace
         self.button = action_button("Prepare workbook", "wb-prepare-workbook", "primary")
         self.link = widgets.HTML().add_class("wb-download-link")
         self.root = widgets.HBox([self.button, self.link]).add_class("wb-download-row")
@@ -144,10 +144,8 @@ class WorkbookDownload:
             f'<span class="wb-download-note">Building {html.escape(name)}\u2026</span>'
         )
         try:
-            decisions: dict[str, Decided] = {}
-            if self.ledger_file.exists():
-                with Ledger.open(self.ledger_file) as ledger:
-                    decisions = ledger.decisions(scope.period)
+            with Ledger.open(ledger_to_read(self.workspace)) as ledger:
+                decisions = ledger.decisions(scope.period)
             content = workbook_with_decisions(
                 scope,
                 decisions,
