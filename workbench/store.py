@@ -393,9 +393,9 @@ def newest_inputs_id(workspace: Workspace, period: str) -> tuple[str, str] | Non
     return stored_id, written
 
 
-def result_folder(workspace: Workspace, period: str, inputs_id: str) -> Path:
-    """Where the reconciliation of these inputs with the current mappings is stored."""
-    fingerprint = result_fingerprint(workspace, inputs_id)
+def result_folder(workspace: Workspace, period: str, fingerprint: Mapping[str, Any]) -> Path:
+    """Where the reconciliation made from ``fingerprint`` (:func:`result_fingerprint`) is
+    stored."""
     return _store_folder(workspace, period) / f"result-{_digest(fingerprint)}"
 
 
@@ -473,9 +473,14 @@ def is_stored(folder: Path) -> bool:
     return _read_manifest(folder) is not None
 
 
-def changes_since(workspace: Workspace, period: str) -> list[str]:
+def changes_since(
+    workspace: Workspace, period: str, now: Mapping[str, Any] | None = None
+) -> list[str]:
     """What differs between the period as it is now and its newest stored snapshot, in words
-    (empty when the store is current or holds nothing yet)."""
+    (empty when the store is current or holds nothing yet).
+
+    ``now`` is :func:`inputs_fingerprint` of the period when the caller has it.
+    """
     store = _store_folder(workspace, period)
     newest: dict[str, Any] | None = None
     for kind in ("inputs", "result"):
@@ -489,7 +494,7 @@ def changes_since(workspace: Workspace, period: str) -> list[str]:
             newest[kind] = max(candidates, key=lambda manifest: str(manifest["written"]))
     if newest is None:
         return []
-    now = inputs_fingerprint(workspace, period)
+    now = now or inputs_fingerprint(workspace, period)
     said: list[str] = []
     before = newest.get("inputs", {}).get("fingerprint", {})
     if before:
