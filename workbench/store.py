@@ -337,7 +337,7 @@ def save_inputs(
     """
     fingerprint = fingerprint or inputs_fingerprint(workspace, period)
     inputs_id = _digest(fingerprint)
-    folder = _store_folder(workspace, period) / f"inputs-{inputs_id}"
+    folder = _inputs_folder(workspace, period, inputs_id)
     if not (folder / MANIFEST).is_file():
         _write_snapshot(
             folder,
@@ -353,13 +353,25 @@ def save_inputs(
     return inputs_id
 
 
+def _inputs_folder(workspace: Workspace, period: str, stored_id: str) -> Path:
+    return _store_folder(workspace, period) / f"inputs-{stored_id}"
+
+
+def _read_inputs(
+    workspace: Workspace, period: str, stored_id: str, names: Collection[str] | None = None
+) -> dict[str, pd.DataFrame] | None:
+    """The frames of the inputs stored under ``stored_id`` (only those in ``names`` when
+    given), None when they are not stored."""
+    folder = _inputs_folder(workspace, period, stored_id)
+    manifest = _read_manifest(folder)
+    return None if manifest is None else _read_frames(folder, manifest, names)
+
+
 def load_inputs(workspace: Workspace, period: str, stored_id: str) -> Inputs | None:
     """The period's inputs stored under ``stored_id`` (:func:`inputs_id`), if they are."""
-    folder = _store_folder(workspace, period) / f"inputs-{stored_id}"
-    manifest = _read_manifest(folder)
-    if manifest is None:
+    frames = _read_inputs(workspace, period, stored_id)
+    if frames is None:
         return None
-    frames = _read_frames(folder, manifest)
     return Inputs(
         contract_lines=frames["contract_lines"],
         usage=frames["usage"],
@@ -371,11 +383,9 @@ def load_inputs(workspace: Workspace, period: str, stored_id: str) -> Inputs | N
 def load_catalogue(workspace: Workspace, period: str, stored_id: str) -> Catalogue | None:
     """The PSA's companies and services of the inputs stored under ``stored_id``, without
     reading the month's usage and contract lines (the mapping review needs only these)."""
-    folder = _store_folder(workspace, period) / f"inputs-{stored_id}"
-    manifest = _read_manifest(folder)
-    if manifest is None:
+    frames = _read_inputs(workspace, period, stored_id, {"companies", "services"})
+    if frames is None:
         return None
-    frames = _read_frames(folder, manifest, {"companies", "services"})
     return Catalogue(companies=frames["companies"], services=frames["services"])
 
 
