@@ -394,13 +394,22 @@ def newest_inputs_id(workspace: Workspace, period: str) -> tuple[str, str] | Non
     when the store holds none)."""
     snapshots = [
         (str(manifest["written"]), path.name.removeprefix("inputs-"))
-        for path in _store_folder(workspace, period).glob("inputs-*")
-        if (manifest := _read_manifest(path)) is not None
+        for path, manifest in _snapshots(_store_folder(workspace, period), "inputs")
     ]
     if not snapshots:
         return None
     written, stored_id = max(snapshots)
     return stored_id, written
+
+
+def _snapshots(store: Path, kind: str) -> list[tuple[Path, dict[str, Any]]]:
+    """The whole snapshots of ``kind`` (``inputs``, ``result``) in a period's store, with
+    their manifests."""
+    return [
+        (path, manifest)
+        for path in store.glob(f"{kind}-*")
+        if (manifest := _read_manifest(path)) is not None
+    ]
 
 
 def result_folder(workspace: Workspace, period: str, fingerprint: Mapping[str, Any]) -> Path:
@@ -494,11 +503,7 @@ def changes_since(
     store = _store_folder(workspace, period)
     newest: dict[str, Any] | None = None
     for kind in ("inputs", "result"):
-        candidates = [
-            manifest
-            for path in store.glob(f"{kind}-*")
-            if (manifest := _read_manifest(path)) is not None
-        ]
+        candidates = [manifest for _, manifest in _snapshots(store, kind)]
         if candidates:
             newest = newest or {}
             newest[kind] = max(candidates, key=lambda manifest: str(manifest["written"]))
