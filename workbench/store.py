@@ -191,10 +191,6 @@ def read_frame(path: Path, kinds: Mapping[str, str]) -> pd.DataFrame:
 # -- snapshots ---------------------------------------------------------------------------------
 
 
-def _digest(content: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:20]
-
-
 def _checksum(path: Path) -> str:
     """A file's SHA-256 ("" if there is none), computed again only when its size or
     modification time moved: a dashboard asks for the month on every click."""
@@ -322,7 +318,7 @@ def inputs_id(workspace: Workspace, period: str) -> str:
 
 def fingerprint_id(fingerprint: Mapping[str, Any]) -> str:
     """The short digest a snapshot made from ``fingerprint`` is named by."""
-    return _digest(fingerprint)
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:20]
 
 
 def save_inputs(
@@ -336,7 +332,7 @@ def save_inputs(
     ``fingerprint`` is :func:`inputs_fingerprint` of the period when the caller has it.
     """
     fingerprint = fingerprint or inputs_fingerprint(workspace, period)
-    inputs_id = _digest(fingerprint)
+    inputs_id = fingerprint_id(fingerprint)
     folder = _inputs_folder(workspace, period, inputs_id)
     if not (folder / MANIFEST).is_file():
         _write_snapshot(
@@ -415,7 +411,7 @@ def _snapshots(store: Path, kind: str) -> list[tuple[Path, dict[str, Any]]]:
 def result_folder(workspace: Workspace, period: str, fingerprint: Mapping[str, Any]) -> Path:
     """Where the reconciliation made from ``fingerprint`` (:func:`result_fingerprint`) is
     stored."""
-    return _store_folder(workspace, period) / f"result-{_digest(fingerprint)}"
+    return _store_folder(workspace, period) / f"result-{fingerprint_id(fingerprint)}"
 
 
 def save_result(
