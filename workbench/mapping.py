@@ -357,19 +357,19 @@ class Mappings:
         customer_name = vendor_customers["customer_name"].to_numpy(dtype=object)
         count = len(vendor)
 
-        # By id, all at once: the vendor customers a row of the Customers sheet names.
-        mapped = self._customer_ids.get_indexer(
-            pd.Index(
-                [
-                    _id_key(v, str(k))
-                    for v, k in zip(vendor.tolist(), customer_key.tolist(), strict=True)
-                ],
-                dtype=object,
-            )
+        # By id: the Customers row naming each vendor customer, else -1.
+        row_of = self._customers_by_id
+        mapped = np.fromiter(
+            (
+                row_of.get(_id_key(v, str(k)), -1)
+                for v, k in zip(vendor.tolist(), customer_key.tolist(), strict=True)
+            ),
+            dtype=np.int64,
+            count=count,
         )
         found = np.flatnonzero(mapped >= 0)
         sheet = self._customer_sheet
-        rows = self._customer_rows[mapped[found]]
+        rows = mapped[found]
         company_id = np.full(count, "", dtype=object)
         method = np.full(count, "unmapped", dtype=object)
         note = np.full(count, "", dtype=object)
@@ -428,11 +428,6 @@ class Mappings:
         )
 
     @functools.cached_property
-    def _customer_ids(self) -> pd.Index:
-        """The Customers sheet's ``vendor, customer id`` keys (see :func:`_id_key`), each once."""
-        return pd.Index(list(self._customers_by_id), dtype=object)
-
-    @functools.cached_property
     def _customer_sheet(self) -> dict[str, np.ndarray]:
         """The Customers sheet's columns the matching reads, by row."""
         return {
@@ -441,12 +436,9 @@ class Mappings:
         }
 
     @functools.cached_property
-    def _customer_rows(self) -> np.ndarray:
-        """The Customers row of each of :attr:`_customer_ids`: the last one naming it."""
-        return np.asarray(list(self._customers_by_id.values()), dtype=np.int64)
-
-    @functools.cached_property
     def _customers_by_id(self) -> dict[str, int]:
+        """The Customers row of each ``vendor, customer id`` key (see :func:`_id_key`): the
+        last one naming it."""
         return {
             _id_key(m.vendor, m.customer_key): row
             for row, m in enumerate(self.customers)

@@ -93,6 +93,7 @@ __all__ = [
     "Suggestion",
     "normalise_name",
     "suggest",
+    "without_accents",
 ]
 
 #: Suggestions below this score are not shown. Chosen on the tuning part of the labelled corpus
@@ -933,14 +934,15 @@ def _reasons(vendor: _Name, company: _Name, word_notes: list[str]) -> tuple[str,
     return tuple(reasons)
 
 
-def _plain(text: str) -> str:
+def without_accents(text: str) -> str:
+    """``text`` with its accents and other combining marks removed ("Café" -> "Cafe")."""
     return "".join(
         char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
     )
 
 
 def _suffix_pattern(suffix: str) -> str:
-    plain = _plain(suffix)
+    plain = without_accents(suffix)
     if plain == "S.p.A.":
         # Undotted, only as written: "Serenity Day Spa" keeps its "Spa".
         return r"S\.\s*p\.\s*A\.?|(?-i:SpA)"
@@ -957,7 +959,9 @@ def _suffix_pattern(suffix: str) -> str:
 
 _SUFFIX = re.compile(
     r"[\s,]+("
-    + "|".join(_suffix_pattern(s) for s in sorted(LEGAL_SUFFIXES, key=lambda s: -len(_plain(s))))
+    + "|".join(
+        _suffix_pattern(s) for s in sorted(LEGAL_SUFFIXES, key=lambda s: -len(without_accents(s)))
+    )
     + r")\s*$",
     re.IGNORECASE,
 )
@@ -1017,7 +1021,7 @@ def _normalised(name: str) -> tuple[str, tuple[str, ...], str]:
     if text != " ".join(text.split()):
         trail.append("collapsed repeated spaces")
         text = " ".join(text.split())
-    plain = _plain(text)
+    plain = without_accents(text)
     if plain != text:
         trail.append("removed accents")
         text = plain

@@ -98,8 +98,11 @@ class Period:
         fingerprint = store.inputs_fingerprint(self.workspace, self.name)
         return store.fingerprint_id(fingerprint), fingerprint
 
-    def _inputs(self) -> tuple[str, Inputs]:
-        inputs_id, fingerprint = self._current_id()
+    def _inputs(
+        self, current: tuple[str, dict[str, object] | None] | None = None
+    ) -> tuple[str, Inputs]:
+        """The inputs and their id; ``current`` is :meth:`_current_id` when the caller has it."""
+        inputs_id, fingerprint = current or self._current_id()
         if inputs_id in _INPUTS:
             # The same files elsewhere (a copied workspace) have the same id: store them there too.
             _INPUTS.move_to_end(inputs_id)
@@ -108,7 +111,7 @@ class Period:
             return inputs_id, _INPUTS[inputs_id]
         stored = store.load_inputs(self.workspace, self.name, inputs_id)
         if stored is None:
-            self.changes = store.changes_since(self.workspace, self.name)
+            self.changes = store.changes_since(self.workspace, self.name, fingerprint)
             stored = read_period_inputs(self.workspace, self.name)
             store.save_inputs(self.workspace, self.name, stored, fingerprint)
         _INPUTS[inputs_id] = stored
@@ -122,19 +125,21 @@ class Period:
         A stored reconciliation answers without its inputs being read: only their fingerprint
         (file checksums, settings, version) is worked out.
         """
-        inputs_id, _ = self._current_id()
-        folder = store.result_folder(self.workspace, self.name, inputs_id)
+        current = self._current_id()
+        inputs_id, fingerprint = current
+        made_from = store.result_fingerprint(self.workspace, inputs_id)
+        folder = store.result_folder(self.workspace, self.name, made_from)
         if not store.is_stored(folder):
-            inputs_id, inputs = self._inputs()
+            _, inputs = self._inputs(current)
             if not self.changes:
-                self.changes = store.changes_since(self.workspace, self.name)
+                self.changes = store.changes_since(self.workspace, self.name, fingerprint)
             result = reconcile(
                 inputs,
                 Mappings.read(self.workspace.mappings_file),
                 period=self.name,
                 currency=self.workspace.currency,
             )
-            store.save_result(result, folder, store.result_fingerprint(self.workspace, inputs_id))
+            store.save_result(result, folder, made_from)
         return folder
 
     def result(self) -> Reconciliation:

@@ -19,11 +19,11 @@ import functools
 import math
 import operator
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -114,10 +114,16 @@ def reconcile(
     company_names = dict(
         zip(catalogue.companies["company_id"], catalogue.companies["company_name"], strict=True)
     )
-    service_info = catalogue.services.set_index("service_id")
+    list_prices = dict(
+        zip(
+            catalogue.services["service_id"],
+            zip(catalogue.services["unit_price"], catalogue.services["unit_cost"], strict=True),
+            strict=True,
+        )
+    )
     line_states: dict[tuple[str, str], str] = {}  # contract lines: matched / not reconciled
 
-    context = _Context(known_at, vendors_present, company_names, services, service_info)
+    context = _Context(known_at, vendors_present, company_names, services, list_prices)
     bundled = _reconcile_bundles(
         mappings, records.for_bundles(mappings, ignored_records), billed, context
     )
@@ -202,13 +208,6 @@ def reconcile(
     service_names = dict(
         zip(catalogue.services["service_id"], catalogue.services["service_name"], strict=True)
     )
-    list_prices = dict(
-        zip(
-            catalogue.services["service_id"],
-            zip(catalogue.services["unit_price"], catalogue.services["unit_cost"], strict=True),
-            strict=True,
-        )
-    )
     tolerances = mappings.tolerances
     for key in sorted((set(billed.lines) | set(expected)) - bundled.keys):
         company_id, service_id = key
@@ -217,7 +216,7 @@ def reconcile(
             if math.ceil(expected.get(key, 0)) <= 0:
                 continue  # neither billed nor used: checked, nothing to show
             billed_quantity, contract_id, contract_name, contract_service_id = 0, "", "", ""
-            unit_price, unit_cost = list_prices.get(service_id, (ZERO, ZERO))
+            unit_price, unit_cost = context.list_price(service_id)
         else:
             (
                 billed_quantity,
@@ -229,7 +228,7 @@ def reconcile(
             ) = contract_line
         tolerance = tolerances.get(service_id, 0)
         sources = feeding.get(service_id, _NO_VENDORS)
-        checked_by = sources & known_at.get(company_id, _NO_VENDORS) & vendors_present
+        checked_by = context.checked_by(company_id, sources)
         expected_quantity: int | None = None
         if not sources:
             status, reason = Status.NOT_RECONCILED, "no usage source is mapped to this service"
@@ -1207,17 +1206,15 @@ class _Context:
     vendors_present: set[str]  # vendors with usage this period
     company_names: dict[str, str]
     services: pd.DataFrame  # the service mappings (expanded)
-    catalogue: pd.DataFrame  # the PSA's services, indexed by service_id
+    list_prices: dict[str, tuple[Decimal, Decimal]]  # the PSA's services: unit price, cost
 
     def list_price(self, service_id: str) -> tuple[Decimal, Decimal]:
         """Catalogue unit price and cost, for a service not on the client's contract."""
-        if service_id not in self.catalogue.index:
-            return ZERO, ZERO
-        row = self.catalogue.loc[service_id]
-        return cast(Decimal, row["unit_price"]), cast(Decimal, row["unit_cost"])
+        return self.list_prices.get(service_id, (ZERO, ZERO))
 
-    def checked_by(self, company_id: str, vendors: set[str]) -> set[str]:
-        return vendors & self.known_at.get(company_id, set()) & self.vendors_present
+    def checked_by(self, company_id: str, vendors: Set[str]) -> Set[str]:
+        """The vendors of ``vendors`` that know the client and sent an export this period."""
+        return vendors & self.known_at.get(company_id, _NO_VENDORS) & self.vendors_present
 
     def standalone(self, vendor: str, sku: str) -> bool:
         """Whether a service (not an ignore rule) is mapped to the SKU."""

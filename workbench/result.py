@@ -2,8 +2,8 @@
 
 This is the contract between the engine (:mod:`workbench.reconcile`) and every face that shows
 or writes a result (views, the dashboard, workbooks, the ledger, the period store). Each frame is
-declared as a pandera model and a result is checked against them (:func:`check`) when it is made
-and when it is read back from the store, as the canonical inputs are.
+declared as a pandera model and a result is checked against them (:func:`check`) when it is made;
+the period store keeps each frame's columns and kinds, so a stored result is not checked again.
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from workbench.mapping import ServiceMapping
+from workbench.matching import without_accents
 from workbench.money import to_cents
 
 __all__ = [
@@ -217,11 +217,7 @@ def suggest_services(
 
 def _words(name: str) -> list[str]:
     """A SKU or service name as the words that say what it is."""
-    plain = "".join(
-        char
-        for char in unicodedata.normalize("NFKD", name.casefold().replace("&", " and "))
-        if not unicodedata.combining(char)
-    )
+    plain = without_accents(name.casefold().replace("&", " and "))
     words = []
     for word in _WORD.findall(plain):
         words += _SPELLED_OUT.get(word, word).split()

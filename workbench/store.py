@@ -191,10 +191,6 @@ def read_frame(path: Path, kinds: Mapping[str, str]) -> pd.DataFrame:
 # -- snapshots ---------------------------------------------------------------------------------
 
 
-def _digest(content: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:20]
-
-
 def _checksum(path: Path) -> str:
     """A file's SHA-256 ("" if there is none), computed again only when its size or
     modification time moved: a dashboard asks for the month on every click."""
@@ -322,7 +318,7 @@ def inputs_id(workspace: Workspace, period: str) -> str:
 
 def fingerprint_id(fingerprint: Mapping[str, Any]) -> str:
     """The short digest a snapshot made from ``fingerprint`` is named by."""
-    return _digest(fingerprint)
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:20]
 
 
 def save_inputs(
@@ -336,8 +332,8 @@ def save_inputs(
     ``fingerprint`` is :func:`inputs_fingerprint` of the period when the caller has it.
     """
     fingerprint = fingerprint or inputs_fingerprint(workspace, period)
-    inputs_id = _digest(fingerprint)
-    folder = _store_folder(workspace, period) / f"inputs-{inputs_id}"
+    inputs_id = fingerprint_id(fingerprint)
+    folder = _inputs_folder(workspace, period, inputs_id)
     if not (folder / MANIFEST).is_file():
         _write_snapshot(
             folder,
@@ -353,13 +349,25 @@ def save_inputs(
     return inputs_id
 
 
+def _inputs_folder(workspace: Workspace, period: str, stored_id: str) -> Path:
+    return _store_folder(workspace, period) / f"inputs-{stored_id}"
+
+
+def _read_inputs(
+    workspace: Workspace, period: str, stored_id: str, names: Collection[str] | None = None
+) -> dict[str, pd.DataFrame] | None:
+    """The frames of the inputs stored under ``stored_id`` (only those in ``names`` when
+    given), None when they are not stored."""
+    folder = _inputs_folder(workspace, period, stored_id)
+    manifest = _read_manifest(folder)
+    return None if manifest is None else _read_frames(folder, manifest, names)
+
+
 def load_inputs(workspace: Workspace, period: str, stored_id: str) -> Inputs | None:
     """The period's inputs stored under ``stored_id`` (:func:`inputs_id`), if they are."""
-    folder = _store_folder(workspace, period) / f"inputs-{stored_id}"
-    manifest = _read_manifest(folder)
-    if manifest is None:
+    frames = _read_inputs(workspace, period, stored_id)
+    if frames is None:
         return None
-    frames = _read_frames(folder, manifest)
     return Inputs(
         contract_lines=frames["contract_lines"],
         usage=frames["usage"],
@@ -371,11 +379,9 @@ def load_inputs(workspace: Workspace, period: str, stored_id: str) -> Inputs | N
 def load_catalogue(workspace: Workspace, period: str, stored_id: str) -> Catalogue | None:
     """The PSA's companies and services of the inputs stored under ``stored_id``, without
     reading the month's usage and contract lines (the mapping review needs only these)."""
-    folder = _store_folder(workspace, period) / f"inputs-{stored_id}"
-    manifest = _read_manifest(folder)
-    if manifest is None:
+    frames = _read_inputs(workspace, period, stored_id, {"companies", "services"})
+    if frames is None:
         return None
-    frames = _read_frames(folder, manifest, {"companies", "services"})
     return Catalogue(companies=frames["companies"], services=frames["services"])
 
 
@@ -384,8 +390,7 @@ def newest_inputs_id(workspace: Workspace, period: str) -> tuple[str, str] | Non
     when the store holds none)."""
     snapshots = [
         (str(manifest["written"]), path.name.removeprefix("inputs-"))
-        for path in _store_folder(workspace, period).glob("inputs-*")
-        if (manifest := _read_manifest(path)) is not None
+        for path, manifest in _snapshots(_store_folder(workspace, period), "inputs")
     ]
     if not snapshots:
         return None
@@ -393,10 +398,20 @@ def newest_inputs_id(workspace: Workspace, period: str) -> tuple[str, str] | Non
     return stored_id, written
 
 
-def result_folder(workspace: Workspace, period: str, inputs_id: str) -> Path:
-    """Where the reconciliation of these inputs with the current mappings is stored."""
-    fingerprint = result_fingerprint(workspace, inputs_id)
-    return _store_folder(workspace, period) / f"result-{_digest(fingerprint)}"
+def _snapshots(store: Path, kind: str) -> list[tuple[Path, dict[str, Any]]]:
+    """The whole snapshots of ``kind`` (``inputs``, ``result``) in a period's store, with
+    their manifests."""
+    return [
+        (path, manifest)
+        for path in store.glob(f"{kind}-*")
+        if (manifest := _read_manifest(path)) is not None
+    ]
+
+
+def result_folder(workspace: Workspace, period: str, fingerprint: Mapping[str, Any]) -> Path:
+    """Where the reconciliation made from ``fingerprint`` (:func:`result_fingerprint`) is
+    stored."""
+    return _store_folder(workspace, period) / f"result-{fingerprint_id(fingerprint)}"
 
 
 def save_result(
@@ -473,23 +488,24 @@ def is_stored(folder: Path) -> bool:
     return _read_manifest(folder) is not None
 
 
-def changes_since(workspace: Workspace, period: str) -> list[str]:
+def changes_since(
+    workspace: Workspace, period: str, now: Mapping[str, Any] | None = None
+) -> list[str]:
     """What differs between the period as it is now and its newest stored snapshot, in words
-    (empty when the store is current or holds nothing yet)."""
+    (empty when the store is current or holds nothing yet).
+
+    ``now`` is :func:`inputs_fingerprint` of the period when the caller has it.
+    """
     store = _store_folder(workspace, period)
     newest: dict[str, Any] | None = None
     for kind in ("inputs", "result"):
-        candidates = [
-            manifest
-            for path in store.glob(f"{kind}-*")
-            if (manifest := _read_manifest(path)) is not None
-        ]
+        candidates = [manifest for _, manifest in _snapshots(store, kind)]
         if candidates:
             newest = newest or {}
             newest[kind] = max(candidates, key=lambda manifest: str(manifest["written"]))
     if newest is None:
         return []
-    now = inputs_fingerprint(workspace, period)
+    now = now or inputs_fingerprint(workspace, period)
     said: list[str] = []
     before = newest.get("inputs", {}).get("fingerprint", {})
     if before:
