@@ -111,6 +111,31 @@ def main(argv: list[str] | None = None) -> int:
         help="the workspace folder, if it moved since the workbook was written",
     )
 
+    fetch = commands.add_parser(
+        "fetch",
+        help="fetch a period's exports from the systems' APIs into its inputs folder",
+    )
+    fetch.add_argument(
+        "--workspace", required=True, type=Path, help="folder holding workspace.toml"
+    )
+    fetch.add_argument("--period", required=True, help="billing month YYYY-MM")
+    fetch.add_argument(
+        "--source",
+        action="append",
+        help="only this system (autotask, connectwise, microsoft, datto_rmm, huntress, pax8); "
+        "repeatable (default: every [fetch.<source>] of workspace.toml)",
+    )
+    fetch.add_argument(
+        "--again",
+        action="store_true",
+        help="fetch every file again, even those an earlier fetch of the period completed",
+    )
+    fetch.add_argument(
+        "--invoice",
+        help="Microsoft: the invoice to export (billed reconciliation), e.g. G052637185; "
+        "without it, the month's unbilled export",
+    )
+
     users = commands.add_parser(
         "users",
         help="dashboard logins: add, list, remove, change roles or passwords (kept hashed)",
@@ -214,6 +239,8 @@ def _command(args: argparse.Namespace) -> int:
         return _apply(args)
     if args.command == "users":
         return _users(args)
+    if args.command == "fetch":
+        return _fetch(args)
     if args.command == "dashboard":
         return _dashboard(args)
     if args.command == "new-workspace":
@@ -420,6 +447,24 @@ def _dashboard(args: argparse.Namespace) -> int:
         idle_minutes=args.idle_minutes,
     )
     return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    """Fetch the period's exports; 1 if a system failed (the others are still written)."""
+    from workbench.fetch import fetch_period
+    from workbench.workspace import Workspace, check_period
+
+    workspace = Workspace.open(args.workspace)
+    report = fetch_period(
+        workspace,
+        check_period(args.period),
+        args.source or (),
+        again=args.again,
+        invoice=args.invoice,
+        progress=lambda line: print(line, file=sys.stderr),
+    )
+    print(report.describe())
+    return 0 if report.ok else 1
 
 
 def _export(args: argparse.Namespace) -> int:
