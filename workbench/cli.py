@@ -136,6 +136,31 @@ def main(argv: list[str] | None = None) -> int:
         "without it, the month's unbilled export",
     )
 
+    push = commands.add_parser(
+        "push",
+        help="send the approved and adjusted lines of a period to the PSA (a dry run unless "
+        "--apply)",
+    )
+    push.add_argument("--workspace", required=True, type=Path, help="folder holding workspace.toml")
+    push.add_argument("--period", required=True, help="billing month YYYY-MM")
+    push.add_argument(
+        "--apply",
+        action="store_true",
+        help="send the requests (default: print and save them, send nothing)",
+    )
+    push.add_argument(
+        "--include-new-lines",
+        action="store_true",
+        help="also send the services proposed as new contract lines (unbilled usage)",
+    )
+    push.add_argument(
+        "--outputs",
+        default=Path("outputs"),
+        type=Path,
+        help="where the requests are saved, in a <period> folder (default: outputs)",
+    )
+    push.add_argument("--who", help="who sends them, for the ledger (default: your login name)")
+
     users = commands.add_parser(
         "users",
         help="dashboard logins: add, list, remove, change roles or passwords (kept hashed)",
@@ -241,6 +266,8 @@ def _command(args: argparse.Namespace) -> int:
         return _users(args)
     if args.command == "fetch":
         return _fetch(args)
+    if args.command == "push":
+        return _push(args)
     if args.command == "dashboard":
         return _dashboard(args)
     if args.command == "new-workspace":
@@ -462,6 +489,24 @@ def _fetch(args: argparse.Namespace) -> int:
         again=args.again,
         invoice=args.invoice,
         progress=lambda line: print(line, file=sys.stderr),
+    )
+    print(report.describe())
+    return 0 if report.ok else 1
+
+
+def _push(args: argparse.Namespace) -> int:
+    """Send (or with no --apply, show and save) the period's approved changes."""
+    from workbench.push import push_period
+    from workbench.workspace import Workspace, check_period
+
+    workspace = Workspace.open(args.workspace)
+    report = push_period(
+        workspace,
+        check_period(args.period),
+        apply=args.apply,
+        include_new_lines=args.include_new_lines,
+        outputs=args.outputs,
+        who=args.who or _who_runs(),
     )
     print(report.describe())
     return 0 if report.ok else 1

@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -299,7 +300,7 @@ class FakeVendors:
                 request, token, f"/autotask/ATServicesRest/V1.0/{entity}/query/next"
             )
         if path == "/ATServicesRest/V1.0/ContractServiceAdjustments" and method == "POST":
-            adjustment = json.loads(body)
+            adjustment = json.loads(body, parse_float=Decimal)
             missing = [
                 name
                 for name in ("contractID", "serviceID", "effectiveDate", "unitChange")

@@ -15,13 +15,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from workbench.errors import WorkbenchError
-from workbench.fetch import autotask
+from workbench.fetch import autotask, connectwise
 from workbench.fetch.inputs import PeriodInputs, WrittenFile
 from workbench.fetch.source import Source, SourceContext
 from workbench.workspace import FETCH_SOURCES, Workspace
 
 #: Every system the workbench fetches from, by name.
-SOURCES: dict[str, Source] = {source.name: source for source in (autotask.SOURCE,)}
+SOURCES: dict[str, Source] = {
+    source.name: source for source in (autotask.SOURCE, connectwise.SOURCE)
+}
 
 __all__ = ["SOURCES", "FetchReport", "fetch_period"]
 

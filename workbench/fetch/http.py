@@ -155,9 +155,11 @@ class VendorClient:
                     method,
                     url,
                     params=params,
-                    data=form,
-                    json=_plain_json(json_body) if json_body is not None else None,
-                    headers=dict(headers or {}),
+                    data=form if json_body is None else json_text(json_body).encode(),
+                    headers={
+                        **({} if json_body is None else {"Content-Type": "application/json"}),
+                        **(headers or {}),
+                    },
                     auth=auth,
                     timeout=self.settings.timeout,
                 )
@@ -353,15 +355,22 @@ def _body(response: requests.Response) -> Any:
         return None
 
 
-def _plain_json(value: Any) -> Any:
-    """A JSON body with :class:`~decimal.Decimal` amounts written as exact numbers."""
-    return json.loads(json.dumps(value, default=_decimal), parse_float=float)
-
-
-def _decimal(value: object) -> object:
+def json_text(value: Any) -> str:
+    """JSON text with :class:`~decimal.Decimal` amounts as exact numbers (``95.00``, never
+    ``95.0`` or a float's rounding): what is sent is what the dry run shows."""
     if isinstance(value, Decimal):
-        return float(value) if value != value.to_integral_value() else int(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a number JSON can carry")
+        return f"{value:f}"
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{json.dumps(str(k))}: {json_text(v)}" for k, v in value.items()) + "}"
+        )
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(json_text(each) for each in value) + "]"
+    if hasattr(value, "item") and not isinstance(value, str):  # a numpy number
+        return json_text(value.item())
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _said(response: requests.Response) -> str:
