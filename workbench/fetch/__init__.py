@@ -15,14 +15,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from workbench.errors import WorkbenchError
-from workbench.fetch import autotask, connectwise
+from workbench.fetch import autotask, connectwise, datto_rmm, huntress, microsoft, pax8
 from workbench.fetch.inputs import PeriodInputs, WrittenFile
 from workbench.fetch.source import Source, SourceContext
 from workbench.workspace import FETCH_SOURCES, Workspace
 
 #: Every system the workbench fetches from, by name.
 SOURCES: dict[str, Source] = {
-    source.name: source for source in (autotask.SOURCE, connectwise.SOURCE)
+    source.name: source
+    for source in (
+        autotask.SOURCE,
+        connectwise.SOURCE,
+        microsoft.SOURCE,
+        datto_rmm.SOURCE,
+        huntress.SOURCE,
+        pax8.SOURCE,
+    )
 }
 
 __all__ = ["SOURCES", "FetchReport", "fetch_period"]

@@ -121,7 +121,7 @@ class VendorClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         form: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | None] | None = None,
         auth: tuple[str, str] | None = None,
         shown: str | None = None,
         creates: bool = False,
@@ -130,6 +130,8 @@ class VendorClient:
 
         Parameters
         ----------
+        headers
+            Added to the client's for this request; a header given ``None`` is left out.
         shown
             How the request is named in messages and the fetch log, when its URL carries
             something secret (a shared access signature); the URL itself otherwise.
