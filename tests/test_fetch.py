@@ -28,9 +28,11 @@ from tests.conftest import (
 from tests.fake_vendors.server import AUTOTASK, FakeVendors
 from workbench import Reconciliation, reconcile_workspace
 from workbench.cli import main
+from workbench.errors import WorkbenchError
 from workbench.fetch import fetch_period
 from workbench.fetch.credentials import variable_name
 from workbench.fetch.inputs import LOG_FILE
+from workbench.ledger import Ledger, ledger_path
 from workbench.workspace import Workspace
 
 #: Records fetched from the demo's Autotask data: every company, recurring service contract,
@@ -261,3 +263,39 @@ def test_fetching_into_a_sealed_period_is_refused_before_any_request(
         "not been run\n"
     )
     assert vendors.seen == []
+
+
+def test_fetching_into_a_period_whose_run_was_recorded_is_refused(
+    workspace: Workspace, vendors: FakeVendors, demo_result: Reconciliation
+) -> None:
+    with Ledger.open(ledger_path(workspace)) as ledger:
+        run_id = ledger.record_run(demo_result, inputs={}, who="dana")
+        recorded_at = ledger.runs(PERIOD).iloc[-1]["recorded_at"]
+
+    with pytest.raises(WorkbenchError) as refused:
+        fetch_period(workspace, PERIOD)
+
+    assert str(refused.value) == (
+        f"{PERIOD} is sealed: run {run_id} of {recorded_at} reconciled its inputs and keeps "
+        "them read-only, so a fetch would change a month already reviewed. Nothing was "
+        "fetched; fetch a period that has not been run"
+    )
+    assert vendors.seen == []
+
+
+def test_make_demo_fetch_runs_the_whole_loop_and_sends_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.fake_vendors.demo import main as demo_fetch
+
+    status = demo_fetch(["--workspace", str(tmp_path / "copy"), "--outputs", str(tmp_path)])
+
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert "2026-10: 5 sources fetched, 0 failed" in printed
+    saved = json.loads((tmp_path / PERIOD / f"push-autotask-{PERIOD}.json").read_text())
+    assert saved["applied"] is False
+    assert {each["outcome"] for each in saved["requests"]} == {"not sent (dry run)"}
+    assert printed.splitlines()[-1] == (
+        "Nothing was sent (0 requests reached the fake Autotask): --apply would send them"
+    )

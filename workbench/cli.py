@@ -488,7 +488,6 @@ def _fetch(args: argparse.Namespace) -> int:
         args.source or (),
         again=args.again,
         invoice=args.invoice,
-        progress=lambda line: print(line, file=sys.stderr),
     )
     print(report.describe())
     return 0 if report.ok else 1
