@@ -299,3 +299,36 @@ def test_make_demo_fetch_runs_the_whole_loop_and_sends_nothing(
     assert printed.splitlines()[-1] == (
         "Nothing was sent (0 requests reached the fake Autotask): --apply would send them"
     )
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            '[fetch.autotask]\nsecret = "at-s3cret-value"\n',
+            "workspace.toml: [fetch.autotask] secret looks like a secret, and secrets never go "
+            "in workspace.toml (it is copied and backed up with the workspace) (expected "
+            'credentials = "autotask" naming secrets kept in environment variables or the OS '
+            "keyring (see the README, Fetch and push))",
+        ),
+        (
+            "[fetch.quickbooks]\n",
+            "workspace.toml: [fetch.quickbooks] is not a system the workbench can fetch from "
+            "(expected one of autotask, connectwise, microsoft, datto_rmm, huntress, pax8)",
+        ),
+        (
+            "[fetch]\nretries = -1\n",
+            "workspace.toml: [fetch] retries -1 is not a number of 0 or more (expected "
+            "retries = 4)",
+        ),
+    ],
+)
+def test_workspace_toml_refuses_secrets_unknown_systems_and_bad_numbers(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    (tmp_path / "workspace.toml").write_text(f'[workspace]\nname = "MSP"\n{table}')
+
+    with pytest.raises(WorkbenchError) as refused:
+        Workspace.open(tmp_path)
+
+    assert str(refused.value) == message

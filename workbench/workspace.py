@@ -184,7 +184,7 @@ class Connection:
 
     source: str
     credentials: str
-    settings: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict, hash=False)
 
 
 def _connections(table: dict[str, object], settings_file: Path) -> dict[str, Connection]:
@@ -239,7 +239,7 @@ class Workspace:
     #: How patient ``workbench fetch`` and ``push`` are with the APIs (``[fetch]``).
     http: HttpSettings = field(default_factory=HttpSettings)
     #: How to reach each system's API, by source (``[fetch.<source>]``).
-    connections: dict[str, Connection] = field(default_factory=dict)
+    connections: dict[str, Connection] = field(default_factory=dict, hash=False)
 
     @classmethod
     def open(cls, root: str | Path) -> Workspace:
