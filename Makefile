@@ -7,7 +7,7 @@ PERIOD ?= 2026-10
 OUTPUTS ?= outputs
 PORT ?= 8866
 
-.PHONY: setup system-deps demo test lint dashboard demo-data bench clean
+.PHONY: setup system-deps demo demo-fetch test lint dashboard demo-data bench clean
 
 setup: $(VENV)/.installed
 
@@ -31,6 +31,12 @@ system-deps:
 
 demo: setup
 	$(BIN)/workbench run --workspace $(WORKSPACE) --period $(PERIOD) --outputs $(OUTPUTS)
+
+# The loop with the systems' APIs, offline: fake vendor APIs on a local port serve the demo
+# month; a copy of the demo workspace fetches it (workbench fetch), every change is approved,
+# and workbench push shows and saves the exact requests (a dry run: nothing is sent).
+demo-fetch: setup
+	$(BIN)/python -m tests.fake_vendors.demo --outputs $(OUTPUTS)
 
 # A run keeps a period's inputs read-only (see workbench/history.py): unlock them to rewrite them.
 demo-data: setup

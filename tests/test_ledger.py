@@ -100,11 +100,11 @@ def test_ledger_lives_in_the_workspace_root() -> None:
 
 def test_a_new_ledger_is_a_wal_file_at_the_current_schema(tmp_path: Path) -> None:
     with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
-        assert ledger.schema_version == SCHEMA_VERSION == 3
+        assert ledger.schema_version == SCHEMA_VERSION == 4
     raw = sqlite3.connect(tmp_path / "ledger.sqlite")
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert tables == {"decisions", "runs", "run_lines", "mapping_edits"}
+    assert tables == {"decisions", "runs", "run_lines", "mapping_edits", "pushes"}
     raw.close()
 
 
@@ -564,7 +564,7 @@ def test_a_version_1_ledger_is_migrated_keeping_its_decisions(
     raw.close()
 
     with Ledger.open(path) as ledger:
-        assert ledger.schema_version == SCHEMA_VERSION == 3
+        assert ledger.schema_version == SCHEMA_VERSION == 4
         current = ledger.decisions(PERIOD)
         assert current[SERVER] == Decided(
             period=PERIOD,
@@ -593,5 +593,5 @@ def test_a_version_1_ledger_is_migrated_keeping_its_decisions(
         ]
 
     with Ledger.open(path) as ledger:  # opening again migrates nothing more
-        assert ledger.schema_version == 3
+        assert ledger.schema_version == 4
         assert len(ledger.history(PERIOD, SERVER)) == 2

@@ -111,6 +111,56 @@ def main(argv: list[str] | None = None) -> int:
         help="the workspace folder, if it moved since the workbook was written",
     )
 
+    fetch = commands.add_parser(
+        "fetch",
+        help="fetch a period's exports from the systems' APIs into its inputs folder",
+    )
+    fetch.add_argument(
+        "--workspace", required=True, type=Path, help="folder holding workspace.toml"
+    )
+    fetch.add_argument("--period", required=True, help="billing month YYYY-MM")
+    fetch.add_argument(
+        "--source",
+        action="append",
+        help="only this system (autotask, connectwise, microsoft, datto_rmm, huntress, pax8); "
+        "repeatable (default: every [fetch.<source>] of workspace.toml)",
+    )
+    fetch.add_argument(
+        "--again",
+        action="store_true",
+        help="fetch every file again, even those an earlier fetch of the period completed",
+    )
+    fetch.add_argument(
+        "--invoice",
+        help="Microsoft: the invoice to export (billed reconciliation), e.g. G052637185; "
+        "without it, the month's unbilled export",
+    )
+
+    push = commands.add_parser(
+        "push",
+        help="send the approved and adjusted lines of a period to the PSA (a dry run unless "
+        "--apply)",
+    )
+    push.add_argument("--workspace", required=True, type=Path, help="folder holding workspace.toml")
+    push.add_argument("--period", required=True, help="billing month YYYY-MM")
+    push.add_argument(
+        "--apply",
+        action="store_true",
+        help="send the requests (default: print and save them, send nothing)",
+    )
+    push.add_argument(
+        "--include-new-lines",
+        action="store_true",
+        help="also send the services proposed as new contract lines (unbilled usage)",
+    )
+    push.add_argument(
+        "--outputs",
+        default=Path("outputs"),
+        type=Path,
+        help="where the requests are saved, in a <period> folder (default: outputs)",
+    )
+    push.add_argument("--who", help="who sends them, for the ledger (default: your login name)")
+
     users = commands.add_parser(
         "users",
         help="dashboard logins: add, list, remove, change roles or passwords (kept hashed)",
@@ -214,6 +264,10 @@ def _command(args: argparse.Namespace) -> int:
         return _apply(args)
     if args.command == "users":
         return _users(args)
+    if args.command == "fetch":
+        return _fetch(args)
+    if args.command == "push":
+        return _push(args)
     if args.command == "dashboard":
         return _dashboard(args)
     if args.command == "new-workspace":
@@ -420,6 +474,41 @@ def _dashboard(args: argparse.Namespace) -> int:
         idle_minutes=args.idle_minutes,
     )
     return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    """Fetch the period's exports; 1 if a system failed (the others are still written)."""
+    from workbench.fetch import fetch_period
+    from workbench.workspace import Workspace, check_period
+
+    workspace = Workspace.open(args.workspace)
+    report = fetch_period(
+        workspace,
+        check_period(args.period),
+        args.source or (),
+        again=args.again,
+        invoice=args.invoice,
+    )
+    print(report.describe())
+    return 0 if report.ok else 1
+
+
+def _push(args: argparse.Namespace) -> int:
+    """Send (or with no --apply, show and save) the period's approved changes."""
+    from workbench.push import push_period
+    from workbench.workspace import Workspace, check_period
+
+    workspace = Workspace.open(args.workspace)
+    report = push_period(
+        workspace,
+        check_period(args.period),
+        apply=args.apply,
+        include_new_lines=args.include_new_lines,
+        outputs=args.outputs,
+        who=args.who or _who_runs(),
+    )
+    print(report.describe())
+    return 0 if report.ok else 1
 
 
 def _export(args: argparse.Namespace) -> int:

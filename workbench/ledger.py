@@ -161,6 +161,23 @@ MIGRATIONS: tuple[str, ...] = (
         previous_version TEXT NOT NULL
     );
     """,
+    # 4: every change sent to a PSA (workbench push), with the id the PSA gave it.
+    """
+    CREATE TABLE pushes (
+        id INTEGER PRIMARY KEY,
+        period TEXT NOT NULL,
+        psa TEXT NOT NULL,
+        line_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        request TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
+        psa_id TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        who TEXT NOT NULL,
+        pushed_at TEXT NOT NULL
+    );
+    CREATE INDEX pushes_by_line ON pushes (period, psa, line_id, id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -255,6 +272,40 @@ class MappingEdit:
     who: str
     summary: str
     previous_version: str
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """One request ``workbench push`` sent to a PSA for a line, and what came of it.
+
+    Attributes
+    ----------
+    period, psa, line_id
+        The month, the PSA (``autotask``) and the reconciliation line.
+    kind
+        ``change`` (a service on a contract) or ``new line``.
+    request
+        What was sent: ``method``, ``url`` and ``body`` (never a credential).
+    status
+        ``sent`` (the PSA took it: :attr:`psa_id` is its id there) or ``failed``.
+    psa_id
+        The id the PSA gave what was created.
+    error
+        Why it failed (one line), for a failure.
+    who, pushed_at
+        Who sent it, and when (ISO 8601 UTC).
+    """
+
+    period: str
+    psa: str
+    line_id: str
+    kind: str
+    request: dict[str, Any]
+    status: str
+    psa_id: str
+    error: str
+    who: str
+    pushed_at: str
 
 
 def ledger_path(workspace: Workspace) -> Path:
@@ -375,6 +426,73 @@ class Ledger:
             cursor.execute("ROLLBACK")
             raise
         cursor.execute("COMMIT")
+
+    # Pushes to the PSA ----------------------------------------------------------------------
+
+    def record_push(
+        self,
+        period: str,
+        psa: str,
+        line_id: str,
+        kind: str,
+        request: Mapping[str, Any],
+        *,
+        who: str,
+        psa_id: str = "",
+        error: str = "",
+    ) -> Pushed:
+        """Record one request sent to a PSA: sent (with the id the PSA gave) or failed.
+
+        Each is its own transaction, written as soon as the PSA answered, so a push stopped
+        part-way keeps what it sent.
+        """
+        if bool(psa_id) == bool(error):
+            raise ValueError("a push is either sent (with the PSA's id) or failed (with why)")
+        pushed = Pushed(
+            period=check_period(period),
+            psa=psa,
+            line_id=_line_id(line_id),
+            kind=kind,
+            request=dict(request),
+            status="sent" if psa_id else "failed",
+            psa_id=psa_id,
+            error=error,
+            who=_who(who),
+            pushed_at=_now(),
+        )
+        with self._writing() as cursor:
+            cursor.execute(
+                "INSERT INTO pushes (period, psa, line_id, kind, request, status, psa_id, "
+                "error, who, pushed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    pushed.period,
+                    pushed.psa,
+                    pushed.line_id,
+                    pushed.kind,
+                    json.dumps(pushed.request, default=str),
+                    pushed.status,
+                    pushed.psa_id,
+                    pushed.error,
+                    pushed.who,
+                    pushed.pushed_at,
+                ),
+            )
+        return pushed
+
+    def pushes(self, period: str, psa: str | None = None) -> list[Pushed]:
+        """Every request pushed for a period (to one PSA, if given), oldest first."""
+        rows = self._connection.execute(
+            "SELECT period, psa, line_id, kind, request, status, psa_id, error, who, pushed_at "
+            "FROM pushes WHERE period = ? AND (? IS NULL OR psa = ?) ORDER BY id",
+            (period, psa, psa),
+        ).fetchall()
+        return [
+            Pushed(row[0], row[1], row[2], row[3], json.loads(row[4]), *row[5:]) for row in rows
+        ]
+
+    def sent(self, period: str, psa: str) -> dict[str, Pushed]:
+        """The lines of a period a PSA has taken a change for, each with what was sent."""
+        return {each.line_id: each for each in self.pushes(period, psa) if each.status == "sent"}
 
     # Mapping edits -------------------------------------------------------------------------
 

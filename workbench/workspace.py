@@ -9,7 +9,14 @@ Layout::
     mappings.xlsx                  customers, services, tolerances (edited in Excel, or in the
                                    dashboard's mapping review)
     mappings.history/              previous versions of mappings.xlsx, one per dashboard change
-    periods/<YYYY-MM>/inputs/      that month's exports, any file names
+    periods/<YYYY-MM>/inputs/      that month's exports, any file names (or fetched ones)
+    periods/<YYYY-MM>/fetch-log.jsonl
+                                   what `workbench fetch` asked each system for, and when
+
+``workspace.toml`` may say how to reach each system's API (``[fetch.<source>]``: its URLs and
+the *name* its credentials are looked up by) and how patient to be with them (``[fetch]``).
+It never holds a secret: credentials live in environment variables or the OS keyring
+(:mod:`workbench.fetch.credentials`), and a key that looks like one is refused.
 """
 
 from __future__ import annotations
@@ -31,6 +38,19 @@ from workbench.sources import Inputs, read_inputs
 from workbench.sources.profiles import workspace_formats
 
 DATE_ORDERS = ("MDY", "DMY")
+
+#: Systems ``workbench fetch`` can read (and, for the PSAs, ``workbench push`` write to).
+FETCH_SOURCES = ("autotask", "connectwise", "microsoft", "datto_rmm", "huntress", "pax8")
+#: What a ``[fetch.<source>]`` table may say besides its credentials' name: URLs and options.
+CONNECTION_KEYS = (
+    "base_url",
+    "token_url",
+    "zone_url",
+    "audience",
+    "currency",
+)
+#: Words in a key that mean a secret was written into the workspace.
+_SECRET_WORDS = ("secret", "password", "private", "token", "api_key", "apikey", "code")
 
 
 class Timing(StrEnum):
@@ -99,6 +119,116 @@ class BillingSettings:
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    """The ``[fetch]`` table of ``workspace.toml``: how patient to be with the systems' APIs.
+
+    Attributes
+    ----------
+    timeout
+        Seconds to wait for an answer before trying again.
+    retries
+        Tries after the first, on a timeout, a lost connection, a 5xx answer or a 429.
+    backoff
+        Seconds before the first retry; doubled before each next one.
+    max_wait
+        The longest wait a 429's ``Retry-After`` (or an export still running) is honoured for;
+        a longer one ends the fetch with a message, instead of hanging.
+    poll_interval
+        Seconds between two looks at a running export (Microsoft's), when it does not say.
+    """
+
+    timeout: float = 60.0
+    retries: int = 4
+    backoff: float = 2.0
+    max_wait: float = 300.0
+    poll_interval: float = 10.0
+
+    @classmethod
+    def from_table(cls, table: dict[str, object], settings_file: Path) -> HttpSettings:
+        """Read the numbers of the ``[fetch]`` table (its sub-tables are connections)."""
+        values: dict[str, float] = {}
+        for name in ("timeout", "retries", "backoff", "max_wait", "poll_interval"):
+            if name not in table:
+                continue
+            value = table[name]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise InputError(
+                    settings_file,
+                    f"[fetch] {name} {value!r} is not a number of 0 or more",
+                    expected=f"{name} = {getattr(cls, name)!r}",
+                )
+            values[name] = value
+        return cls(
+            timeout=float(values.get("timeout", cls.timeout)),
+            retries=int(values.get("retries", cls.retries)),
+            backoff=float(values.get("backoff", cls.backoff)),
+            max_wait=float(values.get("max_wait", cls.max_wait)),
+            poll_interval=float(values.get("poll_interval", cls.poll_interval)),
+        )
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A ``[fetch.<source>]`` table: how to reach one system's API.
+
+    Attributes
+    ----------
+    source
+        One of :data:`FETCH_SOURCES`.
+    credentials
+        The name the secrets are looked up by, in environment variables or the OS keyring
+        (:func:`workbench.fetch.credentials.lookup`); the source's name unless given.
+    settings
+        URLs and options (:data:`CONNECTION_KEYS`), as text.
+    """
+
+    source: str
+    credentials: str
+    settings: dict[str, str] = field(default_factory=dict, hash=False)
+
+
+def _connections(table: dict[str, object], settings_file: Path) -> dict[str, Connection]:
+    """The ``[fetch.<source>]`` tables, checked: known sources, known keys, no secrets."""
+    connections = {}
+    for source, entry in table.items():
+        if not isinstance(entry, dict):
+            continue
+        if source not in FETCH_SOURCES:
+            raise InputError(
+                settings_file,
+                f"[fetch.{source}] is not a system the workbench can fetch from",
+                expected=f"one of {', '.join(FETCH_SOURCES)}",
+            )
+        for key, value in entry.items():
+            if key in CONNECTION_KEYS or key == "credentials":
+                if not isinstance(value, str):
+                    raise InputError(
+                        settings_file,
+                        f"[fetch.{source}] {key} {value!r} is not text",
+                        expected=f'{key} = "..." in quotes',
+                    )
+                continue
+            if any(word in key.casefold() for word in _SECRET_WORDS):
+                raise InputError(
+                    settings_file,
+                    f"[fetch.{source}] {key} looks like a secret, and secrets never go in "
+                    "workspace.toml (it is copied and backed up with the workspace)",
+                    expected=f'credentials = "{source}" naming secrets kept in environment '
+                    "variables or the OS keyring (see the README, Fetch and push)",
+                )
+            raise InputError(
+                settings_file,
+                f"[fetch.{source}] has an unknown key {key!r}",
+                expected=f"credentials or one of {', '.join(CONNECTION_KEYS)}",
+            )
+        settings = {key: str(value) for key, value in entry.items() if key != "credentials"}
+        connections[source] = Connection(
+            source, str(entry.get("credentials", source)) or source, settings
+        )
+    return connections
+
+
+@dataclass(frozen=True)
 class Workspace:
     root: Path
     name: str
@@ -106,6 +236,10 @@ class Workspace:
     date_order: str = "MDY"
     decimal_mark: str = "."
     billing: BillingSettings = field(default_factory=BillingSettings)
+    #: How patient ``workbench fetch`` and ``push`` are with the APIs (``[fetch]``).
+    http: HttpSettings = field(default_factory=HttpSettings)
+    #: How to reach each system's API, by source (``[fetch.<source>]``).
+    connections: dict[str, Connection] = field(default_factory=dict, hash=False)
 
     @classmethod
     def open(cls, root: str | Path) -> Workspace:
@@ -118,6 +252,11 @@ class Workspace:
         except tomllib.TOMLDecodeError as exc:
             raise InputError(settings_file, f"not valid TOML ({exc})") from exc
         settings = document.get("workspace", {})
+        fetch = document.get("fetch", {})
+        if not isinstance(fetch, dict):
+            raise InputError(
+                settings_file, "fetch is not a table", expected="a [fetch] table, or none"
+            )
         date_order = str(settings.get("date_order", "MDY")).upper()
         if date_order not in DATE_ORDERS:
             raise InputError(
@@ -139,6 +278,8 @@ class Workspace:
             date_order=date_order,
             decimal_mark=decimal_mark,
             billing=BillingSettings.from_table(document.get("billing"), settings_file),
+            http=HttpSettings.from_table(fetch, settings_file),
+            connections=_connections(fetch, settings_file),
         )
 
     @property
@@ -153,6 +294,10 @@ class Workspace:
             if folder.is_dir()
             else []
         )
+
+    def period_folder(self, period: str) -> Path:
+        """``periods/<YYYY-MM>`` of a period (checked to be a month), whether it exists or not."""
+        return self.root / "periods" / check_period(period)
 
     def inputs_folder(self, period: str) -> Path:
         folder = self.root / "periods" / check_period(period) / "inputs"
