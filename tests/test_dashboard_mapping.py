@@ -477,6 +477,134 @@ def test_confirming_a_suggestion_in_the_browser_changes_mappings_xlsx(
     ]
 
 
+@pytest.mark.browser
+def test_the_review_in_the_browser_shows_the_tenant_a_suggestion_rests_on(
+    tmp_path: Path, workspace: Path, team_users: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Chromium is missing at {CHROMIUM} (set WORKBENCH_CHROMIUM)"
+    matches = reconcile_workspace(workspace, PERIOD).customer_matches
+    by_tenant = matches[matches["suggestion_reasons"].str.startswith("same Microsoft tenant")]
+    assert len(by_tenant) == 1  # the demo's Huntress organization on a client's tenant
+    customer = by_tenant.iloc[0]
+    company_name = company_name_of(workspace, str(customer["suggested_company_id"]))
+
+    with (
+        voila_server(
+            tmp_path / "voila.log", "--users", str(team_users), WORKBENCH_WORKSPACE=str(workspace)
+        ) as url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            sign_in(page, url, "vera")  # a viewer reads the suggestions too
+            card = page.locator(".wb-review-customer").filter(
+                has=page.locator(
+                    f'[data-vendor="{customer["vendor"]}"]'
+                    f'[data-customer-id="{customer["customer_key"]}"]'
+                )
+            )
+            expect(card).to_have_count(1, timeout=60_000)
+            suggestion = card.locator(".wb-review-suggestion")
+            expect(suggestion).to_contain_text(
+                f"Suggested PSA company: {company_name} (match score 100 of 100; same Microsoft "
+                f"tenant as the mapped Partner Center customer {company_name}"
+            )
+            # The first card: the most confident suggestion.
+            expect(page.locator(".wb-review-customer").first).to_contain_text("score 100")
+            expect(page.locator(f".{BULK_CLASS}")).to_be_hidden()  # vera may not map
+            _screenshot(page, tmp_path / "mapping-review-tenant.png")
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_confirming_the_suggestions_above_a_score_in_the_browser_maps_exactly_those(
+    tmp_path: Path, workspace: Path, team_users: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Chromium is missing at {CHROMIUM} (set WORKBENCH_CHROMIUM)"
+    before = reconcile_workspace(workspace, PERIOD)
+    taken, left = _at_least(before, BULK_SCORE), _at_least(before, 0)
+    assert (len(taken), len(left)) == (2, 3)
+    workbook = workspace / "mappings.xlsx"
+    original = workbook.read_bytes()
+
+    with (
+        voila_server(
+            tmp_path / "voila.log", "--users", str(team_users), WORKBENCH_WORKSPACE=str(workspace)
+        ) as url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            sign_in(page, url, "dana")  # a mapper
+            bulk = page.locator(f".{BULK_CLASS}")
+            expect(bulk).to_be_visible(timeout=60_000)
+            minimum = bulk.locator(".wb-map-bulk-minimum input")
+            minimum.fill(str(BULK_SCORE))
+            minimum.press("Enter")
+            expect(bulk.locator(".wb-map-bulk-count")).to_contain_text(
+                f"2 suggestions score {BULK_SCORE} or more", timeout=30_000
+            )
+            bulk.locator("button.wb-map-bulk-ask").click()
+            question = bulk.locator(".wb-map-bulk-question")
+            expect(question).to_contain_text(
+                f"Confirm 2 suggestions scoring {BULK_SCORE} or more?", timeout=30_000
+            )
+            expect(question).to_contain_text("recorded as dana")
+            expect(question.locator("li")).to_have_count(2)
+            assert workbook.read_bytes() == original  # asked, nothing saved
+            _screenshot(page, tmp_path / "mapping-review-bulk-question.png")
+
+            bulk.locator("button.wb-map-bulk-yes").click()
+            expect(page.locator(f".{REVIEW_MESSAGE_CLASS}")).to_contain_text(
+                "2 changes: Mapped ", timeout=60_000
+            )
+            for vendor, key in taken:
+                expect(
+                    page.locator(f'[data-vendor="{vendor}"][data-customer-id="{key}"]')
+                ).to_have_count(0)
+            customers = _unmapped_customers(before)[["vendor", "vendor_customer_key"]]
+            expect(page.locator(".wb-review-customer")).to_have_count(
+                len(customers.drop_duplicates()) - len(taken)
+            )
+            _screenshot(page, tmp_path / "mapping-review-bulk.png")
+        finally:
+            browser.close()
+
+    mapped = {(m.vendor, m.customer_key): m.company_id for m in Mappings.read(workbook).customers}
+    assert {key: mapped.get((key[0], key[1].casefold())) for key in left} == {
+        key: taken.get(key) for key in left
+    }
+    history = list((workspace / "mappings.history").iterdir())
+    assert len(history) == 1 and history[0].read_bytes() == original
+    names = dict(
+        zip(
+            zip(
+                before.customer_matches["vendor"],
+                before.customer_matches["customer_key"],
+                strict=True,
+            ),
+            before.customer_matches["customer_name"],
+            strict=True,
+        )
+    )
+    assert sorted(_edits(workspace)) == sorted(
+        (
+            "dana",
+            f"Mapped {names[key]} ({VENDOR_TITLES[key[0]]}) to "
+            f"{company_name_of(workspace, company_id)}",
+            f"mappings.history/{history[0].name}",
+        )
+        for key, company_id in taken.items()
+    )
+
+
 # --- reading once ----------------------------------------------------------------------------
 
 
