@@ -341,8 +341,8 @@ class MappingReviewPanel:
         self.minimum = widgets.BoundedFloatText(
             value=BULK_MINIMUM, min=0, max=100, step=1, description="Minimum score"
         ).add_class("wb-map-bulk-minimum")
-        self.minimum.style.description_width = "95px"
-        self.minimum.layout.width = "180px"
+        self.minimum.style.description_width = "110px"
+        self.minimum.layout.width = "190px"
         self.ask = action_button(
             "Confirm every suggestion at or above it\u2026", "wb-map-bulk-ask", "success"
         )
