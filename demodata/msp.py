@@ -255,6 +255,13 @@ class DemoBuilder:
 INTERNAL_TENANT_NAME = "Northwind Managed IT (internal)"
 NEW_TENANT_NAME = "Lakeshore Dental Studio"
 NEW_SITE_NAME = "Zephyr Travel - Harbor Branch"
+#: A second Huntress organization of a client, made under the trading name the client is moving
+#: to: no name of the PSA is close, but it watches the client's Microsoft 365 tenant, which the
+#: client's mapped Partner Center customer is. Its id, its client and its agents.
+TENANT_LINKED_ORG = "Saltmarsh Shipping"
+TENANT_LINKED_ORG_ID = "4990"
+TENANT_LINKED_CLIENT = "Tidewater Freight"
+TENANT_LINKED_AGENTS = 3
 RENAMED_FROM = "Granite State Roofing LLC"
 RENAMED_TO = "Granite State Roofing & Siding"
 SEAT_INCREASE_DAY = 15
@@ -354,6 +361,10 @@ def _scenarios(builder: DemoBuilder) -> None:
 
     note(f"{NEW_TENANT_NAME}: a new Microsoft customer nobody mapped (unmapped customer)")
     note(f"{NEW_SITE_NAME}: a new RMM site nobody mapped (unmapped customer)")
+    note(
+        f"{TENANT_LINKED_ORG}: a new Huntress organization nobody mapped, on {TENANT_LINKED_CLIENT}'s "
+        "Microsoft tenant (unmapped customer, suggested by the shared tenant)"
+    )
     note(f"{INTERNAL_TENANT_NAME}: the MSP's own tenant, excluded in mappings")
 
 

@@ -62,6 +62,10 @@ from demodata.msp import (
     SENTINELONE_CLIENTS,
     SENTINELONE_PROFILE,
     SERVICES,
+    TENANT_LINKED_AGENTS,
+    TENANT_LINKED_CLIENT,
+    TENANT_LINKED_ORG,
+    TENANT_LINKED_ORG_ID,
     VENDOR_NAMES,
     WAIVER_NOTE,
     DemoBuilder,
@@ -519,13 +523,32 @@ class DemoWriter:
         for client in self.b.clients:
             if not client.huntress:
                 continue
-            name = "Juniper Pediatrics PLLC" if client.name == "Juniper Pediatrics" else client.name
+            juniper = client.name == "Juniper Pediatrics"
+            name = "Juniper Pediatrics PLLC" if juniper else client.name
+            # Juniper's organization is not connected to Microsoft 365: its suggestion is its name's.
+            tenant = "" if juniper else client.tenant
             rows.append(
                 {"id": client.huntress_id, "name": name, "key": "".join(ch for ch in client.name.lower() if ch.isalnum())[:16],
                  "agents_count": str(client.vendor_count("edr")), "billable_identity_count": str(client.vendor_count("itdr")),
-                 "microsoft_365_users_count": str(client.users), "microsoft_365_tenant_id": client.tenant,
+                 "microsoft_365_users_count": str(client.users), "microsoft_365_tenant_id": tenant,
                  "sat_learner_count": str(client.vendor_count("sat")), "created_at": "2025-03-04T15:20:11Z", "updated_at": "2026-10-31T23:10:42Z"}
             )  # fmt: skip
+            if client.name == TENANT_LINKED_CLIENT:
+                rows.append(
+                    {"id": TENANT_LINKED_ORG_ID, "name": TENANT_LINKED_ORG, "key": "saltmarshshippin",
+                     "agents_count": str(TENANT_LINKED_AGENTS), "billable_identity_count": "0",
+                     "microsoft_365_users_count": str(client.users), "microsoft_365_tenant_id": client.tenant,
+                     "sat_learner_count": "0", "created_at": "2026-10-20T09:02:37Z", "updated_at": "2026-10-31T23:10:42Z"}
+                )  # fmt: skip
+                self.b.truth["unmapped_customers"].append(
+                    {
+                        "vendor": "huntress",
+                        "customer_key": TENANT_LINKED_ORG_ID,
+                        "sku": "agents",
+                        "quantity": TENANT_LINKED_AGENTS,
+                        "vendor_spend": None,
+                    }
+                )
             if client.name == "Juniper Pediatrics":
                 self.b.truth["unmapped_customers"].append(
                     {

@@ -24,8 +24,9 @@ Willow Creek Winery        Device bundle (a new laptop)    under-billed         
 Quarry Hill Engineering    Gold: security awareness        bundle gap (3 users)        -
 =========================  ==============================  =====================  ==========
 
-plus 4 unmapped-customer lines (a new tenant, a new RMM site, an unmapped Huntress org with two
-metrics), 1 unmapped SKU (Power BI Pro) and 8 not-reconciled lines (one a bundle component
+plus 5 unmapped-customer lines (a new tenant, a new RMM site, an unmapped Huntress org with two
+metrics, and Saltmarsh Shipping: a Huntress org on Tidewater Freight's Microsoft tenant, which only
+the shared tenant suggests), 1 unmapped SKU (Power BI Pro) and 8 not-reconciled lines (one a bundle component
 waived for Summit Physical Therapy, whose Gold bundle is billed at its agreed minimum).
 
 Zephyr Travel's identity threat detection is on its contract at 0 units (added ahead of a
@@ -59,7 +60,7 @@ OVER_BILLING_RISK = Decimal("268.20")
 UNMAPPED_SPEND = Decimal("212.00")
 DISCREPANCIES = 13
 BUNDLE_GAPS = 1
-UNMAPPED_CUSTOMER_LINES = 4
+UNMAPPED_CUSTOMER_LINES = 5
 UNMAPPED_SKU_LINES = 1
 NOT_RECONCILED_LINES = 8
 CLIENTS = 25

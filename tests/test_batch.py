@@ -54,11 +54,11 @@ def test_batch_writes_workbooks_and_executed_notebooks(tmp_path: Path) -> None:
         "Keystone Title & Escrow",
     ]
     period = tmp_path / PERIOD
-    # The whole month (a run of two clients too): the demo's 165 lines, and the 80 source rows
+    # The whole month (a run of two clients too): the demo's 166 lines, and the 80 source rows
     # of its 14 lines to decide (of 1,030).
     every = openpyxl.load_workbook(period / f"All clients - {PERIOD}.xlsx")
     assert every.sheetnames[3:5] == ["Lines", "Evidence"]
-    assert (every["Lines"].max_row, every["Evidence"].max_row) == (1 + 165, 1 + 80)
+    assert (every["Lines"].max_row, every["Evidence"].max_row) == (1 + 166, 1 + 80)
     for run in batch.clients:
         workbook = run.folder / f"{run.folder.name} - {PERIOD}.xlsx"
         assert openpyxl.load_workbook(workbook).sheetnames[:2] == ["Summary", "Adjustments"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import getpass
 import html
 import shutil
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ from workbench.dashboard import (
     period_inputs,
     period_result,
 )
-from workbench.dashboard.mapping_review import MappingReviewPanel
+from workbench.dashboard.mapping_review import BULK_CLASS, MappingReviewPanel
 from workbench.ledger import Ledger
 from workbench.logins import Login
 from workbench.mapping import VENDOR_TITLES, Mappings
@@ -105,10 +104,16 @@ def test_the_review_lists_every_unmapped_customer_and_sku_with_its_suggestion(
             assert customer.suggestion.company_id == match["suggested_company_id"]
             assert customer.suggestion.score == match["suggestion_score"]
             assert customer.suggestion.reasons  # the matcher says why
+            assert "; ".join(customer.suggestion.reasons) == match["suggestion_reasons"]
         else:
             assert customer.suggestion is None
-    spends = [c.spend or Decimal(0) for c in review.customers]
-    assert spends == sorted(spends, reverse=True)
+    # By confidence: suggested customers, highest score first; then the others, by spend.
+    order = [
+        (c.suggestion is None, -(c.suggestion.score if c.suggestion else 0), -(c.spend or 0))
+        for c in review.customers
+    ]
+    assert order == sorted(order)
+    assert [c.suggestion is None for c in review.customers] == [False] * 3 + [True]
     skus = result.unmapped[result.unmapped["status"] == Status.UNMAPPED_SKU]
     assert {(s.vendor, s.sku) for s in review.skus} == set(
         zip(skus["vendor"], skus["vendor_sku"], strict=True)
@@ -214,8 +219,84 @@ def test_only_a_mapper_login_changes_the_mappings(workspace: Path, roles: set[st
         for card in _with_class(app, "wb-review-card")
         for box in _with_class(card, "wb-review-controls")
     )
+    assert _with_class(app, BULK_CLASS)[0].layout.display == "none"  # no bulk confirmation
     assert (workspace / "mappings.xlsx").read_bytes() == content
     assert not (workspace / "mappings.history").exists()
+
+
+def _at_least(result: Reconciliation, minimum: float) -> dict[tuple[str, str], str]:
+    """The unmapped customers whose suggestion scores ``minimum`` or more, and its company."""
+    matches = result.customer_matches
+    lines = _unmapped_customers(result)[["vendor", "vendor_customer_key"]].drop_duplicates()
+    suggested = matches.merge(
+        lines, left_on=["vendor", "customer_key"], right_on=["vendor", "vendor_customer_key"]
+    )
+    suggested = suggested[
+        (suggested["suggested_company_id"] != "") & (suggested["suggestion_score"] >= minimum)
+    ]
+    return dict(
+        zip(
+            zip(suggested["vendor"], suggested["customer_key"], strict=True),
+            suggested["suggested_company_id"],
+            strict=True,
+        )
+    )
+
+
+#: The bulk tests' minimum score: on the demo it takes the two suggestions of 100 (one of them
+#: by a shared tenant) and leaves the branch's of 98.
+BULK_SCORE = 99
+
+
+def test_confirming_every_suggestion_at_or_above_a_score_asks_first_and_maps_those(
+    workspace: Path,
+) -> None:
+    before = reconcile_workspace(workspace, PERIOD)
+    taken, left = _at_least(before, BULK_SCORE), _at_least(before, 0)
+    assert (len(taken), len(left)) == (2, 3)
+    content = (workspace / "mappings.xlsx").read_bytes()
+    app = build_dashboard(workspace)
+    question = _with_class(app, "wb-map-bulk-question")[0]
+    confirmation = _with_class(app, "wb-map-bulk-confirmation")[0]
+    minimum = _with_class(app, "wb-map-bulk-minimum")[0]
+
+    def counted() -> str:
+        return html.unescape(str(_with_class(app, "wb-map-bulk-count")[0].value))
+
+    assert "2 suggestions score 100 or more" in counted()  # the minimum starts at the top
+    minimum.value = 0
+    assert "3 suggestions score 0 or more" in counted()
+    minimum.value = BULK_SCORE
+    assert "2 suggestions score 99 or more" in counted()
+    _with_class(app, "wb-map-bulk-ask")[0].click()
+    asked = html.unescape(question.value)
+    assert confirmation.layout.display == ""
+    assert "Confirm 2 suggestions scoring 99 or more?" in asked
+    assert asked.count("<li>") == 2
+    assert f"recorded as {getpass.getuser()}" in asked
+    assert (workspace / "mappings.xlsx").read_bytes() == content  # asked, nothing saved yet
+
+    _with_class(app, "wb-map-bulk-cancel")[0].click()
+    assert confirmation.layout.display == "none"
+    assert (workspace / "mappings.xlsx").read_bytes() == content
+    _with_class(app, "wb-map-bulk-ask")[0].click()
+    _with_class(app, "wb-map-bulk-yes")[0].click()
+
+    assert "wb-tone-good" in _message(app)
+    assert "2 changes: Mapped " in _message(app)
+    mapped = {
+        (m.vendor, m.customer_key): m.company_id
+        for m in Mappings.read(workspace / "mappings.xlsx").customers
+    }
+    assert {key: mapped.get((key[0], key[1].casefold())) for key in left} == {
+        key: taken.get(key) for key in left
+    }  # exactly those at or above the score, each to its suggested company
+    after = reconcile_workspace(workspace, PERIOD)
+    assert _at_least(after, 0) == {key: c for key, c in left.items() if key not in taken}
+    history = list((workspace / "mappings.history").iterdir())
+    assert [(who, previous) for who, _, previous in _edits(workspace)] == [
+        (getpass.getuser(), f"mappings.history/{history[0].name}")
+    ] * 2
 
 
 def test_excluding_asks_for_a_reason_first(workspace: Path) -> None:
@@ -394,6 +475,134 @@ def test_confirming_a_suggestion_in_the_browser_changes_mappings_xlsx(
             f"mappings.history/{history[0].name}",
         )
     ]
+
+
+@pytest.mark.browser
+def test_the_review_in_the_browser_shows_the_tenant_a_suggestion_rests_on(
+    tmp_path: Path, workspace: Path, team_users: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Chromium is missing at {CHROMIUM} (set WORKBENCH_CHROMIUM)"
+    matches = reconcile_workspace(workspace, PERIOD).customer_matches
+    by_tenant = matches[matches["suggestion_reasons"].str.startswith("same Microsoft tenant")]
+    assert len(by_tenant) == 1  # the demo's Huntress organization on a client's tenant
+    customer = by_tenant.iloc[0]
+    company_name = company_name_of(workspace, str(customer["suggested_company_id"]))
+
+    with (
+        voila_server(
+            tmp_path / "voila.log", "--users", str(team_users), WORKBENCH_WORKSPACE=str(workspace)
+        ) as url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            sign_in(page, url, "vera")  # a viewer reads the suggestions too
+            card = page.locator(".wb-review-customer").filter(
+                has=page.locator(
+                    f'[data-vendor="{customer["vendor"]}"]'
+                    f'[data-customer-id="{customer["customer_key"]}"]'
+                )
+            )
+            expect(card).to_have_count(1, timeout=60_000)
+            suggestion = card.locator(".wb-review-suggestion")
+            expect(suggestion).to_contain_text(
+                f"Suggested PSA company: {company_name} (match score 100 of 100; same Microsoft "
+                f"tenant as the mapped Partner Center customer {company_name}"
+            )
+            # The first card: the most confident suggestion.
+            expect(page.locator(".wb-review-customer").first).to_contain_text("score 100")
+            expect(page.locator(f".{BULK_CLASS}")).to_be_hidden()  # vera may not map
+            _screenshot(page, tmp_path / "mapping-review-tenant.png")
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_confirming_the_suggestions_above_a_score_in_the_browser_maps_exactly_those(
+    tmp_path: Path, workspace: Path, team_users: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Chromium is missing at {CHROMIUM} (set WORKBENCH_CHROMIUM)"
+    before = reconcile_workspace(workspace, PERIOD)
+    taken, left = _at_least(before, BULK_SCORE), _at_least(before, 0)
+    assert (len(taken), len(left)) == (2, 3)
+    workbook = workspace / "mappings.xlsx"
+    original = workbook.read_bytes()
+
+    with (
+        voila_server(
+            tmp_path / "voila.log", "--users", str(team_users), WORKBENCH_WORKSPACE=str(workspace)
+        ) as url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            sign_in(page, url, "dana")  # a mapper
+            bulk = page.locator(f".{BULK_CLASS}")
+            expect(bulk).to_be_visible(timeout=60_000)
+            minimum = bulk.locator(".wb-map-bulk-minimum input")
+            minimum.fill(str(BULK_SCORE))
+            minimum.press("Enter")
+            expect(bulk.locator(".wb-map-bulk-count")).to_contain_text(
+                f"2 suggestions score {BULK_SCORE} or more", timeout=30_000
+            )
+            bulk.locator("button.wb-map-bulk-ask").click()
+            question = bulk.locator(".wb-map-bulk-question")
+            expect(question).to_contain_text(
+                f"Confirm 2 suggestions scoring {BULK_SCORE} or more?", timeout=30_000
+            )
+            expect(question).to_contain_text("recorded as dana")
+            expect(question.locator("li")).to_have_count(2)
+            assert workbook.read_bytes() == original  # asked, nothing saved
+            _screenshot(page, tmp_path / "mapping-review-bulk-question.png")
+
+            bulk.locator("button.wb-map-bulk-yes").click()
+            expect(page.locator(f".{REVIEW_MESSAGE_CLASS}")).to_contain_text(
+                "2 changes: Mapped ", timeout=60_000
+            )
+            for vendor, key in taken:
+                expect(
+                    page.locator(f'[data-vendor="{vendor}"][data-customer-id="{key}"]')
+                ).to_have_count(0)
+            customers = _unmapped_customers(before)[["vendor", "vendor_customer_key"]]
+            expect(page.locator(".wb-review-customer")).to_have_count(
+                len(customers.drop_duplicates()) - len(taken)
+            )
+            _screenshot(page, tmp_path / "mapping-review-bulk.png")
+        finally:
+            browser.close()
+
+    mapped = {(m.vendor, m.customer_key): m.company_id for m in Mappings.read(workbook).customers}
+    assert {key: mapped.get((key[0], key[1].casefold())) for key in left} == {
+        key: taken.get(key) for key in left
+    }
+    history = list((workspace / "mappings.history").iterdir())
+    assert len(history) == 1 and history[0].read_bytes() == original
+    names = dict(
+        zip(
+            zip(
+                before.customer_matches["vendor"],
+                before.customer_matches["customer_key"],
+                strict=True,
+            ),
+            before.customer_matches["customer_name"],
+            strict=True,
+        )
+    )
+    assert sorted(_edits(workspace)) == sorted(
+        (
+            "dana",
+            f"Mapped {names[key]} ({VENDOR_TITLES[key[0]]}) to "
+            f"{company_name_of(workspace, company_id)}",
+            f"mappings.history/{history[0].name}",
+        )
+        for key, company_id in taken.items()
+    )
 
 
 # --- reading once ----------------------------------------------------------------------------

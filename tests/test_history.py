@@ -1,7 +1,7 @@
 """History: a period's inputs kept read-only with checksums, changed inputs refused, the run
 recorded in the ledger by ``workbench run``, and ``workbench review``.
 
-Every test works on a copy of the demo workspace (13 input files in 2026-10, 165 lines, 13
+Every test works on a copy of the demo workspace (13 input files in 2026-10, 166 lines, 13
 discrepancies and 1 bundle gap to review), never on the shipped one.
 """
 
@@ -166,7 +166,7 @@ def test_workbench_run_records_the_month_and_a_rerun_gives_the_same_result(
         assert runs["discrepancies"].tolist() == [DISCREPANCIES, DISCREPANCIES]
         assert str(runs["revenue_leaking"].iloc[1]) == "523.80"
         first_lines, second_lines = ledger.run_lines(1), ledger.run_lines(2)
-        assert len(first_lines) == 165
+        assert len(first_lines) == 166
         assert first_lines.equals(second_lines)
 
     # A changed export is refused before any work, without a traceback.

@@ -376,7 +376,7 @@ def test_a_run_is_recorded_with_its_inputs_totals_and_lines(
     summary = demo_result.summary()
     assert run["who"] == "dana"
     assert run["inputs"] == checksums and len(checksums) == 13
-    assert run["lines"] == len(demo_result.lines) == 165
+    assert run["lines"] == len(demo_result.lines) == 166
     assert run["discrepancies"] == DISCREPANCIES
     assert run["revenue_leaking"] == summary.revenue_leaking == Decimal("523.80")
     assert run["over_billing_risk"] == summary.over_billing_risk == Decimal("268.20")
@@ -390,7 +390,7 @@ def test_a_run_is_recorded_with_its_inputs_totals_and_lines(
         (run_id,),
     ).fetchone()
     raw.close()
-    assert stored == (165, DISCREPANCIES)
+    assert stored == (166, DISCREPANCIES)
     assert list(ledger.runs("2026-11")["run_id"]) == []
 
 

@@ -43,10 +43,12 @@ from workbench.mapping import (
     mappings_book,
 )
 from workbench.mapping_edits import (
+    CustomerChoice,
     exclude_customer,
     exclude_sku,
     lock_files,
     map_customer,
+    map_customers,
     map_sku,
 )
 from workbench.result import Reconciliation, Status
@@ -243,6 +245,67 @@ def test_an_existing_row_is_updated_instead_of_duplicated(workbook: Path) -> Non
     )
     assert sheet.max_row == 3
     assert (sheet["B3"].value, sheet["B3"].data_type) == ("4217", "s")  # now stored as text
+
+
+def test_several_customers_are_mapped_in_one_change_each_recorded(workbook: Path) -> None:
+    original = workbook.read_bytes()
+
+    saved = map_customers(
+        workbook,
+        [
+            CustomerChoice("huntress", "4217", "Our own office", "C9", "Head office"),
+            CustomerChoice("datto_rmm", "0042", "Birch Law", "C2", "Birch Law LLP"),
+        ],
+        who=EDITOR,
+    )
+
+    assert [(m.vendor, m.customer_key, m.company_id, m.exclude_reason) for m in
+            Mappings.read(workbook).customers] == [
+        ("microsoft", "t-acme", "C1", ""),
+        ("huntress", "4217", "C9", ""),  # the row there was, its exclusion cleared
+        ("datto_rmm", "0042", "C2", ""),  # a new row
+    ]  # fmt: skip
+    history = list((workbook.parent / "mappings.history").iterdir())
+    assert [path.read_bytes() for path in history] == [original]  # one change, one version
+    summaries = [
+        "Mapped Our own office (Huntress) to Head office",
+        "Mapped Birch Law (Datto RMM) to Birch Law LLP",
+    ]
+    assert saved.changes == tuple(summaries)
+    assert saved.summary == "2 changes: " + "; ".join(summaries)
+    with Ledger.open(workbook.parent / "ledger.sqlite") as ledger:
+        edits = ledger.mapping_edits()
+    assert [(e.who, e.summary, e.previous_version) for e in edits] == [
+        (EDITOR, summary, f"mappings.history/{history[0].name}") for summary in summaries
+    ]
+
+
+def test_several_customers_are_mapped_all_or_none(workbook: Path) -> None:
+    original = workbook.read_bytes()
+
+    with pytest.raises(WorkbenchError, match="Choose a PSA company for Birch Law"):
+        map_customers(
+            workbook,
+            [
+                CustomerChoice("huntress", "4217", "Our own office", "C9", "Head office"),
+                CustomerChoice("datto_rmm", "0042", "Birch Law", " ", ""),
+            ],
+            who=EDITOR,
+        )
+    with pytest.raises(WorkbenchError, match="named twice"):
+        map_customers(
+            workbook,
+            [
+                CustomerChoice("microsoft", "T-ACME", "Acme Dental", "C1", "Acme Dental"),
+                CustomerChoice("microsoft", "t-acme", "Acme Dental", "C2", "Birch Law LLP"),
+            ],
+            who=EDITOR,
+        )
+    with pytest.raises(WorkbenchError, match="No vendor customer to map"):
+        map_customers(workbook, [], who=EDITOR)
+
+    assert workbook.read_bytes() == original
+    assert not (workbook.parent / "mappings.history").exists()
 
 
 def test_ids_compare_without_case_as_the_reconciliation_does(workbook: Path) -> None:

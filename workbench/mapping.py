@@ -48,6 +48,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from workbench.bundles import PARTS, RULES, Bundle, BundleRow, BundleTerms, bundles_from_rows
+from workbench.customer_links import EVIDENCE_SCORE, customer_evidence, no_links
 from workbench.errors import InputError
 from workbench.matching import suggest
 from workbench.sources.schemas import vendor_key
@@ -327,7 +328,10 @@ class Mappings:
         return sku
 
     def match_customers(
-        self, vendor_customers: pd.DataFrame, companies: pd.DataFrame
+        self,
+        vendor_customers: pd.DataFrame,
+        companies: pd.DataFrame,
+        links: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Decide which PSA company each vendor customer belongs to.
 
@@ -337,15 +341,23 @@ class Mappings:
             Distinct ``vendor, customer_key, customer_name``.
         companies
             The PSA's ``company_id, company_name``.
+        links
+            Identifiers the vendor customers carry across vendors
+            (:data:`~workbench.customer_links.LINK_COLUMNS`); None: only the Microsoft
+            customers' own tenants.
 
         Returns
         -------
         pandas.DataFrame
             ``vendor, customer_key, customer_name, company_id, company_name, method, note,
-            suggested_company_id, suggestion_score``; ``company_id`` is empty unless the method
-            is "id" or "exact name". An unmatched customer gets the best fuzzy suggestion
-            (:func:`workbench.matching.suggest`) with its score and reasons in the note: a
+            suggested_company_id, suggestion_score, suggestion_reasons``; ``company_id`` is
+            empty unless the method is "id" or "exact name". An unmatched customer that shares
+            an identifier with mapped customers of one company gets that company
+            (:func:`workbench.customer_links.customer_evidence`), scored above any name;
+            otherwise the best fuzzy suggestion (:func:`workbench.matching.suggest`). Its
+            score and reasons are in the note, the reasons also in ``suggestion_reasons``: a
             suggestion is never applied, a person confirms it in the mappings workbook.
+            Identifiers that point at two companies suggest nothing, and the note says so.
         """
         names = companies["company_name"].map(name_key)
         unique = ~names.duplicated(keep=False)
@@ -393,20 +405,58 @@ class Mappings:
                 note[at] = f"renamed at the vendor: was {old_name!r}"
 
         # The others by exact name, else a suggestion for a person to confirm.
+        unmatched = []
         for at in np.flatnonzero(mapped < 0).tolist():
             name = str(customer_name[at])
             if name_key(name) in by_name:
                 company_id[at], method[at] = str(by_name[name_key(name)]), "exact name"
                 continue
+            unmatched.append(at)
+        evidence = customer_evidence(
+            pd.DataFrame(
+                {
+                    "vendor": vendor,
+                    "customer_key": customer_key,
+                    "customer_name": customer_name,
+                    "company_id": company_id,
+                    "method": method,
+                }
+            ),
+            no_links() if links is None else links,
+            company_names,
+            VENDOR_TITLES,
+        )
+        suggestion_reasons = np.full(count, "", dtype=object)
+        for at in unmatched:
+            name = str(customer_name[at])
             note[at] = "no customer mapping by id, and no PSA company has this exact name"
             best = suggest(name, candidates, limit=1)
-            if best:
+            shared = evidence.get((str(vendor[at]), str(customer_key[at])))
+            if shared is not None and shared.conflicting:
+                note[at] += ". " + "; ".join(shared.reasons)
+                continue
+            if shared is not None:
+                suggested_id[at], score[at] = shared.company_id, EVIDENCE_SCORE
+                reasons = list(shared.reasons)
+                if best and best[0].company_id == shared.company_id:
+                    reasons.append(f"the name fits too, score {best[0].score:.0f}")
+                elif best:
+                    reasons.append(
+                        f"the name alone would suggest {best[0].company_name} "
+                        f"(score {best[0].score:.0f})"
+                    )
+                suggested_name = company_names.get(shared.company_id, shared.company_id)
+            elif best:
                 suggested_id[at], score[at] = best[0].company_id, best[0].score
-                reasons = "; ".join(best[0].reasons)
-                note[at] += (
-                    f". Suggested: {best[0].company_name} (score {best[0].score:.0f}"
-                    f"{': ' + reasons if reasons else ''}); confirm it in mappings.xlsx"
-                )
+                reasons = list(best[0].reasons)
+                suggested_name = best[0].company_name
+            else:
+                continue
+            suggestion_reasons[at] = "; ".join(reasons)
+            note[at] += (
+                f". Suggested: {suggested_name} (score {score[at]:.0f}"
+                f"{': ' + suggestion_reasons[at] if reasons else ''}); confirm it in mappings.xlsx"
+            )
         company_name = np.asarray(
             [company_names.get(c, "") if c else "" for c in company_id.tolist()], dtype=object
         )
@@ -419,12 +469,12 @@ class Mappings:
             "method": method,
             "note": note,
             "suggested_company_id": suggested_id,
+            "suggestion_reasons": suggestion_reasons,
         }
+        columns = {column: pd.array(values, dtype="str") for column, values in text.items()}
+        reasons_column = columns.pop("suggestion_reasons")
         return pd.DataFrame(
-            {
-                **{column: pd.array(values, dtype="str") for column, values in text.items()},
-                "suggestion_score": score,
-            }
+            {**columns, "suggestion_score": score, "suggestion_reasons": reasons_column}
         )
 
     @functools.cached_property

@@ -1,9 +1,13 @@
 """Changing the mappings workbook on a person's decision (the dashboard's mapping review).
 
-Four edits, each touching the rows of one vendor customer or one vendor SKU:
+Four edits, each touching the rows of one vendor customer or one vendor SKU, and one that
+confirms several suggestions at once:
 
 * :func:`map_customer`: a vendor customer belongs to a PSA company (a confirmed suggestion or
   a company chosen by hand);
+* :func:`map_customers`: several vendor customers each belong to a PSA company (the suggestions
+  a person confirmed together), saved as one change to the workbook and recorded in the ledger
+  one customer at a time, each exactly as :func:`map_customer` records it;
 * :func:`exclude_customer`: a vendor customer is left out on purpose, with a reason;
 * :func:`map_sku`: a vendor SKU feeds a PSA service, with a factor;
 * :func:`exclude_sku`: a vendor SKU is left out on purpose, with a reason.
@@ -26,8 +30,9 @@ Four edits, each touching the rows of one vendor customer or one vendor SKU:
 5. The temporary file replaces ``mappings.xlsx`` in one step (:func:`os.replace`), so a reader
    sees the old workbook or the new one, never half of one. If the file changed on disk while
    the edit was prepared, nothing is replaced.
-6. Who made the change (``who``: the dashboard's login), when, what and the previous version
-   are recorded in the ledger beside the workbook (the workspace's ``ledger.sqlite``,
+6. Who made the change (``who``: the dashboard's login), when, what (one record per vendor
+   customer or SKU changed) and the previous version are recorded in the ledger beside the
+   workbook (the workspace's ``ledger.sqlite``,
    :meth:`~workbench.ledger.Ledger.mapping_edits`), under the ledger's write lock while the
    workbook is replaced: a change nobody can be named for is not made.
 """
@@ -37,7 +42,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -65,13 +70,18 @@ from workbench.sources.schemas import vendor_key
 
 __all__ = [
     "HISTORY_FOLDER_SUFFIX",
+    "CustomerChoice",
     "SavedEdit",
     "exclude_customer",
     "exclude_sku",
     "lock_files",
     "map_customer",
+    "map_customers",
     "map_sku",
 ]
+
+#: A bulk change's summary names this many customers, then how many more.
+_NAMED_IN_SUMMARY = 5
 
 #: Previous versions of ``mappings.xlsx`` go to ``mappings.history`` next to it.
 HISTORY_FOLDER_SUFFIX = ".history"
@@ -94,12 +104,15 @@ class SavedEdit:
         The copy of the workbook as it was before the change.
     who
         Who made the change, as the ledger records it.
+    changes
+        What the ledger recorded, one entry per vendor customer or SKU changed.
     """
 
     summary: str
     workbook: Path
     previous_version: Path
     who: str
+    changes: tuple[str, ...] = ()
 
     @property
     def message(self) -> str:
@@ -109,6 +122,18 @@ class SavedEdit:
             f"{self.summary}; {self.workbook.name} saved, previous version kept in "
             f"{kept.as_posix()}."
         )
+
+
+@dataclass(frozen=True)
+class CustomerChoice:
+    """A vendor customer and the PSA company a person chose for it (see :func:`map_customer`
+    for each field)."""
+
+    vendor: str
+    customer_id: str
+    customer_name: str
+    company_id: str
+    company_name: str
 
 
 def map_customer(
@@ -152,24 +177,68 @@ def map_customer(
         When the workbook is open in Excel, holds formulas, cannot be replaced, or the change
         would not read back as intended; nothing is changed then.
     """
-    company_id = company_id.strip()
+    choice = CustomerChoice(vendor, customer_id, customer_name, company_id, company_name)
+    return _edit_customers(workbook, [_mapped(choice)], who)
+
+
+def map_customers(workbook: Path, choices: Sequence[CustomerChoice], *, who: str) -> SavedEdit:
+    """Map several vendor customers, each to its PSA company, in one change to the workbook.
+
+    Each customer's rows change as :func:`map_customer` changes them, and the ledger records
+    each customer as :func:`map_customer` would, all with the one previous version kept. Either
+    every customer is mapped or, when anything is wrong, none is.
+
+    Parameters
+    ----------
+    workbook
+        The workspace's ``mappings.xlsx``.
+    choices
+        The vendor customers and their companies; a customer may be named once.
+    who
+        Who makes the change (recorded in the ledger beside the workbook).
+
+    Returns
+    -------
+    SavedEdit
+        What was saved (``changes``: one summary per customer) and where the previous version
+        is.
+
+    Raises
+    ------
+    WorkbenchError
+        As :func:`map_customer`, and when no customer or one customer twice is given.
+    """
+    if not choices:
+        raise WorkbenchError("No vendor customer to map: nothing was changed")
+    named = [(choice.vendor, _cell_text(choice.customer_id).casefold()) for choice in choices]
+    if len(set(named)) != len(named):
+        raise WorkbenchError("A vendor customer is named twice: nothing was changed")
+    return _edit_customers(workbook, [_mapped(choice) for choice in choices], who)
+
+
+def _mapped(choice: CustomerChoice) -> _CustomerEdit:
+    company_id = choice.company_id.strip()
     if not company_id:
-        raise WorkbenchError(f"Choose a PSA company for {customer_name}: nothing was changed")
+        raise WorkbenchError(
+            f"Choose a PSA company for {choice.customer_name}: nothing was changed"
+        )
     wanted = CustomerMapping(
-        vendor=vendor,
-        customer_key=customer_id.strip().casefold(),
-        customer_name=customer_name,
+        vendor=choice.vendor,
+        customer_key=choice.customer_id.strip().casefold(),
+        customer_name=choice.customer_name,
         company_id=company_id,
-        company_name=company_name,
+        company_name=choice.company_name,
     )
     values = {
-        "Vendor customer name": customer_name,
+        "Vendor customer name": choice.customer_name,
         "PSA company ID": company_id,
-        "PSA company name": company_name,
+        "PSA company name": choice.company_name,
         "Exclude reason": "",
     }
-    summary = f"Mapped {customer_name} ({_vendor_title(vendor)}) to {company_name}"
-    return _edit_customer(workbook, vendor, customer_id, values, wanted, summary, who)
+    summary = (
+        f"Mapped {choice.customer_name} ({_vendor_title(choice.vendor)}) to {choice.company_name}"
+    )
+    return _CustomerEdit(choice.vendor, choice.customer_id, values, wanted, summary)
 
 
 def exclude_customer(
@@ -199,7 +268,9 @@ def exclude_customer(
         exclude_reason=reason,
     )
     summary = f"Excluded {customer_name} ({_vendor_title(vendor)}): {reason}"
-    return _edit_customer(workbook, vendor, customer_id, values, wanted, summary, who)
+    return _edit_customers(
+        workbook, [_CustomerEdit(vendor, customer_id, values, wanted, summary)], who
+    )
 
 
 def map_sku(
@@ -314,53 +385,76 @@ def lock_files(workbook: Path) -> list[Path]:
 # --- the edits -----------------------------------------------------------------------------
 
 
-def _edit_customer(
-    workbook: Path,
-    vendor: str,
-    customer_id: str,
-    values: dict[str, str],
-    wanted: CustomerMapping,
-    summary: str,
-    who: str,
-) -> SavedEdit:
-    customer_id = _cell_text(customer_id)
-    if not customer_id:
-        raise WorkbenchError(
-            f"{wanted.customer_name} has no vendor customer ID: nothing was changed"
-        )
-    key = customer_id.casefold()
+@dataclass(frozen=True)
+class _CustomerEdit:
+    """The values to write on one vendor customer's rows, and how they must read back."""
+
+    vendor: str
+    customer_id: str
+    values: dict[str, str]
+    wanted: CustomerMapping
+    summary: str
+
+    def intended(self, mapping: CustomerMapping) -> bool:
+        if self.wanted.exclude_reason:  # an exclusion keeps whatever company the row named
+            return mapping.exclude_reason == self.wanted.exclude_reason
+        return (mapping.company_id, mapping.exclude_reason) == (self.wanted.company_id, "")
+
+
+def _edit_customers(workbook: Path, edits: Sequence[_CustomerEdit], who: str) -> SavedEdit:
+    keys = []
+    for edit in edits:
+        customer_id = _cell_text(edit.customer_id)
+        if not customer_id:
+            raise WorkbenchError(
+                f"{edit.wanted.customer_name} has no vendor customer ID: nothing was changed"
+            )
+        keys.append((edit.vendor, customer_id.casefold()))
+    by_key = dict(zip(keys, edits, strict=True))
 
     def change(book: openpyxl.Workbook) -> None:
         sheet = _Sheet(workbook, book, "Customers", CUSTOMER_HEADERS)
-        rows = [
-            row
-            for row in sheet.rows()
-            if vendor_key(sheet.text(row, "Vendor")) == vendor
-            and sheet.text(row, "Vendor customer ID").casefold() == key
-        ]
-        if not rows:
-            rows = [sheet.new_row()]
-            sheet.put(rows[0], {"Vendor": _vendor_title(vendor), "Vendor customer ID": customer_id})
-        for row in rows:
-            # An id Excel stored as a number is rewritten as the same text.
-            sheet.put(row, {"Vendor customer ID": sheet.text(row, "Vendor customer ID"), **values})
+        rows: dict[tuple[str, str], list[int]] = {key: [] for key in keys}
+        for row in sheet.rows():
+            key = (
+                vendor_key(sheet.text(row, "Vendor")),
+                sheet.text(row, "Vendor customer ID").casefold(),
+            )
+            if key in rows:
+                rows[key].append(row)
+        for key, edit in by_key.items():
+            if not rows[key]:
+                rows[key] = [sheet.new_row()]
+                sheet.put(
+                    rows[key][0],
+                    {
+                        "Vendor": _vendor_title(edit.vendor),
+                        "Vendor customer ID": _cell_text(edit.customer_id),
+                    },
+                )
+            for row in rows[key]:
+                # An id Excel stored as a number is rewritten as the same text.
+                sheet.put(
+                    row,
+                    {"Vendor customer ID": sheet.text(row, "Vendor customer ID"), **edit.values},
+                )
 
     def targeted(mapping: CustomerMapping) -> bool:
-        return mapping.vendor == vendor and mapping.customer_key == key
-
-    def intended(mapping: CustomerMapping) -> bool:
-        if wanted.exclude_reason:  # an exclusion keeps whatever company the row named
-            return mapping.exclude_reason == wanted.exclude_reason
-        return (mapping.company_id, mapping.exclude_reason) == (wanted.company_id, "")
+        return (mapping.vendor, mapping.customer_key) in by_key
 
     def others(mappings: Mappings) -> Mappings:
         return replace(mappings, customers=tuple(m for m in mappings.customers if not targeted(m)))
 
     def check(before: Mappings, after: Mappings) -> bool:
-        edited = [m for m in after.customers if targeted(m)]
-        return others(after) == others(before) and bool(edited) and all(map(intended, edited))
+        edited: dict[tuple[str, str], list[CustomerMapping]] = {key: [] for key in keys}
+        for mapping in after.customers:
+            if targeted(mapping):
+                edited[(mapping.vendor, mapping.customer_key)].append(mapping)
+        return others(after) == others(before) and all(
+            found and all(map(by_key[key].intended, found)) for key, found in edited.items()
+        )
 
-    return _save(workbook, change, check, summary, who)
+    return _save(workbook, change, check, [edit.summary for edit in edits], who)
 
 
 def _edit_service(
@@ -410,7 +504,7 @@ def _edit_service(
             )
         return others(after) == others(before) and intended
 
-    return _save(workbook, change, check, summary, who)
+    return _save(workbook, change, check, [summary], who)
 
 
 # --- saving --------------------------------------------------------------------------------
@@ -420,10 +514,11 @@ def _save(
     workbook: Path,
     change: Callable[[openpyxl.Workbook], None],
     check: Callable[[Mappings, Mappings], bool],
-    summary: str,
+    summaries: Sequence[str],
     who: str,
 ) -> SavedEdit:
-    """Apply ``change`` to the workbook and save it safely (see the module's docstring)."""
+    """Apply ``change`` to the workbook and save it safely (see the module's docstring);
+    ``summaries`` says what changed, one entry per vendor customer or SKU, each recorded."""
     if not who.strip():
         raise WorkbenchError(
             f"say who changes {workbook.name}: every change records its author; nothing was changed"
@@ -460,10 +555,26 @@ def _save(
                 )
             previous = _keep_previous(workbook)
             _replace(workbook, temporary, previous)
-            record(summary, previous.relative_to(workbook.parent).as_posix())
+            for summary in summaries:
+                record(summary, previous.relative_to(workbook.parent).as_posix())
     finally:
         temporary.unlink(missing_ok=True)
-    return SavedEdit(summary=summary, workbook=workbook, previous_version=previous, who=who.strip())
+    return SavedEdit(
+        summary=_summary(summaries),
+        workbook=workbook,
+        previous_version=previous,
+        who=who.strip(),
+        changes=tuple(summaries),
+    )
+
+
+def _summary(summaries: Sequence[str]) -> str:
+    """One change's summary as it is; several counted, the first few of them named."""
+    if len(summaries) == 1:
+        return summaries[0]
+    named = "; ".join(summaries[:_NAMED_IN_SUMMARY])
+    more = len(summaries) - _NAMED_IN_SUMMARY
+    return f"{len(summaries)} changes: {named}" + (f"; and {more} more" if more > 0 else "")
 
 
 def _saved_beside(workbook: Path, book: openpyxl.Workbook) -> Path:

@@ -17,16 +17,19 @@ from pathlib import Path
 import pandas as pd
 
 from workbench import store
+from workbench.customer_links import no_links
 from workbench.errors import WorkbenchError
 from workbench.mapping import Mappings
 from workbench.reconcile import reconcile
 from workbench.result import Reconciliation
 from workbench.sources import Catalogue, Inputs
-from workbench.workspace import Workspace, read_period_inputs
+from workbench.workspace import Workspace, period_links, read_period_inputs
 
 #: Canonical inputs kept in this process by their store id: confirming a mapping in the
 #: dashboard re-reconciles them without reading the store again. Two periods at most.
 _INPUTS: OrderedDict[str, Inputs] = OrderedDict()
+#: The customer links of the inputs kept above, by the same id.
+_LINKS: dict[str, pd.DataFrame] = {}
 
 
 def latest_period(workspace: Workspace) -> str:
@@ -107,17 +110,29 @@ class Period:
             # The same files elsewhere (a copied workspace) have the same id: store them there too.
             _INPUTS.move_to_end(inputs_id)
             if fingerprint is not None:
-                store.save_inputs(self.workspace, self.name, _INPUTS[inputs_id], fingerprint)
+                store.save_inputs(
+                    self.workspace, self.name, _INPUTS[inputs_id], fingerprint, _LINKS[inputs_id]
+                )
             return inputs_id, _INPUTS[inputs_id]
         stored = store.load_inputs(self.workspace, self.name, inputs_id)
-        if stored is None:
+        links = store.load_links(self.workspace, self.name, inputs_id)
+        if stored is None or (links is None and fingerprint is not None):
             self.changes = store.changes_since(self.workspace, self.name, fingerprint)
             stored = read_period_inputs(self.workspace, self.name)
-            store.save_inputs(self.workspace, self.name, stored, fingerprint)
+            links = period_links(self.workspace, stored)
+            store.save_inputs(self.workspace, self.name, stored, fingerprint, links)
         _INPUTS[inputs_id] = stored
+        # A month stored without its links and whose exports are gone suggests by name only.
+        _LINKS[inputs_id] = no_links() if links is None else links
         while len(_INPUTS) > 2:
-            _INPUTS.popitem(last=False)
+            _LINKS.pop(_INPUTS.popitem(last=False)[0], None)
         return inputs_id, stored
+
+    def customer_links(self) -> pd.DataFrame:
+        """The identifiers the month's vendor customers share across vendors
+        (:mod:`workbench.customer_links`), stored with the month's inputs."""
+        inputs_id, _ = self._inputs()
+        return _LINKS[inputs_id]
 
     def result_folder(self) -> Path:
         """Where the month's reconciliation is stored (made and stored first if needed).
@@ -138,6 +153,7 @@ class Period:
                 Mappings.read(self.workspace.mappings_file),
                 period=self.name,
                 currency=self.workspace.currency,
+                links=_LINKS[inputs_id],
             )
             store.save_result(result, folder, made_from)
         return folder

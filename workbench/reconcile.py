@@ -61,7 +61,12 @@ _EXCLUDED, _SAME = _CODE["excluded"], _CODE["same_record"]
 
 
 def reconcile(
-    inputs: Inputs, mappings: Mappings, *, period: str, currency: str = "USD"
+    inputs: Inputs,
+    mappings: Mappings,
+    *,
+    period: str,
+    currency: str = "USD",
+    links: pd.DataFrame | None = None,
 ) -> Reconciliation:
     """Reconcile a period's canonical inputs under the given mappings.
 
@@ -69,11 +74,14 @@ def reconcile(
     decision is taken per record, and the source rows behind each record are attached to the
     lines and exclusions at the end, column by column. So the cost of a decision does not grow
     with the rows a vendor export repeats per device or per seat.
+
+    ``links`` are the identifiers vendor customers share across vendors
+    (:mod:`workbench.customer_links`), for the suggestions of unmapped customers.
     """
     usage = _Usage(inputs.usage, mappings)
     billed = _Billed(inputs.contract_lines)
     catalogue = inputs.catalogue
-    customers = mappings.match_customers(usage.customers_seen(), catalogue.companies)
+    customers = mappings.match_customers(usage.customers_seen(), catalogue.companies, links)
     records = _Records(usage, customers)
     services = mappings.service_table(present=records.vendor_skus())
     joined = records.joined(services)

@@ -218,6 +218,7 @@ class CustomerMatchSchema(_ResultFrame):
     note: Series[str]
     suggested_company_id: Series[str]
     suggestion_score: Series[float] = pa.Field(nullable=True)
+    suggestion_reasons: Series[str]  # why the suggestion, "; " between reasons
 
 
 class FileSchema(_ResultFrame):

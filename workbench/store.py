@@ -5,7 +5,8 @@ every face (CLI, notebooks, dashboard, review, export) reads the store instead, 
 kernels render from it. Layout, in the workspace::
 
     periods/<period>/store/inputs-<id>/    the canonical inputs: contract_lines, usage, companies,
-                                           services, files (.parquet) and manifest.json
+                                           services, files, customer_links (.parquet) and
+                                           manifest.json
     periods/<period>/store/result-<id>/    the reconciliation: lines, evidence, coverage,
                                            excluded, clients, customer_matches, files (.parquet)
                                            and manifest.json
@@ -326,10 +327,13 @@ def save_inputs(
     period: str,
     inputs: Inputs,
     fingerprint: Mapping[str, Any] | None = None,
+    links: pd.DataFrame | None = None,
 ) -> str:
     """Store a period's canonical inputs (unless stored already); returns their id.
 
-    ``fingerprint`` is :func:`inputs_fingerprint` of the period when the caller has it.
+    ``fingerprint`` is :func:`inputs_fingerprint` of the period when the caller has it;
+    ``links`` the identifiers its vendor customers share across vendors
+    (:mod:`workbench.customer_links`), read from the same exports and stored with them.
     """
     fingerprint = fingerprint or inputs_fingerprint(workspace, period)
     inputs_id = fingerprint_id(fingerprint)
@@ -343,6 +347,7 @@ def save_inputs(
                 "companies": inputs.catalogue.companies.reset_index(drop=True),
                 "services": inputs.catalogue.services.reset_index(drop=True),
                 "files": inputs.files,
+                **({"customer_links": links} if links is not None else {}),
             },
             {"format": STORE_FORMAT, "fingerprint": dict(fingerprint)},
         )
@@ -383,6 +388,13 @@ def load_catalogue(workspace: Workspace, period: str, stored_id: str) -> Catalog
     if frames is None:
         return None
     return Catalogue(companies=frames["companies"], services=frames["services"])
+
+
+def load_links(workspace: Workspace, period: str, stored_id: str) -> pd.DataFrame | None:
+    """The customer links stored with the inputs under ``stored_id``, None when there are none
+    (the inputs are not stored, or were stored without them)."""
+    frames = _read_inputs(workspace, period, stored_id, {"customer_links"})
+    return None if frames is None else frames.get("customer_links")
 
 
 def newest_inputs_id(workspace: Workspace, period: str) -> tuple[str, str] | None:

@@ -30,6 +30,9 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
+import pandas as pd
+
+from workbench.customer_links import read_links
 from workbench.errors import InputError, WorkbenchError
 from workbench.mapping import Mappings
 from workbench.reconcile import reconcile
@@ -358,6 +361,12 @@ def read_period_inputs(workspace: str | Path | Workspace, period: str) -> Inputs
     )
 
 
+def period_links(workspace: Workspace, inputs: Inputs) -> pd.DataFrame:
+    """The identifiers the vendor customers of a period's inputs share across vendors, read
+    from the exports the inputs were read from (:func:`workbench.customer_links.read_links`)."""
+    return read_links(workspace.root, inputs.files, decimal_mark=workspace.decimal_mark)
+
+
 def reconcile_workspace(
     workspace: str | Path | Workspace, period: str, inputs: Inputs | None = None
 ) -> Reconciliation:
@@ -368,4 +377,10 @@ def reconcile_workspace(
     if inputs is None:
         inputs = read_period_inputs(workspace, period)
     mappings = Mappings.read(workspace.mappings_file)
-    return reconcile(inputs, mappings, period=period, currency=workspace.currency)
+    return reconcile(
+        inputs,
+        mappings,
+        period=period,
+        currency=workspace.currency,
+        links=period_links(workspace, inputs),
+    )

@@ -1,11 +1,14 @@
 """The mapping review: each vendor customer and SKU nobody has mapped, with a way to map it.
 
-:func:`mapping_review` lists them from a reconciliation and the PSA's catalogue, biggest vendor
-spend first, each customer with the closest PSA company (its score and why); tests check it
-without widgets. :class:`MappingReviewPanel` shows one card per customer or SKU, whose buttons
+:func:`mapping_review` lists them from a reconciliation and the PSA's catalogue, each customer
+with the PSA company the reconciliation suggests (its score and why): the customers with a
+suggestion first, most confident first, then the others, biggest vendor spend first; tests check
+it without widgets. :class:`MappingReviewPanel` shows one card per customer or SKU, whose buttons
 save ``mappings.xlsx`` through :mod:`workbench.mapping_edits`, which records who made each change.
-With logins, only a login with the mapper role may; without them, the person named in the
-review's *Reviewer*.
+Above the cards, every suggestion scoring at least a chosen minimum can be confirmed at once: the
+panel first says how many customers that maps (and to which companies), and saves only when the
+person confirms. With logins, only a login with the mapper role may change mappings; without
+them, the person named in the review's *Reviewer*.
 """
 
 from __future__ import annotations
@@ -34,13 +37,15 @@ from workbench.logins import MAPPER, Login
 from workbench.mapping import VENDOR_TITLES, MappingWarning, ServiceMapping
 from workbench.mapping_edits import (
     HISTORY_FOLDER_SUFFIX,
+    CustomerChoice,
     SavedEdit,
     exclude_customer,
     exclude_sku,
     map_customer,
+    map_customers,
     map_sku,
 )
-from workbench.matching import Suggestion, suggest
+from workbench.matching import Suggestion
 from workbench.money import ZERO, format_money, total
 from workbench.result import Reconciliation, Status
 from workbench.service_matching import ServiceSuggestion, suggest_services
@@ -51,6 +56,12 @@ from workbench.views import plural
 REVIEW_CLASS = "wb-review"
 REVIEW_MESSAGE_CLASS = "wb-review-message"
 MAPPING_WARNING_CLASS = "wb-mapping-warning"
+BULK_CLASS = "wb-map-bulk"
+
+#: The minimum score the bulk confirmation starts at: suggestions as sure as they come.
+BULK_MINIMUM = 100.0
+#: The confirmation question names this many customers and their companies, then counts the rest.
+_NAMED_IN_QUESTION = 8
 
 
 @dataclass(frozen=True)
@@ -106,23 +117,31 @@ class MappingReview:
 def mapping_review(
     result: Reconciliation, catalogue: Catalogue, mapped: Sequence[ServiceMapping] = ()
 ) -> MappingReview:
-    """The unmapped vendor customers and SKUs of a reconciliation, biggest vendor spend first.
+    """The unmapped vendor customers and SKUs of a reconciliation.
 
-    A customer's suggestion is the one the reconciliation made (``customer_matches``), with the
-    reasons :func:`~workbench.matching.suggest` gives for it. A SKU's is the closest PSA service
-    by name and price (:func:`~workbench.service_matching.suggest_services`); ``mapped`` are the
-    mappings workbook's Services rows, whose SKU names also speak for their services.
+    A customer's suggestion is the one the reconciliation made (``customer_matches``: by the
+    identifiers it shares with mapped customers, else by name), with its score and reasons.
+    Customers with a suggestion come first, highest score first, then those without; customers
+    of one score, and SKUs, biggest vendor spend first. A SKU's suggestion is the closest PSA
+    service by name and price (:func:`~workbench.service_matching.suggest_services`); ``mapped``
+    are the mappings workbook's Services rows, whose SKU names also speak for their services.
     """
     unmapped = result.unmapped
     customer_lines = unmapped[unmapped["status"] == Status.UNMAPPED_CUSTOMER]
     suggested = {
-        (str(vendor), str(key)): (str(company_id), float(score))
-        for vendor, key, company_id, score in result.customer_matches[
-            ["vendor", "customer_key", "suggested_company_id", "suggestion_score"]
+        (str(vendor), str(key)): (str(company_id), float(score), str(reasons))
+        for vendor, key, company_id, score, reasons in result.customer_matches[
+            [
+                "vendor",
+                "customer_key",
+                "suggested_company_id",
+                "suggestion_score",
+                "suggestion_reasons",
+            ]
         ].itertuples(index=False)
         if company_id
     }
-    names = list(
+    names = dict(
         zip(catalogue.companies["company_id"], catalogue.companies["company_name"], strict=True)
     )
     customers = []
@@ -143,7 +162,7 @@ def mapping_review(
                     for row in group.to_dict("records")
                 ),
                 spend=_spend(group),
-                suggestion=_suggestion(name, suggested.get((str(vendor), str(key))), names),
+                suggestion=_suggestion(suggested.get((str(vendor), str(key))), names),
             )
         )
     sku_lines = unmapped[unmapped["status"] == Status.UNMAPPED_SKU]
@@ -175,9 +194,7 @@ def mapping_review(
             )
         )
     return MappingReview(
-        customers=tuple(
-            sorted(customers, key=lambda c: (-(c.spend or ZERO), c.customer_name.casefold()))
-        ),
+        customers=tuple(sorted(customers, key=_by_confidence)),
         skus=tuple(sorted(skus, key=lambda s: (-(s.spend or ZERO), s.sku_name.casefold()))),
         companies=_choices(catalogue.companies, "company_id", "company_name"),
         services=_choices(catalogue.services, "service_id", "service_name"),
@@ -223,16 +240,39 @@ def _spend(lines: pd.DataFrame) -> Decimal | None:
 
 
 def _suggestion(
-    name: str, suggested: tuple[str, float] | None, companies: list[tuple[str, str]]
+    suggested: tuple[str, float, str] | None, companies: dict[str, str]
 ) -> Suggestion | None:
-    """The reconciliation's suggestion, with the reasons the matcher gives for it."""
+    """The reconciliation's suggestion, with its reasons."""
     if suggested is None:
         return None
-    company_id, score = suggested
-    ranked = {each.company_id: each for each in suggest(name, companies, limit=5)}
-    if company_id in ranked:
-        return ranked[company_id]
-    return Suggestion(company_id, dict(companies).get(company_id, company_id), score, ())
+    company_id, score, reasons = suggested
+    return Suggestion(
+        company_id,
+        str(companies.get(company_id, company_id)),
+        score,
+        tuple(reasons.split("; ")) if reasons else (),
+    )
+
+
+def _by_confidence(customer: CustomerToMap) -> tuple[bool, float, Decimal, str]:
+    """Suggested customers first, most confident first; then biggest spend, then by name."""
+    score = customer.suggestion.score if customer.suggestion is not None else 0.0
+    return (
+        customer.suggestion is None,
+        -score,
+        -(customer.spend or ZERO),
+        customer.customer_name.casefold(),
+    )
+
+
+def suggestions_at_least(review: MappingReview, minimum: float) -> list[CustomerToMap]:
+    """The customers whose suggestion scores ``minimum`` or more, most confident first: what
+    a bulk confirmation at that score maps."""
+    return [
+        customer
+        for customer in review.customers
+        if customer.suggestion is not None and customer.suggestion.score >= minimum
+    ]
 
 
 def _choices(frame: pd.DataFrame, id_column: str, name_column: str) -> tuple[Choice, ...]:
@@ -268,6 +308,8 @@ class MappingReviewPanel:
     A choice saves ``mappings.xlsx`` through :mod:`workbench.mapping_edits`, then calls
     ``refresh`` (which reconciles again and refills the whole page, this panel included) and
     says in plain words what changed. A problem is a message in the panel, never a traceback.
+    Confirming the suggestions at or above a minimum score asks first (how many, which
+    customers to which companies, as whom), and saves them as one change only on the answer.
 
     Parameters
     ----------
@@ -296,11 +338,41 @@ class MappingReviewPanel:
         self.message = widgets.HTML().add_class(REVIEW_MESSAGE_CLASS)
         self.warnings = widgets.HTML()
         self.cards = widgets.VBox().add_class("wb-review-cards")
-        self.root = widgets.VBox([self.heading, self.warnings, self.message, self.cards]).add_class(
-            REVIEW_CLASS
+        self.minimum = widgets.BoundedFloatText(
+            value=BULK_MINIMUM, min=0, max=100, step=1, description="Minimum score"
+        ).add_class("wb-map-bulk-minimum")
+        self.minimum.style.description_width = "110px"
+        self.minimum.layout.width = "190px"
+        self.ask = action_button(
+            "Confirm every suggestion at or above it\u2026", "wb-map-bulk-ask", "success"
         )
+        self.counted = widgets.HTML().add_class("wb-map-bulk-count")
+        self.question = widgets.HTML().add_class("wb-map-bulk-question")
+        self.yes = action_button("", "wb-map-bulk-yes", "success")
+        cancel = action_button("Cancel", "wb-map-bulk-cancel")
+        self.confirmation = widgets.VBox(
+            [self.question, widgets.HBox([self.yes, cancel]).add_class("wb-review-controls")]
+        ).add_class("wb-map-bulk-confirmation")
+        self.confirmation.layout.display = "none"
+        self.bulk = widgets.VBox(
+            [
+                widgets.HBox([self.minimum, self.ask, self.counted]).add_class(
+                    "wb-review-controls"
+                ),
+                self.confirmation,
+            ]
+        ).add_class(BULK_CLASS)
+        self.root = widgets.VBox(
+            [self.heading, self.warnings, self.message, self.bulk, self.cards]
+        ).add_class(REVIEW_CLASS)
         self.unmapped_lines = 0
         self.currency = "USD"
+        self.review = MappingReview((), (), (), ())
+        self.asked: tuple[CustomerToMap, ...] = ()  # what the open question would confirm
+        self.minimum.observe(lambda _: self._count(), names="value")
+        self.ask.on_click(lambda _: self._ask())
+        self.yes.on_click(lambda _: self._confirm_asked())
+        cancel.on_click(lambda _: self._close_question())
 
     def show(self, result: Reconciliation, review: MappingReview) -> None:
         self.unmapped_lines = len(result.unmapped)
@@ -329,6 +401,77 @@ class MappingReviewPanel:
         cards = [self._customer_card(each, review) for each in review.customers]
         cards += [self._sku_card(each, review) for each in review.skus]
         self._replace_cards(cards)
+        self.review = review
+        self._close_question()
+        suggested = any(customer.suggestion is not None for customer in review.customers)
+        # A login without the mapper role reads the suggestions; its clicks would be refused.
+        self.bulk.layout.display = "" if suggested and self.may_map else "none"
+        self._count()
+
+    def _count(self) -> None:
+        """Say how many suggestions the minimum score takes, and close a question about another."""
+        self._close_question()
+        taken = suggestions_at_least(self.review, float(self.minimum.value))
+        self.counted.value = (
+            f'<span class="wb-review-facts">{plural(len(taken), "suggestion")} score '
+            f"{self.minimum.value:g} or more</span>"
+        )
+
+    def _ask(self) -> None:
+        """Ask before confirming every suggestion at or above the minimum score."""
+        minimum = float(self.minimum.value)
+        taken = suggestions_at_least(self.review, minimum)
+        if self._refused():
+            return
+        if not taken:
+            self.message.value = banner_html(
+                f"No suggestion scores {minimum:g} or more: lower the minimum score.",
+                "warn",
+                "Nothing to confirm.",
+            )
+            return
+        self.asked = tuple(taken)
+        named = "".join(
+            f"<li>{html.escape(each.customer_name)} ({html.escape(_vendor_title(each.vendor))}) "
+            f"\u2192 <strong>{html.escape(each.suggestion.company_name)}</strong> "
+            f"(score {each.suggestion.score:.0f})</li>"
+            for each in taken[:_NAMED_IN_QUESTION]
+            if each.suggestion is not None
+        )
+        more = len(taken) - _NAMED_IN_QUESTION
+        who = self.who().strip()
+        self.question.value = (
+            '<div class="wb-banner wb-tone-warn">'
+            f"<strong>Confirm {html.escape(plural(len(taken), 'suggestion'))} scoring "
+            f"{minimum:g} or more?</strong> Each vendor customer below is mapped to its "
+            f"suggested PSA company in {html.escape(self.workbook.name)}"
+            + (f", recorded as {html.escape(who)}" if who else "")
+            + f":<ul>{named}</ul>"
+            + (f"and {plural(more, 'more customer')}." if more > 0 else "")
+            + "</div>"
+        )
+        self.yes.description = f"Confirm {plural(len(taken), 'suggestion')}"
+        self.confirmation.layout.display = ""
+
+    def _confirm_asked(self) -> None:
+        choices = [
+            CustomerChoice(
+                vendor=each.vendor,
+                customer_id=each.customer_key,
+                customer_name=each.customer_name,
+                company_id=each.suggestion.company_id,
+                company_name=each.suggestion.company_name,
+            )
+            for each in self.asked
+            if each.suggestion is not None
+        ]
+        self._close_question()
+        if choices:
+            self._apply(lambda who: map_customers(self.workbook, choices, who=who))
+
+    def _close_question(self) -> None:
+        self.asked = ()
+        self.confirmation.layout.display = "none"
 
     def show_error(self, error: WorkbenchError) -> None:
         self.heading.value = section_html(
@@ -506,15 +649,21 @@ class MappingReviewPanel:
             return "no prices in the export"
         return f"vendor spend {format_money(spend, self.currency)} / month"
 
+    def _refused(self) -> bool:
+        """Say so, and answer True, when the page's login may not change mappings."""
+        if self.may_map:
+            return False
+        assert self.login is not None
+        self.message.value = banner_html(
+            self.login.refusal("the mapping review", "change mappings", MAPPER),
+            "bad",
+            "Not saved.",
+        )
+        return True
+
     def _apply(self, change: Callable[[str], SavedEdit]) -> None:
         """Save one change as the page's person, then refresh the page and say what changed."""
-        if not self.may_map:
-            assert self.login is not None
-            self.message.value = banner_html(
-                self.login.refusal("the mapping review", "change mappings", MAPPER),
-                "bad",
-                "Not saved.",
-            )
+        if self._refused():
             return
         who = self.who().strip()
         if not who:
@@ -527,8 +676,8 @@ class MappingReviewPanel:
             return
         buttons = [
             widget
-            for card in self.cards.children
-            for widget in descendants(card)
+            for part in (self.bulk, *self.cards.children)
+            for widget in descendants(part)
             if isinstance(widget, widgets.Button)
         ]
         for button in buttons:

@@ -1,6 +1,8 @@
 """Huntress organizations export: one row per organization, three billable metrics each.
 
-A record is one organization's metric, known by the organization's ``id`` and the metric.
+A record is one organization's metric, known by the organization's ``id`` and the metric. An
+organization may name the Microsoft 365 tenant it watches (``microsoft_365_tenant_id``): a link
+to the Partner Center customer of that tenant (:func:`tenant_links`).
 """
 
 from __future__ import annotations
@@ -66,6 +68,21 @@ def read_organizations(table: RawTable, context: ReadContext) -> pd.DataFrame:
         },
         index=pd.RangeIndex(rows * len(METRICS)),
     )
+
+
+#: The column naming the Microsoft 365 tenant an organization watches.
+TENANT_COLUMN = "microsoft_365_tenant_id"
+
+
+def tenant_links(table: RawTable) -> list[tuple[str, str]]:
+    """``(organization id, tenant id)`` of each organization naming its Microsoft 365 tenant
+    (none when the export has no tenant column)."""
+    tenant_column = reading.optional_column(table, TENANT_COLUMN)
+    if tenant_column is None:
+        return []
+    org_id = reading.texts(table, reading.column(table, "id"))
+    tenants = reading.texts(table, tenant_column)
+    return [(org, tenant) for org, tenant in zip(org_id, tenants, strict=True) if org and tenant]
 
 
 ORGANIZATIONS = Format(

@@ -32,7 +32,9 @@ Subscriptions
     ``id``.
 
 ``customer_key`` is Pax8's ``companyId`` (a UUID, compared case-insensitively), ``sku`` the Pax8
-SKU (``productId`` when the SKU is blank).
+SKU (``productId`` when the SKU is blank). An invoice item may carry the company's ``externalId``,
+the id the MSP gave the company in its own systems (usually its PSA company id): a link read by
+:func:`external_id_links`.
 """
 
 from __future__ import annotations
@@ -237,6 +239,25 @@ def read_subscriptions(table: RawTable, context: ReadContext) -> pd.DataFrame:
             }
         )
     return pd.DataFrame.from_records(records)
+
+
+#: The column of the company's id in the MSP's own systems.
+EXTERNAL_ID_COLUMN = "externalId"
+
+
+def external_id_links(table: RawTable) -> list[tuple[str, str]]:
+    """``(company id, external id)`` of each row naming the company's external id (none when
+    the export has no such column)."""
+    external_column = reading.optional_column(table, EXTERNAL_ID_COLUMN)
+    if external_column is None:
+        return []
+    company_id = reading.texts(table, reading.column(table, "companyId"))
+    external = reading.texts(table, external_column)
+    return [
+        (company.casefold(), value)
+        for company, value in zip(company_id, external, strict=True)
+        if company and value
+    ]
 
 
 INVOICE_ITEMS = Format(
