@@ -87,9 +87,9 @@ def test_huntress_organizations_fetched_page_by_page_read_the_same(
 
     assert report.ok, report.describe()
     assert [(file.path, file.records) for file in report.written] == [
-        (f"periods/{PERIOD}/inputs/huntress/organizations.csv", 22)
+        (f"periods/{PERIOD}/inputs/huntress/organizations.csv", 23)
     ]
-    assert vendors.requests_to("/huntress/v1/organizations") == 1  # 22 fit in one page of 50
+    assert vendors.requests_to("/huntress/v1/organizations") == 1  # 23 fit in one page of 50
     assert usage_of(workspace, "huntress") == usage_of(DEMO, "huntress")
     assert reconcile_workspace(workspace, PERIOD).summary().revenue_leaking == REVENUE_LEAKING
 
