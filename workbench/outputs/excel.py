@@ -1236,7 +1236,7 @@ class _Sheet:
     worksheet: Worksheet
     styles: _Styles
     #: Rows go to disk as the next row starts (XlsxWriter's constant_memory): a row's height
-    #: is set as it is finished, with wrapped columns at their widest.
+    #: is set as it is finished, for wrapped columns at their widest.
     streamed: bool = False
     text_widths: dict[int, int] = field(default_factory=dict)
     number_extremes: dict[int, tuple[float, float]] = field(default_factory=dict)
@@ -1347,9 +1347,9 @@ class _Sheet:
         fitted_widths = {}
         for column, width in widths.items():
             if column in self.long_columns:
+                # A streamed row was made tall enough for _LONG_WIDTH: a text longer than this
+                # width makes it _LONG_WIDTH, and a shorter one took one line either way.
                 fitted = min(max(width + 2, _LONG_MIN_WIDTH), _LONG_WIDTH)
-                if self.streamed:
-                    fitted = _LONG_WIDTH  # the rows were made tall enough for this width
             elif column in self.file_columns:
                 fitted = min(max(width + 2, _MIN_WIDTH), _FILE_WIDTH)
             else:
