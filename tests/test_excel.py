@@ -579,7 +579,9 @@ def test_one_clients_workbook_holds_only_that_client() -> None:
     # The client's own records, not the whole run's: the 3 Evidence and 1 Excluded rows.
     texts = [row[0].value for row in summary.iter_rows()]
     header = texts.index("Input file") + 1
-    assert summary.cell(header - 1, 1).value == "What became of Acme Dental's records, by input file"
+    assert (
+        summary.cell(header - 1, 1).value == "What became of Acme Dental's records, by input file"
+    )
     assert [row_values(summary, row)[:7] for row in range(header, header + 5)] == [
         ["Input file", "Records", "Matched", "To decide", "Not reconciled", "Unmapped SKU",
          "Excluded"],
