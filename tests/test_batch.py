@@ -61,7 +61,11 @@ def test_batch_writes_workbooks_and_executed_notebooks(tmp_path: Path) -> None:
     assert (every["Lines"].max_row, every["Evidence"].max_row) == (1 + 165, 1 + 80)
     for run in batch.clients:
         workbook = run.folder / f"{run.folder.name} - {PERIOD}.xlsx"
-        assert openpyxl.load_workbook(workbook).sheetnames[:3] == ["Summary", "Review", "Adjustments"]
+        assert openpyxl.load_workbook(workbook).sheetnames[:3] == [
+            "Summary",
+            "Review",
+            "Adjustments",
+        ]
         shown = outputs_of(run.folder / "reconciliation.ipynb")
         assert run.client in shown
     bluewater = outputs_of(period / "Bluewater Logistics" / "reconciliation.ipynb")
