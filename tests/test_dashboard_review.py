@@ -18,6 +18,7 @@ import getpass
 import html
 import io
 import re
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,11 +43,14 @@ from workbench.dashboard.review import (
     DECISION_ROW_CLASS,
     DECISIONS_MESSAGE_CLASS,
     PAGE_SIZE,
+    approval_words,
     filter_review,
     line_at_stake,
     line_facts,
     parse_minimum,
     review_counts,
+    time_words,
+    to_decide_words,
 )
 from workbench.errors import WorkbenchError
 from workbench.ledger import REVIEW_STATUSES, Decision, Ledger, ledger_path
@@ -185,6 +189,61 @@ def test_a_line_shows_its_numbers_and_its_decision(
     assert 'data-state="decided"' in shown
     assert "Adjusted to 33 by Dana on " in shown
     assert "&lt;one leaver&gt;" in shown and "<one leaver>" not in shown  # escaped
+    # What approving it bills: 34 of the bundle at its price.
+    assert (
+        "Approve bills 34 \u00d7 Gold managed user bundle at $95.00 = $3,230.00 / month (billed "
+        "now: 32, $3,040.00)." in pending
+    )
+
+
+def test_a_bundle_finding_says_approving_it_bills_nothing(demo_result: Reconciliation) -> None:
+    """Quarry Hill's bundle gap counts 31 learners for 34 bundle units: approving it bills
+    nothing (no contract line changes), so no quantity is offered to bill."""
+    with Ledger.open(Path(":memory:")) as ledger:
+        review = ledger.review(demo_result)
+    gap = review[review["status"] == "bundle gap"].iloc[0]
+    assert approval_words(gap) == (
+        "Approve records that you saw this finding: it bills nothing, as no contract line "
+        "changes. Deliver what is missing, or review the bundle."
+    )
+    assert "Approve bills" not in line_facts(gap)
+
+
+def test_where_the_review_stands_agrees_with_its_numbers(demo_result: Reconciliation) -> None:
+    with Ledger.open(Path(":memory:")) as ledger:
+        review = ledger.review(demo_result)
+        assert to_decide_words(review) == (
+            f"{TO_REVIEW} lines need a decision ({TO_REVIEW} pending, 0 changed since decided); "
+            f"0 of {TO_REVIEW} decided."
+        )
+        ledger.decide_many(PERIOD, review.iloc[1:].to_dict("records"), "approve", who="dana")
+        one_left = ledger.review(demo_result)
+        assert to_decide_words(one_left) == (
+            f"1 line needs a decision (1 pending, 0 changed since decided); {TO_REVIEW - 1} of "
+            f"{TO_REVIEW} decided."
+        )
+        ledger.decide(PERIOD, review.iloc[0], "dismiss", who="dana")
+        assert to_decide_words(ledger.review(demo_result)) == (
+            f"Every line is decided ({TO_REVIEW} lines)."
+        )
+    assert to_decide_words(review.iloc[0:0]) == "No line needs a decision."
+
+
+def test_times_are_shown_in_the_local_time_zone_beside_utc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        assert time_words("2026-11-29T12:04:31+00:00") == "2026-11-29 13:04 CET (12:04 UTC)"
+        assert time_words("2026-07-01T12:04:31+00:00") == "2026-07-01 14:04 CEST (12:04 UTC)"
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
+        assert time_words("2026-11-29T12:04:31+00:00") == "2026-11-29 12:04 UTC"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert time_words("yesterday") == "yesterday"
 
 
 def test_a_line_that_moved_since_its_decision_says_what_was_decided(
@@ -239,7 +298,10 @@ def test_the_review_lists_the_ledgers_lines_and_saves_each_click(workspace: Path
         second: ("adjust", Decimal(41), '=HYPERLINK("x") two leavers', REVIEWER),
     }
     heading = _with_class(app, "wb-decisions")[0].children[0].value
-    assert f"{TO_REVIEW} lines need a decision: {TO_REVIEW - 2} pending, 2 decided" in heading
+    assert (
+        f"{TO_REVIEW - 2} lines need a decision ({TO_REVIEW - 2} pending, 0 changed since "
+        f"decided); 2 of {TO_REVIEW} decided." in heading
+    )
     assert "<h3>Review \u2014 All clients, October 2026</h3>" in heading
     assert 'data-state="decided"' in _facts(_row(app, second))
 
