@@ -612,7 +612,7 @@ def test_picking_a_client_refills_tiles_table_and_download(tiny_workspace: Path)
     prepare = next(w for w in _flatten(app) if "wb-prepare-workbook" in w._dom_classes)
     assert prepare.description == "Prepare workbook: Acme Dental"
     prepare.click()
-    assert 'download="Acme Dental-2026-10.xlsx"' in html_of('class="wb-download"')[0]
+    assert 'download="Acme Dental - 2026-10.xlsx"' in html_of('class="wb-download"')[0]
 
     client.value = "C3"
 
