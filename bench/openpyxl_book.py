@@ -17,7 +17,6 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -26,6 +25,7 @@ from workbench.money import total
 from workbench.outputs.excel import (
     _ADJUSTMENT_COLUMNS,
     _COVERAGE_COLUMNS,
+    _COVERAGE_ORDER,
     _CREATOR,
     _EVIDENCE_COLUMNS,
     _EXCLUDED_COLUMNS,
@@ -37,7 +37,6 @@ from workbench.outputs.excel import (
     _MAX_WIDTH,
     _MIN_WIDTH,
     _UNMAPPED_COLUMNS,
-    DECISIONS,
     _accounted_words,
     _client_rows,
     _clients_words,
@@ -49,7 +48,7 @@ from workbench.outputs.excel import (
     _plain,
     _system_title,
 )
-from workbench.result import COVERAGE_OUTCOMES, Reconciliation, Status
+from workbench.result import Reconciliation, Status
 
 __all__ = ["workbook_bytes"]
 
@@ -197,9 +196,7 @@ def _write_summary(sheet: Worksheet, result: Reconciliation, title: str, money: 
         sheet,
         row + 2,
         _COVERAGE_COLUMNS,
-        result.coverage[
-            ["source_file", "format", "rows_read", "records", *COVERAGE_OUTCOMES]
-        ].itertuples(index=False),
+        result.coverage[_COVERAGE_ORDER].itertuples(index=False),
         money,
         title="What became of every input record (whole run, all clients)",
         empty="No input files were read.",
@@ -220,10 +217,6 @@ def _write_summary(sheet: Worksheet, result: Reconciliation, title: str, money: 
 # Adjustments -------------------------------------------------------------------------------
 
 
-def _column_letter(columns: Sequence[_Column], header: str) -> str:
-    return get_column_letter(_column_number(columns, header))
-
-
 def _write_adjustments(sheet: Worksheet, result: Reconciliation, money: str) -> None:
     adjustments = result.adjustments
     rows = [
@@ -241,9 +234,6 @@ def _write_adjustments(sheet: Worksheet, result: Reconciliation, money: str) -> 
             line.cost_impact,
             line.expected_quantity,
             line.reason,
-            None,
-            None,
-            None,
         )
         for line in adjustments.itertuples(index=False)
     ]
@@ -259,33 +249,6 @@ def _write_adjustments(sheet: Worksheet, result: Reconciliation, money: str) -> 
     _fit_columns(sheet)
     if not rows:
         return
-
-    decision = _column_letter(_ADJUSTMENT_COLUMNS, "Decision")
-    choices = DataValidation(
-        type="list",
-        formula1='"' + ",".join(DECISIONS) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Decision",
-        error="Pick Approve, Adjust or Dismiss from the list.",
-        showInputMessage=True,
-        promptTitle="Decision",
-        prompt="Approve, Adjust (then fill Adjusted qty) or Dismiss.",
-    )
-    choices.add(f"{decision}2:{decision}{last}")
-    adjusted = _column_letter(_ADJUSTMENT_COLUMNS, "Adjusted qty")
-    whole = DataValidation(
-        type="whole",
-        operator="greaterThanOrEqual",
-        formula1="0",
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Adjusted qty",
-        error="Enter the quantity to bill: a whole number, 0 or more.",
-    )
-    whole.add(f"{adjusted}2:{adjusted}{last}")
-    sheet.add_data_validation(choices)
-    sheet.add_data_validation(whole)
 
     # A blank row keeps the totals out of the filter range and out of the decisions read back.
     totals = last + 2

@@ -57,11 +57,15 @@ def test_batch_writes_workbooks_and_executed_notebooks(tmp_path: Path) -> None:
     # The whole month (a run of two clients too): the demo's 166 lines, and the 80 source rows
     # of its 14 lines to decide (of 1,030).
     every = openpyxl.load_workbook(period / f"All clients - {PERIOD}.xlsx")
-    assert every.sheetnames[3:5] == ["Lines", "Evidence"]
+    assert every.sheetnames[4:6] == ["Lines", "Evidence"]
     assert (every["Lines"].max_row, every["Evidence"].max_row) == (1 + 166, 1 + 80)
     for run in batch.clients:
         workbook = run.folder / f"{run.folder.name} - {PERIOD}.xlsx"
-        assert openpyxl.load_workbook(workbook).sheetnames[:2] == ["Summary", "Adjustments"]
+        assert openpyxl.load_workbook(workbook).sheetnames[:3] == [
+            "Summary",
+            "Review",
+            "Adjustments",
+        ]
         shown = outputs_of(run.folder / "reconciliation.ipynb")
         assert run.client in shown
     bluewater = outputs_of(period / "Bluewater Logistics" / "reconciliation.ipynb")

@@ -50,6 +50,7 @@ import pytest
 
 from tests.builders import reconciliation_line
 from tests.conftest import DEMO, TEAM_PASSWORD
+from workbench.batch import folder_name
 from workbench.dashboard import (
     DISCREPANCY_TABLE_CLASS,
     UNMAPPED_TABLE_CLASS,
@@ -380,10 +381,12 @@ def test_money_at_stake_ranks_clients_and_draws_a_png(tiny: Reconciliation) -> N
 
 
 def test_workbook_file_name_keeps_the_client_readable() -> None:
-    assert workbook_file_name("Acme Dental", "2026-10") == "Acme Dental-2026-10.xlsx"
-    assert (
-        workbook_file_name('A/B: "Law" Partners', "2026-10") == "A-B- -Law- Partners-2026-10.xlsx"
-    )
+    """The batch's name for the same workbook, in the client's folder."""
+    assert workbook_file_name("Acme Dental Group", "2026-10") == "Acme Dental Group - 2026-10.xlsx"
+    assert workbook_file_name("All clients", "2026-10") == "All clients - 2026-10.xlsx"
+    assert workbook_file_name('A/B: "Law" Partners', "2026-10") == "A B Law Partners - 2026-10.xlsx"
+    law = 'A/B: "Law" Partners'
+    assert workbook_file_name(law, "2026-10") == f"{folder_name(law)} - 2026-10.xlsx"
 
 
 def test_a_missing_workspace_is_a_message_not_a_traceback(tmp_path: Path) -> None:
@@ -609,7 +612,7 @@ def test_picking_a_client_refills_tiles_table_and_download(tiny_workspace: Path)
     prepare = next(w for w in _flatten(app) if "wb-prepare-workbook" in w._dom_classes)
     assert prepare.description == "Prepare workbook: Acme Dental"
     prepare.click()
-    assert 'download="Acme Dental-2026-10.xlsx"' in html_of('class="wb-download"')[0]
+    assert 'download="Acme Dental - 2026-10.xlsx"' in html_of('class="wb-download"')[0]
 
     client.value = "C3"
 

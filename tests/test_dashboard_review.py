@@ -18,6 +18,7 @@ import getpass
 import html
 import io
 import re
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.conftest import BUNDLE_GAPS, DISCREPANCIES, PERIOD
+from tests.conftest import BUNDLE_GAPS, DEMO, DISCREPANCIES, PERIOD
 from tests.test_dashboard import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -36,16 +37,20 @@ from tests.test_dashboard import (
     voila_server,
 )
 from tests.test_excel import CSV_EVERY_SHEET, libreoffice_convert
+from workbench.cli import main
 from workbench.dashboard import build_dashboard, workbook_with_decisions
 from workbench.dashboard.review import (
     DECISION_ROW_CLASS,
     DECISIONS_MESSAGE_CLASS,
     PAGE_SIZE,
+    approval_words,
     filter_review,
     line_at_stake,
     line_facts,
     parse_minimum,
     review_counts,
+    time_words,
+    to_decide_words,
 )
 from workbench.errors import WorkbenchError
 from workbench.ledger import REVIEW_STATUSES, Decision, Ledger, ledger_path
@@ -112,8 +117,8 @@ def _decisions(workspace: Path) -> dict[str, tuple[str, Decimal | None, str, str
 
 
 def _workbook_decisions(content: bytes) -> dict[str, tuple[Any, Any, Any]]:
-    """Line ID -> (Decision, Adjusted qty, Note) of every adjustment row with one."""
-    sheet = openpyxl.load_workbook(io.BytesIO(content))["Adjustments"]
+    """Line ID -> (Decision, Adjusted qty, Note) of every Review row with one."""
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["Review"]
     rows = list(sheet.iter_rows(values_only=True))
     headers = list(rows[0])
     at = {name: headers.index(name) for name in ("Line ID", "Decision", "Adjusted qty", "Note")}
@@ -184,6 +189,61 @@ def test_a_line_shows_its_numbers_and_its_decision(
     assert 'data-state="decided"' in shown
     assert "Adjusted to 33 by Dana on " in shown
     assert "&lt;one leaver&gt;" in shown and "<one leaver>" not in shown  # escaped
+    # What approving it bills: 34 of the bundle at its price.
+    assert (
+        "Approve bills 34 \u00d7 Gold managed user bundle at $95.00 = $3,230.00 / month (billed "
+        "now: 32, $3,040.00)." in pending
+    )
+
+
+def test_a_bundle_finding_says_approving_it_bills_nothing(demo_result: Reconciliation) -> None:
+    """Quarry Hill's bundle gap counts 31 learners for 34 bundle units: approving it bills
+    nothing (no contract line changes), so no quantity is offered to bill."""
+    with Ledger.open(Path(":memory:")) as ledger:
+        review = ledger.review(demo_result)
+    gap = review[review["status"] == "bundle gap"].iloc[0]
+    assert approval_words(gap) == (
+        "Approve records that you saw this finding: it bills nothing, as no contract line "
+        "changes. Deliver what is missing, or review the bundle."
+    )
+    assert "Approve bills" not in line_facts(gap)
+
+
+def test_where_the_review_stands_agrees_with_its_numbers(demo_result: Reconciliation) -> None:
+    with Ledger.open(Path(":memory:")) as ledger:
+        review = ledger.review(demo_result)
+        assert to_decide_words(review) == (
+            f"{TO_REVIEW} lines need a decision ({TO_REVIEW} pending, 0 changed since decided); "
+            f"0 of {TO_REVIEW} decided."
+        )
+        ledger.decide_many(PERIOD, review.iloc[1:].to_dict("records"), "approve", who="dana")
+        one_left = ledger.review(demo_result)
+        assert to_decide_words(one_left) == (
+            f"1 line needs a decision (1 pending, 0 changed since decided); {TO_REVIEW - 1} of "
+            f"{TO_REVIEW} decided."
+        )
+        ledger.decide(PERIOD, review.iloc[0], "dismiss", who="dana")
+        assert to_decide_words(ledger.review(demo_result)) == (
+            f"Every line is decided ({TO_REVIEW} lines)."
+        )
+    assert to_decide_words(review.iloc[0:0]) == "No line needs a decision."
+
+
+def test_times_are_shown_in_the_local_time_zone_beside_utc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        assert time_words("2026-11-29T12:04:31+00:00") == "2026-11-29 13:04 CET (12:04 UTC)"
+        assert time_words("2026-07-01T12:04:31+00:00") == "2026-07-01 14:04 CEST (12:04 UTC)"
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
+        assert time_words("2026-11-29T12:04:31+00:00") == "2026-11-29 12:04 UTC"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert time_words("yesterday") == "yesterday"
 
 
 def test_a_line_that_moved_since_its_decision_says_what_was_decided(
@@ -238,7 +298,10 @@ def test_the_review_lists_the_ledgers_lines_and_saves_each_click(workspace: Path
         second: ("adjust", Decimal(41), '=HYPERLINK("x") two leavers', REVIEWER),
     }
     heading = _with_class(app, "wb-decisions")[0].children[0].value
-    assert f"{TO_REVIEW} lines need a decision: {TO_REVIEW - 2} pending, 2 decided" in heading
+    assert (
+        f"{TO_REVIEW - 2} lines need a decision ({TO_REVIEW - 2} pending, 0 changed since "
+        f"decided); 2 of {TO_REVIEW} decided." in heading
+    )
     assert "<h3>Review \u2014 All clients, October 2026</h3>" in heading
     assert 'data-state="decided"' in _facts(_row(app, second))
 
@@ -524,17 +587,57 @@ def test_the_workbook_is_built_on_request_with_the_decisions(workspace: Path) ->
     withdrawn = link.value
     _click(app, "wb-prepare-workbook")
 
-    assert 'download="All clients-2026-10.xlsx"' in prepared
+    assert 'download="All clients - 2026-10.xlsx"' in prepared
     assert "A decision was saved since the last workbook" in withdrawn
     assert 'class="wb-download"' not in withdrawn
     content = base64.b64decode(link.value.split("base64,", 1)[1].split('"', 1)[0])
     assert _workbook_decisions(content) == {
-        first: ("Approve", None, None),
-        second: ("Adjust", 41, "-1 leaver, +HR confirmed"),
+        first: ("approve", None, None),
+        second: ("adjust", 41, "-1 leaver, +HR confirmed"),
     }
-    sheet = openpyxl.load_workbook(io.BytesIO(content))["Adjustments"]
-    notes = [cell for cell in sheet["P"] if cell.value == "-1 leaver, +HR confirmed"]
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["Review"]
+    notes = [cell for cell in sheet["L"] if cell.value == "-1 leaver, +HR confirmed"]
     assert len(notes) == 1 and notes[0].data_type == "s" and notes[0].quotePrefix
+
+
+def test_a_decision_before_any_workbook_withdraws_nothing(workspace: Path) -> None:
+    """The note that a decision withdrew the workbook is said only when one was prepared."""
+    app = build_dashboard(workspace)
+    _with_class(app, "wb-reviewer")[0].value = REVIEWER
+    _click(_row(app, _shown_ids(app)[0]), "wb-approve")
+    link = _with_class(app, "wb-download-link")[0].value
+    assert "A decision was saved" not in link
+    assert "All clients - 2026-10.xlsx: built when you ask" in link
+
+
+def test_the_downloaded_workbook_is_decided_in_excel_and_applied(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dashboard's workbook of one client, decided in its Review sheet as a person would
+    in Excel, goes into the ledger with workbench apply; only that client's line is asked for."""
+    app = build_dashboard(workspace)
+    _with_class(app, "wb-client")[0].value = "29600107"  # Bluewater Logistics
+    _click(app, "wb-prepare-workbook")
+    link = _with_class(app, "wb-download-link")[0].value
+    assert 'download="Bluewater Logistics - 2026-10.xlsx"' in link
+    path = workspace / "Bluewater Logistics - 2026-10.xlsx"
+    path.write_bytes(base64.b64decode(link.split("base64,", 1)[1].split('"', 1)[0]))
+    book = openpyxl.load_workbook(path)
+    review = book["Review"]
+    assert [row[0] for row in review.iter_rows(min_row=2, values_only=True)] == [
+        "29600107:29683401"
+    ]
+    review["J2"], review["K2"], review["L2"] = "adjust", 41, "2 retired, 1 on order"
+    book.save(path)
+
+    assert main(["apply", str(path), "--who", "dana"]) == 0
+    assert capsys.readouterr().out == (
+        "Bluewater Logistics - 2026-10.xlsx: 1 decision recorded for 2026-10 (1 adjust), "
+        "0 lines back to pending, 0 rows unchanged.\n"
+    )
+    assert _decisions(workspace) == {
+        "29600107:29683401": ("adjust", Decimal(41), "2 retired, 1 on order", "dana")
+    }
 
 
 def test_the_all_clients_workbook_has_every_line_and_the_evidence_of_lines_to_decide(
@@ -545,36 +648,43 @@ def test_the_all_clients_workbook_has_every_line_and_the_evidence_of_lines_to_de
         column = [str(cell.value) for cell in sheet[1]].index("Line ID")
         return {str(row[column]) for row in sheet.iter_rows(min_row=2, values_only=True)}
 
+    demo = Workspace.open(DEMO)
     whole = openpyxl.load_workbook(
-        io.BytesIO(workbook_with_decisions(demo_result, {}, title="All clients"))
+        io.BytesIO(workbook_with_decisions(demo_result, demo, title="All clients"))
     )
     client_id = demo_result.clients["company_id"].iat[0]
     client = demo_result.for_client(client_id)
-    own = openpyxl.load_workbook(io.BytesIO(workbook_with_decisions(client, {}, title="One")))
+    own = openpyxl.load_workbook(io.BytesIO(workbook_with_decisions(client, demo, title="One")))
 
     to_decide = demo_result.lines[demo_result.lines["status"].isin(REVIEW_STATUSES)]
     assert whole["Lines"].max_row - 1 == len(demo_result.lines)
     assert evidence_lines(whole) == set(to_decide["line_id"])
     assert "Lines" not in own.sheetnames  # a client's workbook keeps all of its evidence
     assert evidence_lines(own) == set(client.evidence["line_id"].astype(str))
+    # Each with the Review sheet of its own lines, and what workbench apply checks.
+    assert len(whole["Review"]["A"]) - 1 == len(to_decide)
+    assert [about[1] for about in own["About"].iter_rows(max_row=6, values_only=True)][5] == (
+        client_id
+    )
 
 
 @pytest.mark.libreoffice
 def test_libreoffice_reads_the_decisions_as_text(
-    tmp_path: Path, demo_result: Reconciliation
+    workspace: Path, tmp_path: Path, demo_result: Reconciliation
 ) -> None:
-    with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
+    with Ledger.open(workspace / "ledger.sqlite") as ledger:
         review = ledger.review(demo_result)
         first, second = review.iloc[0], review.iloc[1]
         ledger.decide(PERIOD, first, Decision.DISMISS, note="=1+1", who=REVIEWER)
         ledger.decide(PERIOD, second, Decision.ADJUST, quantity=41, note="@SUM(A1)", who=REVIEWER)
-        decisions = ledger.decisions(PERIOD)
     book = tmp_path / "decided.xlsx"
-    book.write_bytes(workbook_with_decisions(demo_result, decisions, title="Decided"))
+    book.write_bytes(
+        workbook_with_decisions(demo_result, Workspace.open(workspace), title="Decided")
+    )
 
     libreoffice_convert([book], CSV_EVERY_SHEET, tmp_path / "csv")
 
-    with (tmp_path / "csv" / "decided-Adjustments.csv").open(encoding="utf-8", newline="") as file:
+    with (tmp_path / "csv" / "decided-Review.csv").open(encoding="utf-8", newline="") as file:
         rows = list(csv.reader(file))
     at = {name: rows[0].index(name) for name in ("Line ID", "Decision", "Adjusted qty", "Note")}
     decided = {
@@ -583,8 +693,8 @@ def test_libreoffice_reads_the_decisions_as_text(
         if row[at["Decision"]]
     }
     assert decided == {
-        first["line_id"]: ("Dismiss", "", "=1+1"),  # text, never computed to 2
-        second["line_id"]: ("Adjust", "41", "@SUM(A1)"),
+        first["line_id"]: ("dismiss", "", "=1+1"),  # text, never computed to 2
+        second["line_id"]: ("adjust", "41", "@SUM(A1)"),
     }
 
 
@@ -756,7 +866,9 @@ def test_reviewing_in_the_browser_saves_each_decision_in_the_ledger_and_the_work
 
             page.locator("button.wb-prepare-workbook").click()
             link = page.locator("a.wb-download")
-            expect(link).to_have_attribute("download", "All clients-2026-10.xlsx", timeout=120_000)
+            expect(link).to_have_attribute(
+                "download", "All clients - 2026-10.xlsx", timeout=120_000
+            )
             href = link.get_attribute("href") or ""
             _screenshot(page, tmp_path / "review.png")
         finally:
@@ -773,7 +885,7 @@ def test_reviewing_in_the_browser_saves_each_decision_in_the_ledger_and_the_work
     )
     assert _workbook_decisions(base64.b64decode(href.split(",", 1)[1])) == {
         line_id: (
-            decision.capitalize(),
+            decision,
             None if amount is None else int(amount),
             note or None,
         )

@@ -57,9 +57,6 @@ ADJUSTMENT_HEADERS = [
     "Cost impact / month",
     "Proposed qty",
     "Why",
-    "Decision",
-    "Adjusted qty",
-    "Note",
 ]
 
 # Text a hostile or careless export could hold; none of it may become a formula.
@@ -248,6 +245,16 @@ def money(value: object) -> Decimal:
     return Decimal(str(value))
 
 
+def column_width(worksheet: Worksheet, letter: str) -> float:
+    """A column's width as written, whether openpyxl keeps it alone or in a group of columns
+    of the same width."""
+    number = openpyxl.utils.column_index_from_string(letter)
+    for dimension in worksheet.column_dimensions.values():
+        if dimension.min <= number <= dimension.max:
+            return float(dimension.width)
+    raise AssertionError(f"column {letter} of {worksheet.title} has no width")
+
+
 def labelled(worksheet: Worksheet) -> dict[str, object]:
     """Column B of the Summary sheet by the label in column A."""
     return {
@@ -292,9 +299,6 @@ def test_adjustments_hold_one_row_per_proposed_change(book: openpyxl.Workbook) -
         56.1,
         3,
         "Microsoft shows 3; the contract bills 0: used but not on the contract",
-        None,
-        None,
-        None,
     ]
     assert row_values(adjustments, 5)[:12] == [
         "C100:EDR",
@@ -311,30 +315,26 @@ def test_adjustments_hold_one_row_per_proposed_change(book: openpyxl.Workbook) -
         17,
     ]
     assert adjustments["M2"].alignment.wrap_text
-    assert adjustments["P2"].alignment.wrap_text
     assert adjustments["A1"].font.bold
     assert adjustments["A1"].fill.fgColor.rgb[-6:] == "305496"  # ARGB: any alpha byte
 
 
-def test_decision_and_adjusted_quantity_are_validated(book: openpyxl.Workbook) -> None:
-    validations = sheet(book, "Adjustments").data_validations.dataValidation
-    assert len(validations) == 2
-    decision, adjusted = validations
-    assert decision.type == "list"
-    assert decision.formula1 == '"Approve,Adjust,Dismiss"'
-    assert str(decision.sqref) == "N2:N5"
-    assert decision.showErrorMessage is True
-    assert decision.error == "Pick Approve, Adjust or Dismiss from the list."
-    assert adjusted.type == "whole"
-    assert adjusted.operator == "greaterThanOrEqual"
-    assert adjusted.formula1 == "0"
-    assert str(adjusted.sqref) == "O2:O5"
-    assert adjusted.showErrorMessage is True
+def test_without_the_ledger_no_sheet_has_a_decision_column(book: openpyxl.Workbook) -> None:
+    """A workbook written without a DecisionSheet cannot be applied, so it offers no decision."""
+    for worksheet in book.worksheets:
+        headers = {str(cell.value) for row in worksheet.iter_rows() for cell in row}
+        assert not headers & {"Decision", "Adjusted qty"}, worksheet.title
+        assert worksheet.data_validations.dataValidation == [], worksheet.title
+    texts = [row[0] for row in sheet(book, "Summary").iter_rows(values_only=True)]
+    assert (
+        "This workbook is for reading: it has no Decision column. Decide in the dashboard's "
+        "Review, or in the review workbook of workbench export, then run workbench apply."
+    ) in texts
 
 
 def test_headers_are_frozen_and_tables_filtered(book: openpyxl.Workbook) -> None:
     expected = {
-        "Adjustments": "A1:P5",
+        "Adjustments": "A1:M5",
         "Evidence": "A1:K6",
         "Excluded": "A1:H2",
         "Unmapped": "A1:J3",
@@ -387,7 +387,8 @@ def test_summary_states_the_figures(book: openpyxl.Workbook) -> None:
     assert money(figures["Unmapped vendor spend"]) == Decimal("88.80")
     assert money(figures["Billed revenue per month"]) == Decimal("1034.95")
     share = figures["Share of billed revenue checked against usage"]
-    assert share == pytest.approx(float(Decimal("884.95") / Decimal("1034.95")))
+    # 85.506...% rounded down to a tenth of a percent, as the dashboard shows it.
+    assert share == 0.855
     assert figures["Lines"] == 8
     assert figures["Discrepancies"] == 4
     for status in Status:  # every status listed; the fixture has one line of each but bundles
@@ -410,7 +411,6 @@ def test_summary_states_the_figures(book: openpyxl.Workbook) -> None:
     header = texts.index("Input file") + 1
     assert row_values(summary, header)[:11] == [
         "Input file",
-        "Format",
         "Rows read",
         "Records",
         "Matched",
@@ -420,10 +420,10 @@ def test_summary_states_the_figures(book: openpyxl.Workbook) -> None:
         "Excluded",
         "Same record as another row",
         "Reference",
+        "Format",
     ]
     assert row_values(summary, header + 2)[:11] == [
         "microsoft/invoice-2026-10.csv",
-        "Microsoft NCE invoice",
         40,
         40,
         35,
@@ -433,10 +433,10 @@ def test_summary_states_the_figures(book: openpyxl.Workbook) -> None:
         1,
         0,
         0,
+        "Microsoft NCE invoice",
     ]
     assert texts[header + 3].startswith("Every record is accounted for")
     assert "How to use this workbook" in texts
-    assert any("Approve" in str(text) and "Dismiss" in str(text) for text in texts)
 
 
 def test_evidence_excluded_and_unmapped_point_at_their_sources(book: openpyxl.Workbook) -> None:
@@ -469,7 +469,7 @@ def test_evidence_excluded_and_unmapped_point_at_their_sources(book: openpyxl.Wo
         "Acme Dental",
         "Managed EDR",
         17,
-        "1",
+        1,  # the factor is a number
         None,
         "huntress/agents.xlsx",
         "Agents",
@@ -536,17 +536,32 @@ def test_evidence_excluded_and_unmapped_point_at_their_sources(book: openpyxl.Wo
 def test_column_widths_follow_content_within_limits(book: openpyxl.Workbook) -> None:
     adjustments = sheet(book, "Adjustments")
     widths = {
-        letter: adjustments.column_dimensions[letter].width
-        for letter in ("A", "B", "J", "M", "N", "P")
+        letter: adjustments.column_dimensions[letter].width for letter in ("A", "B", "J", "M")
     }
     assert widths["A"] == len("C200:M365BP") + 2
     assert widths["J"] == len("Revenue impact / month") + 2
-    assert widths["N"] == len("Decision") + 2
     assert widths["M"] == 60  # the longest Why is 69 characters: capped, and wrapped
-    assert widths["P"] == 30  # Note starts empty but needs room to write in
     for name in ("Summary", "Adjustments", "Evidence", "Excluded", "Unmapped"):
         for dimension in sheet(book, name).column_dimensions.values():
-            assert 8 <= dimension.width <= 60, (name, dimension.index)
+            assert 8 <= dimension.width <= 80, (name, dimension.index)
+
+
+def test_the_summary_keeps_labels_figures_and_notes_apart(book: openpyxl.Workbook) -> None:
+    """Column A holds the labels and the file names, B the figures (narrow, so a figure sits
+    beside its label), C the notes, indented so they never touch the figure before them."""
+    summary = sheet(book, "Summary")
+    widths = {letter: column_width(summary, letter) for letter in "ABC"}
+    assert widths == {
+        "A": len("Share of billed revenue checked against usage") + 2,
+        "B": len("1,034.95") + 5 + 2,  # the widest figure, with its currency sign
+        "C": len("Discrepancies") + 2,  # the By client table's header
+    }
+    note = next(row[2] for row in summary.iter_rows() if row[0].value == "Discrepancies")
+    assert (note.value, note.alignment.indent) == ("Rows on the Adjustments sheet", 1)
+    # Number headers stand over their numbers, on the right; text headers on the left.
+    header = next(row for row in summary.iter_rows() if row[0].value == "Input file")
+    assert [cell.alignment.horizontal for cell in header[:3]] == [None, "right", "right"]
+    assert header[10].alignment.horizontal is None  # Format
 
 
 def test_one_clients_workbook_holds_only_that_client() -> None:
@@ -561,7 +576,20 @@ def test_one_clients_workbook_holds_only_that_client() -> None:
     assert adjustments["A5"].value == "Total"
     assert money(adjustments["J5"].value) == ACME_REVENUE_TOTAL
     assert money(adjustments["K5"].value) == ACME_COST_TOTAL
-    assert str(adjustments.data_validations.dataValidation[0].sqref) == "N2:N3"
+    # The client's own records, not the whole run's: the 3 Evidence and 1 Excluded rows.
+    texts = [row[0].value for row in summary.iter_rows()]
+    header = texts.index("Input file") + 1
+    assert (
+        summary.cell(header - 1, 1).value == "What became of Acme Dental's records, by input file"
+    )
+    assert [row_values(summary, row)[:7] for row in range(header, header + 5)] == [
+        ["Input file", "Records", "Matched", "To decide", "Not reconciled", "Unmapped SKU",
+         "Excluded"],
+        ["autotask/contract-services.csv", 1, 0, 1, 0, 0, 0],
+        ["datto/devices.csv", 1, 0, 0, 0, 0, 1],
+        ["huntress/agents.xlsx", 1, 0, 1, 0, 0, 0],
+        ["microsoft/invoice-2026-10.csv", 1, 0, 1, 0, 0, 0],
+    ]  # fmt: skip
     unmapped = sheet(book, "Unmapped")
     assert unmapped["A2"].value == "unmapped SKU"
     assert unmapped["A3"].value is None
@@ -820,7 +848,7 @@ def test_a_streamed_workbook_holds_what_an_in_memory_one_does(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Past ``STREAMED_ROWS`` rows the workbook is streamed (texts inline, not shared): the
-    cells, their looks and the column widths stay the same."""
+    cells, their looks, the column widths and the rows' heights stay the same."""
 
     def cells(content: bytes) -> dict[str, object]:
         book = open_workbook(content)
@@ -831,6 +859,7 @@ def test_a_streamed_workbook_holds_what_an_in_memory_one_does(
                     for row in page.iter_rows()
                 ],
                 {letter: d.width for letter, d in page.column_dimensions.items()},
+                {number: d.height for number, d in page.row_dimensions.items()},
                 page.freeze_panes,
                 page.auto_filter.ref,
             )
@@ -932,8 +961,6 @@ def test_lines_to_decide_list_every_line_and_only_their_evidence(
     # Everything else is the workbook of every line's evidence, cell for cell.
     for name in ("Adjustments", "Bundles", "Excluded", "Unmapped"):
         assert list(sheet(decide_book, name).values) == list(sheet(book, name).values), name
-    decision = sheet(decide_book, "Adjustments").data_validations.dataValidation[0]
-    assert str(decision.sqref) == "N2:N5"
 
 
 def test_the_summary_says_where_the_rest_of_the_evidence_is(

@@ -126,6 +126,22 @@ def test_demo_import_files_match_the_golden_files(demo_import: ImportFiles, tmp_
         matches_golden(path, path.name + (".txt" if path.suffix == ".xlsx" else ""))
 
 
+def test_the_import_workbook_prints_set_up_with_number_headers_on_the_right(
+    demo_import: ImportFiles, tmp_path: Path
+) -> None:
+    written = write_import_files(demo_import.imports[0], tmp_path / "out")
+    book = openpyxl.load_workbook(written[-1])
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0), sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert sheet.print_title_rows == "$1:$1", sheet.title
+    changes = book.worksheets[0]
+    aligned = {str(cell.value): cell.alignment.horizontal for cell in changes[1]}
+    assert aligned["contractID"] is None  # an id, written as text
+    assert aligned["unitChange"] == aligned["adjustedUnitPrice"] == "right"
+
+
 def test_billed_in_advance_every_change_starts_next_month_at_the_full_price(
     tmp_path: Path, demo_result: Reconciliation
 ) -> None:

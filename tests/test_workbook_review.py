@@ -61,7 +61,7 @@ REVIEW_ORDER = [
 ]
 BUNDLE_GAP = REVIEW_ORDER[-1]
 RIVERBEND, DISMISSED = "29600219:29683411", "29600212:29683408"
-DECISION, QUANTITY, NOTE = "I", "J", "K"
+DECISION, QUANTITY, NOTE = "J", "K", "L"
 #: Copy the demo as shipped: without the ledger and read-only inputs `make demo` leaves.
 AS_SHIPPED: dict[str, Any] = {
     "ignore": shutil.ignore_patterns("ledger.sqlite*"),
@@ -121,27 +121,32 @@ def test_the_workbook_lists_the_lines_to_review_locked_but_the_decisions(
         32,
         34,
         190,
+        "Gold managed user bundle follows 34 Microsoft 365 Business Premium: 34 bundle units; "
+        "Microsoft shows 34; the contract bills 32",
         None,
         None,
         None,
     ]
     assert sheet["H2"].number_format == '"$"#,##0.00;[Red]-"$"#,##0.00'
+    assert sheet["I2"].alignment.wrap_text and sheet["L2"].alignment.wrap_text
     assert sheet.protection.sheet
-    assert [sheet.cell(2, column).protection.locked for column in range(1, 12)] == [True] * 8 + [
+    assert [sheet.cell(2, column).protection.locked for column in range(1, 13)] == [True] * 9 + [
         False
     ] * 3
     validations = {
-        str(v.sqref): (v.type, v.formula1) for v in sheet.data_validations.dataValidation
+        str(v.sqref): (v.type, v.formula1, v.formula2)
+        for v in sheet.data_validations.dataValidation
     }
     assert validations == {
-        "I2:I15": ("list", '"approve,adjust,dismiss"'),
-        "J2:J15": ("whole", "0"),
+        "J2:J15": ("list", '"approve,adjust,dismiss"', None),
+        "K2:K15": ("whole", "0", "999999999"),
     }
     about = book["About"]
-    assert [about.cell(row, 2).value for row in (1, 2, 4, 6)] == [
-        "workbench review workbook 1",
+    assert [about.cell(row, 2).value for row in (1, 2, 4, 6, 7)] == [
+        "workbench review workbook 2",
         "Northwind Managed IT",
         PERIOD,
+        "all",
         14,
     ]
 
@@ -155,7 +160,7 @@ def test_round_trip_records_the_decisions_and_prefills_the_next_workbook(
     assert (len(applied.decided), applied.cleared, applied.unchanged) == (13, (), 1)
     assert applied.describe(workbook) == (
         "review-2026-10.xlsx: 13 decisions recorded for 2026-10 (11 approve, 1 adjust, "
-        "1 dismiss), 0 lines back to pending, 1 rows unchanged."
+        "1 dismiss), 0 lines back to pending, 1 row unchanged."
     )
     with Ledger.open(ledger_path(workspace)) as ledger:
         decisions = ledger.decisions(PERIOD)
@@ -175,7 +180,7 @@ def test_round_trip_records_the_decisions_and_prefills_the_next_workbook(
     again = export_review(workspace, PERIOD, tmp_path / "outputs")
     assert list(again.review["state"]).count("decided") == 13
     sheet = openpyxl.load_workbook(again.workbook)["Review"]
-    assert [sheet[f"{column}11"].value for column in "EIJK"] == [
+    assert [sheet[f"{column}11"].value for column in "EJKL"] == [
         "decided",
         "adjust",
         5,
@@ -229,63 +234,75 @@ def test_a_decision_made_meanwhile_in_the_dashboard_on_an_untouched_row_stands(
     ("cells", "message"),
     [
         (
-            {"I3": "approved"},
-            "review-2026-10.xlsx, row 3, column 'Decision': 'approved' is not a decision "
-            "(expected approve, adjust or dismiss (or empty to leave the line pending))",
+            {"J3": "approved"},
+            "review-2026-10.xlsx, row 3, column 'Decision': Bluewater Logistics, Managed "
+            "workstation: 'approved' is not a decision (expected approve, adjust or dismiss (or "
+            "empty to leave the line pending))",
         ),
         (
-            {"I4": "adjust"},
-            "review-2026-10.xlsx, row 4, column 'Adjusted quantity': line 29600135:29683402 is "
-            "to be adjusted but has no Adjusted quantity (expected the quantity to bill, 0 or "
-            "more)",
+            {"J4": "adjust"},
+            "review-2026-10.xlsx, row 4, column 'Adjusted qty': Foxglove Architects, Managed "
+            "server is to be adjusted but has no Adjusted qty (expected the quantity to bill, 0 "
+            "or more)",
         ),
         (
-            {"I4": "adjust", "J4": "three"},
-            "review-2026-10.xlsx, row 4, column 'Adjusted quantity': 'three' is not a quantity "
-            "to bill (expected a whole number of units, 0 or more and below 1,000,000,000)",
+            {"J4": "adjust", "K4": "three"},
+            "review-2026-10.xlsx, row 4, column 'Adjusted qty': Foxglove Architects, Managed "
+            "server: 'three' is not a quantity to bill (expected a whole number of units, 0 or "
+            "more and below 1,000,000,000)",
         ),
         (
-            {"I4": "adjust", "J4": -1},
-            "review-2026-10.xlsx, row 4, column 'Adjusted quantity': -1 is not a quantity to "
-            "bill (expected a whole number of units, 0 or more and below 1,000,000,000)",
+            {"J4": "adjust", "K4": -1},
+            "review-2026-10.xlsx, row 4, column 'Adjusted qty': Foxglove Architects, Managed "
+            "server: -1 is not a quantity to bill (expected a whole number of units, 0 or more "
+            "and below 1,000,000,000)",
         ),
         (
-            {"I4": "adjust", "J4": 2.5},
-            "review-2026-10.xlsx, row 4, column 'Adjusted quantity': 2.5 is not a quantity to "
-            "bill (expected a whole number of units, 0 or more and below 1,000,000,000)",
+            {"J4": "adjust", "K4": 2.5},
+            "review-2026-10.xlsx, row 4, column 'Adjusted qty': Foxglove Architects, Managed "
+            "server: 2.5 is not a quantity to bill (expected a whole number of units, 0 or more "
+            "and below 1,000,000,000)",
         ),
         (
-            {"I5": "approve", "J5": 4},
-            "review-2026-10.xlsx, row 5, column 'Adjusted quantity': line 29600156:29683404 has "
-            "an Adjusted quantity of 4 with approve (expected adjust to bill that quantity, or "
-            "an empty Adjusted quantity)",
+            {"J5": "approve", "K5": 4},
+            "review-2026-10.xlsx, row 5, column 'Adjusted qty': Ironwood Manufacturing, "
+            "Microsoft 365 Business Premium has an Adjusted qty of 4 with approve (expected "
+            "adjust to bill that quantity, or an empty Adjusted qty)",
         ),
         (
-            {"K6": "check with Sam"},
-            "review-2026-10.xlsx, row 6, column 'Decision': line 29600254:29683416 has an "
-            "Adjusted quantity or Note but no Decision (expected a Decision, or empty Adjusted "
-            "quantity and Note too)",
+            {"L6": "check with Sam"},
+            "review-2026-10.xlsx, row 6, column 'Decision': Willow Creek Winery, Managed device "
+            "bundle has an Adjusted qty or Note but no Decision (expected a Decision, or empty "
+            "Adjusted qty and Note too)",
         ),
         (
-            {"F3": 40, "I3": "approve"},
-            "review-2026-10.xlsx, row 3, column 'Billed': locked cell edited: Billed of line "
-            "29600107:29683401 was '43', now '40' (expected locked columns as written; decide "
-            "with Decision, Adjusted quantity and Note)",
+            {"F3": 40, "J3": "approve"},
+            "review-2026-10.xlsx, row 3, column 'Billed qty': locked cell edited: Billed qty of "
+            "Bluewater Logistics, Managed workstation was '43', now '40' (expected locked "
+            "columns as written; decide with Decision, Adjusted qty and Note)",
         ),
         (
             {"B2": "Quarry Hill Eng."},
-            "review-2026-10.xlsx, row 2, column 'Client': locked cell edited: Client of line "
-            "29600212:29683415 was 'Quarry Hill Engineering', now 'Quarry Hill Eng.' (expected "
-            "locked columns as written; decide with Decision, Adjusted quantity and Note)",
+            "review-2026-10.xlsx, row 2, column 'Client': locked cell edited: Client of Quarry "
+            "Hill Engineering, Gold managed user bundle was 'Quarry Hill Engineering', now "
+            "'Quarry Hill Eng.' (expected locked columns as written; decide with Decision, "
+            "Adjusted qty and Note)",
         ),
         (
-            {"A16": "29600999:29683401", "I16": "approve"},
+            {"I3": "bill 40 instead"},
+            "review-2026-10.xlsx, row 3, column 'Why': locked cell edited: Why of Bluewater "
+            "Logistics, Managed workstation was 'Datto RMM shows 40; the contract bills 43', now "
+            "'bill 40 instead' (expected locked columns as written; decide with Decision, "
+            "Adjusted qty and Note)",
+        ),
+        (
+            {"A16": "29600999:29683401", "J16": "approve"},
             "review-2026-10.xlsx, row 16, column 'Line ID': row 16 is not a line of this review "
             "(line '29600999:29683401') (expected only the rows the workbook was written with: "
             "rows cannot be added)",
         ),
         (
-            {"I17": "approve"},
+            {"J17": "approve"},
             "review-2026-10.xlsx, row 17, column 'Line ID': row 17 is not a line of this review "
             "(expected only the rows the workbook was written with: rows cannot be added)",
         ),
@@ -299,7 +316,7 @@ def test_a_decision_made_meanwhile_in_the_dashboard_on_an_untouched_row_stands(
 def test_a_bad_edit_is_refused_naming_row_and_column_and_nothing_is_recorded(
     workspace: Workspace, workbook: Path, cells: dict[str, object], message: str
 ) -> None:
-    edit(workbook, {"I2": "approve", **cells})
+    edit(workbook, {"J2": "approve", **cells})
     assert refusal(workbook) == message
     with Ledger.open(ledger_path(workspace)) as ledger:
         assert ledger.decisions(PERIOD) == {}
@@ -310,32 +327,33 @@ def test_removed_and_copied_rows_are_refused(workbook: Path) -> None:
     book["Review"].delete_rows(5)
     book.save(workbook)
     assert refusal(workbook) == (
-        "review-2026-10.xlsx, column 'Line ID': the row of line 29600156:29683404 was removed "
-        "(expected every row the workbook was written with: rows cannot be "
-        "deleted)"
+        "review-2026-10.xlsx, column 'Line ID': the row of Ironwood Manufacturing, Microsoft 365 "
+        "Business Premium was removed (expected every row the workbook was written with: rows "
+        "cannot be deleted)"
     )
     book = openpyxl.load_workbook(workbook)
     sheet = book["Review"]
-    for column in range(1, 12):
+    for column in range(1, 13):
         sheet.cell(14, column).value = sheet.cell(2, column).value
     book.save(workbook)
     assert refusal(workbook) == (
-        "review-2026-10.xlsx, row 14, column 'Line ID': line 29600212:29683415 is on rows 2 "
-        "and 14 (expected each line once: rows cannot be copied)"
+        "review-2026-10.xlsx, row 14, column 'Line ID': Quarry Hill Engineering, Gold managed "
+        "user bundle is on rows 2 and 14 (expected each line once: rows cannot be copied)"
     )
 
 
 def test_a_workbook_of_another_run_or_workspace_is_refused(
     workspace: Workspace, workbook: Path, tmp_path: Path
 ) -> None:
-    edit(workbook, {"I2": "approve"})
+    edit(workbook, {"J2": "approve"})
     usage = workspace.root / "periods" / PERIOD / "inputs" / "huntress" / "organizations.csv"
     original = usage.read_bytes()
     usage.write_bytes(original + b"\n")
     assert refusal(workbook) == (
         "review-2026-10.xlsx: this workbook was written from another run of 2026-10: the "
-        "inputs or mappings have changed since (expected a review workbook of the current run: "
-        "run workbench export again and copy your decisions over)"
+        "inputs or mappings have changed since (expected a workbook of the current run: write "
+        "it again (workbench export, workbench run, or the dashboard's Prepare workbook) and "
+        "copy your decisions over)"
     )
     usage.write_bytes(original)
     other = tmp_path / "other"
@@ -363,7 +381,7 @@ def test_a_workbook_of_another_run_or_workspace_is_refused(
 def test_a_moved_workspace_is_found_with_its_folder(
     workspace: Workspace, workbook: Path, tmp_path: Path
 ) -> None:
-    edit(workbook, {"I2": "approve"})
+    edit(workbook, {"J2": "approve"})
     moved = workspace.root.rename(tmp_path / "moved")
     with pytest.raises(WorkbenchError) as raised:
         apply_review_workbook(workbook, who="dana")
@@ -382,8 +400,9 @@ def test_a_file_that_is_not_a_review_workbook_is_refused(workbook: Path, tmp_pat
     other = tmp_path / "adjustments.xlsx"
     openpyxl.Workbook().save(other)
     assert refusal(other) == (
-        "adjustments.xlsx: not a review workbook: the Review or About sheet is missing "
-        "(expected a workbook written by workbench export)"
+        "adjustments.xlsx: this workbook has no decisions to apply: its Review or About sheet "
+        "is missing (expected a workbook with a Review sheet: the review workbook of workbench "
+        "export, a client's or the all-clients workbook of workbench run, or the dashboard's)"
     )
     text = tmp_path / "notes.xlsx"
     text.write_text("not a workbook", encoding="utf-8")
@@ -398,7 +417,7 @@ def test_text_that_looks_like_a_formula_stays_text(workspace: Workspace, tmp_pat
     review.loc[0, "note"] = "+1+1"
     path = write_review_workbook(result, review, workspace, tmp_path / "hostile.xlsx")
     sheet = openpyxl.load_workbook(path)["Review"]
-    for address, text in (("B2", '=HYPERLINK("http://example.com","x")'), ("K2", "+1+1")):
+    for address, text in (("B2", '=HYPERLINK("http://example.com","x")'), ("L2", "+1+1")):
         assert (sheet[address].data_type, sheet[address].value) == ("s", text)
         assert sheet[address].quotePrefix
 
@@ -412,7 +431,15 @@ def test_libreoffice_opens_the_review_workbook(workbook: Path, tmp_path: Path) -
         rows = list(csv.reader(file))
     assert rows[0] == HEADERS
     assert [row[0] for row in rows[1:]] == REVIEW_ORDER
-    assert rows[10][5:] == ["5", "6", "12", "Adjust ", "5", "quota up in Nov"]
+    assert rows[10][5:] == [
+        "5",
+        "6",
+        "12",
+        "Acronis shows 6; the contract bills 5",
+        "Adjust ",
+        "5",
+        "quota up in Nov",
+    ]
     assert Decimal(rows[3][7]) == Decimal("135")
 
 
@@ -430,11 +457,12 @@ def test_export_and_apply_from_the_command_line(
         "workbench apply, then export again.",
     ]
     workbook = outputs / PERIOD / "review-2026-10.xlsx"
-    edit(workbook, {"I3": "approved"})
+    edit(workbook, {"J3": "approved"})
     assert main(["apply", str(workbook), "--who", "dana"]) == 2
     assert capsys.readouterr().err == (
-        "error: review-2026-10.xlsx, row 3, column 'Decision': 'approved' is not a decision "
-        "(expected approve, adjust or dismiss (or empty to leave the line pending))\n"
+        "error: review-2026-10.xlsx, row 3, column 'Decision': Bluewater Logistics, Managed "
+        "workstation: 'approved' is not a decision (expected approve, adjust or dismiss (or "
+        "empty to leave the line pending))\n"
     )
     review_as_a_person_would(workbook)
     assert main(["apply", str(workbook), "--who", "dana"]) == 0
@@ -444,7 +472,8 @@ def test_export_and_apply_from_the_command_line(
     assert lines[1:4] == [
         "Decided: 11 approve, 1 adjust, 1 dismiss",
         "autotask import: 10 changes, 1 proposed new lines",
-        "No import row for 29600219:29683411: billing stays at 5: nothing to change",
+        "No import row for Riverbend Credit Union, Cloud backup storage (per 100 GB): billing "
+        "stays at 5: nothing to change",
     ]
     assert sorted(path.name for path in (outputs / PERIOD).iterdir()) == [
         "autotask-contract-service-adjustments-2026-10.csv",

@@ -29,11 +29,9 @@ import json
 import logging
 import os
 import queue
-import re
 import tempfile
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -48,7 +46,9 @@ from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
 from workbench.errors import WorkbenchError
-from workbench.outputs.excel import write_workbook
+from workbench.ledger import Ledger, ledger_to_read
+from workbench.outputs.excel import safe_name, workbook_file_name, write_workbook
+from workbench.outputs.workbook_review import decision_sheet, run_fingerprint
 from workbench.period import Period, pick_client
 from workbench.result import Reconciliation, Status
 from workbench.sources.reading import file_checksum
@@ -69,31 +69,11 @@ logger = logging.getLogger("workbench.batch")
 Executor = Literal["warm", "papermill", "dask"]
 EXECUTORS: tuple[Executor, ...] = ("warm", "papermill", "dask")
 
-_WINDOWS_RESERVED = {
-    "CON",
-    "PRN",
-    "AUX",
-    "NUL",
-    *(f"COM{n}" for n in range(1, 10)),
-    *(f"LPT{n}" for n in range(1, 10)),
-}
-
 
 def folder_name(name: str, *, limit: int = 80) -> str:
-    """A client name as a folder name that is safe on Windows, macOS and Linux.
-
-    Characters that are forbidden or special in paths become spaces, runs of spaces collapse,
-    leading dots and trailing dots or spaces go, and reserved device names get a suffix.
-    """
-    text = unicodedata.normalize("NFC", name)
-    text = re.sub(r'[<>:"/\\|?*\x00-\x1f\x7f]', " ", text)
-    # Spaces as well as dots at the start: "../../evil" leaves " .. evil" above.
-    text = " ".join(text.split()).lstrip(". ").rstrip(". ")[:limit].rstrip(". ")
-    if not text:
-        text = "client"
-    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
-        text += " (client)"
-    return text
+    """A client name as a folder name that is safe on Windows, macOS and Linux
+    (:func:`workbench.outputs.excel.safe_name`, which names the workbooks too)."""
+    return safe_name(name, limit=limit)
 
 
 # -- writing files whole ------------------------------------------------------------------------
@@ -234,6 +214,8 @@ class ClientTask:
     saved: Path
     notebook: Path
     cell_timeout: float | None = None
+    #: The run's fingerprint, which the workbook's About sheet keeps for ``workbench apply``.
+    run: str = ""
 
 
 @dataclass(frozen=True)
@@ -258,11 +240,24 @@ def _error_text(exc: BaseException) -> str:
     return f"{name}: {value}"
 
 
-def write_client_workbook(saved: str, company_id: str, path: str, title: str) -> Path:
+def write_client_workbook(
+    saved: str, company_id: str, path: str, title: str, workspace: str = "", run: str = ""
+) -> Path:
     """One client's workbook from the batch's saved result (plain arguments: a warm kernel
-    calls it too)."""
+    calls it too).
+
+    With the ``workspace`` folder and the ``run``'s fingerprint, the workbook has the Review
+    sheet, prefilled with the ledger's decisions on the client's lines, which ``workbench
+    apply`` reads back; without, no Decision column.
+    """
     result = load_result_once(saved).for_client(company_id)
-    return write_workbook(result, Path(path), title=title)
+    decisions = None
+    if workspace:
+        opened = Workspace.open(workspace)
+        with Ledger.open(ledger_to_read(opened)) as ledger:
+            review = ledger.review(result)
+        decisions = decision_sheet(result, review, opened, clients=[company_id], run=run)
+    return write_workbook(result, Path(path), title=title, decisions=decisions)
 
 
 def render_client(task: ClientTask, kernel: WarmKernel | None = None) -> ClientRun:
@@ -275,12 +270,14 @@ def render_client(task: ClientTask, kernel: WarmKernel | None = None) -> ClientR
     began = time.perf_counter()
     try:
         task.folder.mkdir(parents=True, exist_ok=True)
-        workbook = task.folder / f"{task.folder.name} - {task.period}.xlsx"
+        workbook = task.folder / workbook_file_name(task.folder.name, task.period)
         arguments = (
             str(task.saved),
             task.company_id,
             str(workbook),
             f"{task.client} — {task.period}",
+            str(task.workspace),
+            task.run,
         )
         if kernel is None:
             write_client_workbook(*arguments)
@@ -658,6 +655,7 @@ def _plan(
     saved: Path,
     only: list[str] | None,
     cell_timeout: float | None,
+    run: str,
 ) -> list[ClientTask]:
     clients = result.clients
     if only:
@@ -681,6 +679,7 @@ def _plan(
                 saved,
                 CLIENT_NOTEBOOK,
                 cell_timeout,
+                run,
             )
         )
     return tasks
@@ -839,7 +838,9 @@ def _run_period(
             "the inputs, mappings or settings changed since the interrupted run, so its outputs "
             "cannot be kept: run again without --resume"
         )
-    tasks = _plan(result, opened, period_folder, saved, only, cell_timeout)
+    # What the workbooks' Review sheets are checked against when applied: computed once.
+    fingerprint = run_fingerprint(result, opened)
+    tasks = _plan(result, opened, period_folder, saved, only, cell_timeout, fingerprint)
     manifest = Manifest(
         period_folder / MANIFEST_FILE,
         {
@@ -870,11 +871,14 @@ def _run_period(
     # Every line, and the source rows of the lines to decide only: each client's workbook and
     # the period store hold the rest (at 2,000 clients, two million rows: 3 to 8 minutes).
     # Seconds even then, so a run of some clients writes it too, from the month it reconciled.
+    with Ledger.open(ledger_to_read(opened)) as ledger:
+        review = ledger.review(result)
     consolidated = write_workbook(
         result,
-        period_folder / f"All clients - {period}.xlsx",
+        period_folder / workbook_file_name("All clients", period),
         title=f"{opened.name} — all clients — {period}",
         evidence="lines to decide",
+        decisions=decision_sheet(result, review, opened, run=fingerprint),
     )
     stage_seconds["workbook"] = time.perf_counter() - began
     manifest.content["consolidated"] = {

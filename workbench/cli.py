@@ -101,9 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     apply = commands.add_parser(
-        "apply", help="record the decisions of an edited review workbook in the ledger"
+        "apply",
+        help="record the decisions of an edited workbook in the ledger (the review workbook, "
+        "a client's or the all-clients workbook, or the dashboard's)",
     )
-    apply.add_argument("workbook", type=Path, help="the review workbook, e.g. review-2026-10.xlsx")
+    apply.add_argument(
+        "workbook", type=Path, help="the workbook decided in, e.g. review-2026-10.xlsx"
+    )
     apply.add_argument("--who", help="who decided (default: your login name)")
     apply.add_argument(
         "--workspace",

@@ -824,23 +824,23 @@ def _decision(decision: Decision | str) -> Decision:
     return Decision(text)
 
 
-def _quantity(decision: Decision, quantity: Decimal | int | str | None, line_id: str) -> Any:
+def _quantity(decision: Decision, quantity: Decimal | int | str | None, named: str) -> Any:
     if decision != Decision.ADJUST:
         if quantity is not None and str(quantity).strip() != "":
             raise WorkbenchError(
-                f"line {line_id}: a quantity goes with an adjustment only; to bill "
+                f"{named}: a quantity goes with an adjustment only; to bill "
                 f"{quantity} choose adjust, or leave the quantity empty to {decision}"
             )
         return None
     if isinstance(quantity, bool) or quantity is None or str(quantity).strip() == "":
         raise WorkbenchError(
-            f"line {line_id}: an adjustment needs the quantity to bill (a number, 0 or more)"
+            f"{named}: an adjustment needs the quantity to bill (a number, 0 or more)"
         )
     try:
         value = Decimal(str(quantity).strip())
     except InvalidOperation:
         raise WorkbenchError(
-            f"line {line_id}: adjusted quantity {quantity!r} is not a number; "
+            f"{named}: adjusted quantity {quantity!r} is not a number; "
             "enter the quantity to bill, 0 or more"
         ) from None
     if (
@@ -851,7 +851,7 @@ def _quantity(decision: Decision, quantity: Decimal | int | str | None, line_id:
     ):
         # Services bill whole units: 2.5 would reach the PSA as a unit change of -29.5.
         raise WorkbenchError(
-            f"line {line_id}: adjusted quantity {quantity} cannot be billed; "
+            f"{named}: adjusted quantity {quantity} cannot be billed; "
             f"enter the quantity to bill: whole units, 0 or more and below {MAX_COUNT:,}"
         )
     return value.quantize(Decimal(1))
@@ -879,20 +879,28 @@ def _act(
     who: str,
 ) -> Decided:
     line_id = _line_id(line.get("line_id"))
+    named = _named(line, line_id)
     try:
         chosen = _decision(decision)
     except WorkbenchError as exc:
-        raise WorkbenchError(f"line {line_id}: {exc}") from None
+        raise WorkbenchError(f"{named}: {exc}") from None
     return Decided(
         period=check_period(period),
         line_id=line_id,
         decision=chosen,
-        quantity=_quantity(chosen, quantity, line_id),
+        quantity=_quantity(chosen, quantity, named),
         note=str(note or "").strip(),
         who=_who(who),
         decided_at=_now(),
         snapshot=_snapshot(line),
     )
+
+
+def _named(line: Mapping[str, Any], line_id: str) -> str:
+    """A line as its reviewer knows it, ``Bluewater Logistics, Managed workstation``, in an
+    error; its id only when the row names neither."""
+    client, service = _text(line.get("company_name")), _text(line.get("service_name"))
+    return f"{client}, {service}" if client and service else f"line {line_id}"
 
 
 def _clear(period: str, line_id: str, who: str) -> Decided:

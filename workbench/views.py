@@ -27,7 +27,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FuncFormatter
 
 from workbench.ledger import TREND_COLUMNS, Ledger, ledger_path
-from workbench.money import ZERO, format_money, total
+from workbench.money import ZERO, format_money, format_share, total
 from workbench.period import Period, pick_client
 from workbench.result import COVERAGE_OUTCOMES, Reconciliation, Status
 from workbench.store import load_result_once
@@ -217,7 +217,8 @@ def headline(result: Reconciliation) -> pd.DataFrame:
         ("Unmapped vendor spend", format_money(summary.unmapped_spend, currency)),
         (
             "Billed revenue checked against usage",
-            f"{summary.coverage:.0%} of {format_money(summary.billed_revenue, currency)}",
+            f"{format_share(summary.checked_revenue, summary.billed_revenue)} of "
+            f"{format_money(summary.billed_revenue, currency)}",
         ),
         ("Discrepancies", str(summary.discrepancies)),
         *((f"Lines: {status}", str(count)) for status, count in summary.counts.items() if count),

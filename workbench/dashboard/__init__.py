@@ -63,7 +63,6 @@ from workbench.dashboard.scope import (
     Tile,
     discrepancy_lines,
     discrepancy_table_html,
-    format_share,
     kpi_tiles,
     scope_verdict,
     unmapped_table_html,
@@ -73,6 +72,7 @@ from workbench.dashboard.workbook import (
     workbook_link_html,
     workbook_with_decisions,
 )
+from workbench.money import format_share
 from workbench.views import money_at_stake, money_at_stake_png, month_title
 
 __all__ = [

@@ -69,6 +69,7 @@ STYLE = """
 .wb-decision-state.wb-state-decided { background: #d1fae5; color: #065f46; }
 .wb-decision-state.wb-state-changed { background: #fef3c7; color: #92400e; }
 .wb-decision-why { color: #4b5563; font-size: 12.5px; margin: 2px 0; }
+.wb-decision-bills { color: #1f2937; font-size: 12.5px; margin: 2px 0; }
 .wb-decision-done { font-size: 13px; color: #065f46; font-weight: 600; margin: 2px 0 4px; }
 .wb-state-changed ~ .wb-decision-done, [data-state="changed"] .wb-decision-done { color: #92400e; }
 </style>

@@ -24,6 +24,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from workbench.errors import WorkbenchError
 from workbench.ledger import Decided, Decision, Ledger, ledger_path, ledger_to_read
 from workbench.logins import REVIEWER, Login
 from workbench.money import ZERO, format_money
-from workbench.result import Reconciliation
+from workbench.result import BUNDLE_STATUSES, Reconciliation
 from workbench.views import month_title, plural
 from workbench.workspace import Workspace
 
@@ -47,12 +48,15 @@ __all__ = [
     "PAGE_SIZE",
     "STATES",
     "ReviewPanel",
+    "approval_words",
     "default_reviewer",
     "filter_review",
     "line_at_stake",
     "line_facts",
     "parse_minimum",
     "review_counts",
+    "time_words",
+    "to_decide_words",
 ]
 
 #: CSS classes tests and stylesheets rely on.
@@ -149,6 +153,23 @@ def review_counts(review: pd.DataFrame) -> Counter[str]:
     return counts
 
 
+def to_decide_words(review: pd.DataFrame) -> str:
+    """Where the review stands, in a sentence that agrees with its numbers:
+    ``1 line needs a decision (1 pending, 0 changed since decided); 13 of 14 decided.``"""
+    counts = review_counts(review)
+    open_lines = counts["pending"] + counts["changed"]
+    if not len(review):
+        return "No line needs a decision."
+    if not open_lines:
+        return f"Every line is decided ({plural(counts['decided'], 'line')})."
+    verb = "needs" if open_lines == 1 else "need"
+    return (
+        f"{plural(open_lines, 'line')} {verb} a decision ({counts['pending']} pending, "
+        f"{counts['changed']} changed since decided); {counts['decided']} of {len(review)} "
+        "decided."
+    )
+
+
 def _text(value: Any) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
@@ -164,8 +185,28 @@ def _whole(value: Any) -> str:
     return f"{number.normalize():,f}"
 
 
+def time_words(when: str) -> str:
+    """A time the ledger keeps (ISO 8601, UTC) as the people at this dashboard read it.
+
+    In the dashboard's local time zone (the server's, or ``TZ``), with its name and the UTC
+    time beside it when the two differ: ``2026-11-29 13:04 CET (12:04 UTC)``; else
+    ``2026-11-29 12:04 UTC``. Text that is not such a time is shown as it is.
+    """
+    try:
+        moment = datetime.fromisoformat(when)
+    except ValueError:
+        return when
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    utc = moment.astimezone(UTC)
+    local = moment.astimezone()
+    if local.utcoffset() == timedelta(0):
+        return f"{utc:%Y-%m-%d %H:%M} UTC"
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({utc:%H:%M} UTC)"
+
+
 def _decision_words(line: Mapping[Any, Any]) -> str:
-    """``Adjusted to 12 by alice on 2026-11-29 12:04 UTC: "two leavers"``."""
+    """``Adjusted to 12 by alice on 2026-11-29 13:04 CET (12:04 UTC): "two leavers"``."""
     decision = _text(line.get("decision"))
     if not decision:
         return ""
@@ -176,10 +217,37 @@ def _decision_words(line: Mapping[Any, Any]) -> str:
     if who:
         words += f" by {who}"
     if when:
-        words += f" on {when[:16].replace('T', ' ')} UTC"
+        words += f" on {time_words(when)}"
     if note:
         words += f": \u201c{note}\u201d"
     return words
+
+
+def approval_words(line: Mapping[Any, Any], currency: str = "USD") -> str:
+    """What approving a line bills, in a sentence: quantity, service, price and amount.
+
+    ``Approve bills 31 x Managed workstation at $45.00 = $1,395.00 / month (billed now: 34,
+    $1,530.00).`` A bundle finding changes no contract line, so approving it bills nothing,
+    and the sentence says so and what to do instead.
+    """
+    status = _text(line.get("status"))
+    service = _text(line.get("service_name")) or _text(line.get("vendor_sku_name"))
+    if status in BUNDLE_STATUSES:
+        return (
+            "Approve records that you saw this finding: it bills nothing, as no contract line "
+            "changes. Deliver what is missing, or review the bundle."
+        )
+    used, price = line.get("expected_quantity"), line.get("unit_price")
+    if not _text(used) or not _text(price):
+        return ""
+    billed = Decimal(_text(line.get("billed_quantity")) or "0")
+    price = Decimal(_text(price))
+    amount = format_money(Decimal(_text(used)) * price, currency)
+    now = format_money(billed * price, currency)
+    return (
+        f"Approve bills {_whole(used)} \u00d7 {service} at {format_money(price, currency)} = "
+        f"{amount} / month (billed now: {_whole(billed)}, {now})."
+    )
 
 
 def line_facts(line: Mapping[Any, Any], currency: str = "USD") -> str:
@@ -217,6 +285,7 @@ def line_facts(line: Mapping[Any, Any], currency: str = "USD") -> str:
     decision = _decision_words(line)
     if state == "changed":
         decision = f"The line moved since it was decided. Was: {decision}"
+    approval = approval_words(line, currency)
     return (
         f'<div class="wb-decision-line" data-line-id="{html.escape(line_id)}" '
         f'data-state="{html.escape(state)}">'
@@ -227,6 +296,7 @@ def line_facts(line: Mapping[Any, Any], currency: str = "USD") -> str:
         f'<span class="wb-pill">{html.escape(_text(line.get("status")))}</span> '
         f'<span class="wb-review-facts">{html.escape(numbers)}</span>'
         f'<div class="wb-decision-why">{html.escape(_text(line.get("reason")))}</div>'
+        + (f'<div class="wb-decision-bills">{html.escape(approval)}</div>' if approval else "")
         + (f'<div class="wb-decision-done">{html.escape(decision)}</div>' if decision else "")
         + "</div>"
     )
@@ -287,6 +357,9 @@ class _LineRow:
         )
         dismiss.on_click(lambda _: panel.decide([self.line_id], Decision.DISMISS, self.note.value))
         self.undo.on_click(lambda _: panel.undo(self.line_id))
+        if str(line.get("status")) in BUNDLE_STATUSES:
+            # A finding bills nothing whatever is decided: no quantity to set.
+            self.quantity.layout.display = adjust.layout.display = "none"
         controls = widgets.HBox(
             [self.note, self.quantity, approve, adjust, dismiss, self.undo]
         ).add_class("wb-review-controls")
@@ -521,15 +594,12 @@ class ReviewPanel:
     def _render(self) -> None:
         if self.scope is None:  # a filter touched before anything was shown
             return
-        counts = review_counts(self.review)
         self.heading.value = (
             '<div class="wb-section"><h3>'
             + html.escape(f"Review \u2014 {self.scope_name}, {month_title(self.scope.period)}")
             + '</h3><p class="wb-hint">'
             + html.escape(
-                f"{plural(len(self.review), 'line')} need a decision: "
-                f"{counts['pending']} pending, {counts['decided']} decided, "
-                f"{counts['changed']} changed since decided. Approve bills the vendor count, "
+                f"{to_decide_words(self.review)} Approve bills the vendor count, "
                 "Adjust bills the quantity you set, Dismiss leaves billing as it is this "
                 f"period. Each click is saved at once in {self.ledger_file.name}."
             )

@@ -12,14 +12,14 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
 from workbench.dashboard.page import DASH, Tone
 from workbench.mapping import VENDOR_TITLES
-from workbench.money import ZERO, format_money
+from workbench.money import ZERO, format_money, format_share
 from workbench.result import ADJUSTMENT_STATUSES, UNMAPPED_STATUSES, Reconciliation, Status, Summary
 from workbench.views import plural
 
@@ -67,16 +67,6 @@ class Tile:
 def _compared(summary: Summary) -> int:
     """Lines whose billing was actually compared with usage."""
     return summary.counts[Status.MATCH] + summary.discrepancies
-
-
-def format_share(part: Decimal, whole: Decimal) -> str:
-    """A share as a percent rounded down, so anything short of all never reads as 100%."""
-    if not whole:
-        return DASH
-    percent = (part / whole * 100).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
-    if percent == 0 and part:
-        return "<0.1%"
-    return f"{percent:.0f}%" if percent == percent.to_integral_value() else f"{percent}%"
 
 
 def kpi_tiles(result: Reconciliation) -> list[Tile]:

@@ -1,25 +1,22 @@
 """The scope's workbook: built when the person asks, with the decisions made so far.
 
 :func:`workbook_with_decisions` writes the adjustment workbook of the scope
-(:mod:`workbench.outputs.excel`) with the ledger's decisions in its Decision columns;
-:class:`WorkbookDownload` is the button that builds it and the link that downloads it.
+(:mod:`workbench.outputs.excel`) with its Review sheet prefilled from the ledger: the same
+decision sheet as the review workbook's, so the downloaded workbook can be decided in Excel and
+applied with ``workbench apply``. :class:`WorkbookDownload` is the button that builds it and the
+link that downloads it.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
-import re
-from collections.abc import Mapping
 
 import ipywidgets as widgets
-import openpyxl
 
 from workbench.dashboard.page import action_button, error_html
 from workbench.errors import WorkbenchError
-from workbench.formula_guard import put_text
-from workbench.ledger import Decided, Decision, Ledger, ledger_to_read
+from workbench.ledger import Ledger, ledger_to_read
 from workbench.result import Reconciliation
 from workbench.views import month_title
 from workbench.workspace import Workspace
@@ -28,26 +25,23 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def workbook_file_name(scope_name: str, period: str) -> str:
-    """``Acme Dental-2026-10.xlsx``: the scope's name, characters file systems refuse replaced."""
-    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", scope_name).strip(" .-") or "workbook"
-    return f"{safe}-{period}.xlsx"
+    """``Acme Dental Group - 2026-10.xlsx``: the name the batch gives the same workbook."""
+    # Imported here so the dashboard works (minus the download) while outputs are absent.
+    from workbench.outputs.excel import workbook_file_name as batch_name
+
+    return batch_name(scope_name, period)
 
 
-def workbook_with_decisions(
-    result: Reconciliation, decisions: Mapping[str, Decided], *, title: str
-) -> bytes:
-    """The scope's adjustment workbook with the ledger's decisions in its Decision columns.
-
-    Each adjustment row whose line has a decision gets it in Decision (Approve, Adjust or
-    Dismiss), the quantity set in Adjusted qty (adjust only) and the note in Note; rows without
-    one stay blank for the reviewer.
+def workbook_with_decisions(result: Reconciliation, workspace: Workspace, *, title: str) -> bytes:
+    """The scope's adjustment workbook, its Review sheet prefilled with the ledger's decisions.
 
     Parameters
     ----------
     result
         The whole reconciliation or one client's (``result.for_client(company_id)``).
-    decisions
-        :meth:`Ledger.decisions` of the period.
+    workspace
+        The workspace: its ledger's decisions, and what ``workbench apply`` checks the workbook
+        against (its run's fingerprint).
     title
         Heading of the Summary sheet.
 
@@ -56,39 +50,21 @@ def workbook_with_decisions(
     bytes
         The ``.xlsx`` file's content.
     """
-    # Imported here so the dashboard works (minus the download) while outputs are absent.
-    from workbench.outputs import cells
-    from workbench.outputs.excel import DECISIONS, workbook_bytes
+    from workbench.outputs.excel import workbook_bytes
+    from workbench.outputs.workbook_review import decision_sheet
 
+    with Ledger.open(ledger_to_read(workspace)) as ledger:
+        review = ledger.review(result)
+    one_client = len(result.clients) == 1
+    clients = [str(result.clients["company_id"].iat[0])] if one_client else []
     # All clients at once: the batch's consolidated layout (every line, the evidence of the
     # lines to decide); a client's own workbook keeps all of its evidence.
-    content = workbook_bytes(
+    return workbook_bytes(
         result,
         title=title,
-        evidence="lines to decide" if len(result.clients) > 1 else "every line",
+        evidence="every line" if one_client else "lines to decide",
+        decisions=decision_sheet(result, review, workspace, clients=clients),
     )
-    # The workbook's own spelling of each decision, as its Decision list offers them.
-    labels = {Decision(label.lower()): label for label in DECISIONS}
-    decided = {
-        line_id: decisions[line_id] for line_id in result.lines["line_id"] if line_id in decisions
-    }
-    if not decided:
-        return content
-    book = openpyxl.load_workbook(io.BytesIO(content))
-    sheet = book["Adjustments"]
-    headers = {str(cell.value): cell.column for cell in sheet[1] if cell.value}
-    for row in range(2, sheet.max_row + 1):
-        one = decided.get(str(sheet.cell(row, headers["Line ID"]).value))
-        if one is None:
-            continue
-        sheet.cell(row, headers["Decision"]).value = labels[one.decision]
-        if one.decision == Decision.ADJUST and one.quantity is not None:
-            sheet.cell(row, headers["Adjusted qty"]).value = int(one.quantity)
-        if one.note:
-            put_text(cells.cell(sheet, row, headers["Note"]), one.note)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def workbook_link_html(content: bytes, *, file_name: str) -> str:
@@ -97,8 +73,9 @@ def workbook_link_html(content: bytes, *, file_name: str) -> str:
     return (
         f'<a class="wb-download" href="{href}" download="{html.escape(file_name)}">'
         f"Download {html.escape(file_name)}</a>"
-        f'<span class="wb-download-note">the proposed adjustments with the decisions made so '
-        "far, and the source rows behind every figure</span>"
+        f'<span class="wb-download-note">the lines to decide with the decisions made so far '
+        "(decide in its Review sheet, then run workbench apply on it), and the source rows "
+        "behind every figure</span>"
     )
 
 
@@ -118,20 +95,25 @@ class WorkbookDownload:
         self.button.on_click(lambda _: self.prepare())
         self.scope: Reconciliation | None = None
         self.scope_name = ""
+        #: A workbook is offered for download (a saved decision withdraws it).
+        self.prepared = False
 
     def show(self, scope: Reconciliation, scope_name: str) -> None:
         self.scope, self.scope_name = scope, scope_name
         self.forget()
 
     def forget(self, why: str = "") -> None:
-        """Withdraw a prepared workbook (the scope or a decision changed)."""
+        """Withdraw a prepared workbook (the scope or a decision changed); ``why`` is said only
+        when a workbook was prepared, since only then is one withdrawn."""
         if self.scope is None:
             return
         name = workbook_file_name(self.scope_name, self.scope.period)
         self.button.description = f"Prepare workbook: {self.scope_name}"
         self.button.disabled = False
+        said = why if self.prepared else ""
+        self.prepared = False
         self.link.value = (
-            f'<span class="wb-download-note">{html.escape(why)}{html.escape(name)}: built when '
+            f'<span class="wb-download-note">{html.escape(said)}{html.escape(name)}: built when '
             "you ask, with the decisions made so far.</span>"
         )
 
@@ -144,11 +126,9 @@ class WorkbookDownload:
             f'<span class="wb-download-note">Building {html.escape(name)}\u2026</span>'
         )
         try:
-            with Ledger.open(ledger_to_read(self.workspace)) as ledger:
-                decisions = ledger.decisions(scope.period)
             content = workbook_with_decisions(
                 scope,
-                decisions,
+                self.workspace,
                 title=f"{self.scope_name} \u2014 {month_title(scope.period)}",
             )
         except ImportError:
@@ -162,3 +142,4 @@ class WorkbookDownload:
             return
         self.link.value = workbook_link_html(content, file_name=name)
         self.button.disabled = False
+        self.prepared = True

@@ -1,7 +1,7 @@
-"""Cells of the workbooks written with openpyxl (the review workbook, the PSA import workbook).
+"""Cells of the workbook written with openpyxl: the PSA import workbook.
 
-These workbooks are read back (``workbench apply``) or edited, so they are written with
-openpyxl rather than the adjustment workbook's streaming writer. Text goes in through
+It is edited before it goes to the PSA, so it is written with openpyxl rather than the
+adjustment workbook's streaming writer. Text goes in through
 :func:`workbench.formula_guard.put_text`, as a text cell, never as a formula: a client called
 ``=HYPERLINK(...)`` stays a name, in Excel and in LibreOffice.
 """
@@ -12,17 +12,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from openpyxl.cell.cell import Cell, MergedCell
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbench.formula_guard import put_text
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="305496")
-#: Cells a reviewer fills in, in the same yellow as the adjustment workbook's.
-INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
-QUANTITY = "#,##0"
+_RIGHT = Alignment(horizontal="right")
 _MAX_WIDTH = 50
 
 
@@ -45,12 +44,19 @@ def put_value(target: Cell, value: object, number_format: str | None = None) -> 
     return put_text(target, str(value))
 
 
-def put_headers(sheet: Worksheet, headers: Sequence[str]) -> None:
-    """A header row in row 1, kept in view when scrolling."""
+def put_headers(sheet: Worksheet, headers: Sequence[str], numbers: Sequence[str] = ()) -> None:
+    """A header row in row 1, kept in view when scrolling and printed on every page; the
+    ``numbers`` columns' headers stand on the right, over their numbers."""
     for column, header in enumerate(headers, start=1):
         header_cell = put_text(cell(sheet, 1, column), header)
         header_cell.font, header_cell.fill = HEADER_FONT, HEADER_FILL
+        if header in numbers:
+            header_cell.alignment = _RIGHT
     sheet.freeze_panes = "A2"
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
 
 
 def fit_columns(sheet: Worksheet) -> None:

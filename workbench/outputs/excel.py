@@ -6,8 +6,15 @@ Sheets, in order:
     The mapping warnings (when there are any), headline figures, lines by status, a per-client
     table (when there is more than one client), what became of every input record, and how to
     use the workbook.
+``Review``
+    Only when the workbook is written with a :class:`DecisionSheet`: one row per line that
+    needs a decision (the proposed billing changes and the bundle findings), with Decision,
+    Adjusted qty and Note to fill, the other columns locked. ``workbench apply`` reads it back
+    (:mod:`workbench.outputs.workbook_review`): the hidden ``Written`` sheet keeps what the
+    decision columns were written with, and ``About`` the workspace, period, clients and the
+    run's fingerprint the workbook was written from.
 ``Adjustments``
-    One row per proposed billing change, with Decision / Adjusted qty / Note columns to fill.
+    One row per proposed billing change, with its contract, price and cost, and the totals.
 ``Bundles``
     Bundle findings: bundle units sold without a component, and vendor licences in no bundle.
 ``Lines``
@@ -20,6 +27,11 @@ Sheets, in order:
     Source rows left out on purpose, with the reason.
 ``Unmapped``
     Vendor customers and SKUs not mapped to the PSA, and vendor customers matched with a note.
+``About``, ``Written``
+    With a :class:`DecisionSheet` only, as above.
+
+The review workbook of ``workbench export`` is the Review, About and Written sheets alone: one
+decision layout, whichever workbook a person decides in.
 
 The all-clients workbook of a big month is written with ``evidence="lines to decide"``: at 2,000
 clients the source rows of every line are two million rows (92 MB, three to eight minutes to write),
@@ -28,6 +40,9 @@ workbook and in the period store, and the Summary says so.
 
 A sheet holds at most 1,048,576 rows; Evidence and Excluded rows beyond that continue on
 ``Evidence (2)``, ``Evidence (3)`` and so on, each with the same header.
+
+Wrapped text (Why, Note, reasons) gets rows tall enough for it, and every sheet prints
+landscape, one page wide, with its first row repeated on each page.
 
 Every text cell is written as text: a client called ``=HYPERLINK(...)`` stays a name and never
 becomes a formula, in Excel or in LibreOffice. The workbook holds no formulas at all; totals are
@@ -45,12 +60,17 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import tempfile
+import textwrap
+import unicodedata
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -62,9 +82,9 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from workbench.formula_guard import FORMULA_STARTS, safe_text
-from workbench.ledger import REVIEW_STATUSES
+from workbench.ledger import DECISIONS, REVIEW_STATUSES
 from workbench.mapping import VENDOR_TITLES
-from workbench.money import total
+from workbench.money import share, total
 from workbench.result import (
     ADJUSTMENT_STATUSES,
     BUNDLE_STATUSES,
@@ -73,8 +93,17 @@ from workbench.result import (
     Reconciliation,
     Status,
 )
+from workbench.sources.reading import MAX_COUNT
 
-__all__ = ["EVIDENCE_SCOPES", "EvidenceScope", "workbook_bytes", "write_workbook"]
+__all__ = [
+    "EVIDENCE_SCOPES",
+    "DecisionSheet",
+    "EvidenceScope",
+    "safe_name",
+    "workbook_bytes",
+    "workbook_file_name",
+    "write_workbook",
+]
 
 #: Whose source rows the Evidence sheet holds: every line's (a client's workbook), or only
 #: those of the lines that need a decision (the all-clients workbook, which then lists every
@@ -82,8 +111,23 @@ __all__ = ["EVIDENCE_SCOPES", "EvidenceScope", "workbook_bytes", "write_workbook
 EvidenceScope = Literal["every line", "lines to decide"]
 EVIDENCE_SCOPES: tuple[EvidenceScope, ...] = ("every line", "lines to decide")
 
-#: What a reviewer may put in the Decision column of the Adjustments sheet.
-DECISIONS = ("Approve", "Adjust", "Dismiss")
+#: What a reviewer may put in the Decision column: the ledger's own words.
+DECISION_LABELS = tuple(str(decision) for decision in DECISIONS)
+
+#: The decision sheet and the two sheets ``workbench apply`` checks it against.
+REVIEW_SHEET = "Review"
+ABOUT_SHEET = "About"
+WRITTEN_SHEET = "Written"
+#: What the hidden Written sheet keeps of each row.
+WRITTEN_COLUMNS = ("line_id", "decision", "quantity", "note", "state")
+#: Marks a workbook ``workbench apply`` can read (bumped whenever the layout changes).
+WORKBOOK_KIND = "workbench review workbook 2"
+#: About sheet labels, in column A, with their value in column B.
+ABOUT_LABELS = ("Kind", "Workspace", "Folder", "Period", "Run", "Clients", "Lines", "Written with")
+#: The About sheet's Clients of a workbook of every client of the run.
+ALL_CLIENTS = "all"
+#: Row 2 of a Review sheet with no line to decide.
+NOTHING_TO_DECIDE = "No line needs a decision: nothing to decide in this workbook."
 
 #: Rows a worksheet can hold (Excel's limit); longer tables continue on a numbered sheet.
 SHEET_ROWS = 1_048_576
@@ -91,6 +135,14 @@ SHEET_ROWS = 1_048_576
 STREAMED_ROWS = 50_000
 
 _CREATOR = "MSP billing workbench"
+_WINDOWS_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{n}" for n in range(1, 10)),
+    *(f"LPT{n}" for n in range(1, 10)),
+}
 
 _HEADER_STYLE = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#305496", "valign": "vcenter"}
 _INPUT_FILL = "#FFF2CC"  # cells the reviewer fills in
@@ -101,14 +153,24 @@ _MIN_WIDTH = 8
 _MAX_WIDTH = 50
 _LONG_MIN_WIDTH = 30
 _LONG_WIDTH = 60  # Why, Note, reasons: wrapped at this width
+_FILE_WIDTH = 80  # a file name is read whole: "periods/2026-10/inputs/microsoft/Reconcil..."
+# Row height of one line of text in points (Calibri 11, the default font), and the characters
+# a wrapped line is counted at: two fewer than the column's width in digits, as a word that
+# does not fit goes to the next line, and capitals are wider than digits.
+_LINE_POINTS = 15
+_WRAP_SLACK = 2
 # A column's width is stored in characters of 7 pixels (the default font's digit). XlsxWriter's
 # set_column adds 5 pixels of padding to a width in characters; widths are given in pixels so
 # the file stores exactly the width chosen here.
 _DIGIT_PIXELS = 7
 
-_Kind = Literal["text", "long", "quantity", "money", "percent"]
-# How a cell stands out: a title, a section heading, a label, a note, a table header, a total.
-_Emphasis = Literal["title", "section", "bold", "italic", "header", "total"]
+# text: one line; long: wrapped (Why, Note, reasons); file: a file name, kept whole; number: a
+# plain number (a factor such as 0.01); quantity, money, percent: numbers in their format.
+_Kind = Literal["text", "long", "file", "number", "quantity", "money", "percent"]
+_NUMBER_KINDS = ("number", "quantity", "money", "percent")
+# How a cell stands out: a title, a section heading, a label, a note, a table header, a total,
+# a remark beside a figure (set off from the number before it).
+_Emphasis = Literal["title", "section", "bold", "italic", "header", "total", "aside"]
 _EMPHASIS_STYLES: dict[str, dict[str, Any]] = {
     "title": {"bold": True, "font_size": 14},
     "section": {"bold": True, "font_size": 12},
@@ -116,7 +178,35 @@ _EMPHASIS_STYLES: dict[str, dict[str, Any]] = {
     "italic": {"italic": True},
     "header": _HEADER_STYLE,
     "total": {"bold": True, "top": 1},
+    "aside": {"indent": 1},
 }
+
+
+@dataclass(frozen=True)
+class DecisionSheet:
+    """What makes a workbook's decisions applicable with ``workbench apply``.
+
+    Build it with :func:`workbench.outputs.workbook_review.decision_sheet`.
+
+    Attributes
+    ----------
+    review
+        :meth:`workbench.ledger.Ledger.review` of the workbook's lines: the lines to decide,
+        biggest money first, with the decisions in force (prefilled).
+    workspace_name, workspace_folder
+        The workspace the decisions go to.
+    run
+        The fingerprint of the run the workbook is written from
+        (:func:`~workbench.outputs.workbook_review.run_fingerprint`).
+    clients
+        The company ids the workbook covers, or empty for every client of the run.
+    """
+
+    review: pd.DataFrame
+    workspace_name: str
+    workspace_folder: str
+    run: str
+    clients: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,8 +218,35 @@ class _Column:
     to_fill: bool = False
 
 
+def safe_name(name: str, *, limit: int = 80) -> str:
+    """A name (a client's) as a file or folder name that is safe on Windows, macOS and Linux.
+
+    Characters that are forbidden or special in paths become spaces, runs of spaces collapse,
+    leading dots and trailing dots or spaces go, and reserved device names get a suffix.
+    """
+    text = unicodedata.normalize("NFC", name)
+    text = re.sub(r'[<>:"/\\|?*\x00-\x1f\x7f]', " ", text)
+    # Spaces as well as dots at the start: "../../evil" leaves " .. evil" above.
+    text = " ".join(text.split()).lstrip(". ").rstrip(". ")[:limit].rstrip(". ")
+    if not text:
+        text = "client"
+    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
+        text += " (client)"
+    return text
+
+
+def workbook_file_name(scope_name: str, period: str) -> str:
+    """``Acme Dental Group - 2026-10.xlsx``: the name of a client's (or all clients') workbook,
+    the same in the batch's folders and the dashboard's download (:func:`safe_name`)."""
+    return f"{safe_name(scope_name)} - {period}.xlsx"
+
+
 def workbook_bytes(
-    result: Reconciliation, *, title: str, evidence: EvidenceScope = "every line"
+    result: Reconciliation,
+    *,
+    title: str,
+    evidence: EvidenceScope = "every line",
+    decisions: DecisionSheet | None = None,
 ) -> bytes:
     """The adjustment workbook of a reconciliation, in memory.
 
@@ -145,6 +262,10 @@ def workbook_bytes(
         ``"every line"`` (the default) puts the source rows of every line on the Evidence
         sheet; ``"lines to decide"`` only those of the lines that need a decision, adds the
         Lines sheet, and says on the Summary where the rest is.
+    decisions
+        The lines to decide and the run they belong to: the workbook then has the Review sheet
+        to decide in, which ``workbench apply`` reads back. Without it the workbook has no
+        Decision column at all.
 
     Returns
     -------
@@ -152,12 +273,18 @@ def workbook_bytes(
         The ``.xlsx`` file's content.
     """
     buffer = io.BytesIO()
-    _write(result, buffer, title, evidence)
+    _write(result, buffer, title, evidence, decisions)
     return buffer.getvalue()
 
 
 def write_workbook(
-    result: Reconciliation, path: Path, *, title: str, evidence: EvidenceScope = "every line"
+    result: Reconciliation,
+    path: Path,
+    *,
+    title: str,
+    evidence: EvidenceScope = "every line",
+    decisions: DecisionSheet | None = None,
+    review_only: bool = False,
 ) -> Path:
     """Write the adjustment workbook to a file, atomically.
 
@@ -175,6 +302,11 @@ def write_workbook(
         Heading of the Summary sheet, e.g. ``"Northwind MSP — all clients — October 2026"``.
     evidence
         Whose source rows the Evidence sheet holds, as for :func:`workbook_bytes`.
+    decisions
+        The lines to decide, as for :func:`workbook_bytes`.
+    review_only
+        Write the Review, About and Written sheets only (the review workbook of ``workbench
+        export``); needs ``decisions``.
 
     Returns
     -------
@@ -188,7 +320,7 @@ def write_workbook(
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            _write(result, file, title, evidence)
+            _write(result, file, title, evidence, decisions, review_only=review_only)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, mode)
@@ -204,12 +336,24 @@ def write_workbook(
     return path
 
 
-def _write(result: Reconciliation, file: BinaryIO, title: str, evidence: EvidenceScope) -> None:
+def _write(
+    result: Reconciliation,
+    file: BinaryIO,
+    title: str,
+    evidence: EvidenceScope,
+    decisions: DecisionSheet | None,
+    *,
+    review_only: bool = False,
+) -> None:
     """Write every sheet, in order, to an open binary file."""
     if evidence not in EVIDENCE_SCOPES:
         raise ValueError(f"evidence is one of {', '.join(EVIDENCE_SCOPES)}, not {evidence!r}")
+    if review_only and decisions is None:
+        raise ValueError("a review workbook needs the lines to decide (decisions)")
     shown = _evidence_shown(result, evidence)
     rows = len(result.lines) + len(shown) + len(result.excluded)
+    if review_only:
+        rows = len(decisions.review) if decisions is not None else 0
     book = Workbook(
         file,
         {
@@ -223,7 +367,15 @@ def _write(result: Reconciliation, file: BinaryIO, title: str, evidence: Evidenc
     try:
         book.set_properties({"author": _CREATOR, "title": safe_text(title)})
         styles = _Styles(book, _money_format(result.currency))
-        _write_summary(_Sheet.add(book, "Summary", styles), result, title, evidence, len(shown))
+        if review_only and decisions is not None:
+            _write_review(_Sheet.add(book, REVIEW_SHEET, styles), decisions)
+            _write_about(_Sheet.add(book, ABOUT_SHEET, styles), result, decisions)
+            _write_written(_Sheet.add(book, WRITTEN_SHEET, styles), decisions)
+            return
+        summary = _Sheet.add(book, "Summary", styles)
+        _write_summary(summary, result, title, evidence, len(shown), decisions)
+        if decisions is not None:
+            _write_review(_Sheet.add(book, REVIEW_SHEET, styles), decisions)
         _write_adjustments(_Sheet.add(book, "Adjustments", styles), result)
         _write_bundles(_Sheet.add(book, "Bundles", styles), result)
         if evidence == "lines to decide":
@@ -231,6 +383,11 @@ def _write(result: Reconciliation, file: BinaryIO, title: str, evidence: Evidenc
         _write_evidence(book, styles, shown, evidence)
         _write_excluded(book, styles, result)
         _write_unmapped(_Sheet.add(book, "Unmapped", styles), result)
+        if decisions is not None:
+            _write_about(_Sheet.add(book, ABOUT_SHEET, styles), result, decisions)
+            _write_written(_Sheet.add(book, WRITTEN_SHEET, styles), decisions)
+        # The workbook opens on its Summary.
+        summary.worksheet.activate()
     finally:
         try:
             book.close()
@@ -261,24 +418,33 @@ def _abandon_archive(error: BaseException) -> None:
 # Summary -----------------------------------------------------------------------------------
 
 _HOW_TO = (
-    "1. Open the Adjustments sheet. Each row is a proposed change to what a client is billed, "
-    "biggest amount first.",
-    "2. Read Why, and look up the same Line ID on the Evidence sheet for the source file and "
-    "row behind the numbers.",
-    "3. In Decision pick Approve (bill the proposed quantity), Adjust (bill another quantity) "
-    "or Dismiss (leave billing as it is).",
-    "4. When you pick Adjust, put the quantity to bill in Adjusted qty: a whole number, 0 or more.",
-    "5. Use Note for anything the next person should know, such as why a line was dismissed.",
-    "Keep Line ID as it is and do not add or delete rows: decisions are read back by Line ID.",
+    "1. Open the Review sheet. Each row is a line that needs a decision: a proposed change to "
+    "what a client is billed, or a bundle finding, biggest amount first.",
+    "2. Read Why; the Adjustments sheet has each change's contract, price and cost, and the "
+    "Evidence sheet the source file and row behind the numbers (look up the same Line ID).",
+    "3. In Decision pick approve (bill the Used qty the vendors show), adjust (bill the quantity "
+    "you put in Adjusted qty: whole units, 0 or more) or dismiss (leave billing as it is this "
+    "month). Leave it empty to keep the line pending.",
+    "4. Use Note for anything the next person should know, such as why a line was dismissed.",
+    "5. Save the workbook and run: workbench apply <this file> --who <your name>. Only the rows "
+    "you changed are recorded; the other columns are locked and rows cannot be added or deleted.",
     "The Bundles sheet lists bundle units sold without one of their components, and vendor "
     "licences paid for but in no bundle: fix the delivery or the bundle.",
     "The Unmapped sheet lists vendor customers and SKUs the PSA does not know yet: map them so "
     "next month's run can check them.",
 )
+#: The Summary's words when the workbook has no Review sheet (written without the ledger).
+_HOW_TO_READ = (
+    "This workbook is for reading: it has no Decision column. Decide in the dashboard's Review, "
+    "or in the review workbook of workbench export, then run workbench apply.",
+    "The Adjustments sheet lists each proposed change to what a client is billed, biggest "
+    "amount first, with Why; the Evidence sheet has the source file and row behind the numbers.",
+    *_HOW_TO[-2:],
+)
 
+# The file's format goes last: it is long, and column B holds the Summary's figures.
 _COVERAGE_COLUMNS = [
-    _Column("Input file"),
-    _Column("Format"),
+    _Column("Input file", "file"),
     _Column("Rows read", "quantity"),
     _Column("Records", "quantity"),
     _Column("Matched", "quantity"),
@@ -288,12 +454,30 @@ _COVERAGE_COLUMNS = [
     _Column("Excluded", "quantity"),
     _Column("Same record as another row", "quantity"),
     _Column("Reference", "quantity"),
+    _Column("Format"),
 ]
 # What became of the records of a file; together they must make up its records.
+_COVERAGE_ORDER = [COVERAGE_COLUMNS[0], *COVERAGE_COLUMNS[2:], COVERAGE_COLUMNS[1]]
+# One client's records, by what became of them: the source rows behind its lines (by the
+# line's status) and its rows left out.
+_CLIENT_COVERAGE_COLUMNS = [
+    _Column("Input file", "file"),
+    _Column("Records", "quantity"),
+    _Column("Matched", "quantity"),
+    _Column("To decide", "quantity"),
+    _Column("Not reconciled", "quantity"),
+    _Column("Unmapped SKU", "quantity"),
+    _Column("Excluded", "quantity"),
+]
 
 
 def _write_summary(
-    sheet: _Sheet, result: Reconciliation, title: str, evidence: EvidenceScope, shown: int
+    sheet: _Sheet,
+    result: Reconciliation,
+    title: str,
+    evidence: EvidenceScope,
+    shown: int,
+    decisions: DecisionSheet | None,
 ) -> None:
     summary = result.summary()
     # Running text (the title, sentences) may spill over and must not widen column A.
@@ -307,7 +491,9 @@ def _write_summary(
     for label, words in facts:
         row += 1
         sheet.put(row, 1, label, emphasis="bold")
-        sheet.put(row, 2, words)
+        # Words, not figures: they spill over the empty cells beside them instead of widening
+        # column B, which holds the figures below.
+        sheet.put(row, 2, words, sized=False)
 
     if result.mapping_warnings:
         # Before the figures: a mis-defined bundle makes some of them false findings.
@@ -341,9 +527,9 @@ def _write_summary(
         ("Billed revenue per month", summary.billed_revenue, "money", "All contract lines billed"),
         (
             "Share of billed revenue checked against usage",
-            summary.coverage,
+            share(summary.checked_revenue, summary.billed_revenue),
             "percent",
-            "The rest has no usage source to compare with",
+            "The rest has no usage source to compare with (rounded down to 0.1%)",
         ),
         ("Lines", summary.lines, "quantity", "Client services plus unmapped vendor items"),
         ("Discrepancies", summary.discrepancies, "quantity", "Rows on the Adjustments sheet"),
@@ -354,11 +540,23 @@ def _write_summary(
             "Bundle gaps and licences outside any bundle: rows on the Bundles sheet",
         ),
     ]
+    if decisions is not None:
+        states = Counter(str(state) for state in decisions.review["state"])
+        figures.append(
+            (
+                "Lines to decide",
+                len(decisions.review),
+                "quantity",
+                f"Rows on the Review sheet: {states['pending']} pending, {states['decided']} "
+                f"decided, {states['changed']} changed since decided",
+            )
+        )
     for label, value, kind, meaning in figures:
         row += 1
         sheet.put(row, 1, label, emphasis="bold")
         sheet.put(row, 2, value, kind)
-        sheet.put(row, 3, meaning)
+        # Set off from the figure before it, and spilling over the empty cells to its right.
+        sheet.put(row, 3, meaning, emphasis="aside", sized=False)
 
     row = _write_table(
         sheet,
@@ -381,17 +579,35 @@ def _write_summary(
             _client_rows(result),
             title="By client",
         )
-
-    row = _write_table(
-        sheet,
-        row + 2,
-        _COVERAGE_COLUMNS,
-        result.coverage[COVERAGE_COLUMNS].itertuples(index=False),
-        title="What became of every input record (whole run, all clients)",
-        empty="No input files were read.",
-    )
-    row += 1
-    sheet.put(row, 1, _accounted_words(result.coverage), emphasis="bold", sized=False)
+        row = _write_table(
+            sheet,
+            row + 2,
+            _COVERAGE_COLUMNS,
+            result.coverage[_COVERAGE_ORDER].itertuples(index=False),
+            title="What became of every input record (whole run, all clients)",
+            empty="No input files were read.",
+        )
+        row += 1
+        sheet.put(row, 1, _accounted_words(result.coverage), emphasis="bold", sized=False)
+    else:
+        row = _write_table(
+            sheet,
+            row + 2,
+            _CLIENT_COVERAGE_COLUMNS,
+            _client_coverage_rows(result),
+            title=f"What became of {_clients_words(result.clients)}'s records, by input file",
+            empty="No source rows behind this client's lines, and none left out.",
+        )
+        row += 1
+        sheet.put(
+            row,
+            1,
+            "Records = matched + to decide + not reconciled + unmapped SKU + excluded: the source "
+            "rows behind this client's lines, by what the line found, and its rows left out. The "
+            "files' other rows belong to other clients.",
+            emphasis="bold",
+            sized=False,
+        )
 
     if evidence == "lines to decide":
         row += 2
@@ -402,10 +618,41 @@ def _write_summary(
 
     row += 2
     sheet.put(row, 1, "How to use this workbook", emphasis="section", sized=False)
-    for line in _HOW_TO:
+    for line in _HOW_TO if decisions is not None else _HOW_TO_READ:
         row += 1
         sheet.put(row, 1, line, sized=False)
     sheet.finish()
+
+
+def _client_coverage_rows(result: Reconciliation) -> list[tuple[object, ...]]:
+    """Per input file, what became of one client's records (the rows of the Evidence and
+    Excluded sheets), each counted once."""
+    statuses = result.lines.set_index("line_id")["status"].astype(str)
+    evidence = result.evidence
+    outcome = evidence["line_id"].astype(str).map(statuses).map(_client_outcome)
+    counted = pd.DataFrame(
+        {"file": evidence["source_file"].astype(str).to_numpy(), "outcome": outcome.to_numpy()}
+    )
+    excluded = pd.DataFrame(
+        {"file": result.excluded["source_file"].astype(str).to_numpy(), "outcome": "Excluded"}
+    )
+    every = pd.concat([counted, excluded], ignore_index=True)
+    names = [column.header for column in _CLIENT_COVERAGE_COLUMNS[2:]]
+    rows: list[tuple[object, ...]] = []
+    for file, outcomes in every.groupby("file", sort=True)["outcome"]:
+        found = Counter(outcomes)
+        rows.append((file, len(outcomes), *(found[name] for name in names)))
+    return rows
+
+
+def _client_outcome(status: object) -> str:
+    if status == Status.MATCH:
+        return "Matched"
+    if status in REVIEW_STATUSES:
+        return "To decide"
+    if status == Status.UNMAPPED_SKU:
+        return "Unmapped SKU"
+    return "Not reconciled"
 
 
 def _where_the_evidence_is(result: Reconciliation, shown: int) -> list[str]:
@@ -476,6 +723,126 @@ def _period_words(period: str) -> str:
     return f"{month:%B %Y} ({period})"
 
 
+# Review, About, Written: the one decision layout -------------------------------------------
+
+#: The Review sheet's locked columns: header, the review frame's column, how the cell looks.
+LOCKED_COLUMNS: tuple[tuple[str, str, _Kind], ...] = (
+    ("Line ID", "line_id", "text"),
+    ("Client", "company_name", "text"),
+    ("Service", "service_name", "text"),
+    ("Status", "status", "text"),
+    ("State", "state", "text"),
+    ("Billed qty", "billed_quantity", "quantity"),
+    ("Used qty", "expected_quantity", "quantity"),
+    ("Revenue impact / month", "revenue_impact", "money"),
+    ("Why", "reason", "long"),
+)
+#: The reviewer's columns, the review frame's column they are prefilled from, how they look.
+EDITABLE_COLUMNS: tuple[tuple[str, str, _Kind], ...] = (
+    ("Decision", "decision", "text"),
+    ("Adjusted qty", "quantity", "quantity"),
+    ("Note", "note", "long"),
+)
+REVIEW_HEADERS = [header for header, _, _ in (*LOCKED_COLUMNS, *EDITABLE_COLUMNS)]
+_REVIEW_COLUMNS = [
+    *(_Column(header, kind) for header, _, kind in LOCKED_COLUMNS),
+    *(_Column(header, kind, to_fill=True) for header, _, kind in EDITABLE_COLUMNS),
+]
+_ABOUT_HOW_TO = (
+    "How to review: on the Review sheet, for each line pick a Decision: approve (bill the Used "
+    "qty the vendors show), adjust (bill the Adjusted qty you enter: whole units, 0 or more) or "
+    "dismiss (leave billing as it is this month). Add a Note for the next person. Leave a "
+    "Decision empty to keep the line pending.",
+    "Only the yellow columns are yours: the others are locked; do not add or delete rows. When "
+    "done, save and run: workbench apply <this file> --who <your name>",
+)
+
+
+def _write_review(sheet: _Sheet, decisions: DecisionSheet) -> None:
+    """The lines to decide, locked but for Decision, Adjusted qty and Note (prefilled with the
+    decisions in force)."""
+    names = [name for _, name, _ in (*LOCKED_COLUMNS, *EDITABLE_COLUMNS)]
+    rows = ([line[name] for name in names] for line in decisions.review.to_dict("records"))
+    last = _write_table(sheet, 1, _REVIEW_COLUMNS, rows, empty=NOTHING_TO_DECIDE, filtered=True)
+    if not decisions.review.empty:
+        decision = REVIEW_HEADERS.index("Decision")
+        sheet.worksheet.data_validation(
+            1,
+            decision,
+            last - 1,
+            decision,
+            {
+                "validate": "list",
+                "source": list(DECISION_LABELS),
+                "ignore_blank": True,
+                "show_error": True,
+                "error_title": "Decision",
+                "error_message": "Pick approve, adjust or dismiss, or leave it empty.",
+                "show_input": True,
+                "input_title": "Decision",
+                "input_message": "approve, adjust (then fill Adjusted qty) or dismiss.",
+            },
+        )
+        adjusted = REVIEW_HEADERS.index("Adjusted qty")
+        sheet.worksheet.data_validation(
+            1,
+            adjusted,
+            last - 1,
+            adjusted,
+            {
+                "validate": "integer",
+                "criteria": "between",
+                "minimum": 0,
+                "maximum": MAX_COUNT - 1,
+                "ignore_blank": True,
+                "show_error": True,
+                "show_input": False,
+                "error_title": "Adjusted qty",
+                "error_message": "The quantity to bill: a whole number of units, 0 or more.",
+            },
+        )
+    sheet.worksheet.freeze_panes(1, 1)  # the Line ID stays in view beside the decisions
+    sheet.protect()
+    sheet.finish()
+
+
+def _write_about(sheet: _Sheet, result: Reconciliation, decisions: DecisionSheet) -> None:
+    """What ``workbench apply`` checks the workbook against, and how to use it."""
+    values: tuple[str | int, ...] = (
+        WORKBOOK_KIND,
+        decisions.workspace_name,
+        decisions.workspace_folder,
+        result.period,
+        decisions.run,
+        ",".join(decisions.clients) or ALL_CLIENTS,
+        len(decisions.review),
+        _CREATOR,
+    )
+    for row, (label, value) in enumerate(zip(ABOUT_LABELS, values, strict=True), start=1):
+        sheet.put(row, 1, label, emphasis="bold")
+        sheet.put(row, 2, value, sized=label not in ("Folder", "Run"))
+    for row, text in enumerate(_ABOUT_HOW_TO, start=len(ABOUT_LABELS) + 2):
+        sheet.put(row, 1, text, sized=False)
+    sheet.protect()
+    sheet.finish()
+
+
+def _write_written(sheet: _Sheet, decisions: DecisionSheet) -> None:
+    """What the reviewer's columns were written with, so only rows the reviewer changed are
+    recorded (a decision made meanwhile in the dashboard on an untouched row stands)."""
+    for row, line in enumerate(decisions.review.to_dict("records"), start=1):
+        for column, name in enumerate(WRITTEN_COLUMNS, start=1):
+            sheet.put(row, column, _written_text(line[name]), sized=False)
+    sheet.worksheet.very_hidden()
+    sheet.protect()
+    sheet.finish()
+
+
+def _written_text(value: object) -> str:
+    shown = _plain(value)
+    return "" if shown is None else str(shown)
+
+
 # Adjustments -------------------------------------------------------------------------------
 
 _ADJUSTMENT_COLUMNS = [
@@ -492,9 +859,6 @@ _ADJUSTMENT_COLUMNS = [
     _Column("Cost impact / month", "money"),
     _Column("Proposed qty", "quantity"),
     _Column("Why", "long"),
-    _Column("Decision", to_fill=True),
-    _Column("Adjusted qty", "quantity", to_fill=True),
-    _Column("Note", "long", to_fill=True),
 ]
 
 
@@ -519,9 +883,6 @@ def _write_adjustments(sheet: _Sheet, result: Reconciliation) -> None:
             line.cost_impact,
             line.expected_quantity,
             line.reason,
-            None,  # Decision, Adjusted qty and Note: left for the reviewer to fill
-            None,
-            None,
         )
         for line in adjustments.itertuples(index=False)
     ]
@@ -534,43 +895,7 @@ def _write_adjustments(sheet: _Sheet, result: Reconciliation) -> None:
         filtered=True,
     )
     if not adjustments.empty:
-        decision = _column_number(_ADJUSTMENT_COLUMNS, "Decision") - 1
-        sheet.worksheet.data_validation(
-            1,
-            decision,
-            last - 1,
-            decision,
-            {
-                "validate": "list",
-                "source": list(DECISIONS),
-                "ignore_blank": True,
-                "show_error": True,
-                "error_title": "Decision",
-                "error_message": "Pick Approve, Adjust or Dismiss from the list.",
-                "show_input": True,
-                "input_title": "Decision",
-                "input_message": "Approve, Adjust (then fill Adjusted qty) or Dismiss.",
-            },
-        )
-        adjusted = _column_number(_ADJUSTMENT_COLUMNS, "Adjusted qty") - 1
-        sheet.worksheet.data_validation(
-            1,
-            adjusted,
-            last - 1,
-            adjusted,
-            {
-                "validate": "integer",
-                "criteria": ">=",
-                "value": 0,
-                "ignore_blank": True,
-                "show_error": True,
-                "show_input": False,
-                "error_title": "Adjusted qty",
-                "error_message": "Enter the quantity to bill: a whole number, 0 or more.",
-            },
-        )
-
-        # A blank row keeps the totals out of the filter range and out of the decisions read back.
+        # A blank row keeps the totals out of the filter range.
         totals = last + 2
         sums = {
             _column_number(_ADJUSTMENT_COLUMNS, "Revenue impact / month"): total(
@@ -690,9 +1015,9 @@ _EVIDENCE_COLUMNS = [
     _Column("Customer"),
     _Column("Item"),
     _Column("Quantity", "quantity"),
-    _Column("Factor"),
+    _Column("Factor", "number"),
     _Column("Amount", "money"),
-    _Column("Source file"),
+    _Column("Source file", "file"),
     _Column("Sheet"),
     _Column("Row"),
 ]
@@ -719,7 +1044,7 @@ def _write_evidence(
         evidence["customer"],
         evidence["item"],
         evidence["quantity"],
-        evidence["factor"],
+        evidence["factor"].map(_factor),
         evidence["amount"],
         evidence["source_file"],
         evidence["source_sheet"],
@@ -740,10 +1065,19 @@ _EXCLUDED_COLUMNS = [
     _Column("Item"),
     _Column("Quantity", "quantity"),
     _Column("Reason", "long"),
-    _Column("Source file"),
+    _Column("Source file", "file"),
     _Column("Sheet"),
     _Column("Row"),
 ]
+
+
+def _factor(text: object) -> Decimal | None:
+    """A factor as the number it is: the evidence keeps it as text, exactly (``1/100`` for
+    "per 100 GB"), or empty when there is none."""
+    if text is None or text is pd.NA or str(text).strip() == "":
+        return None
+    exact = Fraction(str(text).strip())
+    return Decimal(exact.numerator) / Decimal(exact.denominator)
 
 
 def _write_excluded(book: Workbook, styles: _Styles, result: Reconciliation) -> None:
@@ -876,11 +1210,14 @@ class _Styles:
             properties["valign"] = "top"
             if kind == "long":
                 properties["text_wrap"] = True
+        elif kind in _NUMBER_KINDS:
+            properties["align"] = "right"  # over the numbers, which Excel aligns right
         formats = {"money": self._money, "percent": _PERCENT, "quantity": _QUANTITY}
-        if kind in formats:
+        if kind in formats and emphasis != "header":
             properties["num_format"] = formats[kind]
         if to_fill:
-            properties.update(bg_color=_INPUT_FILL, pattern=1)
+            # The reviewer's cells: yellow, and open to editing on a protected sheet.
+            properties.update(bg_color=_INPUT_FILL, pattern=1, locked=False)
         if emphasis is not None:
             properties.update(_EMPHASIS_STYLES[emphasis])
         if quoted:
@@ -898,14 +1235,19 @@ class _Sheet:
 
     worksheet: Worksheet
     styles: _Styles
-    frozen: bool = False
+    #: Rows go to disk as the next row starts (XlsxWriter's constant_memory): a row's height
+    #: is set as it is finished, for wrapped columns at their widest.
+    streamed: bool = False
     text_widths: dict[int, int] = field(default_factory=dict)
     number_extremes: dict[int, tuple[float, float]] = field(default_factory=dict)
     long_columns: set[int] = field(default_factory=set)
+    file_columns: set[int] = field(default_factory=set)
+    #: Per row, the wrapped texts that may need more than one line: (column, text).
+    wrapped: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
 
     @classmethod
     def add(cls, book: Workbook, name: str, styles: _Styles) -> _Sheet:
-        return cls(book.add_worksheet(name), styles)
+        return cls(book.add_worksheet(name), styles, streamed=bool(book.constant_memory))
 
     def put(
         self,
@@ -926,11 +1268,19 @@ class _Sheet:
         sized = sized and emphasis not in ("title", "section")
         if sized and kind == "long":
             self.long_columns.add(column)
+        if sized and kind == "file":
+            self.file_columns.add(column)
         if isinstance(value, str) and value:
             text = safe_text(value)
             quoted = text.startswith(FORMULA_STARTS)
             style = self.styles.get(kind, to_fill, emphasis, quoted)
             self.worksheet.write_string(row - 1, column - 1, text, style)
+            if (
+                kind == "long"
+                and emphasis != "header"
+                and (len(text) > _LONG_MIN_WIDTH - _WRAP_SLACK or "\n" in text)
+            ):
+                self.wrapped.setdefault(row, []).append((column, text))
             if sized:
                 shown = max(map(len, text.split("\n"))) if "\n" in text else len(text)
                 if shown > self.text_widths.get(column, 0):
@@ -955,29 +1305,75 @@ class _Sheet:
 
     def freeze_header(self) -> None:
         self.worksheet.freeze_panes(1, 0)
-        self.frozen = True
+
+    def protect(self) -> None:
+        """Lock every cell not written ``to_fill``; sorting, filtering and resizing stay
+        allowed."""
+        self.worksheet.protect(
+            "",
+            {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True},
+        )
+
+    def row_done(self, row: int) -> None:
+        """A row is complete: a streamed sheet sets its height now, before it goes to disk
+        (wrapped columns are then as wide as they get)."""
+        if self.streamed and row in self.wrapped:
+            self._fit_row(row, {column: _LONG_WIDTH for column in self.long_columns})
+
+    def _fit_row(self, row: int, widths: dict[int, int]) -> None:
+        """Make a row tall enough for the lines its wrapped cells take at these widths."""
+        lines = max(
+            _wrapped_lines(text, widths.get(column, _LONG_WIDTH))
+            for column, text in self.wrapped.pop(row)
+        )
+        if lines > 1:
+            self.worksheet.set_row(row - 1, lines * _LINE_POINTS)
 
     def finish(self) -> None:
-        """Size the columns to their content and set up printing.
+        """Size the columns to their content, the rows to their wrapped text, and set up
+        printing.
 
         Each column gets the width of its content, capped; columns of wrapped text (Why, Note,
         reasons) get at least room to write a sentence in, even when empty: the reviewer's Note
-        column starts empty. Sheets print landscape, one page wide, a data sheet repeating its
-        header row on every page.
+        column starts empty. A file name's column is wider, so the name is read whole. Each
+        row with wrapped text is as tall as its longest cell's lines. Sheets print landscape,
+        one page wide, repeating their first row (a table's header) on every page.
         """
         widths = dict(self.text_widths)
         for column, (low, high) in self.number_extremes.items():
             widths[column] = max(widths.get(column, 0), _number_width(low, high))
+        for column in self.long_columns:
+            widths.setdefault(column, 0)
+        fitted_widths = {}
         for column, width in widths.items():
             if column in self.long_columns:
+                # A streamed row was made tall enough for _LONG_WIDTH: a text longer than this
+                # width makes it _LONG_WIDTH, and a shorter one took one line either way.
                 fitted = min(max(width + 2, _LONG_MIN_WIDTH), _LONG_WIDTH)
+            elif column in self.file_columns:
+                fitted = min(max(width + 2, _MIN_WIDTH), _FILE_WIDTH)
             else:
                 fitted = min(max(width + 2, _MIN_WIDTH), _MAX_WIDTH)
+            fitted_widths[column] = fitted
             self.worksheet.set_column_pixels(column - 1, column - 1, fitted * _DIGIT_PIXELS)
+        for row in list(self.wrapped):
+            self._fit_row(row, fitted_widths)
         self.worksheet.set_landscape()
         self.worksheet.fit_to_pages(1, 0)
-        if self.frozen:
-            self.worksheet.repeat_rows(0)
+        self.worksheet.repeat_rows(0)
+
+
+def _wrapped_lines(text: str, width: int) -> int:
+    """The lines a cell wrapped at ``width`` characters shows ``text`` on (a word longer than a
+    line is broken, as LibreOffice and Excel do)."""
+    per_line = max(width - _WRAP_SLACK, 1)
+    lines = 0
+    for paragraph in text.split("\n"):
+        if len(paragraph) <= per_line:
+            lines += 1
+        else:
+            lines += len(textwrap.wrap(paragraph, per_line)) or 1
+    return lines
 
 
 def _number_width(low: float, high: float) -> int:
@@ -1006,7 +1402,7 @@ def _write_table(
         sheet.put(top, 1, title, emphasis="section")
         top += 1
     for number, column in enumerate(columns, start=1):
-        sheet.put(top, number, column.header, emphasis="header")
+        sheet.put(top, number, column.header, column.kind, emphasis="header")
     if top == 1:
         sheet.freeze_header()
     last = top
@@ -1017,6 +1413,7 @@ def _write_table(
         last += 1
         for (number, kind, to_fill), value in zip(looks, values, strict=True):
             put(last, number, value, kind, to_fill=to_fill)
+        sheet.row_done(last)
         if last == limit:
             break
     if last == top:

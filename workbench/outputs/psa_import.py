@@ -395,7 +395,15 @@ def write_import_files(psa_import: PsaImport, folder: Path) -> list[Path]:
 
 
 def _write_sheet(sheet: Worksheet, rows: pd.DataFrame) -> None:
-    put_headers(sheet, list(rows.columns))
+    numbers = [
+        name
+        for name in rows.columns
+        if len(rows)
+        and all(
+            isinstance(value, Decimal | int) and not isinstance(value, bool) for value in rows[name]
+        )
+    ]
+    put_headers(sheet, list(rows.columns), numbers)
     for row, record in enumerate(rows.itertuples(index=False), start=2):
         for column, value in enumerate(record, start=1):
             if isinstance(value, Decimal):

@@ -1,27 +1,31 @@
-"""The review workbook: decide a period's lines in Excel, then apply the decisions to the ledger.
+"""Decide a period's lines in Excel, then apply the decisions to the ledger.
 
-:func:`write_review_workbook` writes one row per line to review (:meth:`Ledger.review`: the
-proposed billing changes and bundle findings, biggest money first). The columns Line ID, Client,
-Service, Status, State, Billed, Vendor count and Money are locked by sheet protection; Decision
-(a list: approve, adjust, dismiss), Adjusted quantity and Note are the reviewer's, prefilled with
-the decisions already in the ledger.
+Every workbook the workbench writes with a Decision column has the same Review sheet
+(:mod:`workbench.outputs.excel`, written from a :class:`~workbench.outputs.excel.DecisionSheet`
+made by :func:`decision_sheet`): the review workbook of ``workbench export``
+(:func:`write_review_workbook`, the Review sheet alone), the batch's client and all-clients
+workbooks and the dashboard's download. It has one row per line to review
+(:meth:`Ledger.review`: the proposed billing changes and bundle findings, biggest money
+first); its columns Line ID to Why are locked by sheet protection; Decision (a list: approve,
+adjust, dismiss), Adjusted qty and Note are the reviewer's, prefilled with the decisions
+already in the ledger.
 
-:func:`apply_review_workbook` (``workbench apply``) reads it back. Before anything is written it
-checks that the workbook is of the same workspace, period and run (the inputs' and mappings'
-checksums are kept in the About sheet), that no row was added or removed, that no locked cell
-was edited and that every decision is one the ledger knows; the first problem found is refused
-with the file, row and column. Only rows whose Decision, Adjusted quantity or Note differ from
-what the workbook was written with are recorded, so a decision made meanwhile in the dashboard
-on a line the reviewer left alone is kept. Emptying a row's Decision takes the line back to
-pending.
+:func:`apply_review_workbook` (``workbench apply``) reads any of them back. Before anything is
+written it checks that the workbook is of the same workspace, period and run (the inputs' and
+mappings' checksums are kept in the About sheet), that it holds the lines of the clients it
+was written for (all of them, or one client's), that no row was added or removed, that no
+locked cell was edited and that every decision is one the ledger knows; the first problem found
+is refused with the file, row and column. Only rows whose Decision, Adjusted qty or Note differ
+from what the workbook was written with are recorded, so a decision made meanwhile in the
+dashboard on a line the reviewer left alone is kept. Emptying a row's Decision takes the line
+back to pending.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -29,68 +33,35 @@ from typing import Any
 from zipfile import BadZipFile
 
 import pandas as pd
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font, Protection
+from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
 
 from workbench.errors import InputError, WorkbenchError
-from workbench.formula_guard import put_text, safe_text
+from workbench.formula_guard import safe_text
 from workbench.ledger import DECISIONS, Choice, Ledger, ledger_path
-from workbench.outputs.cells import (
-    INPUT_FILL,
-    QUANTITY,
-    cell,
-    fit_columns,
-    put_headers,
-    put_value,
+from workbench.outputs.excel import (
+    ABOUT_LABELS,
+    ABOUT_SHEET,
+    ALL_CLIENTS,
+    LOCKED_COLUMNS,
+    NOTHING_TO_DECIDE,
+    REVIEW_HEADERS,
+    REVIEW_SHEET,
+    WORKBOOK_KIND,
+    WRITTEN_COLUMNS,
+    WRITTEN_SHEET,
+    DecisionSheet,
+    write_workbook,
 )
-from workbench.outputs.excel import _money_format
 from workbench.outputs.psa_import import ImportFiles, import_files, write_import_files
 from workbench.period import Period
 from workbench.result import Reconciliation
 from workbench.sources.reading import MAX_COUNT, file_checksum
 from workbench.workspace import Workspace
 
-REVIEW_SHEET = "Review"
-ABOUT_SHEET = "About"
-WRITTEN_SHEET = "Written"
-#: What the hidden Written sheet keeps of each row.
-WRITTEN_COLUMNS = ("line_id", "decision", "quantity", "note", "state")
-#: Marks a workbook :func:`apply_review_workbook` can read (bumped if the layout changes).
-WORKBOOK_KIND = "workbench review workbook 1"
-
-#: Locked columns: header, the review frame's column, how the cell looks.
-LOCKED_COLUMNS = (
-    ("Line ID", "line_id", "text"),
-    ("Client", "company_name", "text"),
-    ("Service", "service_name", "text"),
-    ("Status", "status", "text"),
-    ("State", "state", "text"),
-    ("Billed", "billed_quantity", "quantity"),
-    ("Vendor count", "expected_quantity", "quantity"),
-    ("Money", "revenue_impact", "money"),
-)
-#: The reviewer's columns and the review frame's column they are prefilled from.
-EDITABLE_COLUMNS = (
-    ("Decision", "decision"),
-    ("Adjusted quantity", "quantity"),
-    ("Note", "note"),
-)
-HEADERS = [header for header, _, _ in LOCKED_COLUMNS] + [header for header, _ in EDITABLE_COLUMNS]
-#: About sheet labels, in column A, with their value in column B.
-ABOUT_LABELS = ("Kind", "Workspace", "Folder", "Period", "Run", "Lines", "Written with")
-
-_HOW_TO = (
-    "How to review: on the Review sheet, for each line pick a Decision: approve (bill what the "
-    "vendors show), adjust (bill the Adjusted quantity you enter) or dismiss (leave billing as "
-    "it is this month). Add a Note for the next person. Leave a Decision empty to keep the line "
-    "pending.",
-    "Only the yellow columns are yours: the others are locked; do not add or delete rows. When done, save and run: "
-    "workbench apply <this file> --who <your name>",
-)
+#: The Review sheet's columns, in order (the one decision layout of every workbook).
+HEADERS = REVIEW_HEADERS
 
 
 @dataclass(frozen=True)
@@ -119,12 +90,18 @@ class AppliedReview:
 
     def describe(self, workbook: Path) -> str:
         """One sentence for the person who ran ``workbench apply``."""
-        recorded = ", ".join(f"{n} {d}" for d, n in self.counts.items()) or "none"
+        recorded = ", ".join(f"{n} {d}" for d, n in self.counts.items())
         return (
-            f"{workbook.name}: {len(self.decided)} decisions recorded for {self.period} "
-            f"({recorded}), {len(self.cleared)} lines back to pending, {self.unchanged} rows "
-            "unchanged."
+            f"{workbook.name}: {_count(len(self.decided), 'decision')} recorded for "
+            f"{self.period}" + (f" ({recorded})" if recorded else "") + ", "
+            f"{_count(len(self.cleared), 'line')} back to pending, "
+            f"{_count(self.unchanged, 'row')} unchanged."
         )
+
+
+def _count(number: int, word: str) -> str:
+    """``1 row``, ``2 rows``, ``0 rows``."""
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
 
 
 def run_fingerprint(result: Reconciliation, workspace: Workspace) -> str:
@@ -142,10 +119,48 @@ def run_fingerprint(result: Reconciliation, workspace: Workspace) -> str:
     return digest.hexdigest()
 
 
+def decision_sheet(
+    result: Reconciliation,
+    review: pd.DataFrame,
+    workspace: Workspace,
+    *,
+    clients: Sequence[str] = (),
+    run: str = "",
+) -> DecisionSheet:
+    """What a workbook needs to carry the Review sheet that ``workbench apply`` reads back.
+
+    Parameters
+    ----------
+    result
+        The reconciliation the workbook is written from (the whole run's, or one client's).
+    review
+        :meth:`workbench.ledger.Ledger.review` of ``result``: the lines to decide.
+    workspace
+        The workspace the decisions go to (named in the About sheet).
+    clients
+        The company ids the workbook covers; empty for every client of the run.
+    run
+        The run's fingerprint when the caller has it already (a batch writing many workbooks);
+        else worked out here (:func:`run_fingerprint`).
+
+    Returns
+    -------
+    DecisionSheet
+        For :func:`workbench.outputs.excel.write_workbook` or ``workbook_bytes``.
+    """
+    return DecisionSheet(
+        review=review,
+        workspace_name=workspace.name,
+        workspace_folder=str(workspace.root),
+        run=run or run_fingerprint(result, workspace),
+        clients=tuple(clients),
+    )
+
+
 def write_review_workbook(
     result: Reconciliation, review: pd.DataFrame, workspace: Workspace, path: Path
 ) -> Path:
-    """Write the review workbook.
+    """Write the review workbook: the Review sheet, its About sheet and the hidden Written one.
 
     Parameters
     ----------
@@ -163,90 +178,15 @@ def write_review_workbook(
     pathlib.Path
         ``path``.
     """
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = REVIEW_SHEET
-    formats = {"text": None, "quantity": QUANTITY, "money": _money_format(result.currency)}
-    put_headers(sheet, HEADERS)
-    for row, line in enumerate(review.to_dict("records"), start=2):
-        for column, (_, name, kind) in enumerate(LOCKED_COLUMNS, start=1):
-            put_value(cell(sheet, row, column), _shown(line[name]), formats[kind])
-        for column, (_, name) in enumerate(EDITABLE_COLUMNS, start=len(LOCKED_COLUMNS) + 1):
-            editable = put_value(cell(sheet, row, column), _shown(line[name]))
-            editable.fill = INPUT_FILL
-            editable.protection = Protection(locked=False)
-    last = len(review) + 1
-    decision, quantity = (get_column_letter(len(LOCKED_COLUMNS) + n) for n in (1, 2))
-    choices = DataValidation(
-        type="list",
-        formula1='"' + ",".join(str(d) for d in DECISIONS) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Decision",
-        error="Pick approve, adjust or dismiss, or leave it empty.",
-    )
-    amounts = DataValidation(
-        type="whole",
-        operator="between",
-        formula1="0",
-        formula2=str(MAX_COUNT - 1),
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Adjusted quantity",
-        error="The quantity to bill: a whole number of units, 0 or more.",
-    )
-    sheet.add_data_validation(choices)
-    sheet.add_data_validation(amounts)
-    if last >= 2:
-        choices.add(f"{decision}2:{decision}{last}")
-        amounts.add(f"{quantity}2:{quantity}{last}")
-    sheet.freeze_panes = "B2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{last}"
-    _protect(sheet)
-    fit_columns(sheet)
-
-    about = book.create_sheet(ABOUT_SHEET)
-    values: tuple[str | int, ...] = (
-        WORKBOOK_KIND,
-        workspace.name,
-        str(workspace.root),
-        result.period,
-        run_fingerprint(result, workspace),
-        len(review),
-        "MSP billing workbench",
-    )
-    for row, (label, value) in enumerate(zip(ABOUT_LABELS, values, strict=True), start=1):
-        put_text(cell(about, row, 1), label).font = Font(bold=True)
-        put_value(cell(about, row, 2), value)
-    for row, text in enumerate(_HOW_TO, start=len(ABOUT_LABELS) + 2):
-        put_text(cell(about, row, 1), text)
-    _protect(about)
-
-    # What the reviewer's columns were written with, so only rows the reviewer changed are
-    # recorded (a decision made meanwhile in the dashboard on an untouched row stands).
-    written = book.create_sheet(WRITTEN_SHEET)
-    written.sheet_state = "veryHidden"
-    for row, line in enumerate(review.to_dict("records"), start=1):
-        for column, name in enumerate(WRITTEN_COLUMNS, start=1):
-            put_text(cell(written, row, column), _text(line[name]))
-    _protect(written)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Saved beside and moved over, so a reader never meets a half-written workbook.
-    partial = path.with_name(f".{path.name}.partial")
-    book.save(partial)
-    os.replace(partial, path)
-    return path
-
-
-def _protect(sheet: Worksheet) -> None:
-    """Lock every cell not unlocked; sorting, filtering and resizing stay allowed."""
-    sheet.protection.sheet = True
-    sheet.protection.autoFilter = False
-    sheet.protection.sort = False
-    sheet.protection.formatColumns = False
-    sheet.protection.formatRows = False
+    return write_workbook(
+        result,
+        path,
+        title=f"{workspace.name} \u2014 review \u2014 {result.period}",
+        decisions=decision_sheet(result, review, workspace),
+        review_only=True,
+    )
 
 
 def _shown(value: object) -> object:
@@ -296,10 +236,11 @@ class ExportedReview:
                 f"{each.psa} import: {len(each.changes)} changes, {len(each.new_lines)} proposed "
                 f"new lines"
             )
-        for line_id, reason in zip(
-            self.imports.skipped["line_id"], self.imports.skipped["reason"], strict=True
+        skipped = self.imports.skipped
+        for client, service, reason in zip(
+            skipped["company_name"], skipped["service_name"], skipped["reason"], strict=True
         ):
-            said.append(f"No import row for {line_id}: {reason}")
+            said.append(f"No import row for {client}, {service}: {reason}")
         said.extend(f"Import file: {path}" for path in self.import_files)
         if not self.imports.imports:
             said.append(
@@ -344,12 +285,13 @@ def export_review(workspace: str | Path | Workspace, period: str, outputs: Path)
 def apply_review_workbook(
     path: str | Path, *, who: str, workspace: str | Path | None = None
 ) -> AppliedReview:
-    """Read a review workbook's decisions into the workspace's ledger.
+    """Read a workbook's decisions into the workspace's ledger.
 
     Parameters
     ----------
     path
-        A workbook written by :func:`write_review_workbook` and edited by a reviewer.
+        A workbook with the Review sheet (the review workbook, the batch's client or
+        all-clients workbook, the dashboard's download) edited by a reviewer.
     who
         Who decided (recorded with every decision).
     workspace
@@ -373,8 +315,7 @@ def apply_review_workbook(
         raise WorkbenchError(
             "say who decided (--who NAME): the ledger records it with every decision"
         )
-    book = _open(path)
-    about = _about(book, path)
+    about, written, rows_read = _read_workbook(path)
     try:
         opened = Workspace.open(workspace if workspace is not None else about["Folder"])
     except WorkbenchError as exc:
@@ -397,13 +338,12 @@ def apply_review_workbook(
             path,
             f"this workbook was written from another run of {period}: the inputs or mappings "
             "have changed since",
-            expected="a review workbook of the current run: run workbench export again and "
-            "copy your decisions over",
+            expected="a workbook of the current run: write it again (workbench export, "
+            "workbench run, or the dashboard's Prepare workbook) and copy your decisions over",
         )
-    written = _written(book, path)
     with Ledger.open(ledger_path(opened)) as ledger:
-        review = ledger.review(result)
-        rows = _read_rows(book[REVIEW_SHEET], path, review, written)
+        review = _of_clients(ledger.review(result), about["Clients"])
+        rows = _read_rows(rows_read, path, review, written)
         lines = review.set_index("line_id", drop=False)
         edits = [
             values
@@ -438,37 +378,62 @@ def apply_review_workbook(
     )
 
 
-def _open(path: Path) -> Any:
+_Written = dict[str, tuple[str, Decimal | None, str, str]]
+
+
+def _read_workbook(path: Path) -> tuple[dict[str, str], _Written, list[tuple[Any, ...]]]:
+    """The About sheet's values, the Written sheet's rows by line id, and the Review sheet's
+    rows (its header first), read once; the workbook's other sheets are not read at all."""
     if not path.exists():
-        raise WorkbenchError(f"{path} does not exist: give the review workbook's path")
+        raise WorkbenchError(f"{path} does not exist: give the workbook's path")
     try:
-        book = load_workbook(path)
+        # Read-only: a batch workbook's Evidence sheets are never parsed.
+        book = load_workbook(path, read_only=True)
     except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
         raise InputError(path, f"not an Excel workbook ({exc})", expected="an .xlsx file") from None
-    if REVIEW_SHEET not in book.sheetnames or ABOUT_SHEET not in book.sheetnames:
-        raise InputError(
-            path,
-            "not a review workbook: the Review or About sheet is missing",
-            expected="a workbook written by workbench export",
-        )
-    return book
+    try:
+        if REVIEW_SHEET not in book.sheetnames or ABOUT_SHEET not in book.sheetnames:
+            raise InputError(
+                path,
+                "this workbook has no decisions to apply: its Review or About sheet is missing",
+                expected="a workbook with a Review sheet: the review workbook of workbench "
+                "export, a client's or the all-clients workbook of workbench run, or the "
+                "dashboard's",
+            )
+        about = _about(list(book[ABOUT_SHEET].iter_rows(max_col=2, values_only=True)), path)
+        if WRITTEN_SHEET not in book.sheetnames:
+            raise InputError(
+                path,
+                f"its hidden {WRITTEN_SHEET} sheet is missing, so the decisions cannot be "
+                "told from what it was written with",
+                expected="a workbook as the workbench wrote it",
+            )
+        written = _written(book[WRITTEN_SHEET].iter_rows(values_only=True))
+        rows = list(book[REVIEW_SHEET].iter_rows(values_only=True))
+    finally:
+        book.close()
+    return about, written, rows
 
 
-def _written(book: Any, path: Path) -> dict[str, tuple[str, Decimal | None, str, str]]:
-    """Line id -> Decision, Adjusted quantity, Note and State as the workbook was written."""
-    if WRITTEN_SHEET not in book.sheetnames:
-        raise InputError(
-            path,
-            f"not a review workbook: its hidden {WRITTEN_SHEET} sheet is missing",
-            expected="a workbook written by workbench export",
-        )
+def _written(rows: Iterable[tuple[Any, ...]]) -> _Written:
+    """Line id -> Decision, Adjusted qty, Note and State as the workbook was written."""
     found = {}
-    for line_id, decision, quantity, note, state in book[WRITTEN_SHEET].iter_rows(
-        max_col=len(WRITTEN_COLUMNS), values_only=True
-    ):
+    for values in rows:
+        padded = [*values, *[None] * len(WRITTEN_COLUMNS)]
+        line_id, decision, quantity, note, state = padded[: len(WRITTEN_COLUMNS)]
+        if line_id is None:
+            continue
         amount = _quantity(str(quantity or ""))
         found[str(line_id)] = (str(decision or ""), amount, str(note or "").strip(), str(state))
     return found
+
+
+def _of_clients(review: pd.DataFrame, clients: str) -> pd.DataFrame:
+    """The lines of the clients a workbook was written for (a client's workbook holds its own)."""
+    if clients == ALL_CLIENTS:
+        return review
+    wanted = review["company_id"].astype(str).isin(clients.split(","))
+    return review[wanted].reset_index(drop=True)
 
 
 def _quantity(text: str) -> Decimal | None:
@@ -484,11 +449,21 @@ def _quantity(text: str) -> Decimal | None:
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
-def _about(book: Any, path: Path) -> dict[str, str]:
-    sheet = book[ABOUT_SHEET]
+def _about(rows: list[tuple[Any, ...]], path: Path) -> dict[str, str]:
     found = {}
     for row, label in enumerate(ABOUT_LABELS, start=1):
-        if sheet.cell(row, 1).value != label:
+        values = (*(rows[row - 1] if row <= len(rows) else ()), None, None)
+        if row == 1 and values[0] == label and values[1] != WORKBOOK_KIND:
+            # Checked first: another version's About sheet has other labels below.
+            raise InputError(
+                path,
+                f"written by another version of the workbench ({values[1]!r})",
+                row=1,
+                column="B",
+                expected="a workbook of this version: write it again (workbench export, "
+                "workbench run or the dashboard's Prepare workbook)",
+            )
+        if values[0] != label:
             raise InputError(
                 path,
                 "the About sheet has been changed",
@@ -496,30 +471,22 @@ def _about(book: Any, path: Path) -> dict[str, str]:
                 column="A",
                 expected=f"{label!r}, as the workbook was written",
             )
-        found[label] = "" if sheet.cell(row, 2).value is None else str(sheet.cell(row, 2).value)
-    if found["Kind"] != WORKBOOK_KIND:
-        raise InputError(
-            path,
-            f"written by another version of the workbench ({found['Kind']!r})",
-            row=1,
-            column="B",
-            expected="a review workbook of this version: run workbench export again",
-        )
+        found[label] = "" if values[1] is None else str(values[1])
     return found
 
 
 def _read_rows(
-    sheet: Worksheet,
+    sheet_rows: list[tuple[Any, ...]],
     path: Path,
     review: pd.DataFrame,
-    written: dict[str, tuple[str, Decimal | None, str, str]],
+    written: _Written,
 ) -> list[tuple[int, dict[str, Any]]]:
     """Every row's line id and reviewer's values, after checking rows and locked cells.
 
     Locked cells are compared with the line as it is now (the same run, so the same figures),
     but State with what it was when written: a decision made since changes the ledger's state.
     """
-    headers = [sheet.cell(1, column).value for column in range(1, sheet.max_column + 1)]
+    headers = list(sheet_rows[0]) if sheet_rows else []
     while headers and headers[-1] is None:
         headers.pop()
     if headers != HEADERS:
@@ -537,12 +504,13 @@ def _read_rows(
     lines = review.set_index("line_id", drop=False)
     seen: dict[str, int] = {}
     rows = []
-    last = sheet.max_row
-    for row in range(2, last + 1):
-        cells = [sheet.cell(row, column).value for column in range(1, len(HEADERS) + 1)]
+    for row, values in enumerate(sheet_rows[1:], start=2):
+        cells = [*values[: len(HEADERS)], *[None] * (len(HEADERS) - len(values))]
         if all(value is None or str(value).strip() == "" for value in cells):
             continue
         line_id = "" if cells[0] is None else str(cells[0])
+        if line_id == NOTHING_TO_DECIDE and not written and row == 2:
+            continue  # the words of a Review sheet with no line
         if line_id not in lines.index or line_id not in written:
             raise InputError(
                 path,
@@ -552,50 +520,57 @@ def _read_rows(
                 column="Line ID",
                 expected="only the rows the workbook was written with: rows cannot be added",
             )
+        line = lines.loc[line_id]
         if line_id in seen:
             raise InputError(
                 path,
-                f"line {line_id} is on rows {seen[line_id]} and {row}",
+                f"{_named(line)} is on rows {seen[line_id]} and {row}",
                 row=row,
                 column="Line ID",
                 expected="each line once: rows cannot be copied",
             )
         seen[line_id] = row
-        line = lines.loc[line_id]
         for column, (header, name, kind) in enumerate(LOCKED_COLUMNS):
             value = written[line_id][3] if name == "state" else line[name]
             if not _same(cells[column], value, kind):
                 raise InputError(
                     path,
-                    f"locked cell edited: {header} of line {line_id} was "
+                    f"locked cell edited: {header} of {_named(line)} was "
                     f"{_text(value)!r}, now {_text(cells[column])!r}",
                     row=row,
                     column=header,
                     expected="locked columns as written; decide with Decision, Adjusted "
-                    "quantity and Note",
+                    "qty and Note",
                 )
-        rows.append((row, _reviewer_values(path, row, line_id, cells)))
+        rows.append((row, _reviewer_values(path, row, line, cells)))
     missing = [line_id for line_id in lines.index if line_id not in seen]
     if missing:
+        first = _named(lines.loc[missing[0]])
         raise InputError(
             path,
-            f"the row of line {missing[0]} was removed"
+            f"the row of {first} was removed"
             if len(missing) == 1
-            else f"{len(missing)} rows were removed, the first of line {missing[0]}",
+            else f"{len(missing)} rows were removed, the first of {first}",
             column="Line ID",
             expected="every row the workbook was written with: rows cannot be deleted",
         )
     return rows
 
 
-def _reviewer_values(path: Path, row: int, line_id: str, cells: Sequence[Any]) -> dict[str, Any]:
+def _named(line: Any) -> str:
+    """A line as a person knows it: ``Bluewater Logistics, Managed workstation``."""
+    return f"{_text(line['company_name'])}, {_text(line['service_name'])}"
+
+
+def _reviewer_values(path: Path, row: int, line: Any, cells: Sequence[Any]) -> dict[str, Any]:
+    line_id, named = str(line["line_id"]), _named(line)
     decision_cell, quantity_cell, note_cell = cells[len(LOCKED_COLUMNS) :]
     decision = "" if decision_cell is None else str(decision_cell).strip().lower()
     known = [str(d) for d in DECISIONS]
     if decision and decision not in known:
         raise InputError(
             path,
-            f"{decision_cell!r} is not a decision",
+            f"{named}: {decision_cell!r} is not a decision",
             row=row,
             column="Decision",
             expected="approve, adjust or dismiss (or empty to leave the line pending)",
@@ -610,35 +585,35 @@ def _reviewer_values(path: Path, row: int, line_id: str, cells: Sequence[Any]) -
     ):
         raise InputError(
             path,
-            f"{quantity_cell!r} is not a quantity to bill",
+            f"{named}: {quantity_cell!r} is not a quantity to bill",
             row=row,
-            column="Adjusted quantity",
+            column="Adjusted qty",
             expected=f"a whole number of units, 0 or more and below {MAX_COUNT:,}",
         )
     note = "" if note_cell is None else str(note_cell).strip()
     if not decision and (quantity is not None or note):
         raise InputError(
             path,
-            f"line {line_id} has an Adjusted quantity or Note but no Decision",
+            f"{named} has an Adjusted qty or Note but no Decision",
             row=row,
             column="Decision",
-            expected="a Decision, or empty Adjusted quantity and Note too",
+            expected="a Decision, or empty Adjusted qty and Note too",
         )
     if decision == "adjust" and quantity is None:
         raise InputError(
             path,
-            f"line {line_id} is to be adjusted but has no Adjusted quantity",
+            f"{named} is to be adjusted but has no Adjusted qty",
             row=row,
-            column="Adjusted quantity",
+            column="Adjusted qty",
             expected="the quantity to bill, 0 or more",
         )
     if decision in ("approve", "dismiss") and quantity is not None:
         raise InputError(
             path,
-            f"line {line_id} has an Adjusted quantity of {quantity} with {decision}",
+            f"{named} has an Adjusted qty of {quantity} with {decision}",
             row=row,
-            column="Adjusted quantity",
-            expected="adjust to bill that quantity, or an empty Adjusted quantity",
+            column="Adjusted qty",
+            expected="adjust to bill that quantity, or an empty Adjusted qty",
         )
     return {"line_id": line_id, "decision": decision, "quantity": quantity, "note": note}
 
@@ -646,7 +621,7 @@ def _reviewer_values(path: Path, row: int, line_id: str, cells: Sequence[Any]) -
 def _same(cell: object, value: object, kind: str) -> bool:
     if _shown(value) is None:
         return cell is None or str(cell).strip() == ""
-    if kind == "text":
+    if kind in ("text", "long"):
         return isinstance(cell, str) and cell == safe_text(str(value))
     try:
         return Decimal(str(cell)) == Decimal(str(value))
