@@ -43,6 +43,7 @@ from workbench.sources.reading import (
     RawTable,
     arrow_text,
     blank_rows,
+    canonical_text,
     check_excel_damage,
     file_checksum,
     header_key,
@@ -218,7 +219,7 @@ DUPLICATE_FILE = "duplicate of "
 def _with_format_keys(canonical: pd.DataFrame, fmt: Format) -> pd.DataFrame:
     """Natural keys prefixed with their format, so two formats never share a key.
 
-    Prefixed as Arrow text, so each key becomes a Python string once, here.
+    Prefixed as Arrow text and kept so: no key becomes a Python string.
     """
     if "record_key" not in canonical or not len(canonical):
         return canonical
@@ -230,7 +231,8 @@ def _with_format_keys(canonical: pd.DataFrame, fmt: Format) -> pd.DataFrame:
             pa.scalar(f"{fmt.key}|", pa.large_string()), keys, pa.scalar("", pa.large_string())
         ),
     )
-    return canonical.assign(record_key=prefixed.to_numpy(zero_copy_only=False))
+    canonical["record_key"] = canonical_text(prefixed)
+    return canonical
 
 
 def _nonempty(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.errors import InputError
 
@@ -57,10 +59,9 @@ def count_once(records: pd.DataFrame, values: Sequence[str]) -> pd.DataFrame:
         When two records share a key but not their values, naming both rows.
     """
     keys = records["record_key"]
+    if _each_key_once(keys):
+        return records  # most months: no record twice
     keyed = (keys != "").to_numpy()
-    counted = keys.to_numpy(dtype=object)[keyed]
-    if len(set(counted)) == len(counted):
-        return records  # most months: no record twice (a set is several times faster to tell)
     repeated = keys.duplicated(keep="first").to_numpy() & keyed
     positions = np.arange(len(records))
     first_of = pd.Series(positions[keyed & ~repeated], index=keys.to_numpy()[keyed & ~repeated])
@@ -84,6 +85,14 @@ def count_once(records: pd.DataFrame, values: Sequence[str]) -> pd.DataFrame:
         amounts[later] = None
         counted_once["amount"] = pd.Series(amounts, index=counted_once.index, dtype=object)
     return counted_once
+
+
+def _each_key_once(keys: pd.Series) -> bool:
+    """Whether no key but the blank one is held twice: told by Arrow's hash of the keys, with
+    no Python string per key."""
+    texts = pa.array(keys.array, type=pa.large_string())
+    keyed = pc.filter(texts, pc.not_equal(texts, ""))
+    return bool(pc.count_distinct(keyed).as_py() == len(keyed))
 
 
 def _conflict(records: pd.DataFrame, first: int, later: int, column: str) -> None:

@@ -160,25 +160,49 @@ class RawTable:
 def provenance_columns(
     table: RawTable,
     source_file: str,
-    reasons: PerRow | str = "",
+    reasons: PerRow | Distinct | str = "",
     record_keys: PerRow | None = None,
     change_dates: PerRow | Distinct | None = None,
 ) -> dict[str, Any]:
     """The provenance columns of canonical rows built one per table row, in order (``reasons``:
-    one excluded reason per row, or one for all; ``record_keys``: each row's natural key, see
-    :func:`record_keys`; ``change_dates``: the day each usage row's seats changed, if the
-    vendor says)."""
+    one excluded reason per row, as a :class:`Distinct` or per row, or one for all;
+    ``record_keys``: each row's natural key, see :func:`key_column`; ``change_dates``: the day
+    each usage row's seats changed, if the vendor says). Text columns come as canonical text
+    (:func:`repeated_text`, :meth:`Distinct.text_per_row`): no Python string per row."""
     rows = len(table.frame)
+    if isinstance(reasons, str):
+        excluded_reason: Any = repeated_text(reasons, rows)
+    elif isinstance(reasons, Distinct):
+        excluded_reason = reasons.text_per_row()
+    else:
+        excluded_reason = reasons
     return {
-        "source_file": repeated(source_file, rows),
-        "source_sheet": repeated(table.sheet, rows),
+        "source_file": repeated_text(source_file, rows),
+        "source_sheet": repeated_text(table.sheet, rows),
         "source_row": source_rows(table),
-        "excluded_reason": repeated(reasons, rows) if isinstance(reasons, str) else reasons,
-        "record_key": repeated("", rows) if record_keys is None else record_keys,
-        "change_date": repeated("", rows)
+        "excluded_reason": excluded_reason,
+        "record_key": repeated_text("", rows) if record_keys is None else record_keys,
+        "change_date": repeated_text("", rows)
         if change_dates is None
-        else _distinct_values(change_dates).map(lambda day: day.isoformat() if day else ""),
+        else _distinct_values(change_dates)
+        .converted(lambda day: day.isoformat() if day else "")
+        .text_per_row(),
     }
+
+
+#: The text of canonical frames: pandas' own text dtype (``str``), Arrow-backed.
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def canonical_text(texts: pa.Array | pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
+    """Arrow text as a text column of canonical frames (:data:`TEXT`), without a Python string
+    per row."""
+    return pd.array(texts.cast(pa.large_string()), dtype=TEXT)
+
+
+def repeated_text(text: str, rows: int) -> pd.api.extensions.ExtensionArray:
+    """One text on every row, as canonical text (Arrow copies the text to every row)."""
+    return canonical_text(pa.array([text], type=pa.large_string()).take(np.zeros(rows, np.int32)))
 
 
 def repeated(text: str, rows: int) -> np.ndarray:
@@ -261,7 +285,7 @@ def _key_source(part: PerRow | Distinct) -> Callable[[int, int], pa.Array]:
     are not text (dates, amounts, counts) become text once per distinct value."""
     if not isinstance(part, Distinct):
         texts = part
-        arrow_backed = isinstance(texts, pd.Series) and isinstance(texts.dtype, pd.ArrowDtype)
+        arrow_backed = isinstance(texts, pd.Series) and _arrow_backed(texts)
         if arrow_backed or pd.api.types.infer_dtype(texts, skipna=False) == "string":
             return lambda start, stop: arrow_text(
                 texts.iloc[start:stop] if isinstance(texts, pd.Series) else texts[start:stop]
@@ -274,9 +298,16 @@ def _key_source(part: PerRow | Distinct) -> Callable[[int, int], pa.Array]:
 
 def arrow_text(texts: PerRow) -> pa.Array | pa.ChunkedArray:
     """Text values as Arrow large strings, without a copy when Arrow already holds them so."""
-    if isinstance(texts, pd.Series) and isinstance(texts.dtype, pd.ArrowDtype):
-        return pa.array(texts).cast(pa.large_string())
+    if isinstance(texts, pd.Series) and _arrow_backed(texts):
+        return pa.array(texts.array).cast(pa.large_string())
     return pa.array(np.asarray(texts, dtype=object), type=pa.large_string())
+
+
+def _arrow_backed(texts: pd.Series) -> bool:
+    """Whether Arrow holds the series' text: Arrow's own dtype, or pandas' Arrow-backed text."""
+    return isinstance(texts.dtype, pd.ArrowDtype) or (
+        isinstance(texts.dtype, pd.StringDtype) and texts.dtype.storage == "pyarrow"
+    )
 
 
 def _key_part(value: object) -> str:
@@ -1523,6 +1554,11 @@ class Distinct:
         rows: np.ndarray = shared[self.codes]
         return rows
 
+    def text_per_row(self) -> pd.api.extensions.ExtensionArray:
+        """Every row's value, the values being text, as canonical text (:data:`TEXT`): Arrow
+        copies each row's text from the distinct values, no Python string per row."""
+        return canonical_text(pa.array(self.values, type=pa.large_string()).take(self.codes))
+
     def map(self, convert: Callable[[Any], object]) -> np.ndarray:
         """``convert`` of every row's value, called once per distinct value."""
         return self.converted(convert).per_row()
@@ -1539,8 +1575,10 @@ class Distinct:
 def distinct(values: PerRow) -> Distinct:
     """The :class:`Distinct` values of a column, one kind of value throughout (values that
     compare equal, such as ``12.5`` and ``12.50``, are one value)."""
-    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.ArrowDtype):
-        return _distinct_arrow_text(pa.array(values))
+    if isinstance(values, pd.Series) and _arrow_backed(values):
+        texts = pa.array(values.array)
+        if texts.null_count == 0:
+            return _distinct_arrow_text(texts)
     if not isinstance(values, pd.Series | np.ndarray):
         values = pd.Series(list(values), dtype=object)
     codes, uniques = pd.factorize(values)
@@ -1552,12 +1590,15 @@ def distinct(values: PerRow) -> Distinct:
 
 
 def _distinct_arrow_text(texts: pa.Array | pa.ChunkedArray) -> Distinct:
-    """Arrow text (no nulls) as :class:`Distinct` values, found and looked up by Arrow: several
-    times faster than pandas' factorize of the same column. Arrow's ``unique`` keeps the order
-    in which values first appear."""
-    values = pc.unique(texts)
-    codes = pc.index_in(texts, value_set=values).to_numpy().astype(np.intp)
-    return Distinct(values.to_pylist(), codes)
+    """Arrow text (no nulls) as :class:`Distinct` values, found and looked up by Arrow in one
+    pass: several times faster than pandas' factorize of the same column. Arrow's dictionary
+    holds the values in the order they first appear, the same dictionary for every chunk."""
+    encoded = pc.dictionary_encode(texts)
+    chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+    if not chunks:
+        return Distinct([], np.zeros(0, dtype=np.int32))
+    codes = np.concatenate([chunk.indices.to_numpy() for chunk in chunks])
+    return Distinct(chunks[-1].dictionary.to_pylist(), codes)
 
 
 def _distinct_values(values: PerRow | Distinct) -> Distinct:
