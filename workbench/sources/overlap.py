@@ -88,11 +88,26 @@ def count_once(records: pd.DataFrame, values: Sequence[str]) -> pd.DataFrame:
 
 
 def _each_key_once(keys: pd.Series) -> bool:
-    """Whether no key but the blank one is held twice: told by Arrow's hash of the keys, with
-    no Python string per key."""
+    """Whether no key but the blank one is held twice (False may also be two keys sharing a
+    hash: the caller then compares the keys themselves).
+
+    Told by the keys' hashes, a slice of keys at a time: the keys are never all Python strings
+    at once (a set of two million keys would hold about 400 MiB) and the hashes take a few
+    MiB.
+    """
     texts = pa.array(keys.array, type=pa.large_string())
-    keyed = pc.filter(texts, pc.not_equal(texts, ""))
-    return bool(pc.count_distinct(keyed).as_py() == len(keyed))
+    hashes = []
+    for chunk in texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]:
+        for start in range(0, len(chunk), _HASHED_KEYS):
+            part = chunk.slice(start, _HASHED_KEYS)
+            hashed = np.fromiter(map(hash, part.to_pylist()), dtype=np.int64, count=len(part))
+            hashes.append(hashed[pc.not_equal(part, "").to_numpy(zero_copy_only=False)])
+    counted = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.int64)
+    return len(pd.unique(counted)) == len(counted)
+
+
+#: Keys hashed at once.
+_HASHED_KEYS = 1 << 16
 
 
 def _conflict(records: pd.DataFrame, first: int, later: int, column: str) -> None:
