@@ -42,7 +42,7 @@ from workbench.sources.profiles import PROFILE_HINT
 from workbench.sources.reading import (
     RawTable,
     arrow_text,
-    blank_rows,
+    blank_row_mask,
     canonical_text,
     check_excel_damage,
     file_checksum,
@@ -50,7 +50,7 @@ from workbench.sources.reading import (
     optional_column,
     provenance,
     read_table,
-    total_rows,
+    total_row_positions,
 )
 from workbench.sources.schemas import (
     CONTRACT_LINE_COLUMNS,
@@ -156,12 +156,9 @@ def _known_header(cells: Sequence[str], profiles: tuple[Format, ...] = ()) -> bo
 
 def _skipped_rows(table: RawTable) -> dict[int, str]:
     """The rows that are not data, by position, and why: "blank row" or "total row"."""
-    blank = np.asarray(blank_rows(table), dtype=bool)
-    total = np.asarray(total_rows(table), dtype=bool)
-    return {
-        int(position): "blank row" if blank[position] else "total row"
-        for position in np.flatnonzero(blank | total)
-    }
+    skipped = dict.fromkeys(np.flatnonzero(blank_row_mask(table)).tolist(), "blank row")
+    skipped.update(dict.fromkeys(total_row_positions(table), "total row"))
+    return dict(sorted(skipped.items()))
 
 
 def _skipped_records(
@@ -419,7 +416,7 @@ def read_inputs(
         context = ReadContext(source_file, period_start, period_end, date_order)
         skipped = _skipped_rows(table)
         content = (
-            table.only([p for p in range(len(table.frame)) if p not in skipped])
+            table.only(np.setdiff1d(np.arange(len(table.frame)), list(skipped)))
             if skipped
             else table
         )

@@ -148,12 +148,13 @@ class RawTable:
             return self.file_rows[position]
         return int(position) + self.header_row + 1
 
-    def only(self, positions: Sequence[int]) -> RawTable:
+    def only(self, positions: Sequence[int] | np.ndarray) -> RawTable:
         """The table narrowed to some of its rows; each keeps its row number in the file."""
+        kept = np.asarray(positions, dtype=np.intp)
         return replace(
             self,
-            frame=self.frame.iloc[list(positions)].reset_index(drop=True),
-            file_rows=tuple(self.row_number(position) for position in positions),
+            frame=self.frame.iloc[kept].reset_index(drop=True),
+            file_rows=tuple(source_rows(self)[kept].tolist()),
         )
 
 
@@ -197,7 +198,8 @@ TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 def canonical_text(texts: pa.Array | pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
     """Arrow text as a text column of canonical frames (:data:`TEXT`), without a Python string
     per row."""
-    return pd.array(texts.cast(pa.large_string()), dtype=TEXT)
+    text: pd.api.extensions.ExtensionArray = pd.array(texts.cast(pa.large_string()), dtype=TEXT)
+    return text
 
 
 def repeated_text(text: str, rows: int) -> pd.api.extensions.ExtensionArray:
@@ -1082,6 +1084,11 @@ def _blank_mask(frame: pd.DataFrame) -> np.ndarray:
     return blank
 
 
+def blank_row_mask(table: RawTable) -> np.ndarray:
+    """:func:`blank_rows` as a NumPy mask."""
+    return _blank_mask(table.frame)
+
+
 def total_rows(table: RawTable) -> list[bool]:
     """Per row: True for the total rows at the end of the table ("total row").
 
@@ -1089,6 +1096,14 @@ def total_rows(table: RawTable) -> list[bool]:
     (any case, an optional colon) and only blank or total rows follow it.
     """
     marks = [False] * len(table.frame)
+    for position in total_row_positions(table):
+        marks[position] = True
+    return marks
+
+
+def total_row_positions(table: RawTable) -> list[int]:
+    """The positions of :func:`total_rows`' total rows, the last first."""
+    positions = []
     for position in range(len(table.frame) - 1, -1, -1):
         row = table.frame.iloc[position].tolist()  # from the end: most files stop at once
         filled = [str(cell).strip() for cell in row if str(cell).strip()]
@@ -1096,8 +1111,8 @@ def total_rows(table: RawTable) -> list[bool]:
             continue
         if not _TOTAL.fullmatch(filled[0]):
             break
-        marks[position] = True
-    return marks
+        positions.append(position)
+    return positions
 
 
 # -- numbers -----------------------------------------------------------------------------------
@@ -1507,6 +1522,11 @@ def stripped(table: RawTable, name: str) -> pd.Series:
     the file: Arrow's whitespace is Python's, code point for code point)."""
     cells: pd.Series = table.frame[name].str.strip()
     return cells
+
+
+def stripped_text(table: RawTable, name: str) -> pd.api.extensions.ExtensionArray:
+    """:func:`stripped` as canonical text (:data:`TEXT`), no Python string per cell."""
+    return canonical_text(pa.array(stripped(table, name).array))
 
 
 def casefolded(cells: pd.Series) -> pd.Series:
