@@ -146,6 +146,24 @@ EXCEL_DAMAGE_CHECKS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+def _columns_read(header: Sequence[str], profiles: tuple[Format, ...]) -> list[str] | None:
+    """The columns the importer of a CSV with this header will look at (None: any), so the
+    reader converts only those; chosen as :func:`detect` will choose the format."""
+    keys = {header_key(name) for name in header}
+    complete = [
+        fmt
+        for fmt in (*FORMATS, *profiles)
+        if all(header_key(name) in keys for name in fmt.signature)
+    ]
+    if not complete:
+        return None
+    fmt = max(complete, key=lambda fmt: len(fmt.signature))
+    if fmt.columns is None:
+        return None
+    checked = [name for name, _ in EXCEL_DAMAGE_CHECKS.get(fmt.key, ())]
+    return [*fmt.signature, *fmt.columns, *checked]
+
+
 def _known_header(cells: Sequence[str], profiles: tuple[Format, ...] = ()) -> bool:
     """True when some format's signature is complete in this header."""
     keys = {header_key(cell) for cell in cells}
@@ -392,6 +410,7 @@ def read_inputs(
             decimal_mark=decimal_mark,
             recognise=lambda cells: _known_header(cells, profiles),
             sha256=checksum,
+            columns=lambda header: _columns_read(header, profiles),
         )
 
     for path, checksum, table in _read_ahead(paths, read):

@@ -78,4 +78,5 @@ DEVICES = Format(
     side="usage",
     signature=("uid", "siteUid", "siteName", "hostname", "deviceClass", "deleted"),
     read=read_devices,
+    columns=("deviceType.category", "deviceType", "suspended", "groups", "deviceGroups"),
 )

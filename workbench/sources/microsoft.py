@@ -132,4 +132,5 @@ NEW_COMMERCE = Format(
         "SubscriptionId",
     ),
     read=read_new_commerce,
+    columns=("ChargeStartDate", "ChargeEndDate", "OrderId"),
 )
