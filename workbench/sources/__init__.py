@@ -239,13 +239,12 @@ def _with_format_keys(canonical: pd.DataFrame, fmt: Format) -> pd.DataFrame:
     if "record_key" not in canonical or not len(canonical):
         return canonical
     keys = arrow_text(canonical["record_key"])
-    prefixed = pc.if_else(
-        pc.equal(keys, ""),
-        pa.scalar("", pa.large_string()),
-        pc.binary_join_element_wise(
-            pa.scalar(f"{fmt.key}|", pa.large_string()), keys, pa.scalar("", pa.large_string())
-        ),
+    blank = pc.equal(keys, "")
+    prefixed = pc.binary_join_element_wise(
+        pa.scalar(f"{fmt.key}|", pa.large_string()), keys, pa.scalar("", pa.large_string())
     )
+    if pc.any(blank).as_py():  # a blank key stays blank (most files have none: no second copy)
+        prefixed = pc.if_else(blank, pa.scalar("", pa.large_string()), prefixed)
     canonical["record_key"] = canonical_text(prefixed)
     return canonical
 
@@ -279,37 +278,39 @@ def _read_ahead(
 
     Hashing and Arrow's reader let go of the interpreter, so they run ahead on threads of their
     own: every file is hashed ahead, and the next file is read while this one's records are made
-    (one file ahead: two large exports' cells are never held beside a third).
+    (one file ahead: two large exports' cells are never held beside a third). The reading thread
+    waits for a file's checksum itself, so this one's records never wait for the next file's.
     """
     with ThreadPoolExecutor(max_workers=1) as hashing, ThreadPoolExecutor(max_workers=1) as ahead:
         checksums = [hashing.submit(file_checksum, path) for path in paths]
         seen: set[str] = set()
 
-        def scheduled(index: int) -> Future[RawTable] | None:
-            if index >= len(paths):
-                return None
+        def read_once(index: int) -> RawTable | None:
+            # On the one reading thread: files are told apart in their order.
             checksum = checksums[index].result()
             if checksum in seen:
                 return None
             seen.add(checksum)
-            return ahead.submit(read, paths[index], checksum)
+            return read(paths[index], checksum)
 
         # The futures are popped, never kept, so a table is let go as soon as its reader drops it.
-        reads = [scheduled(0)]
+        reads = [ahead.submit(read_once, 0)]
         try:
             for index, path in enumerate(paths):
-                reads.append(scheduled(index + 1))
+                if index + 1 < len(paths):
+                    reads.append(ahead.submit(read_once, index + 1))
                 yield path, checksums[index].result(), _result(reads.pop(0))
         finally:
-            for future in [*checksums, *reads]:
-                if future is not None:
-                    future.cancel()  # a month stopped by a file: the files after it are not read
+            # A month stopped by a file: the files after it are not read.
+            for pending in (checksums, reads):
+                for future in pending:
+                    future.cancel()
 
 
-def _result(read: Future[RawTable] | None) -> RawTable | None:
+def _result(read: Future[RawTable | None]) -> RawTable | None:
     """The read's table. A function, so no local of the generator holds the future (and its
     table) across the ``yield``."""
-    return None if read is None else read.result()
+    return read.result()
 
 
 @contextlib.contextmanager
