@@ -25,16 +25,21 @@ import pytest
 
 from tests.builders import write_autotask, write_workspace
 from tests.conftest import DEMO, PERIOD
+from workbench import sources
 from workbench.errors import InputError
 from workbench.sources import ReadContext, detect, read_inputs
+from workbench.sources.datto_rmm import DEVICES
+from workbench.sources.microsoft import NEW_COMMERCE
 from workbench.sources.profiles import workspace_formats
 from workbench.sources.reading import (
     CSV_SUFFIXES,
     RawTable,
+    blank_rows,
     casefolded,
     read_table,
     stripped,
     texts,
+    total_rows,
 )
 from workbench.workspace import period_bounds
 
@@ -261,3 +266,86 @@ def test_a_read_leaves_arrows_memory_pool_as_it_was(tmp_path: Path) -> None:
     write_autotask(inputs / "autotask")
     read_inputs(inputs, root, *period_bounds(PERIOD))
     assert pa.default_memory_pool().backend_name == before
+
+
+def _columns_read(header: list[str] | tuple[str, ...]) -> list[str] | None:
+    return sources._columns_read(header, workspace_formats(DEMO))
+
+
+@pytest.mark.parametrize(
+    "path", _demo_csvs(), ids=lambda path: "/".join(path.parts[-5:]).replace("/periods/", ":")
+)
+def test_a_table_narrowed_to_its_importers_columns_makes_the_same_records(path: Path) -> None:
+    profiles = workspace_formats(DEMO)
+    context = ReadContext(path.name, *period_bounds(PERIOD))
+    whole, narrowed = read_table(path), read_table(path, columns=_columns_read)
+    fmt = detect(whole, profiles)
+    assert detect(narrowed, profiles) == fmt
+    assert narrowed.reader == "arrow"
+    # Only the formats that list their columns are narrowed; the Datto RMM export and the
+    # Partner Center file of the demo hold columns their importers never look at.
+    assert (len(narrowed.frame.columns) < len(whole.frame.columns)) == (fmt.columns is not None)
+    assert fmt.columns is None or fmt in {DEVICES, NEW_COMMERCE}
+    assert narrowed.decimal_mark == whole.decimal_mark
+    pd.testing.assert_frame_equal(fmt.read(narrowed, context), fmt.read(whole, context))
+
+
+#: A Datto RMM export's header: ``udf1`` and ``udf2`` are never read by its importer.
+DEVICES_HEADER = "uid,siteUid,siteName,hostname,deviceType.category,deviceClass,deleted,udf1,udf2\n"
+DEVICE = "d{n},s1,Site,host{n},Desktop,device,false,,\n"
+
+
+@pytest.mark.parametrize(
+    ("last_rows", "narrowed", "error"),
+    [
+        # Nothing the unread columns could change: they are not converted.
+        ("", True, None),
+        # A row blank in the columns read but not in the others: not a blank row.
+        (",,,,,,,note,\n", False, None),
+        # A total row at the end, and a row whose first cell is empty.
+        ("Total,,,,,,,,\n", False, None),
+        (",s1,Site,host9,Desktop,device,false,,\n", False, None),
+        # A Windows-1252 byte in a column not read: the whole file is Windows-1252.
+        ("d9,s1,Site,host9,Desktop,device,false,Caf\xe9,\n", False, None),
+        # A row of another width, whichever column is short.
+        ("d9,s1,Site,host9,Desktop,device,false,\n", False, "the row has 8 cells"),
+    ],
+)
+def test_a_narrowed_read_keeps_every_check_of_the_whole_file(
+    tmp_path: Path, last_rows: str, narrowed: bool, error: str | None
+) -> None:
+    path = tmp_path / "devices.csv"
+    # The last rows come after the part of the file read before Arrow starts and after
+    # Arrow's first block (1 MiB), which holds the rows the decimal mark is told from.
+    rows = "".join(DEVICE.format(n=n) for n in range(30_000))
+    path.write_bytes((DEVICES_HEADER + rows + last_rows).encode("cp1252"))
+    assert path.stat().st_size > 1 << 20
+    strict = _read(path, strict=True)
+    try:
+        table: RawTable | str = read_table(path, columns=_columns_read)
+    except InputError as refused:
+        table = str(refused)
+    if error is not None:
+        assert isinstance(table, str) and table == strict and error in table
+        return
+    assert isinstance(table, RawTable) and isinstance(strict, RawTable)
+    assert ("udf1" not in table.frame.columns) == narrowed
+    assert _cells(table) == {name: strict.frame[name].tolist() for name in table.frame.columns}
+    assert (table.encoding, table.decimal_mark) == (strict.encoding, strict.decimal_mark)
+    assert blank_rows(table) == blank_rows(strict)
+    assert total_rows(table) == total_rows(strict)
+
+
+def test_a_column_not_read_still_tells_the_decimal_mark(tmp_path: Path) -> None:
+    path = tmp_path / "devices.csv"
+    rows = "".join(DEVICE.format(n=n).replace(",,\n", ',"1,5",\n') for n in range(20))
+    path.write_bytes((DEVICES_HEADER + rows).encode())
+    narrowed = read_table(path, columns=_columns_read, decimal_mark=".")
+    assert "udf1" not in narrowed.frame.columns
+    assert narrowed.decimal_mark == read_table(path, strict=True).decimal_mark == ","
+    path.write_bytes(
+        (DEVICES_HEADER + rows + DEVICE.format(n=99).replace(",,\n", ",2.5,\n")).encode()
+    )
+    with pytest.raises(InputError, match="numbers are written with both decimal marks") as caught:
+        read_table(path, columns=_columns_read)
+    assert "column 'udf1'" in caught.value.problem

@@ -42,14 +42,15 @@ from workbench.sources.profiles import PROFILE_HINT
 from workbench.sources.reading import (
     RawTable,
     arrow_text,
-    blank_rows,
+    blank_row_mask,
+    canonical_text,
     check_excel_damage,
     file_checksum,
     header_key,
     optional_column,
     provenance,
     read_table,
-    total_rows,
+    total_row_positions,
 )
 from workbench.sources.schemas import (
     CONTRACT_LINE_COLUMNS,
@@ -145,6 +146,24 @@ EXCEL_DAMAGE_CHECKS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+def _columns_read(header: Sequence[str], profiles: tuple[Format, ...]) -> list[str] | None:
+    """The columns the importer of a CSV with this header will look at (None: any), so the
+    reader converts only those; chosen as :func:`detect` will choose the format."""
+    keys = {header_key(name) for name in header}
+    complete = [
+        fmt
+        for fmt in (*FORMATS, *profiles)
+        if all(header_key(name) in keys for name in fmt.signature)
+    ]
+    if not complete:
+        return None
+    fmt = max(complete, key=lambda fmt: len(fmt.signature))
+    if fmt.columns is None:
+        return None
+    checked = [name for name, _ in EXCEL_DAMAGE_CHECKS.get(fmt.key, ())]
+    return [*fmt.signature, *fmt.columns, *checked]
+
+
 def _known_header(cells: Sequence[str], profiles: tuple[Format, ...] = ()) -> bool:
     """True when some format's signature is complete in this header."""
     keys = {header_key(cell) for cell in cells}
@@ -155,12 +174,9 @@ def _known_header(cells: Sequence[str], profiles: tuple[Format, ...] = ()) -> bo
 
 def _skipped_rows(table: RawTable) -> dict[int, str]:
     """The rows that are not data, by position, and why: "blank row" or "total row"."""
-    blank = np.asarray(blank_rows(table), dtype=bool)
-    total = np.asarray(total_rows(table), dtype=bool)
-    return {
-        int(position): "blank row" if blank[position] else "total row"
-        for position in np.flatnonzero(blank | total)
-    }
+    skipped = dict.fromkeys(np.flatnonzero(blank_row_mask(table)).tolist(), "blank row")
+    skipped.update(dict.fromkeys(total_row_positions(table), "total row"))
+    return dict(sorted(skipped.items()))
 
 
 def _skipped_records(
@@ -218,19 +234,19 @@ DUPLICATE_FILE = "duplicate of "
 def _with_format_keys(canonical: pd.DataFrame, fmt: Format) -> pd.DataFrame:
     """Natural keys prefixed with their format, so two formats never share a key.
 
-    Prefixed as Arrow text, so each key becomes a Python string once, here.
+    Prefixed as Arrow text and kept so: no key becomes a Python string.
     """
     if "record_key" not in canonical or not len(canonical):
         return canonical
     keys = arrow_text(canonical["record_key"])
-    prefixed = pc.if_else(
-        pc.equal(keys, ""),
-        pa.scalar("", pa.large_string()),
-        pc.binary_join_element_wise(
-            pa.scalar(f"{fmt.key}|", pa.large_string()), keys, pa.scalar("", pa.large_string())
-        ),
+    blank = pc.equal(keys, "")
+    prefixed = pc.binary_join_element_wise(
+        pa.scalar(f"{fmt.key}|", pa.large_string()), keys, pa.scalar("", pa.large_string())
     )
-    return canonical.assign(record_key=prefixed.to_numpy(zero_copy_only=False))
+    if pc.any(blank).as_py():  # a blank key stays blank (most files have none: no second copy)
+        prefixed = pc.if_else(blank, pa.scalar("", pa.large_string()), prefixed)
+    canonical["record_key"] = canonical_text(prefixed)
+    return canonical
 
 
 def _nonempty(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
@@ -262,37 +278,39 @@ def _read_ahead(
 
     Hashing and Arrow's reader let go of the interpreter, so they run ahead on threads of their
     own: every file is hashed ahead, and the next file is read while this one's records are made
-    (one file ahead: two large exports' cells are never held beside a third).
+    (one file ahead: two large exports' cells are never held beside a third). The reading thread
+    waits for a file's checksum itself, so this one's records never wait for the next file's.
     """
     with ThreadPoolExecutor(max_workers=1) as hashing, ThreadPoolExecutor(max_workers=1) as ahead:
         checksums = [hashing.submit(file_checksum, path) for path in paths]
         seen: set[str] = set()
 
-        def scheduled(index: int) -> Future[RawTable] | None:
-            if index >= len(paths):
-                return None
+        def read_once(index: int) -> RawTable | None:
+            # On the one reading thread: files are told apart in their order.
             checksum = checksums[index].result()
             if checksum in seen:
                 return None
             seen.add(checksum)
-            return ahead.submit(read, paths[index], checksum)
+            return read(paths[index], checksum)
 
         # The futures are popped, never kept, so a table is let go as soon as its reader drops it.
-        reads = [scheduled(0)]
+        reads = [ahead.submit(read_once, 0)]
         try:
             for index, path in enumerate(paths):
-                reads.append(scheduled(index + 1))
+                if index + 1 < len(paths):
+                    reads.append(ahead.submit(read_once, index + 1))
                 yield path, checksums[index].result(), _result(reads.pop(0))
         finally:
-            for future in [*checksums, *reads]:
-                if future is not None:
-                    future.cancel()  # a month stopped by a file: the files after it are not read
+            # A month stopped by a file: the files after it are not read.
+            for pending in (checksums, reads):
+                for future in pending:
+                    future.cancel()
 
 
-def _result(read: Future[RawTable] | None) -> RawTable | None:
+def _result(read: Future[RawTable | None]) -> RawTable | None:
     """The read's table. A function, so no local of the generator holds the future (and its
     table) across the ``yield``."""
-    return None if read is None else read.result()
+    return read.result()
 
 
 @contextlib.contextmanager
@@ -393,6 +411,7 @@ def read_inputs(
             decimal_mark=decimal_mark,
             recognise=lambda cells: _known_header(cells, profiles),
             sha256=checksum,
+            columns=lambda header: _columns_read(header, profiles),
         )
 
     for path, checksum, table in _read_ahead(paths, read):
@@ -417,7 +436,7 @@ def read_inputs(
         context = ReadContext(source_file, period_start, period_end, date_order)
         skipped = _skipped_rows(table)
         content = (
-            table.only([p for p in range(len(table.frame)) if p not in skipped])
+            table.only(np.setdiff1d(np.arange(len(table.frame)), list(skipped)))
             if skipped
             else table
         )

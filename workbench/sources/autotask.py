@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from workbench.errors import InputError
 from workbench.sources import reading
@@ -30,14 +31,14 @@ ACTIVE_CONTRACT = "1"
 def _provenance(table: RawTable, source_file: str) -> dict[str, Any]:
     rows = len(table.frame)
     return {
-        "source_file": reading.repeated(source_file, rows),
-        "source_sheet": reading.repeated(table.sheet, rows),
+        "source_file": reading.repeated_text(source_file, rows),
+        "source_sheet": reading.repeated_text(table.sheet, rows),
         "source_row": reading.source_rows(table),
     }
 
 
-def _text(table: RawTable, name: str) -> list[str]:
-    return reading.texts(table, reading.column(table, name))
+def _text(table: RawTable, name: str) -> pd.api.extensions.ExtensionArray:
+    return reading.stripped_text(table, reading.column(table, name))
 
 
 def _dates(table: RawTable, name: str) -> np.ndarray:
@@ -248,10 +249,10 @@ def _not_listed(origin: pd.Series, column: str, key: str, title: str) -> InputEr
     )
 
 
-def _taken(entity: pd.DataFrame, name: str, at: np.ndarray) -> np.ndarray:
-    """``entity[name]`` at each of the positions ``at`` (every one of them found)."""
-    taken: np.ndarray = entity[name].to_numpy(dtype=object)[at]
-    return taken
+def _taken(entity: pd.DataFrame, name: str, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """The text ``entity[name]`` at each of the positions ``at`` (every one of them found), as
+    canonical text taken by Arrow."""
+    return reading.canonical_text(pa.array(entity[name].array).take(at))
 
 
 def assemble(
@@ -337,27 +338,36 @@ def assemble(
     outside = reading.distinct(units["start_date"]).map(
         lambda start: start is not None and start > period_end
     ) | reading.distinct(units["end_date"]).map(lambda end: end is not None and end < period_start)
-    reasons = reading.repeated("", len(units))
-    reasons[outside.astype(bool)] = "outside the billing period"
-    reasons[_taken(contracts, "status", at_contract) != ACTIVE_CONTRACT] = "contract is inactive"
-    reasons[_taken(contracts, "contract_type", at_contract) != RECURRING_SERVICE_CONTRACT] = (
-        "not a recurring service contract"
+    # Per row, its reason (the last that applies wins): none, outside the billing period, an
+    # inactive contract, not a recurring service contract.
+    reason = np.zeros(len(units), dtype=np.intp)
+    reason[outside.astype(bool)] = 1
+    reason[(contracts["status"] != ACTIVE_CONTRACT).to_numpy()[at_contract]] = 2
+    reason[(contracts["contract_type"] != RECURRING_SERVICE_CONTRACT).to_numpy()[at_contract]] = 3
+    reasons = reading.Distinct(
+        [
+            "",
+            "outside the billing period",
+            "contract is inactive",
+            "not a recurring service contract",
+        ],
+        reason,
     )
     lines = pd.DataFrame(
         {
-            "source_file": units["source_file"].to_numpy(dtype=object),
-            "source_sheet": units["source_sheet"].to_numpy(dtype=object),
+            "source_file": units["source_file"].array,
+            "source_sheet": units["source_sheet"].array,
             "source_row": units["source_row"].to_numpy(dtype=np.int64),
-            "excluded_reason": reasons,
+            "excluded_reason": reasons.text_per_row(),
             # A ContractServiceUnits row is known by its id.
-            "record_key": f"{CONTRACT_SERVICE_UNITS.key}|" + units["id"].to_numpy(dtype=object),
-            "psa": PSA,
+            "record_key": (f"{CONTRACT_SERVICE_UNITS.key}|" + units["id"]).array,
+            "psa": reading.repeated_text(PSA, len(units)),
             "company_id": _taken(contracts, "company_id", at_contract),
             "company_name": _taken(companies, "company_name", at_company),
-            "contract_id": units["contract_id"].to_numpy(dtype=object),
+            "contract_id": units["contract_id"].array,
             "contract_name": _taken(contracts, "contract_name", at_contract),
-            "contract_service_id": units["contract_service_id"].to_numpy(dtype=object),
-            "service_id": units["service_id"].to_numpy(dtype=object),
+            "contract_service_id": units["contract_service_id"].array,
+            "service_id": units["service_id"].array,
             "service_name": _taken(services, "service_name", at_service),
             "quantity": units["units"].to_numpy(dtype=np.int64),
             "unit_price": prices[at_contract_service],

@@ -47,18 +47,24 @@ def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
     )
 
     # Why a device is not counted: the first reason that applies, in this order.
-    reasons = reading.repeated("", rows)
-    reasons[suspended] = "device suspended in the RMM"
-    reasons[not_billable] = "device in the _NotBillable_ group"
-    reasons[deleted] = "deleted device"
+    reason = np.zeros(rows, dtype=np.intp)
+    reason[suspended] = 1
+    reason[not_billable] = 2
+    reason[deleted] = 3
+    reasons = reading.Distinct(
+        ["", "device suspended in the RMM", "device in the _NotBillable_ group", "deleted device"],
+        reason,
+    )
     return pd.DataFrame(
         {
             **reading.provenance_columns(table, context.source_file, reasons, device_uid),
-            "vendor": VENDOR,
-            "customer_key": site_uid.per_row(),
-            "customer_name": site_name.per_row(),
-            "sku": category.per_row(),
-            "sku_name": category.map(lambda device_category: f"{device_category} devices"),
+            "vendor": reading.repeated_text(VENDOR, rows),
+            "customer_key": site_uid.text_per_row(),
+            "customer_name": site_name.text_per_row(),
+            "sku": category.text_per_row(),
+            "sku_name": category.converted(
+                lambda device_category: f"{device_category} devices"
+            ).text_per_row(),
             "quantity": (~(deleted | not_billable | suspended)).astype(np.int64),
             "amount": None,
         },
@@ -72,4 +78,5 @@ DEVICES = Format(
     side="usage",
     signature=("uid", "siteUid", "siteName", "hostname", "deviceClass", "deleted"),
     read=read_devices,
+    columns=("deviceType.category", "deviceType", "suspended", "groups", "deviceGroups"),
 )

@@ -42,6 +42,9 @@ class Format:
     side: Side
     signature: tuple[str, ...]
     read: Callable[[RawTable, ReadContext], pd.DataFrame]
+    #: The columns ``read`` looks at beyond the signature, when it looks at no others (None: it
+    #: may look at any): a large CSV's other columns are then not converted to text.
+    columns: tuple[str, ...] | None = None
 
     def missing(self, table: RawTable) -> list[str]:
         keys = table.keys

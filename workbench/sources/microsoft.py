@@ -60,11 +60,18 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
     direction = np.where(direction != 0, direction, grand_total.converted(_sign).per_row(np.int64))
     credit = charge_type.map(lambda kind: reading.header_key(kind) in _NOT_SEAT_CHANGES)
     credit = credit.astype(bool)
-    reasons = reading.repeated("", len(table.frame))
-    reasons[direction == 0] = "zero-amount row: trial or free offer, not billable usage"
-    reasons[credit] = charge_type.map(lambda kind: f"{kind} row: a credit, not a seat change")[
-        credit
-    ]
+    # Per row, its reason: none, a zero amount, or (from 2 on) its charge type's credit.
+    reason = np.zeros(len(table.frame), dtype=np.intp)
+    reason[direction == 0] = 1
+    reason[credit] = 2 + charge_type.codes[credit]
+    reasons = reading.Distinct(
+        [
+            "",
+            "zero-amount row: trial or free offer, not billable usage",
+            *(f"{kind} row: a credit, not a seat change" for kind in charge_type.values),
+        ],
+        reason,
+    )
     counted = ~credit & (direction != 0)
     quantities = np.where(counted, direction * np.abs(seats), 0)
     skus = _joined(product_id, sku_id)
@@ -93,11 +100,11 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
                 # An addQuantity or removeQuantity row starts the day the seats changed.
                 charge_period.get("ChargeStartDate"),
             ),
-            "vendor": VENDOR,
-            "customer_key": customer_key.per_row(),
-            "customer_name": customer_name.per_row(),
-            "sku": skus.per_row(),
-            "sku_name": sku_name.per_row(),
+            "vendor": reading.repeated_text(VENDOR, len(table.frame)),
+            "customer_key": customer_key.text_per_row(),
+            "customer_name": customer_name.text_per_row(),
+            "sku": skus.text_per_row(),
+            "sku_name": sku_name.text_per_row(),
             "quantity": quantities.astype(np.int64),
             # A blank Subtotal is a zero charge, as reading.amounts has it.
             "amount": subtotal.map(lambda amount: Decimal(0) if amount is None else amount),
@@ -125,4 +132,5 @@ NEW_COMMERCE = Format(
         "SubscriptionId",
     ),
     read=read_new_commerce,
+    columns=("ChargeStartDate", "ChargeEndDate", "OrderId"),
 )

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.errors import InputError
 
@@ -57,10 +59,9 @@ def count_once(records: pd.DataFrame, values: Sequence[str]) -> pd.DataFrame:
         When two records share a key but not their values, naming both rows.
     """
     keys = records["record_key"]
+    if _each_key_once(keys):
+        return records  # most months: no record twice
     keyed = (keys != "").to_numpy()
-    counted = keys.to_numpy(dtype=object)[keyed]
-    if len(set(counted)) == len(counted):
-        return records  # most months: no record twice (a set is several times faster to tell)
     repeated = keys.duplicated(keep="first").to_numpy() & keyed
     positions = np.arange(len(records))
     first_of = pd.Series(positions[keyed & ~repeated], index=keys.to_numpy()[keyed & ~repeated])
@@ -84,6 +85,29 @@ def count_once(records: pd.DataFrame, values: Sequence[str]) -> pd.DataFrame:
         amounts[later] = None
         counted_once["amount"] = pd.Series(amounts, index=counted_once.index, dtype=object)
     return counted_once
+
+
+def _each_key_once(keys: pd.Series) -> bool:
+    """Whether no key but the blank one is held twice (False may also be two keys sharing a
+    hash: the caller then compares the keys themselves).
+
+    Told by the keys' hashes, a slice of keys at a time: the keys are never all Python strings
+    at once (a set of two million keys would hold about 400 MiB) and the hashes take a few
+    MiB.
+    """
+    texts = pa.array(keys.array, type=pa.large_string())
+    hashes = []
+    for chunk in texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]:
+        for start in range(0, len(chunk), _HASHED_KEYS):
+            part = chunk.slice(start, _HASHED_KEYS)
+            hashed = np.fromiter(map(hash, part.to_pylist()), dtype=np.int64, count=len(part))
+            hashes.append(hashed[pc.not_equal(part, "").to_numpy(zero_copy_only=False)])
+    counted = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.int64)
+    return len(pd.unique(counted)) == len(counted)
+
+
+#: Keys hashed at once.
+_HASHED_KEYS = 1 << 16
 
 
 def _conflict(records: pd.DataFrame, first: int, later: int, column: str) -> None:
