@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from tests.conftest import (
     CLIENTS,
+    DEMO,
     DISCREPANCIES,
     NOT_RECONCILED_LINES,
     OVER_BILLING_RISK,
+    PERIOD,
     REVENUE_LEAKING,
     UNMAPPED_CUSTOMER_LINES,
     UNMAPPED_SKU_LINES,
     UNMAPPED_SPEND,
 )
 from workbench import Reconciliation, Status
+from workbench.mapping import Mappings
 from workbench.money import total
-from workbench.result import COVERAGE_OUTCOMES
+from workbench.reconcile import reconcile
+from workbench.result import COVERAGE_OUTCOMES, RESULT_SCHEMAS
+from workbench.workspace import read_period_inputs
 
 
 def _expected_quantity(value: Any) -> int | None:
@@ -252,3 +259,27 @@ def test_money_by_client_agrees_with_each_clients_summary(demo_result: Reconcili
 def test_the_demos_bundles_raise_no_mapping_warning(demo_result: Reconciliation) -> None:
     """Every driver of the demo's bundles is also one of their components (issue 19)."""
     assert demo_result.mapping_warnings == ()
+
+
+def test_inputs_in_many_arrow_chunks_reconcile_as_in_one(demo_result: Reconciliation) -> None:
+    """The period store hands columns in Arrow chunks: rows taken across chunk boundaries (an
+    unmapped customer's name, an excluded row's source) are the same rows as in one chunk."""
+    inputs = read_period_inputs(DEMO, PERIOD)
+
+    def chunked(frame: pd.DataFrame) -> pd.DataFrame:
+        # A chunk (at least) every 7 rows, whatever chunks the columns had.
+        parts = [frame.iloc[start : start + 7] for start in range(0, len(frame), 7)]
+        return pd.concat(parts, ignore_index=True)
+
+    usage, contract_lines = chunked(inputs.usage), chunked(inputs.contract_lines)
+    assert pa.chunked_array(usage["customer_name"].array).num_chunks >= len(usage) // 7
+    result = reconcile(
+        dataclasses.replace(inputs, usage=usage, contract_lines=contract_lines),
+        Mappings.read(DEMO / "mappings.xlsx"),
+        period=PERIOD,
+    )
+    assert len(result.excluded) > 0 and (result.lines["status"] == Status.UNMAPPED_CUSTOMER).any()
+    for name in RESULT_SCHEMAS:
+        pd.testing.assert_frame_equal(
+            getattr(result, name), getattr(demo_result, name), check_exact=True
+        )

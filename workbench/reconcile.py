@@ -374,14 +374,14 @@ def reconcile(
 # -- encoded rows ------------------------------------------------------------------------------
 
 
-def _encoded(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _encoded(column: pd.Series | pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """A text column as codes (0..n-1, in order of first appearance) and its n distinct values.
 
     Exports list one file's, one customer's or one site's rows together, so a column's values
     come in runs: each run is hashed once (Arrow's run-end encoding), not each row, and the
     column's Arrow chunks are read where they are.
     """
-    values = pa.array(column, type=pa.large_string(), from_pandas=True)
+    values = _arrow_text(column) if isinstance(column, pd.Series) else column
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     runs = [pc.run_end_encode(chunk) for chunk in chunks if len(chunk)]
     if not runs:
@@ -390,6 +390,39 @@ def _encoded(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.concatenate([np.diff(run.run_ends.to_numpy(), prepend=0) for run in runs])
     codes = np.repeat(distinct.indices.to_numpy(zero_copy_only=False), lengths)
     return codes, distinct.dictionary.to_numpy(zero_copy_only=False)
+
+
+def _arrow_text(column: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A text column as Arrow holds it (its chunks as they are, when it is Arrow-backed)."""
+    return pa.array(column, type=pa.large_string(), from_pandas=True)
+
+
+def _text_rows(column: pd.Series, positions: np.ndarray) -> pa.Array:
+    """A text column's rows at ``positions``, taken chunk by chunk: Arrow's take of a chunked
+    column joins all its chunks first, a copy of the whole column for a few rows."""
+    values = _arrow_text(column)
+    if not isinstance(values, pa.ChunkedArray):
+        return values.take(pa.array(positions, type=pa.int64()))
+    sizes = np.asarray([len(chunk) for chunk in values.chunks], dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    chunk_of = np.searchsorted(starts + sizes, positions, side="right")
+    order = np.argsort(chunk_of, kind="stable")
+    pieces = [
+        values.chunk(chunk).take(pa.array(positions[taken] - starts[chunk]))
+        for chunk, taken in zip(*_groups(chunk_of[order], order), strict=True)
+    ]
+    grouped = pa.concat_arrays(pieces) if pieces else pa.array([], type=pa.large_string())
+    back = np.empty(len(order), dtype=np.int64)
+    back[order] = np.arange(len(order))
+    return grouped.take(pa.array(back))
+
+
+def _groups(keys: np.ndarray, items: np.ndarray) -> tuple[list[int], list[np.ndarray]]:
+    """Of ``items`` in order of their sorted ``keys``: each key and its items."""
+    if not len(keys):
+        return [], []
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    return keys[starts].tolist(), np.split(items, starts[1:])
 
 
 def _wide(encoded: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -449,9 +482,19 @@ class _EncodedRows:
             self._texts[column] = _encoded(self.rows[column])
         return self._texts[column]
 
-    def shown(self, column: str) -> tuple[np.ndarray, np.ndarray]:
-        """A provenance column of evidence and exclusions, as codes and distinct values."""
-        return self.text(self.SHOWN.get(column, column))
+    def text_at(self, column: str, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``column`` at row ``positions``, as codes and distinct values: from the whole
+        column's codes when it is encoded already or most rows are asked for, else from those
+        rows alone (a few unmapped records must not cost a pass over millions of rows)."""
+        if column in self._texts or len(positions) * 8 > len(self.rows):
+            codes, values = self.text(column)
+            return np.take(codes, positions), values
+        return _encoded(_text_rows(self.rows[column], positions))
+
+    def shown(self, column: str, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A provenance column of evidence and exclusions at row ``positions``, as codes and
+        distinct values (:meth:`text_at`)."""
+        return self.text_at(self.SHOWN.get(column, column), positions)
 
 
 class _Usage(_EncodedRows):
@@ -520,13 +563,13 @@ class _Usage(_EncodedRows):
         rows = self._customer_rows
         vendor_code, _ = self.text("vendor")
         customer_code, _ = self.text("customer_key")
-        name_code, names = self.text("customer_name")
+        name_code, names = self.text_at("customer_name", rows)
         # Python strings as they are: the matching reads them one by one.
         return pd.DataFrame(
             {
                 "vendor": self.vendors[vendor_code[rows]],
                 "customer_key": self.customer_keys[customer_code[rows]],
-                "customer_name": names[name_code[rows]],
+                "customer_name": names[name_code],
             },
             dtype=object,
         )
@@ -608,14 +651,12 @@ class _Records:
         """The record's keys and the names its first row gives them."""
         first = int(self.usage.first_row[record])
         vendor, customer_key, sku = self.key_text(record)
-        name_code, names = self.usage.text("customer_name")
-        sku_name_code, sku_names = self.usage.text("sku_name")
         return {
             "vendor": vendor,
             "customer_key": customer_key,
-            "customer_name": str(names[name_code[first]]),
+            "customer_name": str(self.usage.rows["customer_name"].iloc[first]),
             "sku": sku,
-            "sku_name": str(sku_names[sku_name_code[first]]),
+            "sku_name": str(self.usage.rows["sku_name"].iloc[first]),
         }
 
     def spend(self, records: np.ndarray) -> list[Decimal | None]:
@@ -877,9 +918,9 @@ def _provenance(
             continue
         columns[column] = _text_column(
             [
-                (np.take(codes, positions), values, rows)
+                (codes, values, rows)
                 for frame, positions, rows in parts
-                for codes, values in [frame.shown(column)]
+                for codes, values in [frame.shown(column, positions)]
             ],
             size,
             encoded=encoded,
@@ -1034,9 +1075,9 @@ class _Exclusions:
         left_out = np.flatnonzero((billed.rows["excluded_reason"] != "").to_numpy(dtype=bool))
         ends = np.cumsum([0, len(usage.uncounted), len(decided), len(left_out)]).tolist()
         places = [slice(ends[0], ends[1]), slice(ends[1], ends[2]), slice(ends[2], ends[3])]
-        usage_reason, usage_reasons = usage.text("excluded_reason")
-        contract_reason, contract_reasons = billed.text("excluded_reason")
-        contract_company, contract_companies = billed.text("company_id")
+        usage_reason, usage_reasons = usage.text_at("excluded_reason", usage.uncounted)
+        contract_reason, contract_reasons = billed.text_at("excluded_reason", left_out)
+        contract_company, contract_companies = billed.text_at("company_id", left_out)
         return pd.DataFrame(
             {
                 **_provenance(
@@ -1050,9 +1091,9 @@ class _Exclusions:
                 ),
                 "reason": _text_column(
                     [
-                        (usage_reason[usage.uncounted], usage_reasons, places[0]),
+                        (usage_reason, usage_reasons, places[0]),
                         (entry, _joined_objects(self.reasons), places[1]),
-                        (contract_reason[left_out], contract_reasons, places[2]),
+                        (contract_reason, contract_reasons, places[2]),
                     ],
                     ends[3],
                     encoded=False,
@@ -1065,7 +1106,7 @@ class _Exclusions:
                             places[0],
                         ),
                         (entry, _joined_objects(self.companies), places[1]),
-                        (contract_company[left_out], contract_companies, places[2]),
+                        (contract_company, contract_companies, places[2]),
                     ],
                     ends[3],
                     encoded=False,
