@@ -381,15 +381,25 @@ def _encoded(column: pd.Series | pa.Array) -> tuple[np.ndarray, np.ndarray]:
     come in runs: each run is hashed once (Arrow's run-end encoding), not each row, and the
     column's Arrow chunks are read where they are.
     """
+    lengths, run_codes, values = _encoded_runs(column)
+    return np.repeat(run_codes, lengths), values
+
+
+def _encoded_runs(column: pd.Series | pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A text column as runs of one value (:func:`_encoded`): each run's length and code, and
+    the distinct values."""
     values = _arrow_text(column) if isinstance(column, pd.Series) else column
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     runs = [pc.run_end_encode(chunk) for chunk in chunks if len(chunk)]
     if not runs:
-        return np.zeros(0, dtype=np.int32), np.empty(0, dtype=object)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.empty(0, dtype=object)
     distinct = pc.dictionary_encode(pa.concat_arrays([run.values for run in runs]))
     lengths = np.concatenate([np.diff(run.run_ends.to_numpy(), prepend=0) for run in runs])
-    codes = np.repeat(distinct.indices.to_numpy(zero_copy_only=False), lengths)
-    return codes, distinct.dictionary.to_numpy(zero_copy_only=False)
+    return (
+        lengths,
+        distinct.indices.to_numpy(zero_copy_only=False),
+        distinct.dictionary.to_numpy(zero_copy_only=False),
+    )
 
 
 def _arrow_text(column: pd.Series) -> pa.Array | pa.ChunkedArray:
@@ -501,8 +511,9 @@ class _Usage(_EncodedRows):
     """The period's usage rows, encoded, and the records they sum to.
 
     A *record* is the counted rows of one vendor, vendor customer and SKU (aliases applied),
-    numbered in order of first appearance; its quantity is their sum. ``record_of_row`` is -1
-    on a row an importer left out.
+    numbered in order of first appearance; its quantity is their sum. A record's rows come in
+    runs (one site's devices, one tenant's licences): each run is keyed and summed once, and a
+    record's rows are its runs one after the other.
     """
 
     SHOWN: ClassVar[dict[str, str]] = {
@@ -514,45 +525,44 @@ class _Usage(_EncodedRows):
     def __init__(self, rows: pd.DataFrame, mappings: Mappings) -> None:
         super().__init__(rows)
         reason_code, reasons = self.text("excluded_reason")
-        self.counted = np.isin(reason_code, np.flatnonzero(reasons == ""))
-        vendor_code, self.vendors = _wide(self.text("vendor"))
-        customer_code, self.customer_keys = _wide(self.text("customer_key"))
+        counts = reasons == ""
+        self.counted = counts[reason_code] if not counts.all() else np.ones(len(rows), dtype=bool)
+        self.uncounted = np.flatnonzero(~self.counted)
+        # Counted rows, by their place among counted rows: every row in most months.
+        self._counted = np.flatnonzero(self.counted) if len(self.uncounted) else None
+        vendor_code, self.vendors = self.text("vendor")
+        customer_code, self.customer_keys = self.text("customer_key")
         self.sku_code, self.skus = _canonical_skus(
-            vendor_code, self.vendors, *_wide(self.text("sku")), mappings
+            vendor_code, self.vendors, *self.text("sku"), mappings
         )
-        counted = np.flatnonzero(self.counted)
-        key = vendor_code[counted]
+        key = self._of_counted(vendor_code).astype(np.int64)
         key *= len(self.customer_keys)
-        key += customer_code[counted]
+        key += self._of_counted(customer_code)
         key *= len(self.skus)
-        key += self.sku_code[counted]
-        # A record's rows come in runs (one site's devices, one tenant's licences): each run
-        # is keyed and summed once, and a record's rows are its runs one after the other.
+        key += self._of_counted(self.sku_code)
         starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else key
         lengths = np.diff(np.append(starts, len(key)))
         run_record = np.asarray(pd.factorize(key[starts])[0], dtype=np.int64)
+        del key
         count = int(run_record.max()) + 1 if len(run_record) else 0
         first_run = np.empty(count, dtype=np.int64)
         first_run[run_record[::-1]] = np.arange(len(run_record))[::-1]
-        self.first_row = counted[starts[first_run]]
-        self.record_of_row = np.full(len(rows), -1, dtype=np.int64)
-        self.record_of_row[counted] = np.repeat(run_record, lengths)
-        quantity = rows["quantity"].to_numpy(dtype=np.int64)[counted]
+        self.first_row = self._row_of(starts[first_run])
+        quantity = self._of_counted(rows["quantity"].to_numpy(dtype=np.int64))
         self.quantity = np.zeros(count, dtype=np.int64)
         if len(starts):
             np.add.at(self.quantity, run_record, np.add.reduceat(quantity, starts))
         self.record_sizes = np.zeros(count, dtype=np.int64)
         np.add.at(self.record_sizes, run_record, lengths)
         self.record_starts = np.cumsum(self.record_sizes) - self.record_sizes
-        by_record = np.argsort(run_record, kind="stable")
-        self.record_rows = counted[_range_positions(starts[by_record], lengths[by_record])]
+        # Runs (start among counted rows, length) and the record of each.
+        self._runs = (starts, lengths, run_record)
 
         # Vendor customers as the reconciliation meets them: those of the records first, then
         # those only in rows an importer left out; each named as its first row names it.
-        self.uncounted = np.flatnonzero(~self.counted)
         met = np.concatenate([self.first_row, self.uncounted])
         customer, firsts = _factorize_ints(
-            vendor_code[met] * len(self.customer_keys) + customer_code[met]
+            vendor_code[met].astype(np.int64) * len(self.customer_keys) + customer_code[met]
         )
         self.customer_of_record = customer[: len(self.first_row)]
         self.customer_of_uncounted = customer[len(self.first_row) :]
@@ -574,18 +584,53 @@ class _Usage(_EncodedRows):
             dtype=object,
         )
 
+    def _of_counted(self, values: np.ndarray) -> np.ndarray:
+        """Per-row ``values`` of the counted rows."""
+        return values if self._counted is None else values[self._counted]
+
+    def _row_of(self, places: np.ndarray) -> np.ndarray:
+        """Row positions of places among the counted rows."""
+        return places if self._counted is None else self._counted[places]
+
+    @functools.cached_property
+    def _record_rows(self) -> np.ndarray:
+        """Row positions of every record, record after record, each record's rows in order."""
+        starts, lengths, run_record = self._runs
+        by_record = np.argsort(run_record, kind="stable")
+        return self._row_of(_range_positions(starts[by_record], lengths[by_record]))
+
     def rows_in_order(self, records: np.ndarray) -> np.ndarray:
         """Row positions of the given records, each record's rows in row order."""
         sizes = self.record_sizes[records]
         ranges = np.flatnonzero(sizes)
         positions = _range_positions(self.record_starts[records[ranges]], sizes[ranges])
-        return np.take(self.record_rows, positions)
+        return np.take(self._record_rows, positions)
 
     def rows_of(self, records: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row positions of the given records, each record's rows in row order, and for each
         row the index of its record in ``records``."""
-        positions, owner = _ranges(self.record_starts[records], self.record_sizes[records])
-        return self.record_rows[positions], owner
+        if len(records) * 8 > len(self.quantity) or len(np.unique(records)) < len(records):
+            positions, owner = _ranges(self.record_starts[records], self.record_sizes[records])
+            return self._record_rows[positions], owner
+        # A few records (unmapped, left out): their runs, not every record's rows put in order.
+        starts, lengths, run_record = self._runs
+        place = np.full(len(self.quantity), -1, dtype=np.int64)
+        place[records] = np.arange(len(records))
+        owner = place[run_record]
+        runs = np.flatnonzero(owner >= 0)
+        runs = runs[np.argsort(owner[runs], kind="stable")]
+        positions = self._row_of(_range_positions(starts[runs], lengths[runs]))
+        return positions, np.repeat(owner[runs], lengths[runs])
+
+    def row_states(self, record_states: np.ndarray) -> np.ndarray:
+        """Per row, the state of its record (:data:`_STATES`), or of a row left out."""
+        _, lengths, run_record = self._runs
+        counted = np.repeat(record_states[run_record], lengths)
+        if self._counted is None:
+            return counted
+        states = _left_out_states(self)
+        states[self._counted] = counted
+        return states
 
 
 def _canonical_skus(
@@ -598,7 +643,7 @@ def _canonical_skus(
     """Each row's SKU replaced by the SKU it is an alias of (decided once per vendor and SKU)."""
     if not mappings.aliases:
         return sku_code, skus
-    pair, firsts = _factorize_ints(vendor_code * max(len(skus), 1) + sku_code)
+    pair, firsts = _factorize_ints(vendor_code.astype(np.int64) * max(len(skus), 1) + sku_code)
     canonical = [
         mappings.canonical_sku(str(vendors[vendor_code[first]]), str(skus[sku_code[first]]))
         for first in firsts.tolist()
@@ -1139,11 +1184,7 @@ def _coverage(
     line_states: dict[tuple[str, str], str],
 ) -> pd.DataFrame:
     """Per file: every usage record and contract line accounted for exactly once."""
-    usage_states = np.where(
-        usage.counted,
-        records.state[np.maximum(usage.record_of_row, 0)],
-        _left_out_states(usage),
-    )
+    usage_states = usage.row_states(records.state)
     contract_states = _left_out_states(billed)
     by_name = {"matched": _MATCHED, "not_reconciled": _NOT_RECONCILED}
     group_states = np.asarray(
@@ -1153,10 +1194,18 @@ def _coverage(
     contract_states[billed.kept] = group_states[billed.group]
     counted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for side, states in ((usage, usage_states), (billed, contract_states)):
-        file_code, files = side.text("source_file")
-        tally = np.bincount(
-            file_code.astype(np.int64) * len(_STATES) + states, minlength=len(files) * len(_STATES)
-        ).reshape(len(files), len(_STATES))
+        lengths, file_code, files = _encoded_runs(side.rows["source_file"])
+        tally = np.zeros((len(files), len(_STATES)), dtype=np.int64)
+        if len(lengths) <= len(files) * 4:
+            # A file's rows come together: tallied run by run, not row by row.
+            ends = np.cumsum(lengths)
+            for code, start, end in zip(
+                file_code.tolist(), (ends - lengths).tolist(), ends.tolist(), strict=True
+            ):
+                tally[code] += np.bincount(states[start:end], minlength=len(_STATES))
+        else:
+            file_of_row = np.repeat(file_code.astype(np.int64), lengths)
+            np.add.at(tally, (file_of_row, states), 1)
         for source_file, row in zip(files.tolist(), tally.tolist(), strict=True):
             for state, count in zip(_STATES, row, strict=True):
                 if count:
