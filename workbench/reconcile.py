@@ -1204,8 +1204,8 @@ def _coverage(
             ):
                 tally[code] += np.bincount(states[start:end], minlength=len(_STATES))
         else:
-            file_of_row = np.repeat(file_code.astype(np.int64), lengths)
-            np.add.at(tally, (file_of_row, states), 1)
+            cell = np.repeat(file_code.astype(np.int64) * len(_STATES), lengths) + states
+            tally += np.bincount(cell, minlength=tally.size).reshape(tally.shape)
         for source_file, row in zip(files.tolist(), tally.tolist(), strict=True):
             for state, count in zip(_STATES, row, strict=True):
                 if count:
