@@ -168,7 +168,7 @@ def reconcile(
     records.state[sku_missing[sku_zero]] = _EXCLUDED
     sku_missing = sku_missing[~sku_zero]
 
-    lines: list[dict[str, Any]] = list(bundled.lines)
+    lines: list[dict[str, Any] | tuple[Any, ...]] = list(bundled.lines)
 
     # Expected quantity per client and service: whole units per factor, one exact product per
     # (client, service, factor).
@@ -257,33 +257,34 @@ def reconcile(
         difference, revenue_impact, cost_impact = _impacts(
             status, billed_quantity, expected_quantity, unit_price, unit_cost
         )
+        # The line's cells in LINE_COLUMNS order: thousands of lines, each no dictionary.
         lines.append(
-            {
-                "line_id": _line_id(company_id, service_id),
-                "status": status,
-                "company_id": company_id,
-                "company_name": company_names.get(company_id, company_id),
-                "service_id": service_id,
-                "service_name": service_names.get(service_id, service_id),
-                "contract_id": contract_id,
-                "contract_name": contract_name,
-                "contract_service_id": contract_service_id,
-                "vendor": "",
-                "vendor_customer_key": "",
-                "vendor_customer_name": "",
-                "vendor_sku": "",
-                "vendor_sku_name": "",
-                "billed_quantity": billed_quantity,
-                "expected_quantity": expected_quantity,
-                "difference": difference,
-                "tolerance": tolerance,
-                "unit_price": unit_price,
-                "unit_cost": unit_cost,
-                "revenue_impact": revenue_impact,
-                "cost_impact": cost_impact,
-                "vendor_spend": None,
-                "reason": reason,
-            }
+            (
+                _line_id(company_id, service_id),
+                status,
+                company_id,
+                company_names.get(company_id, company_id),
+                service_id,
+                service_names.get(service_id, service_id),
+                contract_id,
+                contract_name,
+                contract_service_id,
+                "",  # vendor
+                "",  # vendor customer key
+                "",  # vendor customer name
+                "",  # vendor SKU
+                "",  # vendor SKU name
+                billed_quantity,
+                expected_quantity,
+                difference,
+                tolerance,
+                unit_price,
+                unit_cost,
+                revenue_impact,
+                cost_impact,
+                None,  # vendor spend
+                reason,
+            )
         )
         if contract_line is not None:
             line_states[key] = "not_reconciled" if status == Status.NOT_RECONCILED else "matched"
@@ -1276,11 +1277,17 @@ _NO_LINE = {column: "" if column in TEXT_LINE_COLUMNS else None for column in LI
 _NO_VENDORS: frozenset[str] = frozenset()
 
 
-def _line_frame(lines: list[dict[str, Any]]) -> pd.DataFrame:
+def _line_frame(lines: list[dict[str, Any] | tuple[Any, ...]]) -> pd.DataFrame:
     """The lines as the result's frame (:class:`~workbench.result.LineSchema`), column by
-    column in the types the schema declares."""
+    column in the types the schema declares; a line is its cells by column name, or all its
+    cells in :data:`LINE_COLUMNS` order."""
     cells = operator.itemgetter(*LINE_COLUMNS)
-    rows = [cells(line if len(line) == len(_NO_LINE) else {**_NO_LINE, **line}) for line in lines]
+    rows = [
+        line
+        if isinstance(line, tuple)
+        else cells(line if len(line) == len(_NO_LINE) else {**_NO_LINE, **line})
+        for line in lines
+    ]
     columns = dict(zip(LINE_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
 
     def column(name: str) -> Any:
