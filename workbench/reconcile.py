@@ -78,6 +78,10 @@ def reconcile(
 
     ``links`` are the identifiers vendor customers share across vendors
     (:mod:`workbench.customer_links`), for the suggestions of unmapped customers.
+
+    Every line, status, amount and count is worked out here; the evidence frame (a row per
+    source row behind a line) is made from the row positions kept, and checked, when it is first
+    read. The result then holds the inputs' frames until then.
     """
     usage = _Usage(inputs.usage, mappings)
     billed = _Billed(inputs.contract_lines)
