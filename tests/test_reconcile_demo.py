@@ -22,11 +22,9 @@ from tests.conftest import (
     UNMAPPED_SPEND,
 )
 from workbench import Reconciliation, Status
-from workbench.mapping import Mappings
 from workbench.money import total
-from workbench.reconcile import reconcile
 from workbench.result import COVERAGE_OUTCOMES, RESULT_SCHEMAS
-from workbench.workspace import read_period_inputs
+from workbench.workspace import read_period_inputs, reconcile_workspace
 
 
 def _expected_quantity(value: Any) -> int | None:
@@ -274,10 +272,8 @@ def test_inputs_in_many_arrow_chunks_reconcile_as_in_one(demo_result: Reconcilia
     usage, contract_lines = chunked(inputs.usage), chunked(inputs.contract_lines)
     chunks = pa.array(usage["customer_name"], type=pa.large_string()).num_chunks
     assert chunks >= len(usage) // 7
-    result = reconcile(
-        dataclasses.replace(inputs, usage=usage, contract_lines=contract_lines),
-        Mappings.read(DEMO / "mappings.xlsx"),
-        period=PERIOD,
+    result = reconcile_workspace(
+        DEMO, PERIOD, dataclasses.replace(inputs, usage=usage, contract_lines=contract_lines)
     )
     assert len(result.excluded) > 0 and (result.lines["status"] == Status.UNMAPPED_CUSTOMER).any()
     for name in RESULT_SCHEMAS:
@@ -293,11 +289,7 @@ def test_usage_rows_in_any_order_give_the_same_findings_and_coverage(
     (runs of one record, of one file); rows shuffled across files must count the same."""
     inputs = read_period_inputs(DEMO, PERIOD)
     shuffled = inputs.usage.sample(frac=1, random_state=7).reset_index(drop=True)
-    result = reconcile(
-        dataclasses.replace(inputs, usage=shuffled),
-        Mappings.read(DEMO / "mappings.xlsx"),
-        period=PERIOD,
-    )
+    result = reconcile_workspace(DEMO, PERIOD, dataclasses.replace(inputs, usage=shuffled))
     findings = ["line_id", "status", "billed_quantity", "expected_quantity", "revenue_impact"]
     pd.testing.assert_frame_equal(
         result.lines[findings].sort_values("line_id").reset_index(drop=True),
