@@ -8,7 +8,9 @@ import
     yardstick, and ``pandas.read_csv(dtype=str)`` / ``read_excel(engine="openpyxl")``.
 reconcile
     ours: ``reconcile`` on the canonical inputs the import measurement left in the period store
-    (:mod:`workbench.store`, so the reader's own peak is not counted twice); baselines: bare pandas groupby + outer merge +
+    (:mod:`workbench.store`, so the reader's own peak is not counted twice); its result makes
+    the evidence frame (a row per source row) when first read, which is timed apart in the same
+    process and said in the row's label. Baselines: bare pandas groupby + outer merge +
     classification, datacompy's ``PandasCompare`` on the same aggregated frames, and the same
     joins and sums as one DuckDB query. On a generated scale the engine's discrepancies are
     checked against the injected ones.
@@ -35,20 +37,26 @@ workbook write
     the consolidated workbook of ``BENCH_ADJUSTMENT_ROWS`` styled, validated adjustment rows:
     :mod:`workbench.outputs.excel` against the same workbook written by openpyxl's default mode.
 
-Each measurement runs in a fresh process, so its peak memory (``ru_maxrss``) is its own.
+Each measurement runs in a fresh process, so its peak memory (``ru_maxrss``) is its own. The
+import and the reconciliation are run :data:`RUNS` times each, alternating with their baselines,
+and the table gives the median; at the large scales each of these processes first touches
+``WARM_MIB`` of memory (:func:`_warm_memory`: on this virtual machine the first touch of memory
+left free for a few seconds costs about 10 ms per MiB, which otherwise decides the figures).
 Results: a Markdown table on stdout and in ``bench/results/suite.md``, the figures in
 ``bench/results/suite.json``.
 
 Environment: ``BENCH_SCALES`` (default ``small,large``), ``BENCH_XLSX_ROWS`` (100000),
 ``BENCH_ADJUSTMENT_ROWS`` (100000), ``BENCH_BATCH_CLIENTS`` (200), ``BENCH_JOBS`` (2),
 ``BENCH_DASHBOARD`` (scales to open in the browser, default all), ``BENCH_DASHBOARD_GAP``
-(seconds between page loads, 8), ``BENCH_PROFILE`` (1: write
+(seconds between page loads, 8), ``BENCH_WARM_MIB`` (memory touched before a compared
+measurement, default :data:`WARM_MIB` of the scale), ``BENCH_PROFILE`` (1: write
 a pyinstrument profile of the reconciliation per scale), ``BENCH_RESULTS`` (output folder).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -87,16 +95,62 @@ def _timed(action: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - began, outcome
 
 
+def _timed_warm(action: Callable[[], Any]) -> tuple[dict[str, float], Any]:
+    """``action`` timed with memory warmed first (:func:`_warm_memory`): its seconds, the CPU
+    time it took in user and system mode (system time is mostly first touches of memory), and
+    the process's peak memory when it began (``start_mib``; ``earlier_peak_mib`` before the
+    warm-up, such as reading the inputs)."""
+    earlier_peak_mib = _peak_mib()
+    _warm_memory()
+    # Garbage left by the setup (reading the inputs, the mappings) is collected before the
+    # clock starts, as pyperf does: else the step pays for a full collection of the setup's
+    # objects when it happens to allocate enough to set one off.
+    gc.collect()
+    start_mib = _peak_mib()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    seconds, outcome = _timed(action)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "seconds": seconds,
+        "user_seconds": after.ru_utime - before.ru_utime,
+        "system_seconds": after.ru_stime - before.ru_stime,
+        "warmed_mib": int(_setting("BENCH_WARM_MIB", "0")),
+        "start_mib": start_mib,
+        "earlier_peak_mib": earlier_peak_mib,
+    }, outcome
+
+
+def _warm_memory() -> None:
+    """Touch ``BENCH_WARM_MIB`` of memory and give it back, then restart the peak count.
+
+    On this machine (a virtual machine whose memory balloon reports free pages to the host) the
+    first touch of memory that has been free for a couple of seconds costs about 10 ms per MiB
+    of system time, 50 times a reused page: a step's time then depends on what the machine did
+    before more than on the step. Pages just given back are reused at once, so the timed step
+    starts as a long-running process would. The peak is counted again from here (Linux's
+    ``clear_refs``), so the warm-up does not count as the step's memory.
+    """
+    mib = int(_setting("BENCH_WARM_MIB", "0"))
+    if not mib:
+        return
+    import numpy as np
+
+    touched = np.ones(mib * MiB // 8)
+    del touched
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as peak:
+        peak.write("5")
+
+
 def measure_import_ours(workspace: Path) -> dict[str, Any]:
     from workbench.store import save_inputs
     from workbench.workspace import Workspace, read_period_inputs
 
-    seconds, inputs = _timed(lambda: read_period_inputs(workspace, PERIOD))
+    timing, inputs = _timed_warm(lambda: read_period_inputs(workspace, PERIOD))
     import_peak_mib = _peak_mib()  # before the month is stored for the measurements that follow
     if _setting("BENCH_INPUTS_CACHE", ""):  # what the reconcile measurements start from (not timed)
         save_inputs(Workspace.open(workspace), PERIOD, inputs)
     return {
-        "seconds": seconds,
+        **timing,
         "rows": int(inputs.files["rows_read"].sum()),
         "import_peak_mib": import_peak_mib,
     }
@@ -106,8 +160,8 @@ def measure_import_pyarrow(workspace: Path) -> dict[str, Any]:
     from baselines import pyarrow_read_inputs
 
     folder = workspace / "periods" / PERIOD / "inputs"
-    seconds, rows = _timed(lambda: pyarrow_read_inputs(folder))
-    return {"seconds": seconds, "rows": rows}
+    timing, rows = _timed_warm(lambda: pyarrow_read_inputs(folder))
+    return {**timing, "rows": rows}
 
 
 def measure_import_pandas(workspace: Path) -> dict[str, Any]:
@@ -148,12 +202,17 @@ def measure_reconcile_ours(workspace: Path) -> dict[str, Any]:
     from workbench.result import ADJUSTMENT_STATUSES
 
     inputs, mappings = _inputs_and_mappings(workspace)
-    before = _peak_mib()
-    seconds, result = _timed(lambda: reconcile(inputs, mappings, period=PERIOD))
+    timing, result = _timed_warm(lambda: reconcile(inputs, mappings, period=PERIOD))
+    before = timing["start_mib"]
+    # The evidence frame (a row per source row) is made when first read, as the batch and the
+    # store read it: timed here, apart from the reconciliation.
+    evidence_seconds, evidence = _timed(lambda: result.evidence)
     lines = result.lines
     found = lines[lines["status"].isin(ADJUSTMENT_STATUSES)]
     figures: dict[str, Any] = {
-        "seconds": seconds,
+        **timing,
+        "evidence_seconds": evidence_seconds,
+        "evidence_rows": len(evidence),
         "usage_rows": len(inputs.usage),
         "contract_lines": len(inputs.contract_lines),
         "discrepancies": len(found),
@@ -192,9 +251,9 @@ def _measure_counts(workspace: Path, name: str) -> dict[str, Any]:
     from workbench.result import ADJUSTMENT_STATUSES
 
     inputs, mappings = _inputs_and_mappings(workspace)
-    seconds, counts = _timed(lambda: getattr(baselines, name)(inputs, mappings))
+    timing, counts = _timed_warm(lambda: getattr(baselines, name)(inputs, mappings))
     return {
-        "seconds": seconds,
+        **timing,
         "discrepancies": sum(counts[str(status)] for status in ADJUSTMENT_STATUSES),
     }
 
@@ -207,8 +266,8 @@ def measure_reconcile_datacompy(workspace: Path) -> dict[str, Any]:
     from baselines import datacompy_reconcile
 
     inputs, mappings = _inputs_and_mappings(workspace)
-    seconds, discrepancies = _timed(lambda: datacompy_reconcile(inputs, mappings))
-    return {"seconds": seconds, "discrepancies": discrepancies}
+    timing, discrepancies = _timed_warm(lambda: datacompy_reconcile(inputs, mappings))
+    return {**timing, "discrepancies": discrepancies}
 
 
 def measure_reconcile_duckdb(workspace: Path) -> dict[str, Any]:
@@ -417,14 +476,16 @@ def _child(name: str, workspace: Path) -> None:
     print("BENCH-RESULT " + line)
 
 
-def run_measure(name: str, workspace: Path) -> dict[str, Any]:
-    """Run one measurement in a fresh Python process and return its figures."""
+def run_measure(name: str, workspace: Path, **settings: str) -> dict[str, Any]:
+    """Run one measurement in a fresh Python process (its environment with ``settings``
+    added) and return its figures."""
     completed = subprocess.run(
         [sys.executable, __file__, "--measure", name, "--workspace", str(workspace)],
         capture_output=True,
         text=True,
         check=False,
         cwd=ROOT,
+        env={**os.environ, **settings},
     )
     for line in completed.stdout.splitlines():
         if line.startswith("BENCH-RESULT "):
@@ -437,6 +498,50 @@ def run_measure(name: str, workspace: Path) -> dict[str, Any]:
 
 
 # The run: pairs of measurements, a table, the files ---------------------------------------------
+
+#: Runs of each measurement compared with a baseline, alternating with it (median reported).
+RUNS = 3
+#: MiB each compared measurement touches before its timed step (:func:`_warm_memory`), per
+#: scale; ``BENCH_WARM_MIB`` sets it for all. About what the step itself takes in.
+WARM_MIB = {"large": 1024, "distributor": 1536}
+
+
+def run_alternating(names: list[str], run: Callable[[str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each measurement :data:`RUNS` times, in rounds of one run of each, so a baseline and the
+    measurement it is compared with see the machine alike; per measurement the figures of its
+    median run, the seconds of every run (``runs``) and the highest peak."""
+    rounds = [[run(name) for name in names] for _ in range(RUNS)]
+    merged = []
+    for figures in zip(*rounds, strict=True):
+        ordered = sorted(figures, key=lambda run_figures: run_figures["seconds"])
+        median = dict(ordered[len(ordered) // 2])
+        median["runs"] = [round(run_figures["seconds"], 3) for run_figures in figures]
+        median["system_runs"] = [
+            round(run_figures.get("system_seconds", 0.0), 3) for run_figures in figures
+        ]
+        for peak in ("peak_mib", "import_peak_mib"):
+            if peak in median:
+                median[peak] = max(run_figures[peak] for run_figures in figures)
+        merged.append(median)
+    return merged
+
+
+def _runs_note(scale: str, measured: list[tuple[str, dict[str, Any]]]) -> str:
+    """Every run's seconds, and the system CPU seconds in them, of compared measurements."""
+
+    def runs(figures: dict[str, Any]) -> str:
+        return ", ".join(
+            f"{seconds:.2f} ({system:.2f})"
+            for seconds, system in zip(figures["runs"], figures["system_runs"], strict=True)
+        )
+
+    warmed = measured[0][1].get("warmed_mib", 0)
+    return (
+        f"{scale}: {RUNS} runs of each, alternating, each in a fresh process"
+        + (f" that first touched {warmed:,} MiB of memory" if warmed else "")
+        + "; the table gives the median; seconds (system CPU seconds) per run: "
+        + "; ".join(f"{label} {runs(figures)}" for label, figures in measured)
+    )
 
 
 def _row(
@@ -480,21 +585,27 @@ def run_scale(scale: str, notes: list[str]) -> list[dict[str, Any]]:
     workspace = scales.workspace_for(scale)
     rows: list[dict[str, Any]] = []
 
-    def measure(name: str) -> dict[str, Any]:
+    def measure(name: str, **settings: str) -> dict[str, Any]:
         print(f"[{scale}] {name}", file=sys.stderr, flush=True)
-        return run_measure(name, workspace)
+        return run_measure(name, workspace, **settings)
+
+    warm_mib = _setting("BENCH_WARM_MIB", str(WARM_MIB.get(scale, 0)))
+
+    def compared(names: list[str]) -> list[dict[str, Any]]:
+        # Only the compared measurements warm their memory: the others are timed as they were.
+        return run_alternating(names, lambda name: measure(name, BENCH_WARM_MIB=warm_mib))
 
     os.environ["BENCH_INPUTS_CACHE"] = "store"  # the import stores the month's inputs
     try:
-        ours = measure("import_ours")
-        ours = {**ours, "peak_mib": ours["import_peak_mib"]}
+        import_ours, pyarrow_run = compared(["import_ours", "import_pyarrow"])
+        ours = {**import_ours, "peak_mib": import_ours["import_peak_mib"]}
         rows.append(
             _row(
                 scale,
                 f"import ({ours['rows']:,} rows)",
                 ours,
                 "pyarrow read_csv (workbooks: calamine)",
-                measure("import_pyarrow"),
+                pyarrow_run,
                 "<= 3x",
                 3,
             )
@@ -511,9 +622,9 @@ def run_scale(scale: str, notes: list[str]) -> list[dict[str, Any]]:
                 else ")"
             )
         )
-        ours = measure("reconcile_ours")
-        pandas_run, datacompy_run = measure("reconcile_pandas"), measure("reconcile_datacompy")
-        duckdb_run = measure("reconcile_duckdb")
+        ours, pandas_run, datacompy_run, duckdb_run = compared(
+            ["reconcile_ours", "reconcile_pandas", "reconcile_datacompy", "reconcile_duckdb"]
+        )
         warm = measure("batch_warm")
     finally:
         del os.environ["BENCH_INPUTS_CACHE"]
@@ -521,7 +632,8 @@ def run_scale(scale: str, notes: list[str]) -> list[dict[str, Any]]:
     rows.append(
         _row(
             scale,
-            f"reconcile ({size})",
+            f"reconcile ({size}; its evidence frame, {ours['evidence_rows']:,} rows, is built "
+            f"when first read: +{ours['evidence_seconds']:.2f} s, not in ours s)",
             ours,
             "bare pandas groupby + merge",
             pandas_run,
@@ -533,6 +645,19 @@ def run_scale(scale: str, notes: list[str]) -> list[dict[str, Any]]:
         _row(scale, "reconcile", ours, "datacompy PandasCompare", datacompy_run, "<= 0.3x", 0.3)
     )
     rows.append(_row(scale, "reconcile", ours, "DuckDB joins + sums", duckdb_run, "<= 2x", 2.0))
+    notes.append(
+        _runs_note(
+            scale,
+            [
+                ("import ours", import_ours),
+                ("pyarrow", pyarrow_run),
+                ("reconcile ours", ours),
+                ("bare pandas", pandas_run),
+                ("datacompy", datacompy_run),
+                ("DuckDB", duckdb_run),
+            ],
+        )
+    )
     notes.append(
         f"{scale}: peak memory of the reconciliation process {ours['peak_mib']:,.0f} MiB "
         f"(goal <= 1,536 MiB: {'met' if ours['peak_mib'] <= 1536 else 'missed'}; the canonical "

@@ -11,6 +11,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from tests.builders import (
@@ -27,6 +30,7 @@ from tests.builders import (
 from workbench import Status, reconcile_workspace
 from workbench.errors import InputError
 from workbench.mapping import Mappings
+from workbench.reconcile import _text_rows
 
 ACME = ["Microsoft", TENANT, "Acme Dental Group", "10", "Acme Dental Group", ""]
 ACME_SITE = ["Datto RMM", "site-1", "Acme Dental Group", "10", "Acme Dental Group", ""]
@@ -336,3 +340,19 @@ def test_vendor_customer_ids_match_whatever_their_case(tmp_path: Path) -> None:
     )
     found = line(tmp_path, "31")
     assert (found["status"], found["expected_quantity"]) == (Status.MATCH, 2)
+
+
+def test_rows_of_a_chunked_text_column_come_in_the_order_asked() -> None:
+    """Three chunks (rows 0-1, 2-4, 5): rows taken from each, asked for out of order."""
+    column = pd.concat(
+        [
+            pd.Series(["a", "b"], dtype="str"),
+            pd.Series(["c", "d", "e"], dtype="str"),
+            pd.Series(["f"], dtype="str"),
+        ],
+        ignore_index=True,
+    )
+    assert pa.array(column, type=pa.large_string()).num_chunks == 3
+    taken = _text_rows(column, np.array([5, 0, 3, 1, 3, 2]))
+    assert taken.to_pylist() == ["f", "a", "d", "b", "d", "c"]
+    assert _text_rows(column, np.array([], dtype=np.int64)).to_pylist() == []

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from tests.conftest import (
     CLIENTS,
+    DEMO,
     DISCREPANCIES,
     NOT_RECONCILED_LINES,
     OVER_BILLING_RISK,
+    PERIOD,
     REVENUE_LEAKING,
     UNMAPPED_CUSTOMER_LINES,
     UNMAPPED_SKU_LINES,
@@ -19,7 +23,8 @@ from tests.conftest import (
 )
 from workbench import Reconciliation, Status
 from workbench.money import total
-from workbench.result import COVERAGE_OUTCOMES
+from workbench.result import COVERAGE_OUTCOMES, RESULT_SCHEMAS
+from workbench.workspace import read_period_inputs, reconcile_workspace
 
 
 def _expected_quantity(value: Any) -> int | None:
@@ -252,3 +257,44 @@ def test_money_by_client_agrees_with_each_clients_summary(demo_result: Reconcili
 def test_the_demos_bundles_raise_no_mapping_warning(demo_result: Reconciliation) -> None:
     """Every driver of the demo's bundles is also one of their components (issue 19)."""
     assert demo_result.mapping_warnings == ()
+
+
+def test_inputs_in_many_arrow_chunks_reconcile_as_in_one(demo_result: Reconciliation) -> None:
+    """The period store hands columns in Arrow chunks: rows taken across chunk boundaries (an
+    unmapped customer's name, an excluded row's source) are the same rows as in one chunk."""
+    inputs = read_period_inputs(DEMO, PERIOD)
+
+    def chunked(frame: pd.DataFrame) -> pd.DataFrame:
+        # A chunk (at least) every 7 rows, whatever chunks the columns had.
+        parts = [frame.iloc[start : start + 7] for start in range(0, len(frame), 7)]
+        return pd.concat(parts, ignore_index=True)
+
+    usage, contract_lines = chunked(inputs.usage), chunked(inputs.contract_lines)
+    chunks = pa.array(usage["customer_name"], type=pa.large_string()).num_chunks
+    assert chunks >= len(usage) // 7
+    result = reconcile_workspace(
+        DEMO, PERIOD, dataclasses.replace(inputs, usage=usage, contract_lines=contract_lines)
+    )
+    assert len(result.excluded) > 0 and (result.lines["status"] == Status.UNMAPPED_CUSTOMER).any()
+    for name in RESULT_SCHEMAS:
+        pd.testing.assert_frame_equal(
+            getattr(result, name), getattr(demo_result, name), check_exact=True
+        )
+
+
+def test_usage_rows_in_any_order_give_the_same_findings_and_coverage(
+    demo_result: Reconciliation,
+) -> None:
+    """Exports list a file's, a customer's and a site's rows together, which the engine uses
+    (runs of one record, of one file); rows shuffled across files must count the same."""
+    inputs = read_period_inputs(DEMO, PERIOD)
+    shuffled = inputs.usage.sample(frac=1, random_state=7).reset_index(drop=True)
+    result = reconcile_workspace(DEMO, PERIOD, dataclasses.replace(inputs, usage=shuffled))
+    findings = ["line_id", "status", "billed_quantity", "expected_quantity", "revenue_impact"]
+    pd.testing.assert_frame_equal(
+        result.lines[findings].sort_values("line_id").reset_index(drop=True),
+        demo_result.lines[findings].sort_values("line_id").reset_index(drop=True),
+    )
+    pd.testing.assert_frame_equal(result.coverage, demo_result.coverage)
+    assert len(result.evidence) == len(demo_result.evidence)
+    assert len(result.excluded) == len(demo_result.excluded)

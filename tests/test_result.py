@@ -80,3 +80,21 @@ def test_evidence_as_plain_text_is_refused(demo_result: Reconciliation) -> None:
     evidence = demo_result.evidence.astype({"customer": "str"})
     with pytest.raises(pandera.errors.SchemaError, match="customer"):
         check(dataclasses.replace(demo_result, evidence=evidence))
+
+
+def test_evidence_read_when_asked_is_checked_when_first_read(demo_result: Reconciliation) -> None:
+    """The engine hands evidence as a function run on first read: the check waits for it."""
+    plain = demo_result.evidence.astype({"customer": "str"})
+    reads: list[int] = []
+
+    def read() -> pd.DataFrame:
+        reads.append(1)
+        return plain
+
+    deferred = dataclasses.replace(demo_result, evidence=read)
+    assert check(deferred) is deferred
+    assert reads == []
+    with pytest.raises(pandera.errors.SchemaError, match="customer"):
+        _ = deferred.evidence
+    good = dataclasses.replace(demo_result, evidence=lambda: demo_result.evidence)
+    assert check(good).evidence is demo_result.evidence

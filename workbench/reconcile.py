@@ -9,7 +9,8 @@ The engine works on encoded keys. Each text column it reads is turned once into 
 its distinct values (:func:`_encoded`); usage rows are summed per vendor, vendor customer and SKU
 (a *record*) with array arithmetic, and every decision is taken per record or per (client,
 service), never per row. The rows behind a line (its evidence) and behind an exclusion stay row
-positions until the result's frames are made, column by column, from codes.
+positions until the result's frames are made, column by column, from codes; the evidence frame
+is made when it is first read (:class:`~workbench.result.ReadWhenAsked`).
 """
 
 from __future__ import annotations
@@ -77,6 +78,10 @@ def reconcile(
 
     ``links`` are the identifiers vendor customers share across vendors
     (:mod:`workbench.customer_links`), for the suggestions of unmapped customers.
+
+    Every line, status, amount and count is worked out here; the evidence frame (a row per
+    source row behind a line) is made from the row positions kept, and checked, when it is first
+    read. The result then holds the inputs' frames until then.
     """
     usage = _Usage(inputs.usage, mappings)
     billed = _Billed(inputs.contract_lines)
@@ -167,7 +172,7 @@ def reconcile(
     records.state[sku_missing[sku_zero]] = _EXCLUDED
     sku_missing = sku_missing[~sku_zero]
 
-    lines: list[dict[str, Any]] = list(bundled.lines)
+    lines: list[dict[str, Any] | tuple[Any, ...]] = list(bundled.lines)
 
     # Expected quantity per client and service: whole units per factor, one exact product per
     # (client, service, factor).
@@ -256,33 +261,34 @@ def reconcile(
         difference, revenue_impact, cost_impact = _impacts(
             status, billed_quantity, expected_quantity, unit_price, unit_cost
         )
+        # The line's cells in LINE_COLUMNS order: thousands of lines, each no dictionary.
         lines.append(
-            {
-                "line_id": _line_id(company_id, service_id),
-                "status": status,
-                "company_id": company_id,
-                "company_name": company_names.get(company_id, company_id),
-                "service_id": service_id,
-                "service_name": service_names.get(service_id, service_id),
-                "contract_id": contract_id,
-                "contract_name": contract_name,
-                "contract_service_id": contract_service_id,
-                "vendor": "",
-                "vendor_customer_key": "",
-                "vendor_customer_name": "",
-                "vendor_sku": "",
-                "vendor_sku_name": "",
-                "billed_quantity": billed_quantity,
-                "expected_quantity": expected_quantity,
-                "difference": difference,
-                "tolerance": tolerance,
-                "unit_price": unit_price,
-                "unit_cost": unit_cost,
-                "revenue_impact": revenue_impact,
-                "cost_impact": cost_impact,
-                "vendor_spend": None,
-                "reason": reason,
-            }
+            (
+                _line_id(company_id, service_id),
+                status,
+                company_id,
+                company_names.get(company_id, company_id),
+                service_id,
+                service_names.get(service_id, service_id),
+                contract_id,
+                contract_name,
+                contract_service_id,
+                "",  # vendor
+                "",  # vendor customer key
+                "",  # vendor customer name
+                "",  # vendor SKU
+                "",  # vendor SKU name
+                billed_quantity,
+                expected_quantity,
+                difference,
+                tolerance,
+                unit_price,
+                unit_cost,
+                revenue_impact,
+                cost_impact,
+                None,  # vendor spend
+                reason,
+            )
         )
         if contract_line is not None:
             line_states[key] = "not_reconciled" if status == Status.NOT_RECONCILED else "matched"
@@ -357,7 +363,9 @@ def reconcile(
             period=period,
             currency=currency,
             lines=line_frame,
-            evidence=evidence.frame(line_frame, billed, usage),
+            # A row per source row (two million at 2,000 clients), kept as row positions until
+            # a face reads it: the review and the dashboard's first page never do.
+            evidence=functools.partial(evidence.frame, line_frame, billed, usage),
             coverage=_coverage(inputs, usage, records, billed, line_states),
             excluded=excluded.frame(usage, billed, customers),
             clients=clients,
@@ -371,22 +379,65 @@ def reconcile(
 # -- encoded rows ------------------------------------------------------------------------------
 
 
-def _encoded(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _encoded(column: pd.Series | pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """A text column as codes (0..n-1, in order of first appearance) and its n distinct values.
 
     Exports list one file's, one customer's or one site's rows together, so a column's values
     come in runs: each run is hashed once (Arrow's run-end encoding), not each row, and the
     column's Arrow chunks are read where they are.
     """
-    values = pa.array(column, type=pa.large_string(), from_pandas=True)
+    lengths, run_codes, values = _encoded_runs(column)
+    return np.repeat(run_codes, lengths), values
+
+
+def _encoded_runs(column: pd.Series | pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A text column as runs of one value (:func:`_encoded`): each run's length and code, and
+    the distinct values."""
+    values = _arrow_text(column) if isinstance(column, pd.Series) else column
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     runs = [pc.run_end_encode(chunk) for chunk in chunks if len(chunk)]
     if not runs:
-        return np.zeros(0, dtype=np.int32), np.empty(0, dtype=object)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.empty(0, dtype=object)
     distinct = pc.dictionary_encode(pa.concat_arrays([run.values for run in runs]))
     lengths = np.concatenate([np.diff(run.run_ends.to_numpy(), prepend=0) for run in runs])
-    codes = np.repeat(distinct.indices.to_numpy(zero_copy_only=False), lengths)
-    return codes, distinct.dictionary.to_numpy(zero_copy_only=False)
+    return (
+        lengths,
+        distinct.indices.to_numpy(zero_copy_only=False),
+        distinct.dictionary.to_numpy(zero_copy_only=False),
+    )
+
+
+def _arrow_text(column: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A text column as Arrow holds it (its chunks as they are, when it is Arrow-backed)."""
+    return pa.array(column, type=pa.large_string(), from_pandas=True)
+
+
+def _text_rows(column: pd.Series, positions: np.ndarray) -> pa.Array:
+    """A text column's rows at ``positions``, taken chunk by chunk: Arrow's take of a chunked
+    column joins all its chunks first, a copy of the whole column for a few rows."""
+    values = _arrow_text(column)
+    if not isinstance(values, pa.ChunkedArray):
+        return values.take(pa.array(positions, type=pa.int64()))
+    sizes = np.asarray([len(chunk) for chunk in values.chunks], dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    chunk_of = np.searchsorted(starts + sizes, positions, side="right")
+    order = np.argsort(chunk_of, kind="stable")
+    pieces = [
+        values.chunk(chunk).take(pa.array(positions[taken] - starts[chunk]))
+        for chunk, taken in zip(*_groups(chunk_of[order], order), strict=True)
+    ]
+    grouped = pa.concat_arrays(pieces) if pieces else pa.array([], type=pa.large_string())
+    back = np.empty(len(order), dtype=np.int64)
+    back[order] = np.arange(len(order))
+    return grouped.take(pa.array(back))
+
+
+def _groups(keys: np.ndarray, items: np.ndarray) -> tuple[list[int], list[np.ndarray]]:
+    """Of ``items`` in order of their sorted ``keys``: each key and its items."""
+    if not len(keys):
+        return [], []
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    return keys[starts].tolist(), np.split(items, starts[1:])
 
 
 def _wide(encoded: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -446,17 +497,28 @@ class _EncodedRows:
             self._texts[column] = _encoded(self.rows[column])
         return self._texts[column]
 
-    def shown(self, column: str) -> tuple[np.ndarray, np.ndarray]:
-        """A provenance column of evidence and exclusions, as codes and distinct values."""
-        return self.text(self.SHOWN.get(column, column))
+    def text_at(self, column: str, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``column`` at row ``positions``, as codes and distinct values: from the whole
+        column's codes when it is encoded already or most rows are asked for, else from those
+        rows alone (a few unmapped records must not cost a pass over millions of rows)."""
+        if column in self._texts or len(positions) * 8 > len(self.rows):
+            codes, values = self.text(column)
+            return np.take(codes, positions), values
+        return _encoded(_text_rows(self.rows[column], positions))
+
+    def shown(self, column: str, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A provenance column of evidence and exclusions at row ``positions``, as codes and
+        distinct values (:meth:`text_at`)."""
+        return self.text_at(self.SHOWN.get(column, column), positions)
 
 
 class _Usage(_EncodedRows):
     """The period's usage rows, encoded, and the records they sum to.
 
     A *record* is the counted rows of one vendor, vendor customer and SKU (aliases applied),
-    numbered in order of first appearance; its quantity is their sum. ``record_of_row`` is -1
-    on a row an importer left out.
+    numbered in order of first appearance; its quantity is their sum. A record's rows come in
+    runs (one site's devices, one tenant's licences): each run is keyed and summed once, and a
+    record's rows are its runs one after the other.
     """
 
     SHOWN: ClassVar[dict[str, str]] = {
@@ -468,45 +530,44 @@ class _Usage(_EncodedRows):
     def __init__(self, rows: pd.DataFrame, mappings: Mappings) -> None:
         super().__init__(rows)
         reason_code, reasons = self.text("excluded_reason")
-        self.counted = np.isin(reason_code, np.flatnonzero(reasons == ""))
-        vendor_code, self.vendors = _wide(self.text("vendor"))
-        customer_code, self.customer_keys = _wide(self.text("customer_key"))
+        counts = reasons == ""
+        self.counted = counts[reason_code] if not counts.all() else np.ones(len(rows), dtype=bool)
+        self.uncounted = np.flatnonzero(~self.counted)
+        # Counted rows, by their place among counted rows: every row in most months.
+        self._counted = np.flatnonzero(self.counted) if len(self.uncounted) else None
+        vendor_code, self.vendors = self.text("vendor")
+        customer_code, self.customer_keys = self.text("customer_key")
         self.sku_code, self.skus = _canonical_skus(
-            vendor_code, self.vendors, *_wide(self.text("sku")), mappings
+            vendor_code, self.vendors, *self.text("sku"), mappings
         )
-        counted = np.flatnonzero(self.counted)
-        key = vendor_code[counted]
+        key = self._of_counted(vendor_code).astype(np.int64)
         key *= len(self.customer_keys)
-        key += customer_code[counted]
+        key += self._of_counted(customer_code)
         key *= len(self.skus)
-        key += self.sku_code[counted]
-        # A record's rows come in runs (one site's devices, one tenant's licences): each run
-        # is keyed and summed once, and a record's rows are its runs one after the other.
+        key += self._of_counted(self.sku_code)
         starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else key
         lengths = np.diff(np.append(starts, len(key)))
         run_record = np.asarray(pd.factorize(key[starts])[0], dtype=np.int64)
+        del key
         count = int(run_record.max()) + 1 if len(run_record) else 0
         first_run = np.empty(count, dtype=np.int64)
         first_run[run_record[::-1]] = np.arange(len(run_record))[::-1]
-        self.first_row = counted[starts[first_run]]
-        self.record_of_row = np.full(len(rows), -1, dtype=np.int64)
-        self.record_of_row[counted] = np.repeat(run_record, lengths)
-        quantity = rows["quantity"].to_numpy(dtype=np.int64)[counted]
+        self.first_row = self._row_of(starts[first_run])
+        quantity = self._of_counted(rows["quantity"].to_numpy(dtype=np.int64))
         self.quantity = np.zeros(count, dtype=np.int64)
         if len(starts):
             np.add.at(self.quantity, run_record, np.add.reduceat(quantity, starts))
         self.record_sizes = np.zeros(count, dtype=np.int64)
         np.add.at(self.record_sizes, run_record, lengths)
         self.record_starts = np.cumsum(self.record_sizes) - self.record_sizes
-        by_record = np.argsort(run_record, kind="stable")
-        self.record_rows = counted[_range_positions(starts[by_record], lengths[by_record])]
+        # Runs (start among counted rows, length) and the record of each.
+        self._runs = (starts, lengths, run_record)
 
         # Vendor customers as the reconciliation meets them: those of the records first, then
         # those only in rows an importer left out; each named as its first row names it.
-        self.uncounted = np.flatnonzero(~self.counted)
         met = np.concatenate([self.first_row, self.uncounted])
         customer, firsts = _factorize_ints(
-            vendor_code[met] * len(self.customer_keys) + customer_code[met]
+            vendor_code[met].astype(np.int64) * len(self.customer_keys) + customer_code[met]
         )
         self.customer_of_record = customer[: len(self.first_row)]
         self.customer_of_uncounted = customer[len(self.first_row) :]
@@ -517,29 +578,64 @@ class _Usage(_EncodedRows):
         rows = self._customer_rows
         vendor_code, _ = self.text("vendor")
         customer_code, _ = self.text("customer_key")
-        name_code, names = self.text("customer_name")
+        name_code, names = self.text_at("customer_name", rows)
         # Python strings as they are: the matching reads them one by one.
         return pd.DataFrame(
             {
                 "vendor": self.vendors[vendor_code[rows]],
                 "customer_key": self.customer_keys[customer_code[rows]],
-                "customer_name": names[name_code[rows]],
+                "customer_name": names[name_code],
             },
             dtype=object,
         )
+
+    def _of_counted(self, values: np.ndarray) -> np.ndarray:
+        """Per-row ``values`` of the counted rows."""
+        return values if self._counted is None else values[self._counted]
+
+    def _row_of(self, places: np.ndarray) -> np.ndarray:
+        """Row positions of places among the counted rows."""
+        return places if self._counted is None else self._counted[places]
+
+    @functools.cached_property
+    def _record_rows(self) -> np.ndarray:
+        """Row positions of every record, record after record, each record's rows in order."""
+        starts, lengths, run_record = self._runs
+        by_record = np.argsort(run_record, kind="stable")
+        return self._row_of(_range_positions(starts[by_record], lengths[by_record]))
 
     def rows_in_order(self, records: np.ndarray) -> np.ndarray:
         """Row positions of the given records, each record's rows in row order."""
         sizes = self.record_sizes[records]
         ranges = np.flatnonzero(sizes)
         positions = _range_positions(self.record_starts[records[ranges]], sizes[ranges])
-        return np.take(self.record_rows, positions)
+        return np.take(self._record_rows, positions)
 
     def rows_of(self, records: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row positions of the given records, each record's rows in row order, and for each
         row the index of its record in ``records``."""
-        positions, owner = _ranges(self.record_starts[records], self.record_sizes[records])
-        return self.record_rows[positions], owner
+        if len(records) * 8 > len(self.quantity) or len(np.unique(records)) < len(records):
+            positions, owner = _ranges(self.record_starts[records], self.record_sizes[records])
+            return self._record_rows[positions], owner
+        # A few records (unmapped, left out): their runs, not every record's rows put in order.
+        starts, lengths, run_record = self._runs
+        place = np.full(len(self.quantity), -1, dtype=np.int64)
+        place[records] = np.arange(len(records))
+        owner = place[run_record]
+        runs = np.flatnonzero(owner >= 0)
+        runs = runs[np.argsort(owner[runs], kind="stable")]
+        positions = self._row_of(_range_positions(starts[runs], lengths[runs]))
+        return positions, np.repeat(owner[runs], lengths[runs])
+
+    def row_states(self, record_states: np.ndarray) -> np.ndarray:
+        """Per row, the state of its record (:data:`_STATES`), or of a row left out."""
+        _, lengths, run_record = self._runs
+        counted = np.repeat(record_states[run_record], lengths)
+        if self._counted is None:
+            return counted
+        states = _left_out_states(self)
+        states[self._counted] = counted
+        return states
 
 
 def _canonical_skus(
@@ -552,7 +648,7 @@ def _canonical_skus(
     """Each row's SKU replaced by the SKU it is an alias of (decided once per vendor and SKU)."""
     if not mappings.aliases:
         return sku_code, skus
-    pair, firsts = _factorize_ints(vendor_code * max(len(skus), 1) + sku_code)
+    pair, firsts = _factorize_ints(vendor_code.astype(np.int64) * max(len(skus), 1) + sku_code)
     canonical = [
         mappings.canonical_sku(str(vendors[vendor_code[first]]), str(skus[sku_code[first]]))
         for first in firsts.tolist()
@@ -605,14 +701,12 @@ class _Records:
         """The record's keys and the names its first row gives them."""
         first = int(self.usage.first_row[record])
         vendor, customer_key, sku = self.key_text(record)
-        name_code, names = self.usage.text("customer_name")
-        sku_name_code, sku_names = self.usage.text("sku_name")
         return {
             "vendor": vendor,
             "customer_key": customer_key,
-            "customer_name": str(names[name_code[first]]),
+            "customer_name": str(self.usage.rows["customer_name"].iloc[first]),
             "sku": sku,
-            "sku_name": str(sku_names[sku_name_code[first]]),
+            "sku_name": str(self.usage.rows["sku_name"].iloc[first]),
         }
 
     def spend(self, records: np.ndarray) -> list[Decimal | None]:
@@ -874,9 +968,9 @@ def _provenance(
             continue
         columns[column] = _text_column(
             [
-                (np.take(codes, positions), values, rows)
+                (codes, values, rows)
                 for frame, positions, rows in parts
-                for codes, values in [frame.shown(column)]
+                for codes, values in [frame.shown(column, positions)]
             ],
             size,
             encoded=encoded,
@@ -1031,9 +1125,9 @@ class _Exclusions:
         left_out = np.flatnonzero((billed.rows["excluded_reason"] != "").to_numpy(dtype=bool))
         ends = np.cumsum([0, len(usage.uncounted), len(decided), len(left_out)]).tolist()
         places = [slice(ends[0], ends[1]), slice(ends[1], ends[2]), slice(ends[2], ends[3])]
-        usage_reason, usage_reasons = usage.text("excluded_reason")
-        contract_reason, contract_reasons = billed.text("excluded_reason")
-        contract_company, contract_companies = billed.text("company_id")
+        usage_reason, usage_reasons = usage.text_at("excluded_reason", usage.uncounted)
+        contract_reason, contract_reasons = billed.text_at("excluded_reason", left_out)
+        contract_company, contract_companies = billed.text_at("company_id", left_out)
         return pd.DataFrame(
             {
                 **_provenance(
@@ -1047,9 +1141,9 @@ class _Exclusions:
                 ),
                 "reason": _text_column(
                     [
-                        (usage_reason[usage.uncounted], usage_reasons, places[0]),
+                        (usage_reason, usage_reasons, places[0]),
                         (entry, _joined_objects(self.reasons), places[1]),
-                        (contract_reason[left_out], contract_reasons, places[2]),
+                        (contract_reason, contract_reasons, places[2]),
                     ],
                     ends[3],
                     encoded=False,
@@ -1062,7 +1156,7 @@ class _Exclusions:
                             places[0],
                         ),
                         (entry, _joined_objects(self.companies), places[1]),
-                        (contract_company[left_out], contract_companies, places[2]),
+                        (contract_company, contract_companies, places[2]),
                     ],
                     ends[3],
                     encoded=False,
@@ -1095,11 +1189,7 @@ def _coverage(
     line_states: dict[tuple[str, str], str],
 ) -> pd.DataFrame:
     """Per file: every usage record and contract line accounted for exactly once."""
-    usage_states = np.where(
-        usage.counted,
-        records.state[np.maximum(usage.record_of_row, 0)],
-        _left_out_states(usage),
-    )
+    usage_states = usage.row_states(records.state)
     contract_states = _left_out_states(billed)
     by_name = {"matched": _MATCHED, "not_reconciled": _NOT_RECONCILED}
     group_states = np.asarray(
@@ -1109,10 +1199,18 @@ def _coverage(
     contract_states[billed.kept] = group_states[billed.group]
     counted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for side, states in ((usage, usage_states), (billed, contract_states)):
-        file_code, files = side.text("source_file")
-        tally = np.bincount(
-            file_code.astype(np.int64) * len(_STATES) + states, minlength=len(files) * len(_STATES)
-        ).reshape(len(files), len(_STATES))
+        lengths, file_code, files = _encoded_runs(side.rows["source_file"])
+        tally = np.zeros((len(files), len(_STATES)), dtype=np.int64)
+        if len(lengths) <= len(files) * 4:
+            # A file's rows come together: tallied run by run, not row by row.
+            ends = np.cumsum(lengths)
+            for code, start, end in zip(
+                file_code.tolist(), (ends - lengths).tolist(), ends.tolist(), strict=True
+            ):
+                tally[code] += np.bincount(states[start:end], minlength=len(_STATES))
+        else:
+            cell = np.repeat(file_code.astype(np.int64) * len(_STATES), lengths) + states
+            tally += np.bincount(cell, minlength=tally.size).reshape(tally.shape)
         for source_file, row in zip(files.tolist(), tally.tolist(), strict=True):
             for state, count in zip(_STATES, row, strict=True):
                 if count:
@@ -1183,11 +1281,17 @@ _NO_LINE = {column: "" if column in TEXT_LINE_COLUMNS else None for column in LI
 _NO_VENDORS: frozenset[str] = frozenset()
 
 
-def _line_frame(lines: list[dict[str, Any]]) -> pd.DataFrame:
+def _line_frame(lines: list[dict[str, Any] | tuple[Any, ...]]) -> pd.DataFrame:
     """The lines as the result's frame (:class:`~workbench.result.LineSchema`), column by
-    column in the types the schema declares."""
+    column in the types the schema declares; a line is its cells by column name, or all its
+    cells in :data:`LINE_COLUMNS` order."""
     cells = operator.itemgetter(*LINE_COLUMNS)
-    rows = [cells(line if len(line) == len(_NO_LINE) else {**_NO_LINE, **line}) for line in lines]
+    rows = [
+        line
+        if isinstance(line, tuple)
+        else cells(line if len(line) == len(_NO_LINE) else {**_NO_LINE, **line})
+        for line in lines
+    ]
     columns = dict(zip(LINE_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
 
     def column(name: str) -> Any:

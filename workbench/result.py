@@ -2,8 +2,9 @@
 
 This is the contract between the engine (:mod:`workbench.reconcile`) and every face that shows
 or writes a result (views, the dashboard, workbooks, the ledger, the period store). Each frame is
-declared as a pandera model and a result is checked against them (:func:`check`) when it is made;
-the period store keeps each frame's columns and kinds, so a stored result is not checked again.
+declared as a pandera model and a result is checked against them (:func:`check`) when it is made
+(its evidence when first read); the period store keeps each frame's columns and kinds, so a
+stored result is not checked again.
 """
 
 from __future__ import annotations
@@ -339,8 +340,8 @@ class ReadWhenAsked:
     """A frame field given either as the frame or as a function that reads it: the function
     runs the first time the frame is asked for, and its frame is kept.
 
-    The period store hands a stored result's evidence this way (one row per source row: two
-    million at 2,000 clients): the review and the dashboard's first page never read it.
+    The engine and the period store hand a result's evidence this way (one row per source row:
+    two million at 2,000 clients): the review and the dashboard's first page never read it.
     """
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -358,6 +359,21 @@ class ReadWhenAsked:
 
     def __set__(self, instance: object, value: pd.DataFrame | Callable[[], pd.DataFrame]) -> None:
         instance.__dict__[self.slot] = value
+
+    def when_read(self, instance: object, step: Callable[[pd.DataFrame], object]) -> bool:
+        """Have ``step`` run on the frame when it is read; False when it is read already (so
+        ``step`` was not deferred)."""
+        read = instance.__dict__[self.slot]
+        if not callable(read):
+            return False
+
+        def read_then_step() -> pd.DataFrame:
+            frame: pd.DataFrame = read()
+            step(frame)
+            return frame
+
+        instance.__dict__[self.slot] = read_then_step
+        return True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -564,14 +580,19 @@ class Reconciliation:
 
 
 def check(result: Reconciliation) -> Reconciliation:
-    """``result``, its frames checked against their schemas (:data:`RESULT_SCHEMAS`).
+    """``result``, its frames checked against their schemas (:data:`RESULT_SCHEMAS`); a frame
+    not read yet (:class:`ReadWhenAsked`) is checked when it is first read.
 
     Raises
     ------
     pandera.errors.SchemaError
         Naming the frame's column and the rows that break it: a defect, not a user's mistake.
+        For a frame read when asked, raised by the first read.
     """
     for name, schema in RESULT_SCHEMAS.items():
         # A schema that coerces checks a copy; one that does not is checked as it is.
-        schema.validate(getattr(result, name), inplace=not schema.to_schema().coerce)
+        validate = functools.partial(schema.validate, inplace=not schema.to_schema().coerce)
+        deferred = vars(Reconciliation).get(name)
+        if not (isinstance(deferred, ReadWhenAsked) and deferred.when_read(result, validate)):
+            validate(getattr(result, name))
     return result
