@@ -48,7 +48,8 @@ Results: a Markdown table on stdout and in ``bench/results/suite.md``, the figur
 Environment: ``BENCH_SCALES`` (default ``small,large``), ``BENCH_XLSX_ROWS`` (100000),
 ``BENCH_ADJUSTMENT_ROWS`` (100000), ``BENCH_BATCH_CLIENTS`` (200), ``BENCH_JOBS`` (2),
 ``BENCH_DASHBOARD`` (scales to open in the browser, default all), ``BENCH_DASHBOARD_GAP``
-(seconds between page loads, 8), ``BENCH_WARM_MIB`` (memory touched before a compared
+(seconds between page loads, 8), ``BENCH_RUNS`` (runs of each compared measurement, 3),
+``BENCH_WARM_MIB`` (memory touched before a compared
 measurement, default :data:`WARM_MIB` of the scale), ``BENCH_PROFILE`` (1: write
 a pyinstrument profile of the reconciliation per scale), ``BENCH_RESULTS`` (output folder).
 """
@@ -350,7 +351,11 @@ def measure_batch_warm(workspace: Path) -> dict[str, Any]:
     }
 
 
-LOADS = 3
+#: Runs of each measurement compared with a baseline, alternating with it (median reported);
+#: ``BENCH_RUNS`` sets another number (the test of the suite runs each once).
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+#: Runs of ``workbench review`` and page loads of the dashboard (median reported).
+LOADS = RUNS
 #: Seconds a person may wait (issue 12): the dashboard until interactive, ``workbench review``.
 DASHBOARD_GOALS = {"small": 3.0, "large": 10.0}
 REVIEW_GOALS = {"large": 5.0}
@@ -499,8 +504,6 @@ def run_measure(name: str, workspace: Path, **settings: str) -> dict[str, Any]:
 
 # The run: pairs of measurements, a table, the files ---------------------------------------------
 
-#: Runs of each measurement compared with a baseline, alternating with it (median reported).
-RUNS = 3
 #: MiB each compared measurement touches before its timed step (:func:`_warm_memory`), per
 #: scale; ``BENCH_WARM_MIB`` sets it for all. About what the step itself takes in.
 WARM_MIB = {"large": 1024, "distributor": 1536}
