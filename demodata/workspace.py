@@ -72,6 +72,7 @@ from demodata.msp import (
     bundle_rows,
     demo_msp,
 )
+from workbench.fetch import autotask as autotask_layout
 from workbench.mapping import mappings_book
 
 
@@ -198,51 +199,15 @@ class DemoWriter:
             {"id": s.service_id, "name": s.name, "description": s.name, "invoiceDescription": s.name, "unitPrice": money_text(s.price), "unitCost": money_text(s.cost), "periodType": "m", "isActive": "True"}
             for s in SERVICES.values()
         ]  # fmt: skip
-        write_csv(
-            folder / "Companies.csv",
-            ["id", "companyName", "companyNumber", "companyType", "isActive", "parentCompanyID"],
-            companies,
-        )
-        write_csv(
-            folder / "Contracts.csv",
-            [
-                "id",
-                "companyID",
-                "contractName",
-                "contractNumber",
-                "contractType",
-                "status",
-                "startDate",
-                "endDate",
-                "contractPeriodType",
-                "billingPreference",
-            ],
-            contracts,
-        )
-        write_csv(
-            folder / "Services.csv",
-            [
-                "id",
-                "name",
-                "description",
-                "invoiceDescription",
-                "unitPrice",
-                "unitCost",
-                "periodType",
-                "isActive",
-            ],
-            services,
-        )
-        write_csv(
-            folder / "ContractServices.csv",
-            ["id", "contractID", "serviceID", "unitPrice", "unitCost", "adjustedPrice", "internalCurrencyUnitPrice", "internalCurrencyAdjustedPrice", "invoiceDescription", "internalDescription", "quoteItemID", "isOptional"],
-            contract_services,
-        )  # fmt: skip
-        write_csv(
-            folder / "ContractServiceUnits.csv",
-            ["id", "contractID", "contractServiceID", "serviceID", "startDate", "endDate", "units", "price", "cost", "internalCurrencyPrice", "approveAndPostDate", "organizationalLevelAssociationID", "vendorCompanyID"],
-            units,
-        )  # fmt: skip
+        # The columns Autotask's REST API gives, as `workbench fetch` writes them.
+        for name, columns, rows in (
+            ("Companies.csv", autotask_layout.COMPANIES, companies),
+            ("Contracts.csv", autotask_layout.CONTRACTS, contracts),
+            ("Services.csv", autotask_layout.SERVICES, services),
+            ("ContractServices.csv", autotask_layout.CONTRACT_SERVICES, contract_services),
+            ("ContractServiceUnits.csv", autotask_layout.CONTRACT_SERVICE_UNITS, units),
+        ):
+            write_csv(folder / name, list(columns), rows)
 
     # Microsoft -------------------------------------------------------------------------------
     def ms_row(
