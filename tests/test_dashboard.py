@@ -470,6 +470,26 @@ def voila_server(log: Path, *options: str, **environment: str) -> Iterator[str]:
             server.wait(timeout=5)
 
 
+@contextmanager
+def team_browser(tmp_path: Path, workspace: Path, users: Path) -> Iterator[tuple[str, Any]]:
+    """The dashboard over ``workspace`` served with the logins of ``users`` (``voila_server``),
+    and a headless Chromium: yields the URL and the browser, and stops both after."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Chromium is missing at {CHROMIUM} (set WORKBENCH_CHROMIUM)"
+    with (
+        voila_server(
+            tmp_path / "voila.log", "--users", str(users), WORKBENCH_WORKSPACE=str(workspace)
+        ) as url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield url, browser
+        finally:
+            browser.close()
+
+
 def sign_in(page: Any, url: str, login: str, password: str = TEAM_PASSWORD) -> None:
     """Open the dashboard as a login of the team (``team_users``): the sign-in page (unless
     the page's browser context signed in already), then the dashboard once its tiles show."""
