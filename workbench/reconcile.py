@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench import bundles as bundle_arithmetic
+from workbench import text_codes
 from workbench.bundles import Bundle, BundleTerms, Component
 from workbench.mapping import VENDOR_TITLES, Mappings
 from workbench.money import ZERO, to_cents, total
@@ -492,16 +493,33 @@ class _EncodedRows:
         self._texts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def text(self, column: str) -> tuple[np.ndarray, np.ndarray]:
-        """``column`` as codes and distinct values (:func:`_encoded`), encoded once."""
+        """``column`` as codes and distinct values: as the period store read them
+        (:mod:`workbench.text_codes`), else encoded here (:func:`_encoded`), once."""
         if column not in self._texts:
-            self._texts[column] = _encoded(self.rows[column])
+            known = text_codes.known(self.rows[column])
+            self._texts[column] = known if known is not None else _encoded(self.rows[column])
         return self._texts[column]
+
+    def is_encoded(self, column: str) -> bool:
+        """Whether ``column``'s codes are at hand without a pass over its rows."""
+        return column in self._texts or text_codes.known(self.rows[column]) is not None
+
+    def text_runs(self, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``column`` as runs of one value (:func:`_encoded_runs`): from its codes when they
+        are at hand, else from the column."""
+        if not self.is_encoded(column):
+            return _encoded_runs(self.rows[column])
+        codes, values = self.text(column)
+        if not len(codes):
+            return np.zeros(0, dtype=np.int64), codes, values
+        starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+        return np.diff(np.append(starts, len(codes))), codes[starts], values
 
     def text_at(self, column: str, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``column`` at row ``positions``, as codes and distinct values: from the whole
-        column's codes when it is encoded already or most rows are asked for, else from those
+        column's codes when they are at hand or most rows are asked for, else from those
         rows alone (a few unmapped records must not cost a pass over millions of rows)."""
-        if column in self._texts or len(positions) * 8 > len(self.rows):
+        if self.is_encoded(column) or len(positions) * 8 > len(self.rows):
             codes, values = self.text(column)
             return np.take(codes, positions), values
         return _encoded(_text_rows(self.rows[column], positions))
@@ -1199,7 +1217,7 @@ def _coverage(
     contract_states[billed.kept] = group_states[billed.group]
     counted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for side, states in ((usage, usage_states), (billed, contract_states)):
-        lengths, file_code, files = _encoded_runs(side.rows["source_file"])
+        lengths, file_code, files = side.text_runs("source_file")
         tally = np.zeros((len(files), len(_STATES)), dtype=np.int64)
         if len(lengths) <= len(files) * 4:
             # A file's rows come together: tallied run by run, not row by row.
