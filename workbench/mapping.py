@@ -371,11 +371,11 @@ class Mappings:
         mapped = np.full(count, -1, dtype=np.int64)
         folded = np.asarray([str(key).casefold() for key in customer_key.tolist()], dtype=object)
         for vendor_met, sheet_rows in self._customer_ids.items():
-            at = np.flatnonzero(vendor == vendor_met)
-            mapped[at] = np.fromiter(
-                map(sheet_rows.get, folded[at].tolist(), itertools.repeat(-1)),
+            of_vendor = np.flatnonzero(vendor == vendor_met)
+            mapped[of_vendor] = np.fromiter(
+                map(sheet_rows.get, folded[of_vendor].tolist(), itertools.repeat(-1)),
                 dtype=np.int64,
-                count=len(at),
+                count=len(of_vendor),
             )
         found = np.flatnonzero(mapped >= 0)
         sheet = self._customer_sheet
