@@ -112,19 +112,18 @@ def reconcile(
     records.state[ignored_records] = _EXCLUDED
 
     # Which vendors feed each service, and which vendors know each client.
-    feeding: dict[str, set[str]] = defaultdict(set)
+    feeding_sets: dict[str, set[str]] = defaultdict(set)
     for row in _rows(services[services["exclude_reason"] == ""]):
-        feeding[row.service_id].add(row.vendor)
+        feeding_sets[row.service_id].add(row.vendor)
+    feeding = {service_id: frozenset(vendors) for service_id, vendors in feeding_sets.items()}
     known_at: dict[str, set[str]] = defaultdict(set)
-    for company_id, vendor in set(
-        zip(
-            customers["company_id"].to_numpy(dtype=object).tolist(),
-            customers["vendor"].to_numpy(dtype=object).tolist(),
-            strict=True,
-        )
+    # Distinct (company, vendor) pairs, found by hashing the columns, not a tuple per customer.
+    known = customers.loc[customers["company_id"] != "", ["company_id", "vendor"]]
+    known = known.drop_duplicates()
+    for company_id, vendor in zip(
+        known["company_id"].tolist(), known["vendor"].tolist(), strict=True
     ):
-        if company_id:
-            known_at[company_id].add(vendor)
+        known_at[company_id].add(vendor)
     company_names = dict(
         zip(catalogue.companies["company_id"], catalogue.companies["company_name"], strict=True)
     )
@@ -242,7 +241,7 @@ def reconcile(
             ) = contract_line
         tolerance = tolerances.get(service_id, 0)
         sources = feeding.get(service_id, _NO_VENDORS)
-        checked_by = context.checked_by(company_id, sources)
+        checked_by = context.checked_in_order(company_id, sources)
         expected_quantity: int | None = None
         if not sources:
             status, reason = Status.NOT_RECONCILED, "no usage source is mapped to this service"
@@ -253,7 +252,7 @@ def reconcile(
         else:
             expected_quantity = math.ceil(max(expected.get(key, 0), 0))
             status, reason = billed.verdict(
-                key, billed_quantity, expected_quantity, tolerance, sorted(checked_by)
+                key, billed_quantity, expected_quantity, tolerance, checked_by
             )
             if in_bundles.get(key):
                 reason += f" ({in_bundles[key]} more are covered by the client's bundle)"
@@ -843,7 +842,8 @@ class _Billed(_EncodedRows):
 
     def __init__(self, contract: pd.DataFrame) -> None:
         super().__init__(contract)
-        is_kept = (contract["excluded_reason"] == "").to_numpy(dtype=bool)
+        reason_code, reasons = self.text("excluded_reason")
+        is_kept = np.asarray(reasons == "", dtype=bool)[reason_code]
         company_code, companies = _wide(self.text("company_id"))
         service_code, services = _wide(self.text("service_id"))
         key = company_code * max(len(services), 1) + service_code
@@ -852,11 +852,14 @@ class _Billed(_EncodedRows):
         quantity = contract["quantity"].to_numpy(dtype=np.int64)[self.kept]
         sums = np.zeros(len(firsts), dtype=np.int64)
         np.add.at(sums, self.group, quantity)
-        # lexsort is stable: among a service's largest lines, the first in the file comes first.
-        order = np.lexsort((-quantity, self.group))
-        main = (
-            self.kept[order[np.r_[True, np.diff(self.group[order]) != 0]]] if len(order) else order
-        )
+        # Each service's main line: its largest, the first in the file of equals (the earliest
+        # written last, writing in reverse).
+        largest = np.full(len(firsts), np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(largest, self.group, quantity)
+        tops = np.flatnonzero(quantity == largest[self.group])
+        main_of = np.empty(len(firsts), dtype=np.int64)
+        main_of[self.group[tops[::-1]]] = tops[::-1]
+        main = self.kept[main_of]
         self.keys: list[tuple[str, str]] = list(
             zip(
                 companies[company_code[main]].tolist(),
@@ -866,7 +869,10 @@ class _Billed(_EncodedRows):
         )
 
         def take(column: str) -> list[Any]:
-            return contract[column].take(main).tolist()
+            values = contract[column]
+            if values.dtype == object:  # money: Decimal objects
+                return list(values.to_numpy()[main].tolist())
+            return list(_text_rows(values, main).to_pylist())
 
         self.lines: dict[tuple[str, str], tuple[Any, ...]] = {
             key: tuple(fields)
@@ -893,7 +899,7 @@ class _Billed(_EncodedRows):
                     services[service_code[first]].tolist(),
                     strict=True,
                 ),
-                contract["excluded_reason"].to_numpy(dtype=object)[first].tolist(),
+                reasons[reason_code[first]].tolist(),
                 strict=True,
             )
         )
@@ -916,7 +922,7 @@ class _Billed(_EncodedRows):
         billed: int,
         expected: int,
         tolerance: int,
-        vendors: list[str],
+        vendors: Sequence[str],
     ) -> tuple[Status, str]:
         """:func:`_verdict` of a checked line, told whether its service is on the contract."""
         status, reason = _verdict(billed, expected, tolerance, vendors, key in self.lines)
@@ -1322,7 +1328,8 @@ def _line_frame(lines: list[dict[str, Any] | tuple[Any, ...]]) -> pd.DataFrame:
             objects = np.empty(len(values), dtype=object)
             objects[:] = values
             return objects
-        return pd.array(values, dtype="str")
+        # Made by Arrow from the Python strings (pandas' own conversion checks each first).
+        return pd.array(pa.array(values, type=pa.large_string(), from_pandas=True), dtype="str")
 
     return pd.DataFrame({name: column(name) for name in LINE_COLUMNS}, columns=LINE_COLUMNS)
 
@@ -1345,6 +1352,28 @@ class _Context:
     def checked_by(self, company_id: str, vendors: Set[str]) -> Set[str]:
         """The vendors of ``vendors`` that know the client and sent an export this period."""
         return vendors & self.known_at.get(company_id, _NO_VENDORS) & self.vendors_present
+
+    def checked_in_order(self, company_id: str, vendors: frozenset[str]) -> tuple[str, ...]:
+        """:meth:`checked_by`, sorted; worked out once per set of vendors a client's service
+        could be checked by and set of vendors that know the client (thousands of lines share
+        a few of each)."""
+        known = self._present_at.get(company_id, _NO_VENDORS)
+        checked = self._checked.get((vendors, known))
+        if checked is None:
+            checked = self._checked[(vendors, known)] = tuple(sorted(vendors & known))
+        return checked
+
+    @functools.cached_property
+    def _present_at(self) -> dict[str, frozenset[str]]:
+        """Per company, the vendors that know it and sent an export this period."""
+        return {
+            company_id: frozenset(vendors & self.vendors_present)
+            for company_id, vendors in self.known_at.items()
+        }
+
+    @functools.cached_property
+    def _checked(self) -> dict[tuple[frozenset[str], frozenset[str]], tuple[str, ...]]:
+        return {}
 
     def standalone(self, vendor: str, sku: str) -> bool:
         """Whether a service (not an ignore rule) is mapped to the SKU."""
@@ -1628,7 +1657,7 @@ def _line_id(company_id: str, service_id: str) -> str:
 
 
 def _verdict(
-    billed: int, expected: int, tolerance: int, vendors: list[str], on_contract: bool
+    billed: int, expected: int, tolerance: int, vendors: Sequence[str], on_contract: bool
 ) -> tuple[Status, str]:
     """The status of a line compared with usage, and the facts behind it.
 
@@ -1638,8 +1667,7 @@ def _verdict(
     where the vendors counting this client show none: a vendor has no line to keep at 0, so a
     SKU it lists at 0 and one it does not list are the same nothing.
     """
-    source = " + ".join(VENDOR_TITLES.get(v, v) for v in vendors)
-    facts = f"{source} shows {expected}; the contract bills {billed}"
+    facts = f"{_titles(tuple(vendors))} shows {expected}; the contract bills {billed}"
     if abs(expected - billed) <= tolerance:
         return Status.MATCH, facts + (
             f" (within tolerance of {tolerance})" if expected != billed else ""
@@ -1653,6 +1681,13 @@ def _verdict(
     if expected > billed:
         return Status.UNDER_BILLED, facts
     return Status.OVER_BILLED, facts
+
+
+@functools.lru_cache(maxsize=256)
+def _titles(vendors: tuple[str, ...]) -> str:
+    """The vendors' names, as a line's reason gives its sources (a few sets, thousands of
+    lines)."""
+    return " + ".join(VENDOR_TITLES.get(v, v) for v in vendors)
 
 
 def _unmapped_line(
