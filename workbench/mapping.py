@@ -498,9 +498,11 @@ class Mappings:
     @functools.cached_property
     def _customer_sheet(self) -> dict[str, np.ndarray]:
         """The Customers sheet's columns the matching reads, by row."""
+        customers = self.customers
         return {
-            name: np.asarray([getattr(m, name) for m in self.customers], dtype=object)
-            for name in ("company_id", "customer_name", "exclude_reason")
+            "company_id": np.asarray([m.company_id for m in customers], dtype=object),
+            "customer_name": np.asarray([m.customer_name for m in customers], dtype=object),
+            "exclude_reason": np.asarray([m.exclude_reason for m in customers], dtype=object),
         }
 
     @functools.cached_property

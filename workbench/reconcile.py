@@ -557,15 +557,26 @@ class _Usage(_EncodedRows):
         self.sku_code, self.skus = _canonical_skus(
             vendor_code, self.vendors, *self.text("sku"), mappings
         )
-        key = self._of_counted(vendor_code).astype(np.int64)
+        # Runs of one vendor, customer and SKU: where any of the three changes. Keys are
+        # worked out per run, not per row.
+        counted_codes = [self._of_counted(codes) for codes in (vendor_code, customer_code)]
+        counted_codes.append(self._of_counted(self.sku_code))
+        rows_counted = len(counted_codes[0])
+        change = np.zeros(rows_counted, dtype=bool)
+        if rows_counted:
+            change[0] = True
+            for codes in counted_codes:
+                change[1:] |= codes[1:] != codes[:-1]
+        starts = np.flatnonzero(change)
+        del change
+        lengths = np.diff(np.append(starts, rows_counted))
+        key = counted_codes[0][starts].astype(np.int64)
         key *= len(self.customer_keys)
-        key += self._of_counted(customer_code)
+        key += counted_codes[1][starts]
         key *= len(self.skus)
-        key += self._of_counted(self.sku_code)
-        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else key
-        lengths = np.diff(np.append(starts, len(key)))
-        run_record = np.asarray(pd.factorize(key[starts])[0], dtype=np.int64)
-        del key
+        key += counted_codes[2][starts]
+        run_record = np.asarray(pd.factorize(key)[0], dtype=np.int64)
+        del key, counted_codes
         count = int(run_record.max()) + 1 if len(run_record) else 0
         first_run = np.empty(count, dtype=np.int64)
         first_run[run_record[::-1]] = np.arange(len(run_record))[::-1]
@@ -972,12 +983,19 @@ def _text_column(
     if encoded:
         return encoded_text(parts, size)
     codes = np.empty(size, dtype=np.int64)
+    held = [np.empty(0, dtype=object)]
     start = 0
     for part_codes, values, rows in parts:
-        codes[rows] = np.asarray(part_codes, dtype=np.int64) + start
-        start += len(values)
-    values = np.concatenate([np.empty(0, dtype=object)] + [values for _, values, _ in parts])
-    return _decoded(codes, values.astype(object))
+        # Only the values the part's rows hold: a few excluded rows need not carry every
+        # customer name of the month.
+        part_codes = np.asarray(part_codes, dtype=np.int64)
+        used = np.flatnonzero(np.bincount(part_codes, minlength=len(values)))
+        place = np.zeros(len(values), dtype=np.int64)
+        place[used] = np.arange(len(used))
+        codes[rows] = place[part_codes] + start
+        held.append(np.asarray(values, dtype=object)[used])
+        start += len(used)
+    return _decoded(codes, np.concatenate(held))
 
 
 def _provenance(
@@ -1146,7 +1164,8 @@ class _Exclusions:
         """Usage rows an importer left out (with the client where known), then the rows of
         records left out here, then contract lines an importer left out."""
         decided, entry = usage.rows_of(_joined_ints(self.records))
-        left_out = np.flatnonzero((billed.rows["excluded_reason"] != "").to_numpy(dtype=bool))
+        reason_code, reasons = billed.text("excluded_reason")
+        left_out = np.flatnonzero(np.asarray(reasons != "", dtype=bool)[reason_code])
         ends = np.cumsum([0, len(usage.uncounted), len(decided), len(left_out)]).tolist()
         places = [slice(ends[0], ends[1]), slice(ends[1], ends[2]), slice(ends[2], ends[3])]
         usage_reason, usage_reasons = usage.text_at("excluded_reason", usage.uncounted)
