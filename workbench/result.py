@@ -653,11 +653,22 @@ def check_frame(schema: pa.DataFrameSchema, frame: pd.DataFrame, *, name: str = 
             else values
         )
         for rule in column.checks:
-            if not bool(rule(held).check_passed):
+            if not _holds(rule, held):
                 refuse(f"column {column_name!r} fails {rule.name} {rule.statistics}", column_name)
     for rule in schema.checks:
         if not bool(rule(frame).check_passed):
             refuse(str(rule.error or rule.name))
+
+
+def _holds(rule: pa.Check, values: pd.Series) -> bool:
+    """Whether a column check holds for every value: allowed values and minimums (the checks
+    the schemas use) worked out directly, any other check by pandera."""
+    statistics = rule.statistics or {}
+    if rule.name == "isin":
+        return bool(values.isin(statistics["allowed_values"]).all())
+    if rule.name == "greater_than_or_equal_to":
+        return bool((values >= statistics["min_value"]).all())
+    return bool(rule(values).check_passed)
 
 
 def _of_type(values: pd.Series, declared: Any) -> bool:
