@@ -595,7 +595,7 @@ def check(result: Reconciliation) -> Reconciliation:
         frame read when asked, raised by the first read.
     """
     for name, model in RESULT_SCHEMAS.items():
-        step = functools.partial(check_frame, _declared(model), name=name)
+        step = functools.partial(check_frame, model, name=name)
         deferred = vars(Reconciliation).get(name)
         if not (isinstance(deferred, ReadWhenAsked) and deferred.when_read(result, step)):
             step(getattr(result, name))
@@ -607,8 +607,8 @@ def _declared(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
     return model.to_schema()
 
 
-def check_frame(schema: pa.DataFrameSchema, frame: pd.DataFrame, *, name: str = "") -> None:
-    """Check ``frame`` for what ``schema`` declares, as pandera would with the schema's
+def check_frame(model: type[pa.DataFrameModel], frame: pd.DataFrame, *, name: str = "") -> None:
+    """Check ``frame`` for what ``model`` declares, as pandera would with the schema's
     options (``strict``, ``ordered``, ``coerce``), but on the frame as it is.
 
     What is guaranteed:
@@ -628,6 +628,8 @@ def check_frame(schema: pa.DataFrameSchema, frame: pd.DataFrame, *, name: str = 
     pandera.errors.SchemaError
         Naming the frame, the column and what breaks it.
     """
+
+    schema = _declared(model)
 
     def refuse(message: str, column: str | None = None) -> NoReturn:
         raise pandera.errors.SchemaError(  # type: ignore[no-untyped-call]
@@ -656,7 +658,9 @@ def check_frame(schema: pa.DataFrameSchema, frame: pd.DataFrame, *, name: str = 
             if not _holds(rule, held):
                 refuse(f"column {column_name!r} fails {rule.name} {rule.statistics}", column_name)
     for rule in schema.checks:
-        if not bool(rule(frame).check_passed):
+        # The model's own check (a class method), called as it is: pandera adds nothing to a
+        # check that answers for the whole frame.
+        if not bool(getattr(model, str(rule.name))(frame)):
             refuse(str(rule.error or rule.name))
 
 
