@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,10 +22,11 @@ from tests.conftest import (
     UNMAPPED_SKU_LINES,
     UNMAPPED_SPEND,
 )
-from workbench import Reconciliation, Status
+from workbench import Reconciliation, Status, text_codes
 from workbench.money import total
 from workbench.result import COVERAGE_OUTCOMES, RESULT_SCHEMAS
-from workbench.workspace import read_period_inputs, reconcile_workspace
+from workbench.store import inputs_id, load_inputs, save_inputs
+from workbench.workspace import Workspace, read_period_inputs, reconcile_workspace
 
 
 def _expected_quantity(value: Any) -> int | None:
@@ -298,3 +300,27 @@ def test_usage_rows_in_any_order_give_the_same_findings_and_coverage(
     pd.testing.assert_frame_equal(result.coverage, demo_result.coverage)
     assert len(result.evidence) == len(demo_result.evidence)
     assert len(result.excluded) == len(demo_result.excluded)
+
+
+def test_a_month_read_back_from_the_store_reconciles_as_read_from_its_exports(
+    demo_result: Reconciliation, workspace: Path
+) -> None:
+    """The store hands the month's keys, names and provenance back with their codes as Parquet
+    keeps them, and the engine uses those codes: every frame is the same as from the exports,
+    the unmapped customers' and excluded rows' texts included."""
+    opened = Workspace.open(workspace)
+    save_inputs(opened, PERIOD, read_period_inputs(opened, PERIOD))
+    stored = load_inputs(opened, PERIOD, inputs_id(opened, PERIOD))
+    assert stored is not None
+    for frame, column in ((stored.usage, "customer_key"), (stored.contract_lines, "company_id")):
+        known = text_codes.known(frame[column])
+        assert known is not None, column
+        codes, values = known
+        assert values[codes].tolist() == frame[column].tolist(), column
+    result = reconcile_workspace(workspace, PERIOD, stored)
+    assert len(result.excluded) > 0 and (result.lines["status"] == Status.UNMAPPED_CUSTOMER).any()
+    for name in RESULT_SCHEMAS:
+        pd.testing.assert_frame_equal(
+            getattr(result, name), getattr(demo_result, name), check_exact=True
+        )
+    assert result.mapping_warnings == demo_result.mapping_warnings

@@ -11,12 +11,13 @@ import stat
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 
 from tests.conftest import DEMO, PERIOD, ROOT
-from workbench import Status, reconcile_workspace
+from workbench import Status, reconcile_workspace, text_codes
 from workbench.errors import WorkbenchError
 from workbench.ledger import Ledger, ledger_path
 from workbench.outputs.workbook_review import export_review
@@ -74,6 +75,32 @@ def test_a_frame_keeps_its_types_and_exact_values(tmp_path: Path) -> None:
         "encoded": "category",
     }
     _same_cells(read_frame(tmp_path / "frame.parquet", kinds), frame)
+
+
+def test_text_read_with_its_codes_keeps_them_only_while_it_is_the_same(tmp_path: Path) -> None:
+    """A column Parquet keeps dictionary-encoded comes back as plain text, with its codes
+    remembered: a copy shares them, a column changed or set anew has none (its Arrow data is
+    new), so the engine never uses stale codes."""
+    frame = pd.DataFrame(
+        {"vendor": pd.Series(["pax8", "huntress", "pax8", "", "pax8"], dtype="str")}
+    )
+    kinds = write_frame(frame, tmp_path / "frame.parquet")
+    read = read_frame(tmp_path / "frame.parquet", kinds, ["vendor"])
+    _same_cells(read, frame)
+    known = text_codes.known(read["vendor"])
+    assert known is not None
+    codes, values = known
+    assert codes.dtype == np.int8  # three texts: a byte per row
+    assert values[codes].tolist() == ["pax8", "huntress", "pax8", "", "pax8"]
+    assert text_codes.known(read.copy()["vendor"]) is not None
+    assert text_codes.known(read_frame(tmp_path / "frame.parquet", kinds)["vendor"]) is None
+
+    changed = read.copy()
+    changed.loc[1, "vendor"] = "acronis"
+    assert text_codes.known(changed["vendor"]) is None
+    assert text_codes.known(read["vendor"]) is not None  # the original is unchanged
+    renewed = read.assign(vendor=read["vendor"].str.upper())
+    assert text_codes.known(renewed["vendor"]) is None
 
 
 def test_the_month_round_trips_exactly(workspace: Path) -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -44,6 +45,7 @@ from typing import Any, Literal
 import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -120,11 +122,6 @@ _NUMBER_COLUMNS = {
     "Minimum quantity",
     "Driver adjustment",
 }
-
-
-def _id_key(vendor: str, customer_key: str) -> str:
-    # Vendor ids compare without case: GUIDs arrive in either case, and Excel users retype.
-    return f"{vendor}\x1f{customer_key.casefold()}"
 
 
 def name_key(text: str) -> str:
@@ -369,16 +366,17 @@ class Mappings:
         customer_name = vendor_customers["customer_name"].to_numpy(dtype=object)
         count = len(vendor)
 
-        # By id: the Customers row naming each vendor customer, else -1.
-        row_of = self._customers_by_id
-        mapped = np.fromiter(
-            (
-                row_of.get(_id_key(v, str(k)), -1)
-                for v, k in zip(vendor.tolist(), customer_key.tolist(), strict=True)
-            ),
-            dtype=np.int64,
-            count=count,
-        )
+        # By id: the Customers row naming each vendor customer, else -1, looked up vendor by
+        # vendor. Ids compare without case: GUIDs arrive in either case, and Excel users retype.
+        mapped = np.full(count, -1, dtype=np.int64)
+        folded = np.asarray([str(key).casefold() for key in customer_key.tolist()], dtype=object)
+        for vendor_met, sheet_rows in self._customer_ids.items():
+            of_vendor = np.flatnonzero(vendor == vendor_met)
+            mapped[of_vendor] = np.fromiter(
+                map(sheet_rows.get, folded[of_vendor].tolist(), itertools.repeat(-1)),
+                dtype=np.int64,
+                count=len(of_vendor),
+            )
         found = np.flatnonzero(mapped >= 0)
         sheet = self._customer_sheet
         rows = mapped[found]
@@ -412,19 +410,28 @@ class Mappings:
                 company_id[at], method[at] = str(by_name[name_key(name)]), "exact name"
                 continue
             unmatched.append(at)
-        evidence = customer_evidence(
-            pd.DataFrame(
-                {
-                    "vendor": vendor,
-                    "customer_key": customer_key,
-                    "customer_name": customer_name,
-                    "company_id": company_id,
-                    "method": method,
-                }
-            ),
-            no_links() if links is None else links,
-            company_names,
-            VENDOR_TITLES,
+        links = no_links() if links is None else links
+        # Only customers of a vendor that carries identifiers (its own tenant for Microsoft,
+        # else a link) can share one: the others are left out of the search, and with no
+        # such customer left to suggest for there is nothing to search.
+        carrying = np.isin(vendor, list({"microsoft", *links["vendor"].tolist()}))
+        evidence = (
+            customer_evidence(
+                pd.DataFrame(
+                    {
+                        "vendor": vendor[carrying],
+                        "customer_key": customer_key[carrying],
+                        "customer_name": customer_name[carrying],
+                        "company_id": company_id[carrying],
+                        "method": method[carrying],
+                    }
+                ),
+                links,
+                company_names,
+                VENDOR_TITLES,
+            )
+            if carrying[unmatched].any()
+            else {}
         )
         suggestion_reasons = np.full(count, "", dtype=object)
         for at in unmatched:
@@ -457,9 +464,14 @@ class Mappings:
                 f". Suggested: {suggested_name} (score {score[at]:.0f}"
                 f"{': ' + suggestion_reasons[at] if reasons else ''}); confirm it in mappings.xlsx"
             )
-        company_name = np.asarray(
-            [company_names.get(c, "") if c else "" for c in company_id.tolist()], dtype=object
+        # Each company's name (the last row of an id, as ``company_names`` keeps it).
+        names_of = np.asarray([*company_names.values(), ""], dtype=object)
+        position = pd.Index(list(company_names), dtype=object).get_indexer(
+            pd.Index(company_id, dtype=object)
         )
+        # An id no company has, and no id, are named "" (the last of ``names_of``).
+        position[(position < 0) | (company_id == "")] = len(company_names)
+        company_name = names_of[position]
         text = {
             "vendor": vendor,
             "customer_key": customer_key,
@@ -471,7 +483,13 @@ class Mappings:
             "suggested_company_id": suggested_id,
             "suggestion_reasons": suggestion_reasons,
         }
-        columns = {column: pd.array(values, dtype="str") for column, values in text.items()}
+        # Made by Arrow from the Python strings (pandas' own conversion checks each first).
+        columns = {
+            column: pd.array(
+                pa.array(values, type=pa.large_string(), from_pandas=True), dtype="str"
+            )
+            for column, values in text.items()
+        }
         reasons_column = columns.pop("suggestion_reasons")
         return pd.DataFrame(
             {**columns, "suggestion_score": score, "suggestion_reasons": reasons_column}
@@ -480,20 +498,22 @@ class Mappings:
     @functools.cached_property
     def _customer_sheet(self) -> dict[str, np.ndarray]:
         """The Customers sheet's columns the matching reads, by row."""
+        customers = self.customers
         return {
-            name: np.asarray([getattr(m, name) for m in self.customers], dtype=object)
-            for name in ("company_id", "customer_name", "exclude_reason")
+            "company_id": np.asarray([m.company_id for m in customers], dtype=object),
+            "customer_name": np.asarray([m.customer_name for m in customers], dtype=object),
+            "exclude_reason": np.asarray([m.exclude_reason for m in customers], dtype=object),
         }
 
     @functools.cached_property
-    def _customers_by_id(self) -> dict[str, int]:
-        """The Customers row of each ``vendor, customer id`` key (see :func:`_id_key`): the
-        last one naming it."""
-        return {
-            _id_key(m.vendor, m.customer_key): row
-            for row, m in enumerate(self.customers)
-            if m.customer_key
-        }
+    def _customer_ids(self) -> dict[str, dict[str, int]]:
+        """Per vendor, the Customers row of each customer id, casefolded: the last row
+        naming it."""
+        rows_by_id: dict[str, dict[str, int]] = {}
+        for row, m in enumerate(self.customers):
+            if m.customer_key:
+                rows_by_id.setdefault(m.vendor, {})[m.customer_key.casefold()] = row
+        return rows_by_id
 
     def service_table(self, present: set[tuple[str, str]] | None = None) -> pd.DataFrame:
         """Service mappings as a frame: ``vendor, sku, service_id, service_name, factor,

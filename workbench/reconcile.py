@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench import bundles as bundle_arithmetic
+from workbench import text_codes
 from workbench.bundles import Bundle, BundleTerms, Component
 from workbench.mapping import VENDOR_TITLES, Mappings
 from workbench.money import ZERO, to_cents, total
@@ -111,19 +112,18 @@ def reconcile(
     records.state[ignored_records] = _EXCLUDED
 
     # Which vendors feed each service, and which vendors know each client.
-    feeding: dict[str, set[str]] = defaultdict(set)
+    feeding_sets: dict[str, set[str]] = defaultdict(set)
     for row in _rows(services[services["exclude_reason"] == ""]):
-        feeding[row.service_id].add(row.vendor)
+        feeding_sets[row.service_id].add(row.vendor)
+    feeding = {service_id: frozenset(vendors) for service_id, vendors in feeding_sets.items()}
     known_at: dict[str, set[str]] = defaultdict(set)
-    for company_id, vendor in set(
-        zip(
-            customers["company_id"].to_numpy(dtype=object).tolist(),
-            customers["vendor"].to_numpy(dtype=object).tolist(),
-            strict=True,
-        )
+    # Distinct (company, vendor) pairs, found by hashing the columns, not a tuple per customer.
+    known = customers.loc[customers["company_id"] != "", ["company_id", "vendor"]]
+    known = known.drop_duplicates()
+    for company_id, vendor in zip(
+        known["company_id"].tolist(), known["vendor"].tolist(), strict=True
     ):
-        if company_id:
-            known_at[company_id].add(vendor)
+        known_at[company_id].add(vendor)
     company_names = dict(
         zip(catalogue.companies["company_id"], catalogue.companies["company_name"], strict=True)
     )
@@ -241,7 +241,7 @@ def reconcile(
             ) = contract_line
         tolerance = tolerances.get(service_id, 0)
         sources = feeding.get(service_id, _NO_VENDORS)
-        checked_by = context.checked_by(company_id, sources)
+        checked_by = context.checked_in_order(company_id, sources)
         expected_quantity: int | None = None
         if not sources:
             status, reason = Status.NOT_RECONCILED, "no usage source is mapped to this service"
@@ -252,7 +252,7 @@ def reconcile(
         else:
             expected_quantity = math.ceil(max(expected.get(key, 0), 0))
             status, reason = billed.verdict(
-                key, billed_quantity, expected_quantity, tolerance, sorted(checked_by)
+                key, billed_quantity, expected_quantity, tolerance, checked_by
             )
             if in_bundles.get(key):
                 reason += f" ({in_bundles[key]} more are covered by the client's bundle)"
@@ -492,16 +492,33 @@ class _EncodedRows:
         self._texts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def text(self, column: str) -> tuple[np.ndarray, np.ndarray]:
-        """``column`` as codes and distinct values (:func:`_encoded`), encoded once."""
+        """``column`` as codes and distinct values: as the period store read them
+        (:mod:`workbench.text_codes`), else encoded here (:func:`_encoded`), once."""
         if column not in self._texts:
-            self._texts[column] = _encoded(self.rows[column])
+            known = text_codes.known(self.rows[column])
+            self._texts[column] = known if known is not None else _encoded(self.rows[column])
         return self._texts[column]
+
+    def is_encoded(self, column: str) -> bool:
+        """Whether ``column``'s codes are at hand without a pass over its rows."""
+        return column in self._texts or text_codes.known(self.rows[column]) is not None
+
+    def text_runs(self, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``column`` as runs of one value (:func:`_encoded_runs`): from its codes when they
+        are at hand, else from the column."""
+        if not self.is_encoded(column):
+            return _encoded_runs(self.rows[column])
+        codes, values = self.text(column)
+        if not len(codes):
+            return np.zeros(0, dtype=np.int64), codes, values
+        starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+        return np.diff(np.append(starts, len(codes))), codes[starts], values
 
     def text_at(self, column: str, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``column`` at row ``positions``, as codes and distinct values: from the whole
-        column's codes when it is encoded already or most rows are asked for, else from those
+        column's codes when they are at hand or most rows are asked for, else from those
         rows alone (a few unmapped records must not cost a pass over millions of rows)."""
-        if column in self._texts or len(positions) * 8 > len(self.rows):
+        if self.is_encoded(column) or len(positions) * 8 > len(self.rows):
             codes, values = self.text(column)
             return np.take(codes, positions), values
         return _encoded(_text_rows(self.rows[column], positions))
@@ -540,15 +557,26 @@ class _Usage(_EncodedRows):
         self.sku_code, self.skus = _canonical_skus(
             vendor_code, self.vendors, *self.text("sku"), mappings
         )
-        key = self._of_counted(vendor_code).astype(np.int64)
+        # Runs of one vendor, customer and SKU: where any of the three changes. Keys are
+        # worked out per run, not per row.
+        counted_codes = [self._of_counted(codes) for codes in (vendor_code, customer_code)]
+        counted_codes.append(self._of_counted(self.sku_code))
+        rows_counted = len(counted_codes[0])
+        change = np.zeros(rows_counted, dtype=bool)
+        if rows_counted:
+            change[0] = True
+            for codes in counted_codes:
+                change[1:] |= codes[1:] != codes[:-1]
+        starts = np.flatnonzero(change)
+        del change
+        lengths = np.diff(np.append(starts, rows_counted))
+        key = counted_codes[0][starts].astype(np.int64)
         key *= len(self.customer_keys)
-        key += self._of_counted(customer_code)
+        key += counted_codes[1][starts]
         key *= len(self.skus)
-        key += self._of_counted(self.sku_code)
-        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else key
-        lengths = np.diff(np.append(starts, len(key)))
-        run_record = np.asarray(pd.factorize(key[starts])[0], dtype=np.int64)
-        del key
+        key += counted_codes[2][starts]
+        run_record = np.asarray(pd.factorize(key)[0], dtype=np.int64)
+        del key, counted_codes
         count = int(run_record.max()) + 1 if len(run_record) else 0
         first_run = np.empty(count, dtype=np.int64)
         first_run[run_record[::-1]] = np.arange(len(run_record))[::-1]
@@ -825,7 +853,8 @@ class _Billed(_EncodedRows):
 
     def __init__(self, contract: pd.DataFrame) -> None:
         super().__init__(contract)
-        is_kept = (contract["excluded_reason"] == "").to_numpy(dtype=bool)
+        reason_code, reasons = self.text("excluded_reason")
+        is_kept = np.asarray(reasons == "", dtype=bool)[reason_code]
         company_code, companies = _wide(self.text("company_id"))
         service_code, services = _wide(self.text("service_id"))
         key = company_code * max(len(services), 1) + service_code
@@ -834,11 +863,14 @@ class _Billed(_EncodedRows):
         quantity = contract["quantity"].to_numpy(dtype=np.int64)[self.kept]
         sums = np.zeros(len(firsts), dtype=np.int64)
         np.add.at(sums, self.group, quantity)
-        # lexsort is stable: among a service's largest lines, the first in the file comes first.
-        order = np.lexsort((-quantity, self.group))
-        main = (
-            self.kept[order[np.r_[True, np.diff(self.group[order]) != 0]]] if len(order) else order
-        )
+        # Each service's main line: its largest, the first in the file of equals (the earliest
+        # written last, writing in reverse).
+        largest = np.full(len(firsts), np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(largest, self.group, quantity)
+        tops = np.flatnonzero(quantity == largest[self.group])
+        main_of = np.empty(len(firsts), dtype=np.int64)
+        main_of[self.group[tops[::-1]]] = tops[::-1]
+        main = self.kept[main_of]
         self.keys: list[tuple[str, str]] = list(
             zip(
                 companies[company_code[main]].tolist(),
@@ -848,7 +880,10 @@ class _Billed(_EncodedRows):
         )
 
         def take(column: str) -> list[Any]:
-            return contract[column].take(main).tolist()
+            values = contract[column]
+            if values.dtype == object:  # money: Decimal objects
+                return list(values.to_numpy()[main].tolist())
+            return list(_text_rows(values, main).to_pylist())
 
         self.lines: dict[tuple[str, str], tuple[Any, ...]] = {
             key: tuple(fields)
@@ -875,7 +910,7 @@ class _Billed(_EncodedRows):
                     services[service_code[first]].tolist(),
                     strict=True,
                 ),
-                contract["excluded_reason"].to_numpy(dtype=object)[first].tolist(),
+                reasons[reason_code[first]].tolist(),
                 strict=True,
             )
         )
@@ -898,7 +933,7 @@ class _Billed(_EncodedRows):
         billed: int,
         expected: int,
         tolerance: int,
-        vendors: list[str],
+        vendors: Sequence[str],
     ) -> tuple[Status, str]:
         """:func:`_verdict` of a checked line, told whether its service is on the contract."""
         status, reason = _verdict(billed, expected, tolerance, vendors, key in self.lines)
@@ -948,12 +983,19 @@ def _text_column(
     if encoded:
         return encoded_text(parts, size)
     codes = np.empty(size, dtype=np.int64)
+    held = [np.empty(0, dtype=object)]
     start = 0
     for part_codes, values, rows in parts:
-        codes[rows] = np.asarray(part_codes, dtype=np.int64) + start
-        start += len(values)
-    values = np.concatenate([np.empty(0, dtype=object)] + [values for _, values, _ in parts])
-    return _decoded(codes, values.astype(object))
+        # Only the values the part's rows hold: a few excluded rows need not carry every
+        # customer name of the month.
+        part_codes = np.asarray(part_codes, dtype=np.int64)
+        used = np.flatnonzero(np.bincount(part_codes, minlength=len(values)))
+        place = np.zeros(len(values), dtype=np.int64)
+        place[used] = np.arange(len(used))
+        codes[rows] = place[part_codes] + start
+        held.append(np.asarray(values, dtype=object)[used])
+        start += len(used)
+    return _decoded(codes, np.concatenate(held))
 
 
 def _provenance(
@@ -1122,7 +1164,8 @@ class _Exclusions:
         """Usage rows an importer left out (with the client where known), then the rows of
         records left out here, then contract lines an importer left out."""
         decided, entry = usage.rows_of(_joined_ints(self.records))
-        left_out = np.flatnonzero((billed.rows["excluded_reason"] != "").to_numpy(dtype=bool))
+        reason_code, reasons = billed.text("excluded_reason")
+        left_out = np.flatnonzero(np.asarray(reasons != "", dtype=bool)[reason_code])
         ends = np.cumsum([0, len(usage.uncounted), len(decided), len(left_out)]).tolist()
         places = [slice(ends[0], ends[1]), slice(ends[1], ends[2]), slice(ends[2], ends[3])]
         usage_reason, usage_reasons = usage.text_at("excluded_reason", usage.uncounted)
@@ -1199,7 +1242,7 @@ def _coverage(
     contract_states[billed.kept] = group_states[billed.group]
     counted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for side, states in ((usage, usage_states), (billed, contract_states)):
-        lengths, file_code, files = _encoded_runs(side.rows["source_file"])
+        lengths, file_code, files = side.text_runs("source_file")
         tally = np.zeros((len(files), len(_STATES)), dtype=np.int64)
         if len(lengths) <= len(files) * 4:
             # A file's rows come together: tallied run by run, not row by row.
@@ -1304,7 +1347,8 @@ def _line_frame(lines: list[dict[str, Any] | tuple[Any, ...]]) -> pd.DataFrame:
             objects = np.empty(len(values), dtype=object)
             objects[:] = values
             return objects
-        return pd.array(values, dtype="str")
+        # Made by Arrow from the Python strings (pandas' own conversion checks each first).
+        return pd.array(pa.array(values, type=pa.large_string(), from_pandas=True), dtype="str")
 
     return pd.DataFrame({name: column(name) for name in LINE_COLUMNS}, columns=LINE_COLUMNS)
 
@@ -1327,6 +1371,28 @@ class _Context:
     def checked_by(self, company_id: str, vendors: Set[str]) -> Set[str]:
         """The vendors of ``vendors`` that know the client and sent an export this period."""
         return vendors & self.known_at.get(company_id, _NO_VENDORS) & self.vendors_present
+
+    def checked_in_order(self, company_id: str, vendors: frozenset[str]) -> tuple[str, ...]:
+        """:meth:`checked_by`, sorted; worked out once per set of vendors a client's service
+        could be checked by and set of vendors that know the client (thousands of lines share
+        a few of each)."""
+        known = self._present_at.get(company_id, _NO_VENDORS)
+        checked = self._checked.get((vendors, known))
+        if checked is None:
+            checked = self._checked[(vendors, known)] = tuple(sorted(vendors & known))
+        return checked
+
+    @functools.cached_property
+    def _present_at(self) -> dict[str, frozenset[str]]:
+        """Per company, the vendors that know it and sent an export this period."""
+        return {
+            company_id: frozenset(vendors & self.vendors_present)
+            for company_id, vendors in self.known_at.items()
+        }
+
+    @functools.cached_property
+    def _checked(self) -> dict[tuple[frozenset[str], frozenset[str]], tuple[str, ...]]:
+        return {}
 
     def standalone(self, vendor: str, sku: str) -> bool:
         """Whether a service (not an ignore rule) is mapped to the SKU."""
@@ -1610,7 +1676,7 @@ def _line_id(company_id: str, service_id: str) -> str:
 
 
 def _verdict(
-    billed: int, expected: int, tolerance: int, vendors: list[str], on_contract: bool
+    billed: int, expected: int, tolerance: int, vendors: Sequence[str], on_contract: bool
 ) -> tuple[Status, str]:
     """The status of a line compared with usage, and the facts behind it.
 
@@ -1620,8 +1686,7 @@ def _verdict(
     where the vendors counting this client show none: a vendor has no line to keep at 0, so a
     SKU it lists at 0 and one it does not list are the same nothing.
     """
-    source = " + ".join(VENDOR_TITLES.get(v, v) for v in vendors)
-    facts = f"{source} shows {expected}; the contract bills {billed}"
+    facts = f"{_titles(tuple(vendors))} shows {expected}; the contract bills {billed}"
     if abs(expected - billed) <= tolerance:
         return Status.MATCH, facts + (
             f" (within tolerance of {tolerance})" if expected != billed else ""
@@ -1635,6 +1700,13 @@ def _verdict(
     if expected > billed:
         return Status.UNDER_BILLED, facts
     return Status.OVER_BILLED, facts
+
+
+@functools.lru_cache(maxsize=256)
+def _titles(vendors: tuple[str, ...]) -> str:
+    """The vendors' names, as a line's reason gives its sources (a few sets, thousands of
+    lines)."""
+    return " + ".join(VENDOR_TITLES.get(v, v) for v in vendors)
 
 
 def _unmapped_line(

@@ -45,6 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from workbench import text_codes
 from workbench.errors import WorkbenchError
 from workbench.mapping import MappingWarning
 from workbench.result import RESULT_SCHEMAS, Reconciliation, Status, encoded_text
@@ -69,6 +70,34 @@ _COLUMNS = {
     "usage": USAGE_COLUMNS,
     "contract_lines": CONTRACT_LINE_COLUMNS,
     **{name: list(schema.to_schema().columns) for name, schema in RESULT_SCHEMAS.items()},
+}
+
+
+#: Text columns of the canonical frames read back with their codes (:mod:`workbench.text_codes`):
+#: the keys, names and provenance the reconciliation groups and shows rows by. Their values
+#: repeat, so Parquet keeps them dictionary-encoded; an id of one row (``record_key``) is read
+#: as plain text.
+_DICTIONARY_COLUMNS = {
+    "usage": (
+        "source_file",
+        "source_sheet",
+        "excluded_reason",
+        "vendor",
+        "customer_key",
+        "customer_name",
+        "sku",
+        "sku_name",
+    ),
+    "contract_lines": (
+        "source_file",
+        "source_sheet",
+        "excluded_reason",
+        "psa",
+        "company_id",
+        "company_name",
+        "service_id",
+        "service_name",
+    ),
 }
 
 
@@ -130,6 +159,8 @@ def _from_arrow(column: pa.ChunkedArray, kind: str) -> pd.Series:
         return pd.Series(column.to_numpy(), dtype=kind)
     if kind == "Int64":
         return pd.Series(column.to_pylist(), dtype="Int64")
+    if kind == "str" and pa.types.is_dictionary(column.type):
+        return _remembered_text(column)
     if kind == "str":
         # Arrow-backed text keeps the buffers just read: no Python string per cell.
         return pd.Series(pd.array(column, dtype="str"))
@@ -152,6 +183,25 @@ def _from_arrow(column: pa.ChunkedArray, kind: str) -> pd.Series:
     texts = column.to_pylist()
     # Statuses come back as the members they were, so only an object column holds them.
     return pd.Series([Status(t) for t in texts], dtype=object)
+
+
+def _remembered_text(column: pa.ChunkedArray) -> pd.Series:
+    """A text column read as Parquet keeps it (its distinct texts and a code per row): the
+    texts, and its codes remembered for the reconciliation (:mod:`workbench.text_codes`)."""
+    # Each row group has its own dictionary: one dictionary for the whole column.
+    unified = column.unify_dictionaries()
+    text = pd.Series(pd.array(unified.cast(unified.type.value_type), dtype="str"))
+    if len(unified) and not unified.null_count:
+        values = unified.chunk(0).dictionary
+        codes = np.concatenate(
+            [chunk.indices.to_numpy(zero_copy_only=False) for chunk in unified.chunks]
+        )
+        text_codes.remember(
+            text,
+            text_codes.narrowest(codes, len(values)),
+            values.to_numpy(zero_copy_only=False).astype(object),
+        )
+    return text
 
 
 def write_frame(frame: pd.DataFrame, path: Path) -> dict[str, str]:
@@ -180,9 +230,16 @@ _ARROW_TYPES = {
 }
 
 
-def read_frame(path: Path, kinds: Mapping[str, str]) -> pd.DataFrame:
-    """A frame written by :func:`write_frame`, with the same columns, types and values."""
-    table = pq.read_table(path)
+def read_frame(
+    path: Path, kinds: Mapping[str, str], dictionary: Collection[str] = ()
+) -> pd.DataFrame:
+    """A frame written by :func:`write_frame`, with the same columns, types and values.
+
+    The text columns named in ``dictionary`` are read as Parquet keeps them, and their codes
+    remembered (:mod:`workbench.text_codes`).
+    """
+    read_encoded = [name for name in dictionary if kinds.get(name) == "str"]
+    table = pq.read_table(path, read_dictionary=read_encoded or None)
     return pd.DataFrame(
         {name: _from_arrow(table.column(name), kind) for name, kind in kinds.items()},
         index=pd.RangeIndex(table.num_rows),
@@ -302,7 +359,11 @@ def _read_frames(
     """The snapshot's frames (only those in ``names`` when given)."""
     try:
         return {
-            name: read_frame(folder / f"{name}.parquet", described["columns"])
+            name: read_frame(
+                folder / f"{name}.parquet",
+                described["columns"],
+                _DICTIONARY_COLUMNS.get(name, ()),
+            )
             for name, described in manifest["frames"].items()
             if names is None or name in names
         }
