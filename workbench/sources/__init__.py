@@ -233,20 +233,23 @@ DUPLICATE_FILE = "duplicate of "
 
 
 def _with_format_keys(canonical: pd.DataFrame, fmt: Format) -> pd.DataFrame:
-    """Natural keys prefixed with their format, so two formats never share a key.
+    """Natural keys prefixed with their format, so two formats never share a key (unless the
+    importer prefixed them: :attr:`~workbench.sources.formats.Format.prefixes_keys`).
 
     Prefixed as Arrow text and kept so: no key becomes a Python string.
     """
     if "record_key" not in canonical or not len(canonical):
         return canonical
     keys = arrow_text(canonical["record_key"])
-    blank = pc.equal(keys, "")
-    prefixed = pc.binary_join_element_wise(
-        pa.scalar(f"{fmt.key}|", pa.large_string()), keys, pa.scalar("", pa.large_string())
-    )
-    if pc.any(blank).as_py():  # a blank key stays blank (most files have none: no second copy)
-        prefixed = pc.if_else(blank, pa.scalar("", pa.large_string()), prefixed)
-    canonical["record_key"] = canonical_text(prefixed)
+    if not fmt.prefixes_keys:
+        blank = pc.equal(keys, "")
+        prefixed = pc.binary_join_element_wise(
+            pa.scalar(f"{fmt.key}|", pa.large_string()), keys, pa.scalar("", pa.large_string())
+        )
+        if pc.any(blank).as_py():  # a blank key stays blank (most files have none: no 2nd copy)
+            prefixed = pc.if_else(blank, pa.scalar("", pa.large_string()), prefixed)
+        keys = prefixed
+    canonical["record_key"] = canonical_text(keys)
     return canonical
 
 
@@ -510,7 +513,11 @@ def read_inputs(
         # On an importing thread: everything here is this file's alone.
         fmt = detect(table, profiles)
         context = ReadContext(
-            path.relative_to(workspace_root).as_posix(), period_start, period_end, date_order
+            path.relative_to(workspace_root).as_posix(),
+            period_start,
+            period_end,
+            date_order,
+            key_prefix=fmt.key,
         )
         skipped = _skipped_rows(table)
         content = (

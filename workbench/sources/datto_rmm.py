@@ -26,7 +26,9 @@ def _in_the_not_billable_group(groups: str) -> bool:
 
 def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
     rows = len(table.frame)
-    device_uid = reading.key_column(reading.stripped(table, reading.column(table, "uid")))
+    device_uid = reading.key_column(
+        reading.stripped(table, reading.column(table, "uid")), prefix=context.key_prefix
+    )
     site_uid = reading.distinct_cells(table, reading.column(table, "siteUid"))
     site_name = reading.distinct_cells(table, reading.column(table, "siteName"))
     category = reading.distinct_cells(
@@ -69,6 +71,7 @@ def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
             "amount": None,
         },
         index=pd.RangeIndex(rows),
+        copy=False,
     )
 
 
@@ -79,4 +82,5 @@ DEVICES = Format(
     signature=("uid", "siteUid", "siteName", "hostname", "deviceClass", "deleted"),
     read=read_devices,
     columns=("deviceType.category", "deviceType", "suspended", "groups", "deviceGroups"),
+    prefixes_keys=True,
 )

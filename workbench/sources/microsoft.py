@@ -89,6 +89,7 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
         reading.distinct(direction).converted(lambda sign: "refund" if sign < 0 else "charge"),
         *charge_period.values(),
         *([reading.casefolded(reading.stripped(table, order))] if order else []),
+        prefix=context.key_prefix,
     )
     return pd.DataFrame(
         {
@@ -110,6 +111,7 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
             "amount": subtotal.map(lambda amount: Decimal(0) if amount is None else amount),
         },
         index=pd.RangeIndex(len(table.frame)),
+        copy=False,
     )
 
 
@@ -133,4 +135,5 @@ NEW_COMMERCE = Format(
     ),
     read=read_new_commerce,
     columns=("ChargeStartDate", "ChargeEndDate", "OrderId"),
+    prefixes_keys=True,
 )
