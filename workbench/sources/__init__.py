@@ -291,8 +291,7 @@ class _Turns:
     """Files read one at a time and imported one at a time, each in the folder's order, a file
     read ahead of the imports only while the files read and not yet imported (the one imported
     among them) and it are no larger than :data:`_HELD_BYTES` together: so small files never
-    hold up a large one's read, and two large exports' cells and records are not built at
-    once."""
+    hold up a large one's read, and the cells and records built at once stay bounded."""
 
     def __init__(self, sizes: list[int]) -> None:
         self._sizes = sizes
@@ -330,10 +329,11 @@ class _Turns:
 
 
 #: Bytes of files held at once (read, or being read, and not yet imported), unless one file is
-#: larger alone. At 2,000 clients (a 324 MB device export, a 248 MB Partner Center file) reading
-#: the second while the first was imported took the import's peak from 1,330-1,360 MiB to
-#: 1,530-1,590 MiB, over the 1.5 GiB it may take.
-_HELD_BYTES = 384 << 20
+#: larger alone. At 2,000 clients it lets the Partner Center file (248 MB) be read while the
+#: device export (324 MB) is imported. That took the import's peak to 1,530-1,590 MiB while every
+#: key was copied once more to be prefixed and the device frame's columns stacked; without those
+#: copies, 1,216-1,422 MiB (VmHWM, 5 runs), under the 1.5 GiB it may take.
+_HELD_BYTES = 640 << 20
 
 
 def _imported_ahead(
