@@ -43,13 +43,15 @@ def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
     )
     groups_column = reading.optional_column(table, "groups", "deviceGroups")
     not_billable = (
-        reading.distinct_cells(table, groups_column).map(_in_the_not_billable_group).astype(bool)
+        reading.distinct_cells(table, groups_column)
+        .converted(_in_the_not_billable_group)
+        .per_row(bool)
         if groups_column
         else np.zeros(rows, dtype=bool)
     )
 
     # Why a device is not counted: the first reason that applies, in this order.
-    reason = np.zeros(rows, dtype=np.intp)
+    reason = np.zeros(rows, dtype=np.int8)  # one of four: a byte per row
     reason[suspended] = 1
     reason[not_billable] = 2
     reason[deleted] = 3
