@@ -544,25 +544,6 @@ def read_inputs(
         )
         return _FileImport(fmt, canonical, leftover, rows_read, hashes)
 
-    # Autotask's entity exports joined, by how many exports were joined: as soon as all five
-    # are read (they come first), while the larger exports after them are still being imported;
-    # joined again if another entity export comes later. An error waits its turn.
-    joined: dict[int, tuple[pd.DataFrame, Catalogue] | InputError] = {}
-
-    def joined_entities() -> tuple[pd.DataFrame, Catalogue] | InputError:
-        exports = sum(len(frames) for frames in entities.values())
-        if exports not in joined:
-            joined.clear()
-            try:
-                joined[exports] = autotask.assemble(
-                    {key: pd.concat(frames, ignore_index=True) for key, frames in entities.items()},
-                    period_start,
-                    period_end,
-                )
-            except InputError as error:
-                joined[exports] = error
-        return joined[exports]
-
     usage_hashes: list[np.ndarray] = []
     for path, checksum, imported in _imported_ahead(paths, read, import_table):
         source_file = path.relative_to(workspace_root).as_posix()
@@ -594,8 +575,6 @@ def read_inputs(
             entities.setdefault(fmt.key, []).append(canonical)
             if fmt.key == autotask.CONTRACT_SERVICE_UNITS.key:
                 excluded_lines.append(leftover)
-            if all(entity.key in entities for entity in autotask.ENTITIES):
-                joined_entities()
         first_of[checksum] = (
             source_file,
             fmt.side,
@@ -621,10 +600,11 @@ def read_inputs(
     catalogues = [Catalogue.from_contract_lines(frame) for frame in _nonempty(contract_frames)]
     psa_lines = _nonempty(contract_frames)
     if entities:
-        assembled = joined_entities()
-        if isinstance(assembled, InputError):
-            raise assembled
-        autotask_lines, autotask_catalogue = assembled
+        autotask_lines, autotask_catalogue = autotask.assemble(
+            {key: pd.concat(frames, ignore_index=True) for key, frames in entities.items()},
+            period_start,
+            period_end,
+        )
         psa_lines.insert(0, autotask_lines)
         catalogues.insert(0, autotask_catalogue)
     psa_lines = _nonempty(psa_lines + excluded_lines)
