@@ -241,6 +241,46 @@ def test_a_file_dropped_twice_is_read_once_and_its_rows_excluded(tmp_path: Path)
     assert counted["quantity"].tolist() == [12, 9, 0]
 
 
+def test_a_copy_under_a_name_that_cannot_be_read_is_still_a_copy(tmp_path: Path) -> None:
+    # Files are read on threads, a copy possibly before its checksum is known: its read error
+    # is the first file's, which was read, so the copy is listed as one and stops nothing.
+    inputs = write_workspace(tmp_path)
+    write_autotask(inputs / "autotask")
+    rows = [
+        {"id": "7", "name": "Acme", "agents_count": "12", "billable_identity_count": "9",
+         "sat_learner_count": "0"},
+    ]  # fmt: skip
+    write_huntress(inputs / "huntress.csv", rows)
+    (inputs / "huntress.dat").write_bytes((inputs / "huntress.csv").read_bytes())
+    read = read_inputs(inputs, tmp_path, START, END)
+    copy = read.files.set_index("source_file").loc[f"periods/{PERIOD}/inputs/huntress.dat"]
+    assert (copy["side"], copy["format"]) == (
+        "duplicate",
+        f"duplicate of periods/{PERIOD}/inputs/huntress.csv",
+    )
+    counted = read.usage[read.usage["excluded_reason"] == ""]
+    assert counted["quantity"].tolist() == [12, 9, 0]
+
+
+def test_a_file_that_cannot_be_read_stops_the_month_whatever_follows(tmp_path: Path) -> None:
+    # The files after it are being read and imported on other threads: the month still stops
+    # at the first file at fault, in the folder's order, and returns.
+    inputs = write_workspace(tmp_path)
+    write_autotask(inputs / "autotask")
+    (inputs / "a-broken.dat").write_text("not an export\n", encoding="utf-8")
+    rows = [
+        {"id": str(number), "name": f"Client {number}", "agents_count": "1",
+         "billable_identity_count": "1", "sat_learner_count": "0"}
+        for number in range(2_000)
+    ]  # fmt: skip
+    for copy in range(6):
+        write_huntress(inputs / f"huntress-{copy}.csv", rows[copy:])
+    with pytest.raises(InputError) as caught:
+        read_inputs(inputs, tmp_path, START, END)
+    assert caught.value.file.endswith("a-broken.dat")
+    assert "files are not read" in str(caught.value)
+
+
 def test_several_files_of_one_source_combine(tmp_path: Path) -> None:
     inputs = write_workspace(tmp_path)
     write_autotask(inputs / "autotask")

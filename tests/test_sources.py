@@ -414,3 +414,24 @@ def test_period_filter_excludes_rows_outside_the_month(tmp_path: Path) -> None:
     write_autotask(tmp_path, units=[september, {**AUTOTASK_UNIT, "id": "51"}])
     lines = read(tmp_path).contract_lines
     assert lines["excluded_reason"].tolist() == ["outside the billing period", ""]
+
+
+def test_an_autotask_export_after_the_other_five_is_joined_with_them(tmp_path: Path) -> None:
+    # The five exports in "a" alone stop the month (unit 51's contract service 41 is not in
+    # them); the ContractServices export in "b", read after them, lists it.
+    write_autotask(tmp_path / "a", lines={"30": 10, "31": 5})
+    write_autotask(tmp_path / "b", lines={"31": 5})
+    shutil.copy(
+        write_autotask(tmp_path / "scratch", lines={"30": 10}) / "ContractServices.csv",
+        tmp_path / "a" / "ContractServices.csv",
+    )
+    shutil.rmtree(tmp_path / "scratch")
+    for name in ("Companies", "Contracts", "Services", "ContractServiceUnits"):
+        (tmp_path / "b" / f"{name}.csv").unlink()
+    with pytest.raises(InputError, match="contractServiceID '41' is not in the ContractServices"):
+        read_inputs(tmp_path / "a", tmp_path, START, END)
+    lines = read(tmp_path).contract_lines
+    assert sorted(zip(lines["service_id"], lines["quantity"], strict=True)) == [
+        ("30", 10),
+        ("31", 5),
+    ]

@@ -8,9 +8,10 @@ plus, per file, how many rows were read and the file's checksum.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -232,20 +233,23 @@ DUPLICATE_FILE = "duplicate of "
 
 
 def _with_format_keys(canonical: pd.DataFrame, fmt: Format) -> pd.DataFrame:
-    """Natural keys prefixed with their format, so two formats never share a key.
+    """Natural keys prefixed with their format, so two formats never share a key (unless the
+    importer prefixed them: :attr:`~workbench.sources.formats.Format.prefixes_keys`).
 
     Prefixed as Arrow text and kept so: no key becomes a Python string.
     """
     if "record_key" not in canonical or not len(canonical):
         return canonical
     keys = arrow_text(canonical["record_key"])
-    blank = pc.equal(keys, "")
-    prefixed = pc.binary_join_element_wise(
-        pa.scalar(f"{fmt.key}|", pa.large_string()), keys, pa.scalar("", pa.large_string())
-    )
-    if pc.any(blank).as_py():  # a blank key stays blank (most files have none: no second copy)
-        prefixed = pc.if_else(blank, pa.scalar("", pa.large_string()), prefixed)
-    canonical["record_key"] = canonical_text(prefixed)
+    if not fmt.prefixes_keys:
+        blank = pc.equal(keys, "")
+        prefixed = pc.binary_join_element_wise(
+            pa.scalar(f"{fmt.key}|", pa.large_string()), keys, pa.scalar("", pa.large_string())
+        )
+        if pc.any(blank).as_py():  # a blank key stays blank (most files have none: no 2nd copy)
+            prefixed = pc.if_else(blank, pa.scalar("", pa.large_string()), prefixed)
+        keys = prefixed
+    canonical["record_key"] = canonical_text(keys)
     return canonical
 
 
@@ -270,47 +274,134 @@ def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=types.get(name, "str")) for name in columns})
 
 
-def _read_ahead(
-    paths: list[Path], read: Callable[[Path, str], RawTable]
-) -> Iterator[tuple[Path, str, RawTable | None]]:
-    """Each file with its checksum and its table, or None for a copy of a file before it (same
-    checksum), which is not read again.
+@dataclass(frozen=True)
+class _FileImport:
+    """What one export became: its format, its canonical records, the excluded records of its
+    blank and total rows, how many rows it held, and the hashes of its records' keys
+    (:func:`~workbench.sources.overlap.key_hashes`)."""
 
-    Hashing and Arrow's reader let go of the interpreter, so they run ahead on threads of their
-    own: every file is hashed ahead, and the next file is read while this one's records are made
-    (one file ahead: two large exports' cells are never held beside a third). The reading thread
-    waits for a file's checksum itself, so this one's records never wait for the next file's.
+    fmt: Format
+    canonical: pd.DataFrame
+    leftover: pd.DataFrame
+    rows_read: int
+    key_hashes: np.ndarray
+
+
+class _Turns:
+    """Files read one at a time and imported one at a time, each in the folder's order, a file
+    read ahead of the imports only while the files read and not yet imported (the one imported
+    among them) and it are no larger than :data:`_HELD_BYTES` together: so small files never
+    hold up a large one's read, and the cells and records built at once stay bounded."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        self._sizes = sizes
+        self._changed = threading.Condition()
+        self._read = 0  # files whose turn to be read has passed
+        self._imported = 0  # files whose turn to be imported has passed
+        self._held = 0  # bytes of the files read (or being read) and not yet imported
+
+    @contextlib.contextmanager
+    def reading(self, index: int) -> Iterator[None]:
+        size = self._sizes[index]
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._read == index and (not self._held or self._held + size <= _HELD_BYTES)
+            )
+            self._held += size
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._read += 1
+                self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def importing(self, index: int) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: self._imported == index)
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._imported += 1
+                self._held -= self._sizes[index]
+                self._changed.notify_all()
+
+
+#: Bytes of files held at once (read, or being read, and not yet imported), unless one file is
+#: larger alone. At 2,000 clients it lets the Partner Center file (248 MB) be read while the
+#: device export (324 MB) is imported. That took the import's peak to 1,530-1,590 MiB while every
+#: key was copied once more to be prefixed and the device frame's columns stacked; without those
+#: copies, 1,216-1,422 MiB (VmHWM, 5 runs), under the 1.5 GiB it may take.
+_HELD_BYTES = 640 << 20
+
+
+def _imported_ahead(
+    paths: list[Path],
+    read: Callable[[Path], RawTable],
+    import_table: Callable[[RawTable, Path], _FileImport],
+) -> Iterator[tuple[Path, str, _FileImport | None]]:
+    """Each file with its checksum and what it became (``read``, then ``import_table``), in
+    order; None for a copy of a file before it (same checksum), which is not imported again.
+
+    Hashing, Arrow's reader and much of an importer's column work let go of the interpreter,
+    so they run on threads of their own: every file is hashed ahead, and the next files are
+    read while one is imported (a large export's read waits neither for the import of the one
+    before it, nor for the small files between them, nor for its own checksum). Reads and
+    imports each take their turn in order (:class:`_Turns`).
     """
-    with ThreadPoolExecutor(max_workers=1) as hashing, ThreadPoolExecutor(max_workers=1) as ahead:
+    turns = _Turns([path.stat().st_size for path in paths])
+    with (
+        ThreadPoolExecutor(max_workers=1) as hashing,
+        ThreadPoolExecutor(max_workers=_FILES_AT_ONCE) as workers,
+    ):
         checksums = [hashing.submit(file_checksum, path) for path in paths]
-        seen: set[str] = set()
 
-        def read_once(index: int) -> RawTable | None:
-            # On the one reading thread: files are told apart in their order.
+        def copy_of_one_before(index: int) -> bool:
             checksum = checksums[index].result()
-            if checksum in seen:
-                return None
-            seen.add(checksum)
-            return read(paths[index], checksum)
+            return any(checksums[before].result() == checksum for before in range(index))
 
-        # The futures are popped, never kept, so a table is let go as soon as its reader drops it.
-        reads = [ahead.submit(read_once, 0)]
+        def import_once(index: int) -> _FileImport | None:
+            # A copy known as one before it is read is not read; one found out later is read
+            # but goes no further, and its errors are the first file's. Every file takes both
+            # turns, whatever happens, so the files after it are never left waiting.
+            table, failure = None, None
+            with turns.reading(index):
+                if not (checksums[index].done() and copy_of_one_before(index)):
+                    try:
+                        table = read(paths[index])
+                    except Exception as error:
+                        failure = error
+            with turns.importing(index):
+                if copy_of_one_before(index):
+                    return None
+                if failure is not None:
+                    raise failure
+                assert table is not None  # read: it is no copy
+                return import_table(replace(table, sha256=checksums[index].result()), paths[index])
+
+        imports = [workers.submit(import_once, index) for index in range(len(paths))]
         try:
             for index, path in enumerate(paths):
-                if index + 1 < len(paths):
-                    reads.append(ahead.submit(read_once, index + 1))
-                yield path, checksums[index].result(), _result(reads.pop(0))
+                yield path, checksums[index].result(), _popped_result(imports)
         finally:
-            # A month stopped by a file: the files after it are not read.
-            for pending in (checksums, reads):
-                for future in pending:
-                    future.cancel()
+            # A month stopped by a file: the files after it are not read. The last are cancelled
+            # first, so no file starts while one before it, cancelled, never takes its turns.
+            for pending in reversed(imports):
+                pending.cancel()
+            for checksum in reversed(checksums):
+                checksum.cancel()
 
 
-def _result(read: Future[RawTable | None]) -> RawTable | None:
-    """The read's table. A function, so no local of the generator holds the future (and its
-    table) across the ``yield``."""
-    return read.result()
+#: Files being read or imported at once: one imported, the next read, and one more so a small
+#: file waiting for its import does not hold up the read of the file after it.
+_FILES_AT_ONCE = 3
+
+
+def _popped_result(imports: list[Future[_FileImport | None]]) -> _FileImport | None:
+    """The first pending import's result, its future dropped from ``imports``. A function, so
+    no local of the generator holds the future (and its records) across the ``yield``."""
+    return imports.pop(0).result()
 
 
 @contextlib.contextmanager
@@ -357,7 +448,8 @@ def read_inputs(
     (:func:`not_an_export`: ``Thumbs.db``, ``desktop.ini``, ``.DS_Store``, Excel's ``~$`` lock
     files, hidden files) are listed with side ``ignored`` and the reason, and not read. A file
     identical (same sha256) to
-    one read before is not read again: it is listed with side ``duplicate`` and its rows become
+    one before it is not imported again (nor read, when its checksum is known in time; its read
+    errors are not its own): it is listed with side ``duplicate`` and its rows become
     excluded records pointing at the first file. A record held by two files (or twice by one),
     known by its format's natural key, counts once (:mod:`workbench.sources.overlap`). An
     Autotask entity may come in several exports. Id columns Excel is known to damage are checked
@@ -408,35 +500,25 @@ def read_inputs(
     # Per checksum: the file that held it first, its side, its rows and its canonical records.
     first_of: dict[str, tuple[str, str, int, list[pd.DataFrame]]] = {}
 
-    def read(path: Path, checksum: str) -> RawTable:
+    def read(path: Path) -> RawTable:
         return read_table(
             path,
             decimal_mark=decimal_mark,
             recognise=lambda cells: _known_header(cells, profiles),
-            sha256=checksum,
+            sha256="",  # hashed on a thread of its own, and set once known
             columns=lambda header: _columns_read(header, profiles),
         )
 
-    for path, checksum, table in _read_ahead(paths, read):
-        source_file = path.relative_to(workspace_root).as_posix()
-        if table is None:
-            first_file, side, rows_read, records = first_of[checksum]
-            if records:
-                read_before = pd.concat(_nonempty(records) or records[-1:], ignore_index=True)
-                copy = _as_duplicate(read_before, source_file, first_file)
-                (excluded_usage if side == "usage" else excluded_lines).append(copy)
-            files.append(
-                {
-                    "source_file": source_file,
-                    "format": f"duplicate of {first_file}",
-                    "side": "duplicate",
-                    "rows_read": rows_read,
-                    "sha256": checksum,
-                }
-            )
-            continue
+    def import_table(table: RawTable, path: Path) -> _FileImport:
+        # On an importing thread: everything here is this file's alone.
         fmt = detect(table, profiles)
-        context = ReadContext(source_file, period_start, period_end, date_order)
+        context = ReadContext(
+            path.relative_to(workspace_root).as_posix(),
+            period_start,
+            period_end,
+            date_order,
+            key_prefix=fmt.key,
+        )
         skipped = _skipped_rows(table)
         content = (
             table.only(np.setdiff1d(np.arange(len(table.frame)), list(skipped)))
@@ -455,9 +537,37 @@ def read_inputs(
         del table, content
         canonical = _with_format_keys(canonical, fmt)
         pa.default_memory_pool().release_unused()
+        hashes = (
+            overlap.key_hashes(canonical["record_key"])
+            if "record_key" in canonical
+            else np.zeros(0, dtype=np.int64)
+        )
+        return _FileImport(fmt, canonical, leftover, rows_read, hashes)
+
+    usage_hashes: list[np.ndarray] = []
+    for path, checksum, imported in _imported_ahead(paths, read, import_table):
+        source_file = path.relative_to(workspace_root).as_posix()
+        if imported is None:
+            first_file, side, rows_read, records = first_of[checksum]
+            if records:
+                read_before = pd.concat(_nonempty(records) or records[-1:], ignore_index=True)
+                copy = _as_duplicate(read_before, source_file, first_file)
+                (excluded_usage if side == "usage" else excluded_lines).append(copy)
+            files.append(
+                {
+                    "source_file": source_file,
+                    "format": f"duplicate of {first_file}",
+                    "side": "duplicate",
+                    "rows_read": rows_read,
+                    "sha256": checksum,
+                }
+            )
+            continue
+        fmt, canonical, leftover = imported.fmt, imported.canonical, imported.leftover
         if fmt.side == "usage":
             usage_frames.append(canonical)
             excluded_usage.append(leftover)
+            usage_hashes.append(imported.key_hashes)
         elif fmt.side == "contract":
             contract_frames.append(canonical)
             excluded_lines.append(leftover)
@@ -468,7 +578,7 @@ def read_inputs(
         first_of[checksum] = (
             source_file,
             fmt.side,
-            rows_read,
+            imported.rows_read,
             [canonical, leftover] if fmt.side != "psa-entity" else [],
         )
         files.append(
@@ -476,10 +586,11 @@ def read_inputs(
                 "source_file": source_file,
                 "format": fmt.title,
                 "side": fmt.side,
-                "rows_read": rows_read,
+                "rows_read": imported.rows_read,
                 "sha256": checksum,
             }
         )
+        del imported
     if not entities and not contract_frames:
         raise InputError(
             folder,
@@ -509,7 +620,9 @@ def read_inputs(
     usage_frames = _nonempty(usage_frames + excluded_usage)
     usage = pd.concat(usage_frames, ignore_index=True) if usage_frames else _no_usage()
     contract_lines = overlap.count_once(contract_lines, overlap.CONTRACT_VALUES)
-    usage = overlap.count_once(usage, overlap.USAGE_VALUES)
+    # Every usage record with a key came from a file read above (a copy's and a skipped row's
+    # keys are blank): its keys were hashed as it was read.
+    usage = overlap.count_once(usage, overlap.USAGE_VALUES, usage_hashes)
     # In place: the frames were just made for these checks, and pandera would copy them whole.
     return Inputs(
         contract_lines=ContractLineSchema.validate(

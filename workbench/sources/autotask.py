@@ -221,6 +221,8 @@ _PROVENANCE = ["source_file", "source_sheet", "source_row"]
 def _by_id(entity: pd.DataFrame, title: str) -> pd.DataFrame:
     """An entity export indexed by id. A row repeated (in one export or two) is one entity; the
     same id with other values is an error naming both rows."""
+    if not entity["id"].duplicated().any():
+        return entity.set_index("id")  # most months: each id once, so no row repeated either
     values = [column for column in entity.columns if column not in _PROVENANCE]
     entity = entity.drop_duplicates(values)
     duplicated = entity[entity["id"].duplicated()]

@@ -26,7 +26,9 @@ def _in_the_not_billable_group(groups: str) -> bool:
 
 def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
     rows = len(table.frame)
-    device_uid = reading.key_column(reading.stripped(table, reading.column(table, "uid")))
+    device_uid = reading.key_column(
+        reading.stripped(table, reading.column(table, "uid")), prefix=context.key_prefix
+    )
     site_uid = reading.distinct_cells(table, reading.column(table, "siteUid"))
     site_name = reading.distinct_cells(table, reading.column(table, "siteName"))
     category = reading.distinct_cells(
@@ -41,13 +43,15 @@ def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
     )
     groups_column = reading.optional_column(table, "groups", "deviceGroups")
     not_billable = (
-        reading.distinct_cells(table, groups_column).map(_in_the_not_billable_group).astype(bool)
+        reading.distinct_cells(table, groups_column)
+        .converted(_in_the_not_billable_group)
+        .per_row(bool)
         if groups_column
         else np.zeros(rows, dtype=bool)
     )
 
     # Why a device is not counted: the first reason that applies, in this order.
-    reason = np.zeros(rows, dtype=np.intp)
+    reason = np.zeros(rows, dtype=np.int8)  # one of four: a byte per row
     reason[suspended] = 1
     reason[not_billable] = 2
     reason[deleted] = 3
@@ -69,6 +73,7 @@ def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
             "amount": None,
         },
         index=pd.RangeIndex(rows),
+        copy=False,
     )
 
 
@@ -79,4 +84,5 @@ DEVICES = Format(
     signature=("uid", "siteUid", "siteName", "hostname", "deviceClass", "deleted"),
     read=read_devices,
     columns=("deviceType.category", "deviceType", "suspended", "groups", "deviceGroups"),
+    prefixes_keys=True,
 )

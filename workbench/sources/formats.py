@@ -24,6 +24,9 @@ class ReadContext:
     period_start: date
     period_end: date
     date_order: str = "MDY"  # the workspace's order for ambiguous numeric dates: MDY or DMY
+    #: What every natural key starts with, before a ``|``, so two formats never share a key: the
+    #: format's key. An importer whose format ``prefixes_keys`` builds its keys with it.
+    key_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Format:
     #: The columns ``read`` looks at beyond the signature, when it looks at no others (None: it
     #: may look at any): a large CSV's other columns are then not converted to text.
     columns: tuple[str, ...] | None = None
+    #: Whether ``read`` starts every natural key with :attr:`ReadContext.key_prefix` as it builds
+    #: them (a large export's keys are then not copied once more to be prefixed).
+    prefixes_keys: bool = False
 
     def missing(self, table: RawTable) -> list[str]:
         keys = table.keys

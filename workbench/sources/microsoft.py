@@ -58,8 +58,9 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
     # The direction is the Subtotal's sign, the Total's when the Subtotal is zero or blank.
     direction = subtotal.converted(_sign).per_row(np.int64)
     direction = np.where(direction != 0, direction, grand_total.converted(_sign).per_row(np.int64))
-    credit = charge_type.map(lambda kind: reading.header_key(kind) in _NOT_SEAT_CHANGES)
-    credit = credit.astype(bool)
+    credit = charge_type.converted(
+        lambda kind: reading.header_key(kind) in _NOT_SEAT_CHANGES
+    ).per_row(bool)
     # Per row, its reason: none, a zero amount, or (from 2 on) its charge type's credit.
     reason = np.zeros(len(table.frame), dtype=np.intp)
     reason[direction == 0] = 1
@@ -89,6 +90,7 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
         reading.distinct(direction).converted(lambda sign: "refund" if sign < 0 else "charge"),
         *charge_period.values(),
         *([reading.casefolded(reading.stripped(table, order))] if order else []),
+        prefix=context.key_prefix,
     )
     return pd.DataFrame(
         {
@@ -110,6 +112,7 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
             "amount": subtotal.map(lambda amount: Decimal(0) if amount is None else amount),
         },
         index=pd.RangeIndex(len(table.frame)),
+        copy=False,
     )
 
 
@@ -133,4 +136,5 @@ NEW_COMMERCE = Format(
     ),
     read=read_new_commerce,
     columns=("ChargeStartDate", "ChargeEndDate", "OrderId"),
+    prefixes_keys=True,
 )

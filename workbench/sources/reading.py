@@ -247,13 +247,15 @@ def provenance(
     }
 
 
-def key_column(*parts: PerRow | Distinct) -> pd.Series:
+def key_column(*parts: PerRow | Distinct, prefix: str = "") -> pd.Series:
     """Natural keys of a table's records, one per row, from the columns that identify a record,
     as an Arrow-backed text column (no Python string per row until the keys are final).
 
     Each part is one value per row (or a :class:`Distinct` column), already normalised by the
     importer (a date parsed, an id case-folded), so the same record reads the same from a CSV
-    and from a workbook. A blank part stays blank; parts are joined with ``|``.
+    and from a workbook. A blank part stays blank; parts are joined with ``|``, after ``prefix``
+    (:attr:`~workbench.sources.formats.ReadContext.key_prefix`) when given; a blank key (a blank
+    part alone) stays blank.
     """
     sources = [_key_source(part) for part in parts]
     chunks: list[pa.Array] = []
@@ -261,11 +263,8 @@ def key_column(*parts: PerRow | Distinct) -> pd.Series:
     for start in range(0, len(parts[0]), _KEY_ROWS):
         keys = (
             sources[0](start, start + _KEY_ROWS)
-            if len(sources) == 1
-            else pc.binary_join_element_wise(
-                *(source(start, start + _KEY_ROWS) for source in sources),
-                pa.scalar("|", pa.large_string()),
-            )
+            if len(sources) == 1 and not prefix
+            else _joined_keys(prefix, [source(start, start + _KEY_ROWS) for source in sources])
         )
         # Arrays, not chunked arrays: Arrow would gather those value by value.
         chunks.extend(keys.chunks if isinstance(keys, pa.ChunkedArray) else [keys])
@@ -277,9 +276,25 @@ def key_column(*parts: PerRow | Distinct) -> pd.Series:
     )
 
 
-def record_keys(*parts: PerRow) -> list[str]:
+def _joined_keys(
+    prefix: str, parts: list[pa.Array | pa.ChunkedArray]
+) -> pa.Array | pa.ChunkedArray:
+    """Rows' keys from their parts' texts, joined with ``|`` after ``prefix`` (if any) in one
+    copy; a blank key (one blank part) stays blank."""
+    bar = pa.scalar("|", pa.large_string())
+    if not prefix:
+        return pc.binary_join_element_wise(*parts, bar)
+    keys = pc.binary_join_element_wise(pa.scalar(prefix, pa.large_string()), *parts, bar)
+    if len(parts) == 1:
+        blank = pc.equal(parts[0], "")
+        if pc.any(blank).as_py():  # most files have none: no second copy
+            keys = pc.if_else(blank, pa.scalar("", pa.large_string()), keys)
+    return keys
+
+
+def record_keys(*parts: PerRow, prefix: str = "") -> list[str]:
     """:func:`key_column` as a list."""
-    keys: list[str] = key_column(*parts).tolist()
+    keys: list[str] = key_column(*parts, prefix=prefix).tolist()
     return keys
 
 
