@@ -618,8 +618,10 @@ class Manifest:
             )
         )
 
-    def record(self, run: ClientRun, result: Reconciliation) -> None:
-        summary = result.for_client(run.company_id).summary()
+    def record(self, run: ClientRun, figures: Any) -> None:
+        """Enter a client's run, with its ``figures``: its row of
+        :meth:`Reconciliation.money_by_client` (the figures of its summary, for every client
+        in one pass rather than a summary per client)."""
         root = self.path.parent
         self.content["clients"][run.company_id] = {
             "client": run.client,
@@ -627,10 +629,10 @@ class Manifest:
             "status": "ok" if run.ok else "failed",
             "error": run.error,
             "seconds": round(run.seconds, 2),
-            "lines": summary.lines,
-            "discrepancies": summary.discrepancies,
-            "revenue_leaking": str(summary.revenue_leaking),
-            "over_billing_risk": str(summary.over_billing_risk),
+            "lines": int(figures.lines),
+            "discrepancies": int(figures.discrepancies),
+            "revenue_leaking": str(figures.revenue_leaking),
+            "over_billing_risk": str(figures.over_billing_risk),
             "outputs": [
                 {"file": path.relative_to(root).as_posix(), "sha256": file_checksum(path)}
                 for path in run.outputs
@@ -945,6 +947,7 @@ def _run_period(
     else:
         finished = _run_papermill(pending, workers)
     portfolio: PortfolioRun | None = None
+    figures = {str(row.company_id): row for row in result.money_by_client().itertuples(index=False)}
     done = 0
     for run in finished:
         if isinstance(run, PortfolioRun):
@@ -952,7 +955,7 @@ def _run_period(
             continue
         done += 1
         runs.append(run)
-        manifest.record(run, result)
+        manifest.record(run, figures[run.company_id])
         manifest.write()
         state = "ok" if run.ok else f"FAILED: {run.error}"
         progress(f"  [{done}/{len(pending)}] {run.client}: {state} ({run.seconds:.1f}s)")
