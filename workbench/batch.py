@@ -552,9 +552,10 @@ class WarmPool:
     ) -> Iterator[ClientRun | PortfolioRun]:
         """Render the tasks (the portfolio first), yielding each outcome as it finishes.
 
-        The portfolio, every client on one page, is the longest notebook (seconds at 200
-        clients, where a client takes a tenth of one): started first, it runs while the other
-        kernels render clients, instead of keeping one kernel busy after the others are done.
+        The portfolio, every client of the month on one page, is the longest notebook (seconds
+        for a month of 2,000 clients, where a client takes a tenth of one): started first, it
+        runs while the other kernels render clients, instead of keeping one kernel busy after
+        the others are done.
         """
         jobs: list[ClientTask | PortfolioTask] = [*tasks]
         if portfolio is not None:
