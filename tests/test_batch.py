@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import openpyxl
+import pandas as pd
 import papermill
 import pytest
 
@@ -177,3 +179,46 @@ def test_papermill_runs_the_client_notebook_standalone(tmp_path: Path) -> None:
     ).stdout
     for parameter in ("workspace: str", "period: str", "client: str"):
         assert parameter in help_text
+
+
+def test_a_clients_evidence_table_sums_each_line_side_file_and_item() -> None:
+    """The notebook's Evidence table, from the hand-written result of ``tests.test_excel``
+    with two more invoice rows for Acme's Microsoft 365 line (rows 15 and 16, 1 and 2 units
+    beside row 14's 12): that line's used side reads 15 units from rows 14-16, in the order
+    the lines first appear; its billed side and the EDR line keep their one row each."""
+    from tests.test_excel import build_result
+    from workbench.views import evidence_table
+
+    result = build_result()
+    more = result.evidence.iloc[[0, 0]].copy()
+    more["source_row"], more["quantity"] = [16, 15], [2, 1]
+    grown = dataclasses.replace(
+        result, evidence=pd.concat([result.evidence, more], ignore_index=True)
+    )
+    invoice, premium = "microsoft/invoice-2026-10.csv", "Microsoft 365 Business Premium"
+    assert evidence_table(grown.for_client("C100")).to_dict("records") == [
+        {
+            "Service": premium,
+            "Side": "used",
+            "Item": premium,
+            "Quantity": 15,
+            "Source file": invoice,
+            "Rows": "14-16",
+        },
+        {
+            "Service": premium,
+            "Side": "billed",
+            "Item": premium,
+            "Quantity": 10,
+            "Source file": "autotask/contract-services.csv",
+            "Rows": "5",
+        },
+        {
+            "Service": "Managed EDR",
+            "Side": "used",
+            "Item": "Managed EDR",
+            "Quantity": 17,
+            "Source file": "huntress/agents.xlsx",
+            "Rows": "3",
+        },
+    ]

@@ -178,8 +178,16 @@ def test_resume_refuses_when_a_tolerance_changed_and_a_new_run_adds_up(tmp_path:
     assert manifest["totals"]["revenue_leaking"] == str(summary.revenue_leaking)
     for company_id, client in manifest["clients"].items():
         mine = result.for_client(company_id).summary()
-        assert (client["status"], client["over_billing_risk"], client["revenue_leaking"]) == (
+        assert (
+            client["status"],
+            client["lines"],
+            client["discrepancies"],
+            client["over_billing_risk"],
+            client["revenue_leaking"],
+        ) == (
             "ok",
+            mine.lines,
+            mine.discrepancies,
             str(mine.over_billing_risk),
             str(mine.revenue_leaking),
         )

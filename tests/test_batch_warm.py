@@ -247,10 +247,10 @@ def test_every_kernel_reads_the_stored_month_once_before_its_first_client(
 ) -> None:
     """The batch has each kernel read the stored result while it writes the all-clients
     workbook. A kernel then counts one read (a cache miss) and, before each client's notebook,
-    one hit per use: the preload's read, the client's workbook (a hit), the notebook's cell
-    below; the notebook's own ``open_client`` is one more hit. So client n on a kernel shows
-    2n - 1 hits; a kernel that read the month for its first client's workbook would show even
-    counts."""
+    one hit per use: the client's workbook, then the notebook's cell below; the notebook's own
+    ``open_client`` is one more hit. So client n on a kernel shows 2n - 1 hits, or 2n on the
+    kernel that ran the portfolio (one hit) before its clients; a kernel that read the month
+    for its first client's workbook would show a miss more."""
     client_notebook(
         client_notebook_with(
             tmp_path,
@@ -272,5 +272,10 @@ def test_every_kernel_reads_the_stored_month_once_before_its_first_client(
     by_kernel: dict[int, list[int]] = {}
     for pid, hits, _ in shown:
         by_kernel.setdefault(pid, []).append(hits)
+    portfolio_first = 0
     for hits in by_kernel.values():
-        assert sorted(hits) == [2 * n - 1 for n in range(1, len(hits) + 1)]
+        before = sorted(hits)[0] - 1
+        assert before in (0, 1)
+        portfolio_first += before
+        assert sorted(hits) == [2 * n - 1 + before for n in range(1, len(hits) + 1)]
+    assert portfolio_first <= 1

@@ -13,6 +13,7 @@ import os
 import shutil
 import stat
 import subprocess
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -872,6 +873,69 @@ def test_a_streamed_workbook_holds_what_an_in_memory_one_does(
     streamed = workbook_bytes(result, title=TITLE)
     assert b"sharedStrings.xml" in in_memory and b"sharedStrings.xml" not in streamed
     assert cells(streamed) == cells(in_memory)
+
+
+def test_a_table_is_written_as_cell_by_cell_puts_would_write_it() -> None:
+    """Tables are written a column at a time (``_ColumnWriter``, which remembers what it
+    worked out for each text): the sheet's XML is byte for byte that of one ``put`` per cell,
+    for every kind of value a frame hands over, in columns of every kind."""
+    kinds = ["text", "long", "file", "number", "quantity", "money", "percent"]
+    values: list[object] = [
+        "Acme",
+        "",
+        None,
+        pd.NA,
+        3,
+        -7,
+        Decimal("12.50"),
+        Decimal("-0.01"),
+        2.5,
+        float("nan"),
+        True,
+        Status.OVER_BILLED,
+        "=HYPERLINK(1)",
+        "-4 licences",
+        "two\r\nlines",
+        "a reason long enough to wrap in a column of long text, " * 2,
+        "bad\x00char",
+        "Acme",  # again: from what the writer remembered
+        "=HYPERLINK(1)",
+    ]
+    columns = [excel._Column(f"{kind} column", kind) for kind in kinds]  # type: ignore[arg-type]
+    columns.append(excel._Column("to fill", "text", to_fill=True))
+    # Columns of numbers alone, wider than their headers: the numbers size them.
+    columns += [excel._Column("Qty", "quantity"), excel._Column("Sum", "money")]
+    numbers = [1234567890, Decimal("-9876543210.10"), 3, None]
+    rows = [
+        [value] * (len(columns) - 2) + [numbers[row % 4], numbers[(row + 1) % 4]]
+        for row, value in enumerate(values)
+    ]
+
+    def sheet_xml(write: str) -> bytes:
+        buffer = io.BytesIO()
+        book = excel.Workbook(buffer, {"strings_to_numbers": False, "strings_to_formulas": False})
+        styles = excel._Styles(book, USD)
+        page = excel._Sheet.add(book, "Table", styles)
+        if write == "table":
+            excel._write_table(page, 1, columns, rows)
+        else:
+            for number, column in enumerate(columns, 1):
+                page.put(1, number, column.header, column.kind, emphasis="header")
+            page.freeze_header()
+            for row, values_of_row in enumerate(rows, 2):
+                for number, (column, value) in enumerate(
+                    zip(columns, values_of_row, strict=True), 1
+                ):
+                    page.put(row, number, value, column.kind, to_fill=column.to_fill)
+                page.row_done(row)
+        page.finish()
+        book.close()
+        with zipfile.ZipFile(buffer) as written:
+            return written.read("xl/worksheets/sheet1.xml") + written.read("xl/sharedStrings.xml")
+
+    table = sheet_xml("table")
+    assert table == sheet_xml("put")
+    assert b"HYPERLINK" in table and b' ht="' in table  # a quoted text, a row made taller
 
 
 # The all-clients workbook of a month: every line, the evidence of the lines to decide only ----

@@ -400,23 +400,30 @@ def row_ranges(rows: list[int]) -> str:
 
 def evidence_table(result: Reconciliation) -> pd.DataFrame:
     """The source rows behind each line, one row per line, side, file and item."""
-    evidence = result.evidence
-    names = result.lines.set_index("line_id")
-    rows = []
-    for (line_id, side, source_file, item), group in evidence.groupby(
-        ["line_id", "side", "source_file", "item"], sort=False
-    ):
-        line = names.loc[str(line_id)]
-        rows.append(
-            {
-                "Service": line["service_name"] or line["vendor_sku_name"],
-                "Side": side,
-                "Item": item,
-                "Quantity": int(group["quantity"].sum()),
-                "Source file": source_file,
-                "Rows": row_ranges(group["source_row"].tolist()),
-            }
+    lines = result.lines
+    services = {
+        str(line_id): service or sku
+        for line_id, service, sku in zip(
+            lines["line_id"], lines["service_name"], lines["vendor_sku_name"], strict=True
         )
+    }
+    # One pass per column over the groups, not a frame per group.
+    grouped = result.evidence.groupby(["line_id", "side", "source_file", "item"], sort=False)
+    quantities = grouped["quantity"].sum()
+    source_rows = grouped["source_row"].agg(list)
+    rows = [
+        {
+            "Service": services[str(line_id)],
+            "Side": side,
+            "Item": item,
+            "Quantity": int(quantity),
+            "Source file": source_file,
+            "Rows": row_ranges(numbers),
+        }
+        for (line_id, side, source_file, item), quantity, numbers in zip(
+            quantities.index, quantities, source_rows, strict=True
+        )
+    ]
     return pd.DataFrame(
         rows, columns=["Service", "Side", "Item", "Quantity", "Source file", "Rows"]
     )
