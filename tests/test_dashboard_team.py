@@ -222,17 +222,18 @@ def test_pages_closed_or_left_are_culled_and_their_number_is_capped(
     log = tmp_path / "voila.log"
     with (
         voila_server(
-            log, "--users", str(team_users), "--pages", "3", JUPYTER_CONFIG_DIR=quick_culling
+            log, "--users", str(team_users), "--pages", "2", JUPYTER_CONFIG_DIR=quick_culling
         ) as url,
         sync_playwright() as playwright,
     ):
         browser = _launch(playwright)
         try:
             context = browser.new_context()
-            # Ten pages opened and closed, one after the other: half closed as a tab is (the
-            # page's close beacon stops its kernel), half as a crashed browser leaves them.
+            # Four pages opened and closed, one after the other, twice the cap: each must give
+            # its place back. Half closed as a tab is (the page's close beacon stops its kernel),
+            # half as a crashed browser leaves them. (Each page starts a kernel, the slow part.)
             left = []
-            for number in range(10):
+            for number in range(4):
                 page = context.new_page()
                 sign_in(page, url, "dana")
                 kernel = _kernel_of(page)
@@ -242,30 +243,30 @@ def test_pages_closed_or_left_are_culled_and_their_number_is_capped(
                 page.close(run_before_unload=number % 2 == 0)
                 _until(lambda kernel=kernel: kernel not in _kernels(url), f"{kernel} stopped")
             _until(lambda: len(_kernels(url)) == 1, "one kernel left")
-            after_ten = _kernels(url)
+            after_four = _kernels(url)
 
-            open_pages = [context.new_page() for _ in range(3)]
+            open_pages = [context.new_page() for _ in range(2)]
             for page in open_pages:
                 sign_in(page, url, "dana")
-            fourth = context.new_page()
-            answer = fourth.goto(url, timeout=120_000)
-            refused = (answer.status if answer else 0, fourth.locator("h1").inner_text())
-            expect(fourth.locator(".problem")).to_contain_text(
-                "The dashboard is open in 3 pages already"
+            third = context.new_page()
+            answer = third.goto(url, timeout=120_000)
+            refused = (answer.status if answer else 0, third.locator("h1").inner_text())
+            expect(third.locator(".problem")).to_contain_text(
+                "The dashboard is open in 2 pages already"
             )
-            _until(lambda: len(_kernels(url)) == 4, "three pages' kernels and the warm one")
+            _until(lambda: len(_kernels(url)) == 3, "two pages' kernels and the warm one")
             for page in open_pages:
                 page.close(run_before_unload=True)
             _until(lambda: len(_kernels(url)) == 1, "one kernel left")
         finally:
             browser.close()
 
-    assert len(after_ten) == 1  # the preheated kernel, waiting for the next page
+    assert len(after_four) == 1  # the preheated kernel, waiting for the next page
     assert refused == (503, "Too many dashboard pages open")
     culled = re.findall(r"Culling kernel ([\w-]+): its page closed", log.read_text())
-    # The five left without their close beacon can only have gone by culling. (On a loaded
+    # The two left without their close beacon can only have gone by culling. (On a loaded
     # machine the culler may also be first to a page whose beacon was on its way.)
-    assert len(left) == 5 and set(left) <= set(culled)
+    assert len(left) == 2 and set(left) <= set(culled)
 
 
 def test_https_with_a_certificate_signs_in_and_decides_as_the_login(
