@@ -129,7 +129,7 @@ def team_server(
 ) -> Iterator[tuple[str, Path]]:
     """``workbench dashboard --users`` (the team's logins) over one workspace: its URL and
     the workspace, which ``team_dashboard`` copies afresh for every test."""
-    from tests.test_dashboard import voila_server
+    from tests.test_dashboard import voila_server  # it imports this module's constants
 
     folder = tmp_path_factory.mktemp("team-dashboard")
     workspace = folder / "workspace"
