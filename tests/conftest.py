@@ -36,12 +36,20 @@ no contract line at all (unbilled usage).
 The dashboard's team (``team_users``, a users file written by :mod:`workbench.logins`, every
 login with the password ``TEAM_PASSWORD``): dana (reviewer and mapper), alice and bob
 (reviewers), vera (viewer).
+
+Browser tests share servers: a server and its first kernel take about 15 s to start, the test
+itself often less. ``team_dashboard`` is the dashboard served to the team over a workspace copied
+afresh from the demo before each test; ``demo_dashboard`` serves one person (the token URL) the
+demo workspace as shipped, for tests that only read it. Each test gets its own Chromium, and
+leaves the server as it found it: its pages closed, their kernels gone.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -102,3 +110,61 @@ def ground_truth() -> dict[str, Any]:
         (DEMO / "periods" / PERIOD / "ground_truth.json").read_text(encoding="utf-8")
     )
     return data
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """A dashboard server shared by the session's browser tests, as one test gets it."""
+
+    url: str
+    #: Headless Chromium (Playwright's ``Browser``), this test's own.
+    browser: Any
+    #: The workspace the server serves.
+    workspace: Path
+
+
+@pytest.fixture(scope="session")
+def team_server(
+    tmp_path_factory: pytest.TempPathFactory, team_users: Path
+) -> Iterator[tuple[str, Path]]:
+    """``workbench dashboard --users`` (the team's logins) over one workspace: its URL and
+    the workspace, which ``team_dashboard`` copies afresh for every test."""
+    from tests.test_dashboard import voila_server  # it imports this module's constants
+
+    folder = tmp_path_factory.mktemp("team-dashboard")
+    workspace = folder / "workspace"
+    shutil.copytree(DEMO, workspace)
+    with voila_server(
+        folder / "voila.log", "--users", str(team_users), WORKBENCH_WORKSPACE=str(workspace)
+    ) as url:
+        yield url, workspace
+
+
+@pytest.fixture
+def team_dashboard(team_server: tuple[str, Path]) -> Iterator[Dashboard]:
+    """The team's dashboard over a fresh copy of the demo workspace, for a test to change."""
+    from tests.test_dashboard import chromium
+
+    url, workspace = team_server
+    shutil.rmtree(workspace)
+    shutil.copytree(DEMO, workspace)
+    with chromium(url) as browser:
+        yield Dashboard(url, browser, workspace)
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``workbench dashboard`` for one person over the demo workspace: the URL it prints."""
+    from tests.test_dashboard import voila_server
+
+    with voila_server(tmp_path_factory.mktemp("demo-dashboard") / "voila.log") as url:
+        yield url
+
+
+@pytest.fixture
+def demo_dashboard(demo_server: str) -> Iterator[Dashboard]:
+    """The dashboard of the demo workspace for one person, for a test that only reads it."""
+    from tests.test_dashboard import chromium
+
+    with chromium(demo_server) as browser:
+        yield Dashboard(demo_server, browser, DEMO)

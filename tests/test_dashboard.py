@@ -23,8 +23,9 @@ Cedar Clinic had nothing checked at all.
 
 The browser test drives ``notebooks/dashboard.ipynb`` under the real server (``workbench
 dashboard``, Voila) against the demo workspace (the shared ``demo_result`` fixture supplies the
-expectation), with headless Chromium, opening the token URL the server prints for one person; it
-fails, never skips, when Chromium or the demo workspace is missing. :func:`voila_server` and
+expectation), with headless Chromium, opening the token URL the server prints for one person
+(the session's ``demo_dashboard``, see ``tests/conftest.py``); it fails, never skips, when
+Chromium or the demo workspace is missing. :func:`voila_server`, :func:`chromium` and
 :func:`sign_in` are shared by every browser test of the dashboard.
 """
 
@@ -39,17 +40,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
+import psutil
 import pytest
 
 from tests.builders import reconciliation_line
-from tests.conftest import DEMO, TEAM_PASSWORD
+from tests.conftest import DEMO, TEAM_PASSWORD, Dashboard
 from workbench.batch import folder_name
 from workbench.dashboard import (
     DISCREPANCY_TABLE_CLASS,
@@ -470,24 +473,62 @@ def voila_server(log: Path, *options: str, **environment: str) -> Iterator[str]:
             server.wait(timeout=5)
 
 
+def server_kernels(url: str) -> set[str]:
+    """The ids of the kernels the server at ``url`` runs now: its child processes running
+    ``ipykernel_launcher`` with the kernel's connection file ``kernel-<id>.json``."""
+    port = str(urlsplit(url).port)
+    servers = [
+        process
+        for process in psutil.process_iter(["cmdline"])
+        if "workbench.cli" in (process.info["cmdline"] or [])
+        and port in (process.info["cmdline"] or [])
+    ]
+    assert len(servers) == 1, f"{len(servers)} servers on port {port}"
+    ids = set()
+    for child in servers[0].children(recursive=True):
+        try:
+            found = re.search(r"kernel-([\w-]+)\.json", " ".join(child.cmdline()))
+        except psutil.NoSuchProcess:
+            continue  # a kernel stopping as we look
+        if found:
+            ids.add(found.group(1))
+    return ids
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 180) -> None:
+    """Wait for a state, never for a duration: fails saying ``what`` was awaited."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not {what} after {timeout}s")
+        time.sleep(0.25)
+
+
 @contextmanager
-def team_browser(tmp_path: Path, workspace: Path, users: Path) -> Iterator[tuple[str, Any]]:
-    """The dashboard over ``workspace`` served with the logins of ``users`` (``voila_server``),
-    and a headless Chromium: yields the URL and the browser, and stops both after."""
+def chromium(url: str) -> Iterator[Any]:
+    """Headless Chromium for the dashboard served at ``url``.
+
+    After, every page is left for a blank one (its close beacon, sent before it unloads, stops
+    its kernel; closing a page of ``browser.new_page`` would close its context before the
+    beacon went) and the server is back to its preheated kernel alone, so a server shared by
+    several tests hands each the same state (a page left so would be culled after a minute, and
+    count towards the cap).
+    """
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), f"Chromium is missing at {CHROMIUM} (set WORKBENCH_CHROMIUM)"
-    with (
-        voila_server(
-            tmp_path / "voila.log", "--users", str(users), WORKBENCH_WORKSPACE=str(workspace)
-        ) as url,
-        sync_playwright() as playwright,
-    ):
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield url, browser
+            yield browser
         finally:
-            browser.close()
+            try:
+                for context in browser.contexts:
+                    for page in context.pages:
+                        page.goto("about:blank")
+                wait_until(lambda: len(server_kernels(url)) <= 1, "only the preheated kernel left")
+            finally:
+                browser.close()
 
 
 def sign_in(page: Any, url: str, login: str, password: str = TEAM_PASSWORD) -> None:
@@ -532,59 +573,51 @@ def _client_to_check(result: Reconciliation) -> tuple[str, str]:
 
 @pytest.mark.browser
 def test_dashboard_in_voila_shows_a_clients_discrepancies(
-    tmp_path: Path, demo_result: Reconciliation
+    tmp_path: Path, demo_result: Reconciliation, demo_dashboard: Dashboard
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    assert Path(CHROMIUM).exists(), f"Chromium is missing at {CHROMIUM} (set WORKBENCH_CHROMIUM)"
     result = demo_result  # the expectation is computed, never typed in
     period = result.period
     company_id, company_name = _client_to_check(result)
     expected = discrepancy_lines(result.for_client(company_id))
 
-    with voila_server(tmp_path / "voila.log") as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(url, timeout=120_000)
-            expect(page.locator(".wb-tile")).to_have_count(4, timeout=120_000)
-            expect(page.locator(".wb-error")).to_have_count(0)
-            page.locator(".wb-period select").select_option(label=month_title(period))
-            expect(page.locator(".wb-tile-value").first).to_have_text(
-                format_money(result.summary().revenue_leaking, result.currency)
-            )
+    page = demo_dashboard.browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(demo_dashboard.url, timeout=120_000)
+    expect(page.locator(".wb-tile")).to_have_count(4, timeout=120_000)
+    expect(page.locator(".wb-error")).to_have_count(0)
+    page.locator(".wb-period select").select_option(label=month_title(period))
+    expect(page.locator(".wb-tile-value").first).to_have_text(
+        format_money(result.summary().revenue_leaking, result.currency)
+    )
 
-            page.locator(".wb-client select").select_option(label=company_name)
-            prepare = page.locator("button.wb-prepare-workbook")
-            expect(prepare).to_have_text(f"Prepare workbook: {company_name}", timeout=60_000)
-            link = page.locator("a.wb-download")
-            expect(link).to_have_count(0)  # no workbook is built before it is asked for
-            prepare.click()
-            expect(link).to_have_attribute(
-                "download", workbook_file_name(company_name, period), timeout=60_000
-            )
-            rows = page.locator(f"table.{DISCREPANCY_TABLE_CLASS} tbody tr")
-            expect(rows).to_have_count(len(expected))
-            for line in expected.to_dict("records"):
-                row = page.locator(
-                    f'table.{DISCREPANCY_TABLE_CLASS} tr[data-line-id="{line["line_id"]}"]'
-                )
-                service = str(line["service_name"] or line["vendor_sku_name"] or line["vendor_sku"])
-                expect(row).to_contain_text(service)
-                expect(row.locator(".wb-pill")).to_have_text(str(line["status"]))
+    page.locator(".wb-client select").select_option(label=company_name)
+    prepare = page.locator("button.wb-prepare-workbook")
+    expect(prepare).to_have_text(f"Prepare workbook: {company_name}", timeout=60_000)
+    link = page.locator("a.wb-download")
+    expect(link).to_have_count(0)  # no workbook is built before it is asked for
+    prepare.click()
+    expect(link).to_have_attribute(
+        "download", workbook_file_name(company_name, period), timeout=60_000
+    )
+    rows = page.locator(f"table.{DISCREPANCY_TABLE_CLASS} tbody tr")
+    expect(rows).to_have_count(len(expected))
+    for line in expected.to_dict("records"):
+        row = page.locator(f'table.{DISCREPANCY_TABLE_CLASS} tr[data-line-id="{line["line_id"]}"]')
+        service = str(line["service_name"] or line["vendor_sku_name"] or line["vendor_sku"])
+        expect(row).to_contain_text(service)
+        expect(row.locator(".wb-pill")).to_have_text(str(line["status"]))
 
-            download = link.get_attribute("download") or ""
-            assert company_name in download and period in download
-            href = link.get_attribute("href") or ""
-            assert href.startswith(
-                "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,"
-            )
-            assert base64.b64decode(href.split(",", 1)[1]).startswith(b"PK")  # an xlsx is a zip
-            # For one client its own lines lead the page, ahead of the chart.
-            expect(page.locator(".wb-section h3").first).to_contain_text(f"\u2014 {company_name},")
-            _screenshot(page, tmp_path / "dashboard.png")
-        finally:
-            browser.close()
+    download = link.get_attribute("download") or ""
+    assert company_name in download and period in download
+    href = link.get_attribute("href") or ""
+    assert href.startswith(
+        "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,"
+    )
+    assert base64.b64decode(href.split(",", 1)[1]).startswith(b"PK")  # an xlsx is a zip
+    # For one client its own lines lead the page, ahead of the chart.
+    expect(page.locator(".wb-section h3").first).to_contain_text(f"\u2014 {company_name},")
+    _screenshot(page, tmp_path / "dashboard.png")
 
 
 def _flatten(widget: Any) -> list[Any]:

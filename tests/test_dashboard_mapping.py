@@ -18,12 +18,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.conftest import PERIOD
+from tests.conftest import PERIOD, Dashboard
 from tests.test_dashboard import (
     _flatten,
     _screenshot,
     sign_in,
-    team_browser,
 )
 from tests.test_mapping_edits import company_name_of, unmapped_customer_with_suggestion
 from workbench.dashboard import (
@@ -395,10 +394,11 @@ def test_an_unmapped_sku_gets_the_closest_service_and_its_confirmation_maps_it(
 
 @pytest.mark.browser
 def test_confirming_a_suggestion_in_the_browser_changes_mappings_xlsx(
-    tmp_path: Path, workspace: Path, team_users: Path
+    tmp_path: Path, team_dashboard: Dashboard
 ) -> None:
     from playwright.sync_api import expect
 
+    workspace = team_dashboard.workspace
     before = reconcile_workspace(workspace, PERIOD)
     customer = unmapped_customer_with_suggestion(before)
     vendor, key = str(customer["vendor"]), str(customer["customer_key"])
@@ -410,40 +410,40 @@ def test_confirming_a_suggestion_in_the_browser_changes_mappings_xlsx(
     owner_file = workspace / "~$mappings.xlsx"
     owner_file.write_bytes(b"\x05Alice")
 
-    with team_browser(tmp_path, workspace, team_users) as (url, browser):
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        sign_in(page, url, "dana")  # a mapper
-        card = page.locator(".wb-review-customer").filter(
-            has=page.locator(f'[data-vendor="{vendor}"][data-customer-id="{key}"]')
-        )
-        expect(card).to_have_count(1, timeout=60_000)
-        expect(card.locator(".wb-review-suggestion")).to_contain_text(company_name)
-        message = page.locator(f".{REVIEW_MESSAGE_CLASS}")
+    url, browser = team_dashboard.url, team_dashboard.browser
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, url, "dana")  # a mapper
+    card = page.locator(".wb-review-customer").filter(
+        has=page.locator(f'[data-vendor="{vendor}"][data-customer-id="{key}"]')
+    )
+    expect(card).to_have_count(1, timeout=60_000)
+    expect(card.locator(".wb-review-suggestion")).to_contain_text(company_name)
+    message = page.locator(f".{REVIEW_MESSAGE_CLASS}")
 
-        card.locator("button.wb-confirm").click()
-        expect(message).to_contain_text("is open in Excel", timeout=60_000)
-        expect(message).to_contain_text("Close it in Excel and try again.")
-        assert workbook.read_bytes() == original
-        assert not (workspace / "mappings.history").exists()
-        _screenshot(page, tmp_path / "mapping-review-open-in-excel.png")
+    card.locator("button.wb-confirm").click()
+    expect(message).to_contain_text("is open in Excel", timeout=60_000)
+    expect(message).to_contain_text("Close it in Excel and try again.")
+    assert workbook.read_bytes() == original
+    assert not (workspace / "mappings.history").exists()
+    _screenshot(page, tmp_path / "mapping-review-open-in-excel.png")
 
-        owner_file.unlink()  # Excel closed
-        card.locator("button.wb-confirm").click()
-        expect(message).to_contain_text(
-            f"Mapped {customer['customer_name']} ({VENDOR_TITLES[vendor]}) to "
-            f"{company_name}; mappings.xlsx saved, previous version kept in "
-            "mappings.history/",
-            timeout=60_000,
-        )
-        after = reconcile_workspace(workspace, PERIOD)
-        expect(card).to_have_count(0)
-        expect(
-            page.locator(f'table.{UNMAPPED_TABLE_CLASS} tr[data-line-id^="unmapped:{vendor}:"]')
-        ).to_have_count(
-            len(_unmapped_customers(after).query("vendor == @vendor")),
-        )
-        expect(page.locator(".wb-tile-note").nth(2)).to_have_text(kpi_tiles(after)[2].note)
-        _screenshot(page, tmp_path / "mapping-review.png")
+    owner_file.unlink()  # Excel closed
+    card.locator("button.wb-confirm").click()
+    expect(message).to_contain_text(
+        f"Mapped {customer['customer_name']} ({VENDOR_TITLES[vendor]}) to "
+        f"{company_name}; mappings.xlsx saved, previous version kept in "
+        "mappings.history/",
+        timeout=60_000,
+    )
+    after = reconcile_workspace(workspace, PERIOD)
+    expect(card).to_have_count(0)
+    expect(
+        page.locator(f'table.{UNMAPPED_TABLE_CLASS} tr[data-line-id^="unmapped:{vendor}:"]')
+    ).to_have_count(
+        len(_unmapped_customers(after).query("vendor == @vendor")),
+    )
+    expect(page.locator(".wb-tile-note").nth(2)).to_have_text(kpi_tiles(after)[2].note)
+    _screenshot(page, tmp_path / "mapping-review.png")
 
     mapped = [
         m
@@ -467,83 +467,82 @@ def test_confirming_a_suggestion_in_the_browser_changes_mappings_xlsx(
 
 @pytest.mark.browser
 def test_the_review_in_the_browser_shows_the_tenant_a_suggestion_rests_on(
-    tmp_path: Path, workspace: Path, team_users: Path
+    tmp_path: Path, team_dashboard: Dashboard
 ) -> None:
     from playwright.sync_api import expect
 
+    workspace = team_dashboard.workspace
     matches = reconcile_workspace(workspace, PERIOD).customer_matches
     by_tenant = matches[matches["suggestion_reasons"].str.startswith("same Microsoft tenant")]
     assert len(by_tenant) == 1  # the demo's Huntress organization on a client's tenant
     customer = by_tenant.iloc[0]
     company_name = company_name_of(workspace, str(customer["suggested_company_id"]))
 
-    with team_browser(tmp_path, workspace, team_users) as (url, browser):
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        sign_in(page, url, "vera")  # a viewer reads the suggestions too
-        card = page.locator(".wb-review-customer").filter(
-            has=page.locator(
-                f'[data-vendor="{customer["vendor"]}"]'
-                f'[data-customer-id="{customer["customer_key"]}"]'
-            )
+    url, browser = team_dashboard.url, team_dashboard.browser
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, url, "vera")  # a viewer reads the suggestions too
+    card = page.locator(".wb-review-customer").filter(
+        has=page.locator(
+            f'[data-vendor="{customer["vendor"]}"][data-customer-id="{customer["customer_key"]}"]'
         )
-        expect(card).to_have_count(1, timeout=60_000)
-        suggestion = card.locator(".wb-review-suggestion")
-        expect(suggestion).to_contain_text(
-            f"Suggested PSA company: {company_name} (match score 100 of 100; same Microsoft "
-            f"tenant as the mapped Partner Center customer {company_name}"
-        )
-        # The first card: the most confident suggestion.
-        expect(page.locator(".wb-review-customer").first).to_contain_text("score 100")
-        expect(page.locator(f".{BULK_CLASS}")).to_be_hidden()  # vera may not map
-        _screenshot(page, tmp_path / "mapping-review-tenant.png")
+    )
+    expect(card).to_have_count(1, timeout=60_000)
+    suggestion = card.locator(".wb-review-suggestion")
+    expect(suggestion).to_contain_text(
+        f"Suggested PSA company: {company_name} (match score 100 of 100; same Microsoft "
+        f"tenant as the mapped Partner Center customer {company_name}"
+    )
+    # The first card: the most confident suggestion.
+    expect(page.locator(".wb-review-customer").first).to_contain_text("score 100")
+    expect(page.locator(f".{BULK_CLASS}")).to_be_hidden()  # vera may not map
+    _screenshot(page, tmp_path / "mapping-review-tenant.png")
 
 
 @pytest.mark.browser
 def test_confirming_the_suggestions_above_a_score_in_the_browser_maps_exactly_those(
-    tmp_path: Path, workspace: Path, team_users: Path
+    tmp_path: Path, team_dashboard: Dashboard
 ) -> None:
     from playwright.sync_api import expect
 
+    workspace = team_dashboard.workspace
     before = reconcile_workspace(workspace, PERIOD)
     taken, left = _at_least(before, BULK_SCORE), _at_least(before, 0)
     assert (len(taken), len(left)) == (2, 3)
     workbook = workspace / "mappings.xlsx"
     original = workbook.read_bytes()
 
-    with team_browser(tmp_path, workspace, team_users) as (url, browser):
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        sign_in(page, url, "dana")  # a mapper
-        bulk = page.locator(f".{BULK_CLASS}")
-        expect(bulk).to_be_visible(timeout=60_000)
-        minimum = bulk.locator(".wb-map-bulk-minimum input")
-        minimum.fill(str(BULK_SCORE))
-        minimum.press("Enter")
-        expect(bulk.locator(".wb-map-bulk-count")).to_contain_text(
-            f"2 suggestions score {BULK_SCORE} or more", timeout=30_000
-        )
-        bulk.locator("button.wb-map-bulk-ask").click()
-        question = bulk.locator(".wb-map-bulk-question")
-        expect(question).to_contain_text(
-            f"Confirm 2 suggestions scoring {BULK_SCORE} or more?", timeout=30_000
-        )
-        expect(question).to_contain_text("recorded as dana")
-        expect(question.locator("li")).to_have_count(2)
-        assert workbook.read_bytes() == original  # asked, nothing saved
-        _screenshot(page, tmp_path / "mapping-review-bulk-question.png")
+    url, browser = team_dashboard.url, team_dashboard.browser
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, url, "dana")  # a mapper
+    bulk = page.locator(f".{BULK_CLASS}")
+    expect(bulk).to_be_visible(timeout=60_000)
+    minimum = bulk.locator(".wb-map-bulk-minimum input")
+    minimum.fill(str(BULK_SCORE))
+    minimum.press("Enter")
+    expect(bulk.locator(".wb-map-bulk-count")).to_contain_text(
+        f"2 suggestions score {BULK_SCORE} or more", timeout=30_000
+    )
+    bulk.locator("button.wb-map-bulk-ask").click()
+    question = bulk.locator(".wb-map-bulk-question")
+    expect(question).to_contain_text(
+        f"Confirm 2 suggestions scoring {BULK_SCORE} or more?", timeout=30_000
+    )
+    expect(question).to_contain_text("recorded as dana")
+    expect(question.locator("li")).to_have_count(2)
+    assert workbook.read_bytes() == original  # asked, nothing saved
+    _screenshot(page, tmp_path / "mapping-review-bulk-question.png")
 
-        bulk.locator("button.wb-map-bulk-yes").click()
-        expect(page.locator(f".{REVIEW_MESSAGE_CLASS}")).to_contain_text(
-            "2 changes: Mapped ", timeout=60_000
-        )
-        for vendor, key in taken:
-            expect(
-                page.locator(f'[data-vendor="{vendor}"][data-customer-id="{key}"]')
-            ).to_have_count(0)
-        customers = _unmapped_customers(before)[["vendor", "vendor_customer_key"]]
-        expect(page.locator(".wb-review-customer")).to_have_count(
-            len(customers.drop_duplicates()) - len(taken)
-        )
-        _screenshot(page, tmp_path / "mapping-review-bulk.png")
+    bulk.locator("button.wb-map-bulk-yes").click()
+    expect(page.locator(f".{REVIEW_MESSAGE_CLASS}")).to_contain_text(
+        "2 changes: Mapped ", timeout=60_000
+    )
+    for vendor, key in taken:
+        expect(page.locator(f'[data-vendor="{vendor}"][data-customer-id="{key}"]')).to_have_count(0)
+    customers = _unmapped_customers(before)[["vendor", "vendor_customer_key"]]
+    expect(page.locator(".wb-review-customer")).to_have_count(
+        len(customers.drop_duplicates()) - len(taken)
+    )
+    _screenshot(page, tmp_path / "mapping-review-bulk.png")
 
     mapped = {(m.vendor, m.customer_key): m.company_id for m in Mappings.read(workbook).customers}
     assert {key: mapped.get((key[0], key[1].casefold())) for key in left} == {

@@ -27,12 +27,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.conftest import BUNDLE_GAPS, DEMO, DISCREPANCIES, PERIOD
+from tests.conftest import BUNDLE_GAPS, DEMO, DISCREPANCIES, PERIOD, Dashboard
 from tests.test_dashboard import (
     _flatten,
     _screenshot,
     sign_in,
-    team_browser,
 )
 from tests.test_excel import CSV_EVERY_SHEET, libreoffice_convert
 from workbench.cli import main
@@ -795,10 +794,11 @@ def _expect_decided(page: Any, line_id: str, words: str) -> None:
 
 @pytest.mark.browser
 def test_reviewing_in_the_browser_saves_each_decision_in_the_ledger_and_the_workbook(
-    tmp_path: Path, workspace: Path, team_users: Path
+    tmp_path: Path, team_dashboard: Dashboard
 ) -> None:
     from playwright.sync_api import expect
 
+    workspace = team_dashboard.workspace
     result = reconcile_workspace(workspace, PERIOD)
     with Ledger.open(tmp_path / "scratch.sqlite") as scratch:  # the order the page shows
         order = scratch.review(result)
@@ -813,50 +813,50 @@ def test_reviewing_in_the_browser_saves_each_decision_in_the_ledger_and_the_work
     assert len(bulk) == 3  # Willow Creek 65.00, Acme 52.80, Riverbend 12.00 (Yardley 9.00 out)
 
     reviewer = "dana"  # her decisions carry her login
-    with team_browser(tmp_path, workspace, team_users) as (url, browser):
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        _open_review(page, url, reviewer)
-        message = page.locator(f".{DECISIONS_MESSAGE_CLASS}")
+    url, browser = team_dashboard.url, team_dashboard.browser
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _open_review(page, url, reviewer)
+    message = page.locator(f".{DECISIONS_MESSAGE_CLASS}")
 
-        for line_id in approved:  # two lines ticked, approved together once confirmed
-            _browser_row(page, line_id).locator("input[type=checkbox]").check()
-        page.locator("button.wb-approve-selected").click()
-        expect(page.locator(".wb-bulk-question")).to_contain_text(
-            "Approve the 2 pending lines of the 2 lines ticked?", timeout=60_000
-        )
-        page.locator("button.wb-confirm-pending").click()
-        expect(message).to_contain_text("Approved 2 lines; saved in ledger.sqlite", timeout=60_000)
-        for line_id in approved:
-            _expect_decided(page, line_id, f"Approved by {reviewer}")
+    for line_id in approved:  # two lines ticked, approved together once confirmed
+        _browser_row(page, line_id).locator("input[type=checkbox]").check()
+    page.locator("button.wb-approve-selected").click()
+    expect(page.locator(".wb-bulk-question")).to_contain_text(
+        "Approve the 2 pending lines of the 2 lines ticked?", timeout=60_000
+    )
+    page.locator("button.wb-confirm-pending").click()
+    expect(message).to_contain_text("Approved 2 lines; saved in ledger.sqlite", timeout=60_000)
+    for line_id in approved:
+        _expect_decided(page, line_id, f"Approved by {reviewer}")
 
-        row = _browser_row(page, adjusted)
-        row.locator(".wb-decision-quantity input").fill(str(quantity))
-        row.locator(".wb-decision-note input").fill("two leavers in October")
-        row.locator("button.wb-adjust").click()
-        _expect_decided(page, adjusted, f"Adjusted to {quantity} by {reviewer}")
-        expect(row.locator(".wb-decision-done")).to_contain_text("two leavers in October")
+    row = _browser_row(page, adjusted)
+    row.locator(".wb-decision-quantity input").fill(str(quantity))
+    row.locator(".wb-decision-note input").fill("two leavers in October")
+    row.locator("button.wb-adjust").click()
+    _expect_decided(page, adjusted, f"Adjusted to {quantity} by {reviewer}")
+    expect(row.locator(".wb-decision-done")).to_contain_text("two leavers in October")
 
-        _browser_row(page, dismissed).locator("button.wb-dismiss").click()
-        _expect_decided(page, dismissed, f"Dismissed by {reviewer}")
+    _browser_row(page, dismissed).locator("button.wb-dismiss").click()
+    _expect_decided(page, dismissed, f"Dismissed by {reviewer}")
 
-        page.locator(".wb-filter-status select").select_option(label=str(Status.UNDER_BILLED))
-        minimum = page.locator(".wb-filter-minimum input")
-        minimum.fill("10")
-        minimum.press("Enter")
-        page.locator(".wb-filter-state select").select_option(label="Pending")
-        expect(page.locator(f".{DECISION_ROW_CLASS}")).to_have_count(len(bulk))
-        for line_id in bulk:
-            expect(_browser_row(page, line_id)).to_have_count(1)
-        page.locator("button.wb-approve-filtered").click()
-        page.locator("button.wb-confirm-pending").click()
-        expect(message).to_contain_text(f"Approved {len(bulk)} lines", timeout=60_000)
-        expect(page.locator(f".{DECISION_ROW_CLASS}")).to_have_count(0)
+    page.locator(".wb-filter-status select").select_option(label=str(Status.UNDER_BILLED))
+    minimum = page.locator(".wb-filter-minimum input")
+    minimum.fill("10")
+    minimum.press("Enter")
+    page.locator(".wb-filter-state select").select_option(label="Pending")
+    expect(page.locator(f".{DECISION_ROW_CLASS}")).to_have_count(len(bulk))
+    for line_id in bulk:
+        expect(_browser_row(page, line_id)).to_have_count(1)
+    page.locator("button.wb-approve-filtered").click()
+    page.locator("button.wb-confirm-pending").click()
+    expect(message).to_contain_text(f"Approved {len(bulk)} lines", timeout=60_000)
+    expect(page.locator(f".{DECISION_ROW_CLASS}")).to_have_count(0)
 
-        page.locator("button.wb-prepare-workbook").click()
-        link = page.locator("a.wb-download")
-        expect(link).to_have_attribute("download", "All clients - 2026-10.xlsx", timeout=120_000)
-        href = link.get_attribute("href") or ""
-        _screenshot(page, tmp_path / "review.png")
+    page.locator("button.wb-prepare-workbook").click()
+    link = page.locator("a.wb-download")
+    expect(link).to_have_attribute("download", "All clients - 2026-10.xlsx", timeout=120_000)
+    href = link.get_attribute("href") or ""
+    _screenshot(page, tmp_path / "review.png")
 
     expected = {
         **{line_id: ("approve", None, "", reviewer) for line_id in [*approved, *bulk]},
@@ -879,41 +879,42 @@ def test_reviewing_in_the_browser_saves_each_decision_in_the_ledger_and_the_work
 
 @pytest.mark.browser
 def test_two_reviewers_at_once_lose_nothing_and_see_each_other_after_refresh(
-    tmp_path: Path, workspace: Path, team_users: Path
+    tmp_path: Path, team_dashboard: Dashboard
 ) -> None:
     from playwright.sync_api import expect
 
+    workspace = team_dashboard.workspace
     result = reconcile_workspace(workspace, PERIOD)
     with Ledger.open(tmp_path / "scratch.sqlite") as scratch:
         ids = [str(line_id) for line_id in scratch.review(result)["line_id"]]
 
-    with team_browser(tmp_path, workspace, team_users) as (url, browser):
-        # Two people, two browsers' worth of cookies, each page its own Voila kernel.
-        alice = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        bob = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        _open_review(alice, url, "alice")
-        _open_review(bob, url, "bob")
+    url, browser = team_dashboard.url, team_dashboard.browser
+    # Two people, two browsers' worth of cookies, each page its own Voila kernel.
+    alice = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    bob = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _open_review(alice, url, "alice")
+    _open_review(bob, url, "bob")
 
-        # Turn about: Alice approves 1 and 3, Bob dismisses 2 and 4.
-        for page, line_id, button, words in (
-            (alice, ids[0], "wb-approve", "Approved by alice"),
-            (bob, ids[1], "wb-dismiss", "Dismissed by bob"),
-            (alice, ids[2], "wb-approve", "Approved by alice"),
-            (bob, ids[3], "wb-dismiss", "Dismissed by bob"),
-        ):
-            _browser_row(page, line_id).locator(f"button.{button}").click()
-            _expect_decided(page, line_id, words)
+    # Turn about: Alice approves 1 and 3, Bob dismisses 2 and 4.
+    for page, line_id, button, words in (
+        (alice, ids[0], "wb-approve", "Approved by alice"),
+        (bob, ids[1], "wb-dismiss", "Dismissed by bob"),
+        (alice, ids[2], "wb-approve", "Approved by alice"),
+        (bob, ids[3], "wb-dismiss", "Dismissed by bob"),
+    ):
+        _browser_row(page, line_id).locator(f"button.{button}").click()
+        _expect_decided(page, line_id, words)
 
-        # Alice last read the ledger at her second click: Bob's second is not shown yet.
-        expect(_browser_row(alice, ids[3]).locator('[data-state="pending"]')).to_have_count(1)
-        _expect_decided(alice, ids[1], "Dismissed by bob")  # read again at her next click
-        alice.locator("button.wb-refresh").click()
-        _expect_decided(alice, ids[3], "Dismissed by bob")
-        bob.locator("button.wb-refresh").click()
-        for line_id in (ids[0], ids[2]):
-            _expect_decided(bob, line_id, "Approved by alice")
-        for page in (alice, bob):
-            expect(page.locator('.wb-decision-row [data-state="decided"]')).to_have_count(4)
+    # Alice last read the ledger at her second click: Bob's second is not shown yet.
+    expect(_browser_row(alice, ids[3]).locator('[data-state="pending"]')).to_have_count(1)
+    _expect_decided(alice, ids[1], "Dismissed by bob")  # read again at her next click
+    alice.locator("button.wb-refresh").click()
+    _expect_decided(alice, ids[3], "Dismissed by bob")
+    bob.locator("button.wb-refresh").click()
+    for line_id in (ids[0], ids[2]):
+        _expect_decided(bob, line_id, "Approved by alice")
+    for page in (alice, bob):
+        expect(page.locator('.wb-decision-row [data-state="decided"]')).to_have_count(4)
 
     assert _decisions(workspace) == {
         ids[0]: ("approve", None, "", "alice"),

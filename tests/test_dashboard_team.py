@@ -15,17 +15,21 @@ import http.client
 import json
 import re
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import psutil
 import pytest
 
-from tests.conftest import PERIOD, TEAM_PASSWORD
-from tests.test_dashboard import CHROMIUM, CHROMIUM_ARGS, sign_in, voila_server
+from tests.conftest import PERIOD, TEAM_PASSWORD, Dashboard
+from tests.test_dashboard import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    server_kernels,
+    sign_in,
+    voila_server,
+    wait_until,
+)
 from workbench.ledger import Ledger
 from workbench.logins import add_account, set_password
 
@@ -48,35 +52,6 @@ def quick_culling(tmp_path: Path) -> str:
 def _launch(playwright: Any) -> Any:
     assert Path(CHROMIUM).exists(), f"Chromium is missing at {CHROMIUM} (set WORKBENCH_CHROMIUM)"
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
-
-def _kernels(url: str) -> set[str]:
-    """The ids of the kernels the server at ``url`` runs now."""
-    port = str(urlsplit(url).port)
-    servers = [
-        process
-        for process in psutil.process_iter(["cmdline"])
-        if "workbench.cli" in (process.info["cmdline"] or [])
-        and port in (process.info["cmdline"] or [])
-    ]
-    assert len(servers) == 1, f"{len(servers)} servers on port {port}"
-    ids = set()
-    for child in servers[0].children(recursive=True):
-        try:
-            found = re.search(r"kernel-([\w-]+)\.json", " ".join(child.cmdline()))
-        except psutil.NoSuchProcess:
-            continue  # a kernel stopping as we look
-        if found:
-            ids.add(found.group(1))
-    return ids
-
-
-def _until(condition: Callable[[], bool], what: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not {what} after {timeout}s")
-        time.sleep(0.25)
 
 
 def _kernel_of(page: Any) -> str:
@@ -114,8 +89,8 @@ def test_a_request_without_a_login_gets_the_sign_in_page(tmp_path: Path) -> None
         kernel_asked = _get(url, "/api/kernels/" + "0" * 8 + "-0000-0000-0000-" + "0" * 12)
         # A header naming a login is not a login.
         claimed = _get(url, "/", {"X-Workbench-Login": "dana", "X-Workbench-Roles": "reviewer"})
-        _until(lambda: len(_kernels(url)) == 1, "the warm kernel started")
-        warm = _kernels(url)
+        wait_until(lambda: len(server_kernels(url)) == 1, "the warm kernel started")
+        warm = server_kernels(url)
         with sync_playwright() as playwright:
             browser = _launch(playwright)
             try:
@@ -128,7 +103,7 @@ def test_a_request_without_a_login_gets_the_sign_in_page(tmp_path: Path) -> None
                     page.locator("button[type=submit]").click()
                 refused = r.value.status
                 expect(page.locator(".problem")).to_have_text("Wrong login or password.")
-                kernels_before = _kernels(url)
+                kernels_before = server_kernels(url)
 
                 sign_in(page, url, "dana")
                 signed_in = page.locator(".wb-title").inner_text()
@@ -150,68 +125,55 @@ def test_a_request_without_a_login_gets_the_sign_in_page(tmp_path: Path) -> None
     assert "not her password" not in written and TEAM_PASSWORD not in written
 
 
-def test_one_person_opens_the_printed_token_url_and_nothing_else(tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_one_person_opens_the_printed_token_url_and_nothing_else(
+    demo_dashboard: Dashboard,
+) -> None:
+    from playwright.sync_api import expect
 
-    with voila_server(tmp_path / "voila.log") as url, sync_playwright() as playwright:
-        bare = url.split("?")[0]
-        browser = _launch(playwright)
-        try:
-            page = browser.new_page()
-            page.goto(bare, timeout=120_000)
-            expect(page.locator("h1")).to_have_text(SIGN_IN)
-            page.locator("input[name=password]").fill("not the token")
-            page.locator("button[type=submit]").click()
-            expect(page.locator(".problem")).to_have_text("That is not the token.")
-            page.goto(url, timeout=120_000)
-            expect(page.locator(".wb-tile")).to_have_count(4, timeout=180_000)
-            reviewer = page.locator(".wb-reviewer input").input_value()
-        finally:
-            browser.close()
+    url = demo_dashboard.url
+    page = demo_dashboard.browser.new_page()
+    page.goto(url.split("?")[0], timeout=120_000)
+    expect(page.locator("h1")).to_have_text(SIGN_IN)
+    page.locator("input[name=password]").fill("not the token")
+    page.locator("button[type=submit]").click()
+    expect(page.locator(".problem")).to_have_text("That is not the token.")
+    page.goto(url, timeout=120_000)
+    expect(page.locator(".wb-tile")).to_have_count(4, timeout=180_000)
+    reviewer = page.locator(".wb-reviewer input").input_value()
 
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?token=[0-9a-f]{48}", url)
     assert reviewer == getpass.getuser()  # the server's account, which one person may change
 
 
 def test_a_viewer_cannot_decide_even_sending_a_reviewers_headers(
-    tmp_path: Path, workspace: Path, team_users: Path
+    team_dashboard: Dashboard,
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
+    url, browser = team_dashboard.url, team_dashboard.browser
     forged = {"X-Workbench-Login": "dana", "X-Workbench-Roles": "reviewer,mapper"}
-    with (
-        voila_server(
-            tmp_path / "voila.log", "--users", str(team_users), WORKBENCH_WORKSPACE=str(workspace)
-        ) as url,
-        sync_playwright() as playwright,
-    ):
-        browser = _launch(playwright)
-        try:
-            vera = browser.new_context(extra_http_headers=forged).new_page()
-            sign_in(vera, url, "vera")
-            title = vera.locator(".wb-title").inner_text()
-            approve = vera.locator("button.wb-approve").first
-            expect(approve).to_be_hidden()
-            expect(vera.locator(".wb-decision-bulk")).to_be_hidden()
-            expect(vera.locator(".wb-review-card .wb-review-controls").first).to_be_hidden()
-            approve.dispatch_event("click")  # a click on the hidden button reaches the kernel
-            expect(vera.locator(".wb-decisions-message")).to_contain_text(
-                "vera (viewer) may read the review but not decide", timeout=60_000
-            )
+    vera = browser.new_context(extra_http_headers=forged).new_page()
+    sign_in(vera, url, "vera")
+    title = vera.locator(".wb-title").inner_text()
+    approve = vera.locator("button.wb-approve").first
+    expect(approve).to_be_hidden()
+    expect(vera.locator(".wb-decision-bulk")).to_be_hidden()
+    expect(vera.locator(".wb-review-card .wb-review-controls").first).to_be_hidden()
+    approve.dispatch_event("click")  # a click on the hidden button reaches the kernel
+    expect(vera.locator(".wb-decisions-message")).to_contain_text(
+        "vera (viewer) may read the review but not decide", timeout=60_000
+    )
 
-            # Nor can she drive dana's page: its kernel answers dana only.
-            dana = browser.new_context().new_page()
-            sign_in(dana, url, "dana")
-            danas_kernel = _kernel_of(dana)
-            as_vera = vera.request.get(f"{url}api/kernels/{danas_kernel}")
-            as_dana = dana.request.get(f"{url}api/kernels/{danas_kernel}")
-            statuses = (as_vera.status, as_dana.status)
-        finally:
-            browser.close()
+    # Nor can she drive dana's page: its kernel answers dana only.
+    dana = browser.new_context().new_page()
+    sign_in(dana, url, "dana")
+    danas_kernel = _kernel_of(dana)
+    as_vera = vera.request.get(f"{url}api/kernels/{danas_kernel}")
+    as_dana = dana.request.get(f"{url}api/kernels/{danas_kernel}")
 
     assert title.endswith("signed in as vera (viewer) \u00b7 Sign out")
-    assert statuses == (403, 200)
-    assert _decisions(workspace) == {}
+    assert (as_vera.status, as_dana.status) == (403, 200)
+    assert _decisions(team_dashboard.workspace) == {}
 
 
 def test_pages_closed_or_left_are_culled_and_their_number_is_capped(
@@ -222,50 +184,53 @@ def test_pages_closed_or_left_are_culled_and_their_number_is_capped(
     log = tmp_path / "voila.log"
     with (
         voila_server(
-            log, "--users", str(team_users), "--pages", "3", JUPYTER_CONFIG_DIR=quick_culling
+            log, "--users", str(team_users), "--pages", "2", JUPYTER_CONFIG_DIR=quick_culling
         ) as url,
         sync_playwright() as playwright,
     ):
         browser = _launch(playwright)
         try:
             context = browser.new_context()
-            # Ten pages opened and closed, one after the other: half closed as a tab is (the
-            # page's close beacon stops its kernel), half as a crashed browser leaves them.
+            # Four pages opened and closed, one after the other, twice the cap: each must give
+            # its place back. Half closed as a tab is (the page's close beacon stops its kernel),
+            # half as a crashed browser leaves them. (Each page starts a kernel, the slow part.)
             left = []
-            for number in range(10):
+            for number in range(4):
                 page = context.new_page()
                 sign_in(page, url, "dana")
                 kernel = _kernel_of(page)
-                assert kernel in _kernels(url)
+                assert kernel in server_kernels(url)
                 if number % 2:
                     left.append(kernel)
                 page.close(run_before_unload=number % 2 == 0)
-                _until(lambda kernel=kernel: kernel not in _kernels(url), f"{kernel} stopped")
-            _until(lambda: len(_kernels(url)) == 1, "one kernel left")
-            after_ten = _kernels(url)
+                wait_until(
+                    lambda kernel=kernel: kernel not in server_kernels(url), f"{kernel} stopped"
+                )
+            wait_until(lambda: len(server_kernels(url)) == 1, "one kernel left")
+            after_four = server_kernels(url)
 
-            open_pages = [context.new_page() for _ in range(3)]
+            open_pages = [context.new_page() for _ in range(2)]
             for page in open_pages:
                 sign_in(page, url, "dana")
-            fourth = context.new_page()
-            answer = fourth.goto(url, timeout=120_000)
-            refused = (answer.status if answer else 0, fourth.locator("h1").inner_text())
-            expect(fourth.locator(".problem")).to_contain_text(
-                "The dashboard is open in 3 pages already"
+            third = context.new_page()
+            answer = third.goto(url, timeout=120_000)
+            refused = (answer.status if answer else 0, third.locator("h1").inner_text())
+            expect(third.locator(".problem")).to_contain_text(
+                "The dashboard is open in 2 pages already"
             )
-            _until(lambda: len(_kernels(url)) == 4, "three pages' kernels and the warm one")
+            wait_until(lambda: len(server_kernels(url)) == 3, "two pages' kernels and the warm one")
             for page in open_pages:
                 page.close(run_before_unload=True)
-            _until(lambda: len(_kernels(url)) == 1, "one kernel left")
+            wait_until(lambda: len(server_kernels(url)) == 1, "one kernel left")
         finally:
             browser.close()
 
-    assert len(after_ten) == 1  # the preheated kernel, waiting for the next page
+    assert len(after_four) == 1  # the preheated kernel, waiting for the next page
     assert refused == (503, "Too many dashboard pages open")
     culled = re.findall(r"Culling kernel ([\w-]+): its page closed", log.read_text())
-    # The five left without their close beacon can only have gone by culling. (On a loaded
+    # The two left without their close beacon can only have gone by culling. (On a loaded
     # machine the culler may also be first to a page whose beacon was on its way.)
-    assert len(left) == 5 and set(left) <= set(culled)
+    assert len(left) == 2 and set(left) <= set(culled)
 
 
 def test_https_with_a_certificate_signs_in_and_decides_as_the_login(

@@ -10,12 +10,11 @@ from __future__ import annotations
 import shutil
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO, DISCREPANCIES, PERIOD, ROOT
+from tests.conftest import DEMO, DISCREPANCIES, PERIOD
 from workbench import Reconciliation, Workspace, reconcile_workspace
 from workbench.cli import main
 from workbench.errors import WorkbenchError
@@ -58,14 +57,14 @@ def drop_last_device(workspace: Workspace) -> None:
     devices.write_text("".join(lines[:-1]), encoding="utf-8")
 
 
-def workbench(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench.cli", *arguments],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+def workbench(
+    capsys: pytest.CaptureFixture[str], *arguments: str
+) -> subprocess.CompletedProcess[str]:
+    """``workbench ARGUMENTS`` run in this process (its interpreter and imports paid once, not
+    seconds a run): the exit status and what it printed, as a finished command gives them."""
+    status = main(list(arguments))
+    printed = capsys.readouterr()
+    return subprocess.CompletedProcess(list(arguments), status, printed.out, printed.err)
 
 
 def test_the_checksums_are_those_the_reconciliation_read(demo_result: Reconciliation) -> None:
@@ -143,11 +142,11 @@ def test_keeping_inputs_takes_write_permission_from_everyone(workspace: Workspac
 
 
 def test_workbench_run_records_the_month_and_a_rerun_gives_the_same_result(
-    workspace: Workspace, tmp_path: Path
+    workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     outputs = tmp_path / "outputs"
     run = ("run", "--workspace", str(workspace.root), "--period", PERIOD, "--client", ACME)
-    first = workbench(*run, "--outputs", str(outputs))
+    first = workbench(capsys, *run, "--outputs", str(outputs))
     assert first.returncode == 0, first.stderr
     assert (
         f"Run 1 recorded in {ledger_path(workspace)}; the 13 input files of 2026-10 are kept "
@@ -155,7 +154,7 @@ def test_workbench_run_records_the_month_and_a_rerun_gives_the_same_result(
     ) in first.stdout
     assert not any(writable(workspace.root / name) for name in input_checksums(workspace, PERIOD))
 
-    second = workbench(*run, "--outputs", str(outputs))
+    second = workbench(capsys, *run, "--outputs", str(outputs))
     assert second.returncode == 0, second.stderr
     assert "Run 2 recorded" in second.stdout
     with Ledger.open(ledger_path(workspace)) as ledger:
@@ -171,12 +170,12 @@ def test_workbench_run_records_the_month_and_a_rerun_gives_the_same_result(
 
     # A changed export is refused before any work, without a traceback.
     drop_last_device(workspace)
-    refused = workbench(*run, "--outputs", str(outputs))
+    refused = workbench(capsys, *run, "--outputs", str(outputs))
     assert refused.returncode == 2
     assert refused.stderr.startswith(f"error: the inputs of {PERIOD} changed since run 2 of ")
     assert f"  changed: {DEVICES}\n" in refused.stderr and "Traceback" not in refused.stderr
 
-    accepted = workbench(*run, "--outputs", str(outputs), "--accept-changed-inputs")
+    accepted = workbench(capsys, *run, "--outputs", str(outputs), "--accept-changed-inputs")
     assert accepted.returncode == 0, accepted.stderr
     assert f"Inputs of {PERIOD} changed since run 2; reconciling the new ones as asked:" in (
         accepted.stdout
@@ -190,10 +189,10 @@ def test_workbench_run_records_the_month_and_a_rerun_gives_the_same_result(
 
 
 def test_workbench_run_without_the_ledger_leaves_no_trace(
-    workspace: Workspace, tmp_path: Path
+    workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ran = workbench(
-        "run", "--workspace", str(workspace.root), "--period", PERIOD, "--client", ACME,
+        capsys, "run", "--workspace", str(workspace.root), "--period", PERIOD, "--client", ACME,
         "--outputs", str(tmp_path / "outputs"), "--no-ledger",
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr
