@@ -171,6 +171,16 @@ def test_papermill_runs_the_client_notebook_standalone(tmp_path: Path) -> None:
     )
     shown = outputs_of(output)
     assert "billed without usage" in shown and "-$24.00" in shown
+    charts = [
+        output["data"]
+        for cell in nbformat.read(output, as_version=4).cells
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]
+    # The chart's plain-text form names it; the PNG is stored once, not again as bytes.
+    assert charts and all(
+        chart["text/plain"].startswith("<chart: PNG image, ") for chart in charts
+    ), [chart["text/plain"][:80] for chart in charts]
     help_text = subprocess.run(
         [sys.executable, "-m", "papermill", "--help-notebook", str(CLIENT_NOTEBOOK)],
         capture_output=True,

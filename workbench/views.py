@@ -66,6 +66,11 @@ class Chart:
     def _repr_png_(self) -> bytes:
         return self.png
 
+    def __repr__(self) -> str:
+        # A notebook stores this as the chart's plain-text output beside the PNG: the bytes
+        # written out would double the size of every client's notebook.
+        return f"<chart: PNG image, {len(self.png):,} bytes>"
+
 
 def chart_label(text: str) -> str:
     """Text for a chart, drawn as written.
