@@ -732,6 +732,9 @@ def test_the_trend_says_so_with_one_period_and_draws_from_two(
     assert two.periods == ("2026-09", PERIOD) and two.message == ""
     assert (two.png or b"").startswith(b"\x89PNG")
     assert two._repr_html_() is None
+    # A notebook's plain-text form of each: the sentence, or the chart named (not its bytes).
+    assert repr(one) == one.message
+    assert repr(two) == f"<trend of 2 periods: PNG image, {len(two.png or b''):,} bytes>"
     assert trend_of(history, "Acme Dental Group").periods == two.periods
     m365 = history[history["service_id"] == "29683404"].set_index("period")["billed_quantity"]
     assert list(m365) == [Decimal(23), Decimal(25)]  # the chart's solid line: 23 then 25

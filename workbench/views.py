@@ -495,6 +495,12 @@ class Trend:
     def _repr_html_(self) -> str | None:
         return None if self.png else f'<p class="{NO_MATH}">{html.escape(self.message)}</p>'
 
+    def __repr__(self) -> str:
+        # The plain-text form a notebook stores beside the chart: named, not the PNG's bytes.
+        if self.png:
+            return f"<trend of {len(self.periods)} periods: PNG image, {len(self.png):,} bytes>"
+        return self.message
+
 
 def client_trend(workspace: str | Path | Workspace, company_id: str, company_name: str) -> Trend:
     """The trend of one client from the workspace's ledger (:meth:`Ledger.billed_vs_used`).
