@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pandera.errors import SchemaError
 
 from tests.builders import (
     TENANT,
@@ -20,9 +21,11 @@ from tests.builders import (
 )
 from tests.conftest import DEMO, PERIOD
 from workbench.errors import InputError
+from workbench.frame_check import check_frame
 from workbench.sources import detect, read_inputs
 from workbench.sources.profiles import workspace_formats
 from workbench.sources.reading import read_table
+from workbench.sources.schemas import ContractLineSchema, UsageSchema
 from workbench.workspace import period_bounds
 
 START, END = period_bounds(PERIOD)
@@ -218,6 +221,27 @@ def test_every_demo_row_reaches_the_canonical_frames() -> None:
         rows = set(frame.loc[frame["source_file"] == file.source_file, "source_row"])
         if file.side == "usage" or file.source_file.endswith("ContractServiceUnits.csv"):
             assert rows == set(range(2, file.rows_read + 2)), file.source_file
+
+
+def test_the_canonical_frames_are_checked_for_what_their_schemas_declare() -> None:
+    """What every importer hands on is the schemas' frames, and a frame that strays from them
+    (a float where money must be Decimal, a row numbered 0, a column missing) is refused."""
+    inputs = read_inputs(
+        DEMO / "periods" / PERIOD / "inputs", DEMO, START, END, profiles=workspace_formats(DEMO)
+    )
+    check_frame(UsageSchema, inputs.usage)
+    check_frame(ContractLineSchema, inputs.contract_lines)
+    amounts = inputs.usage["amount"].copy()
+    amounts.iloc[0] = 1.5  # a float among the Decimals
+    float_amount = inputs.usage.assign(amount=amounts)
+    row_zero = inputs.contract_lines.assign(source_row=0)
+    for model, frame, problem in (
+        (UsageSchema, float_amount, "amount must be Decimal or None"),
+        (ContractLineSchema, row_zero, "'source_row' fails greater_than_or_equal_to"),
+        (UsageSchema, inputs.usage.drop(columns="sku"), "expected exactly"),
+    ):
+        with pytest.raises(SchemaError, match=problem):
+            check_frame(model, frame, name="usage")
 
 
 #: Where each demo usage file names its customer.

@@ -16,17 +16,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from itertools import repeat
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import pandera.errors
 import pandera.pandas as pa
 import pyarrow
 import pyarrow.compute as pc
-from pandera.engines import pandas_engine
 from pandera.typing.pandas import Series
 
+from workbench.frame_check import check_frame
 from workbench.mapping import MappingWarning
 from workbench.money import ZERO, to_cents, total
 
@@ -600,90 +599,3 @@ def check(result: Reconciliation) -> Reconciliation:
         if not (isinstance(deferred, ReadWhenAsked) and deferred.when_read(result, step)):
             step(getattr(result, name))
     return result
-
-
-@functools.cache
-def _declared(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
-    return model.to_schema()
-
-
-def check_frame(model: type[pa.DataFrameModel], frame: pd.DataFrame, *, name: str = "") -> None:
-    """Check ``frame`` for what ``model`` declares, as pandera would with the schema's
-    options (``strict``, ``ordered``, ``coerce``), but on the frame as it is.
-
-    What is guaranteed:
-
-    - exactly the declared columns, in the declared order;
-    - each column of its declared type: text is the ``str`` type or Python strings (what
-      coercing to text accepts without turning anything else into text), whole numbers of an
-      integer type, categories a ``category`` column, and so on (pandera's own type check);
-    - no missing value in a column not declared nullable, no repeated value in a column
-      declared unique;
-    - each column's checks (allowed values, minimum) hold for every value: of a category
-      column, for every category it has, so for every value it holds;
-    - each frame-wide check (money exact, coverage adding up) holds.
-
-    Raises
-    ------
-    pandera.errors.SchemaError
-        Naming the frame, the column and what breaks it.
-    """
-
-    schema = _declared(model)
-
-    def refuse(message: str, column: str | None = None) -> NoReturn:
-        raise pandera.errors.SchemaError(  # type: ignore[no-untyped-call]
-            schema, frame, f"{name or schema.name}: {message}", column_name=column
-        )
-
-    declared = list(schema.columns)
-    if list(frame.columns) != declared:
-        refuse(f"columns {list(frame.columns)}, expected exactly {declared}, in that order")
-    for column_name, column in schema.columns.items():
-        values = frame[column_name]
-        if not _of_type(values, column.dtype):
-            refuse(
-                f"column {column_name!r} is {values.dtype}, expected {column.dtype}", column_name
-            )
-        if not column.nullable and values.isna().any():
-            refuse(f"column {column_name!r} has missing values", column_name)
-        if column.unique and values.duplicated().any():
-            refuse(f"column {column_name!r} repeats values", column_name)
-        held = (
-            pd.Series(values.cat.categories)
-            if isinstance(values.dtype, pd.CategoricalDtype)
-            else values
-        )
-        for rule in column.checks:
-            if not _holds(rule, held):
-                refuse(f"column {column_name!r} fails {rule.name} {rule.statistics}", column_name)
-    for rule in schema.checks:
-        # The model's own check (a class method), called as it is: pandera adds nothing to a
-        # check that answers for the whole frame.
-        if not bool(getattr(model, str(rule.name))(frame)):
-            refuse(str(rule.error or rule.name))
-
-
-def _holds(rule: pa.Check, values: pd.Series) -> bool:
-    """Whether a column check holds for every value: allowed values and minimums (the checks
-    the schemas use) worked out directly, any other check by pandera."""
-    statistics = rule.statistics or {}
-    if rule.name == "isin":
-        return bool(values.isin(statistics["allowed_values"]).all())
-    if rule.name == "greater_than_or_equal_to":
-        return bool((values >= statistics["min_value"]).all())
-    return bool(rule(values).check_passed)
-
-
-def _of_type(values: pd.Series, declared: Any) -> bool:
-    """Whether a column is of the declared pandera type, or holds what coercing to it keeps
-    as it is (Python strings for text)."""
-    if str(declared) == "category":
-        return isinstance(values.dtype, pd.CategoricalDtype)
-    if declared.check(pandas_engine.Engine.dtype(values.dtype)):
-        return True
-    return (
-        str(declared) == str(pandas_engine.Engine.dtype("str"))
-        and values.dtype == object
-        and pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
-    )

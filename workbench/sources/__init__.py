@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.errors import InputError
+from workbench.frame_check import check_frame
 from workbench.sources import (
     acronis,
     autotask,
@@ -623,12 +624,13 @@ def read_inputs(
     # Every usage record with a key came from a file read above (a copy's and a skipped row's
     # keys are blank): its keys were hashed as it was read.
     usage = overlap.count_once(usage, overlap.USAGE_VALUES, usage_hashes)
-    # In place: the frames were just made for these checks, and pandera would copy them whole.
+    contract_lines, usage = contract_lines[CONTRACT_LINE_COLUMNS], usage[USAGE_COLUMNS]
+    # Checked as they are: pandera's validate would copy two million rows to coerce them.
+    check_frame(ContractLineSchema, contract_lines, name="contract_lines")
+    check_frame(UsageSchema, usage, name="usage")
     return Inputs(
-        contract_lines=ContractLineSchema.validate(
-            contract_lines[CONTRACT_LINE_COLUMNS], inplace=True
-        ),
-        usage=UsageSchema.validate(usage[USAGE_COLUMNS], inplace=True),
+        contract_lines=contract_lines,
+        usage=usage,
         catalogue=catalogue,
         files=pd.DataFrame.from_records(files),
     )
