@@ -6,6 +6,7 @@ whole corpus of broken files through ``read_inputs``.
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -215,7 +216,9 @@ def test_excel_damage_is_named_with_the_way_out(
     assert "Data > From Text/CSV" in str(caught.value)
 
 
-def test_a_file_dropped_twice_is_read_once_and_its_rows_excluded(tmp_path: Path) -> None:
+def _month_with_one_huntress_file(tmp_path: Path) -> Path:
+    """A month's inputs folder: the Autotask exports and ``huntress.csv`` with one organization
+    (12 agents, 9 identities)."""
     inputs = write_workspace(tmp_path)
     write_autotask(inputs / "autotask")
     rows = [
@@ -223,7 +226,12 @@ def test_a_file_dropped_twice_is_read_once_and_its_rows_excluded(tmp_path: Path)
          "sat_learner_count": "0"},
     ]  # fmt: skip
     write_huntress(inputs / "huntress.csv", rows)
-    write_huntress(inputs / "huntress (1).csv", rows)
+    return inputs
+
+
+def test_a_file_dropped_twice_is_read_once_and_its_rows_excluded(tmp_path: Path) -> None:
+    inputs = _month_with_one_huntress_file(tmp_path)
+    shutil.copyfile(inputs / "huntress.csv", inputs / "huntress (1).csv")
     read = read_inputs(inputs, tmp_path, START, END)
     files = read.files.set_index("source_file")
     duplicate = files.loc[f"periods/{PERIOD}/inputs/huntress.csv"]
@@ -244,13 +252,7 @@ def test_a_file_dropped_twice_is_read_once_and_its_rows_excluded(tmp_path: Path)
 def test_a_copy_under_a_name_that_cannot_be_read_is_still_a_copy(tmp_path: Path) -> None:
     # Files are read on threads, a copy possibly before its checksum is known: its read error
     # is the first file's, which was read, so the copy is listed as one and stops nothing.
-    inputs = write_workspace(tmp_path)
-    write_autotask(inputs / "autotask")
-    rows = [
-        {"id": "7", "name": "Acme", "agents_count": "12", "billable_identity_count": "9",
-         "sat_learner_count": "0"},
-    ]  # fmt: skip
-    write_huntress(inputs / "huntress.csv", rows)
+    inputs = _month_with_one_huntress_file(tmp_path)
     (inputs / "huntress.dat").write_bytes((inputs / "huntress.csv").read_bytes())
     read = read_inputs(inputs, tmp_path, START, END)
     copy = read.files.set_index("source_file").loc[f"periods/{PERIOD}/inputs/huntress.dat"]
