@@ -379,7 +379,11 @@ def _imported_ahead(
                 if failure is not None:
                     raise failure
                 assert table is not None  # read: it is no copy
-                return import_table(replace(table, sha256=checksums[index].result()), paths[index])
+                # Handed over, not kept here too: the importer lets go of the cells once it has
+                # converted them, before the keys are hashed and the next file is imported.
+                handed = [replace(table, sha256=checksums[index].result())]
+                del table
+                return import_table(handed.pop(), paths[index])
 
         imports = [workers.submit(import_once, index) for index in range(len(paths))]
         try:

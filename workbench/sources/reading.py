@@ -1670,6 +1670,18 @@ def stripped_text(table: RawTable, name: str) -> pd.api.extensions.ExtensionArra
     return canonical_text(pa.array(stripped(table, name).array))
 
 
+def let_go(table: RawTable) -> None:
+    """Free the table's cells, the importer having converted every column it reads: the table
+    keeps its rows (how many, and their numbers in the file), not its cells.
+
+    A large export's importer calls it before it makes its canonical text, which would
+    otherwise be held beside the cells it came from (at 2,000 clients, ~230 MiB of device
+    cells beside the device records, while the Partner Center file is read).
+    """
+    for name in list(table.frame.columns):
+        del table.frame[name]
+
+
 def casefolded(cells: pd.Series) -> pd.Series:
     """Text cells case-folded as Python folds them: by Arrow when every cell is ASCII (where the
     two agree), else once per distinct cell."""
