@@ -12,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from tests.builders import ms_row, write_autotask, write_huntress, write_ms, write_workspace
@@ -28,6 +30,7 @@ from workbench.sources.reading import (
     optional_amounts,
     parse_number,
     read_table,
+    repeated_text,
     total_rows,
 )
 from workbench.workspace import period_bounds
@@ -308,3 +311,16 @@ def test_blank_and_total_rows_of_contract_service_units_are_excluded_lines(tmp_p
         (3, "blank row", 0),
         (4, "total row", 0),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("rows", [0, 1, 65_536, 200_000])
+def test_a_text_on_every_row_is_held_once_per_block(rows: int) -> None:
+    """A file's name on every row of its records: the same text on each row, held as chunks of
+    one block (the import's peak at 2,000 clients holds several such columns)."""
+    column = repeated_text("periods/2026-10/inputs/devices.csv", rows)
+    assert pd.Series(column).tolist() == ["periods/2026-10/inputs/devices.csv"] * rows
+    arrow = pa.array(column)
+    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    held = {chunk.buffers()[2].address: chunk.buffers()[2].size for chunk in chunks if len(chunk)}
+    assert len(held) == min(rows, 1)
+    assert sum(held.values()) <= 65_536 * len("periods/2026-10/inputs/devices.csv")

@@ -290,6 +290,26 @@ def test_a_table_narrowed_to_its_importers_columns_makes_the_same_records(path: 
     pd.testing.assert_frame_equal(fmt.read(narrowed, context), fmt.read(whole, context))
 
 
+@pytest.mark.parametrize(
+    "name", ["datto_rmm/devices.csv", "microsoft/Reconciliation_G052637185.csv"]
+)
+def test_the_large_exports_importers_let_go_of_the_cells_they_converted(name: str) -> None:
+    """The device and Partner Center importers free a table's cells before they make their
+    records (so the cells are not held beside them); the table keeps its rows."""
+    path = DEMO / "periods" / PERIOD / "inputs" / name
+    table = read_table(path)
+    rows = len(table.frame)
+    fmt = detect(table, workspace_formats(DEMO))
+    assert fmt in {DEVICES, NEW_COMMERCE}
+    records = fmt.read(table, ReadContext(path.name, *period_bounds(PERIOD)))
+    assert list(table.frame.columns) == []
+    assert len(table.frame) == rows == len(records) > 0
+    pd.testing.assert_frame_equal(
+        records,
+        fmt.read(read_table(path, strict=True), ReadContext(path.name, *period_bounds(PERIOD))),
+    )
+
+
 #: A Datto RMM export's header: ``udf1`` and ``udf2`` are never read by its importer.
 DEVICES_HEADER = "uid,siteUid,siteName,hostname,deviceType.category,deviceClass,deleted,udf1,udf2\n"
 DEVICE = "d{n},s1,Site,host{n},Desktop,device,false,,\n"

@@ -23,6 +23,7 @@ from workbench.ledger import Ledger, ledger_path
 from workbench.outputs.workbook_review import export_review
 from workbench.period import Period, pick_client
 from workbench.result import RESULT_SCHEMAS
+from workbench.sources.reading import repeated_text
 from workbench.store import STORE_FOLDER, load_result, read_frame, save_result, write_frame
 from workbench.workspace import read_period_inputs
 
@@ -101,6 +102,26 @@ def test_text_read_with_its_codes_keeps_them_only_while_it_is_the_same(tmp_path:
     assert text_codes.known(read["vendor"]) is not None  # the original is unchanged
     renewed = read.assign(vendor=read["vendor"].str.upper())
     assert text_codes.known(renewed["vendor"]) is None
+
+
+def test_text_held_by_arrow_is_stored_as_arrow_holds_it(tmp_path: Path) -> None:
+    """The canonical frames' text (Arrow-backed, a repeated text in chunks of one block, keys
+    in many chunks) is written without Python strings and reads back the same, with codes."""
+    rows = 70_000
+    frame = pd.DataFrame(
+        {
+            "source_file": pd.Series(repeated_text("inputs/devices.csv", rows)),
+            "record_key": pd.Series(pd.array([f"k{n}" for n in range(rows)], dtype="str")),
+            "quantity": np.ones(rows, dtype=np.int64),
+        }
+    )
+    kinds = write_frame(frame, tmp_path / "frame.parquet")
+    assert kinds == {"source_file": "str", "record_key": "str", "quantity": "int64"}
+    read = read_frame(tmp_path / "frame.parquet", kinds, ["source_file"])
+    pd.testing.assert_frame_equal(read, frame, check_exact=True)
+    known = text_codes.known(read["source_file"])
+    assert known is not None
+    assert known[1].tolist() == ["inputs/devices.csv"] and not known[0].any()
 
 
 def test_the_month_round_trips_exactly(workspace: Path) -> None:

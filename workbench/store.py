@@ -145,13 +145,17 @@ def _to_arrow(series: pd.Series, kind: str) -> pa.Array:
         )
     if kind == "category":
         return pa.array(series.array).cast(_ARROW_TYPES["category"])
+    if kind == "str" and hasattr(series.array, "__arrow_array__"):
+        # Arrow-backed text (the canonical frames' two million rows) is handed to the writer as
+        # Arrow holds it: no Python string per row and no copy beside the frame being stored.
+        return pa.array(series.array, type=pa.large_string())
     values = series.to_numpy(dtype=object)
     if kind in {"decimal", "status"}:
         return pa.array(
             [None if value is None or value != value else str(value) for value in values],
             type=pa.string(),
         )
-    return pa.array(values.tolist(), type=pa.string())
+    return pa.array(values, type=pa.large_string())
 
 
 def _from_arrow(column: pa.ChunkedArray, kind: str) -> pd.Series:
@@ -224,7 +228,8 @@ _ARROW_TYPES = {
     "category": pa.dictionary(pa.int32(), pa.string()),
     "float64": pa.float64(),
     "bool": pa.bool_(),
-    "str": pa.string(),
+    # Large text: what Arrow-backed text columns hold (pandas' own), so they are not copied.
+    "str": pa.large_string(),
     "decimal": pa.string(),
     "status": pa.string(),
 }

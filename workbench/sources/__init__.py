@@ -333,7 +333,9 @@ class _Turns:
 #: larger alone. At 2,000 clients it lets the Partner Center file (248 MB) be read while the
 #: device export (324 MB) is imported. That took the import's peak to 1,530-1,590 MiB while every
 #: key was copied once more to be prefixed and the device frame's columns stacked; without those
-#: copies, 1,216-1,422 MiB (VmHWM, 5 runs), under the 1.5 GiB it may take.
+#: copies, 1,216-1,422 MiB (VmHWM, 5 runs), under the 1.5 GiB it may take; with a repeated text
+#: held once and an export's cells let go once converted, 1,097-1,335 MiB (main 1,246-1,536 in
+#: the same minutes, machine loaded).
 _HELD_BYTES = 640 << 20
 
 
@@ -379,7 +381,11 @@ def _imported_ahead(
                 if failure is not None:
                     raise failure
                 assert table is not None  # read: it is no copy
-                return import_table(replace(table, sha256=checksums[index].result()), paths[index])
+                # Handed over, not kept here too: the importer lets go of the cells once it has
+                # converted them, before the keys are hashed and the next file is imported.
+                handed = [replace(table, sha256=checksums[index].result())]
+                del table
+                return import_table(handed.pop(), paths[index])
 
         imports = [workers.submit(import_once, index) for index in range(len(paths))]
         try:

@@ -49,6 +49,7 @@ def read_devices(table: RawTable, context: ReadContext) -> pd.DataFrame:
         if groups_column
         else np.zeros(rows, dtype=bool)
     )
+    reading.let_go(table)  # every column is converted: not held beside the records made below
 
     # Why a device is not counted: the first reason that applies, in this order.
     reason = np.zeros(rows, dtype=np.int8)  # one of four: a byte per row

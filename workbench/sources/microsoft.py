@@ -92,6 +92,7 @@ def read_new_commerce(table: RawTable, context: ReadContext) -> pd.DataFrame:
         *([reading.casefolded(reading.stripped(table, order))] if order else []),
         prefix=context.key_prefix,
     )
+    reading.let_go(table)  # every column is converted: not held beside the records made below
     return pd.DataFrame(
         {
             **reading.provenance_columns(
