@@ -314,3 +314,23 @@ def test_a_clients_evidence_table_sums_each_line_side_file_and_item() -> None:
             "Rows": "3",
         },
     ]
+
+
+def test_a_clients_workbook_and_notebook_share_its_result_and_summary() -> None:
+    """In a batch kernel the client's workbook, then its notebook, take the client's share of
+    the stored result (``client_share``) and its summary (``summary_of``): the same objects for
+    the same client, worked out once; another client gets its own, and a result that is not
+    the last share gets its own summary."""
+    from tests.test_excel import build_result
+    from workbench.views import client_share, summary_of
+
+    stored = build_result()
+    acme = client_share(stored, "C100")
+    assert client_share(stored, "C100") is acme
+    assert summary_of(acme) is summary_of(acme)
+    assert summary_of(acme) == acme.summary() == stored.for_client("C100").summary()
+    other = client_share(stored, "C200")
+    assert other is not acme and client_share(stored, "C200") is other
+    assert summary_of(other) == stored.for_client("C200").summary() != summary_of(acme)
+    assert summary_of(stored) == stored.summary()
+    assert client_share(build_result(), "C200") is not other  # another stored result

@@ -58,6 +58,7 @@ from workbench.period import Period, pick_client
 from workbench.result import Reconciliation, Status
 from workbench.sources.reading import file_checksum
 from workbench.store import load_result_once
+from workbench.views import client_share, summary_of
 from workbench.warm import STARTUP_SECONDS, WarmKernel
 from workbench.workspace import Workspace
 
@@ -319,14 +320,17 @@ def write_client_workbook(
     sheet, prefilled with the ledger's decisions on the client's lines, which ``workbench
     apply`` reads back; without, no Decision column.
     """
-    result = load_result_once(saved).for_client(company_id)
+    # The same share and summary the client's notebook shows next in this kernel.
+    result = client_share(load_result_once(saved), company_id)
     decisions = None
     if workspace:
         opened = Workspace.open(workspace)
         with Ledger.open(ledger_to_read(opened)) as ledger:
             review = ledger.review(result)
         decisions = decision_sheet(result, review, opened, clients=[company_id], run=run)
-    return write_workbook(result, Path(path), title=title, decisions=decisions)
+    return write_workbook(
+        result, Path(path), title=title, decisions=decisions, summary=summary_of(result)
+    )
 
 
 #: A warm kernel's garbage collection thresholds once it has read ahead (Python's are 700, 10,

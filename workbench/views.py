@@ -29,7 +29,7 @@ from matplotlib.ticker import FuncFormatter
 from workbench.ledger import TREND_COLUMNS, Ledger, ledger_path
 from workbench.money import ZERO, format_money, format_share, total
 from workbench.period import Period, pick_client
-from workbench.result import COVERAGE_OUTCOMES, Reconciliation, Status
+from workbench.result import COVERAGE_OUTCOMES, Reconciliation, Status, Summary
 from workbench.store import load_result_once
 from workbench.workspace import Workspace
 
@@ -198,7 +198,41 @@ def open_client(
     else:
         first = result.clients.iloc[0]
         company_id, company_name = str(first["company_id"]), str(first["company_name"])
-    return ClientView(opened, result.for_client(company_id), company_id, company_name)
+    share = client_share(result, company_id) if saved else result.for_client(company_id)
+    return ClientView(opened, share, company_id, company_name)
+
+
+#: The last client's share of a stored result and its summary (:func:`client_share`).
+_last_share: dict[str, Any] = {}
+
+
+def client_share(stored: Reconciliation, company_id: str) -> Reconciliation:
+    """``stored.for_client(company_id)``, the same object again when the last client asked for
+    is asked for again.
+
+    A batch kernel writes a client's workbook, then runs the client's notebook, both from the
+    stored result it read once (:func:`~workbench.store.load_result_once`, whose frames nobody
+    modifies): the two share the client's result and its summary (:func:`summary_of`) instead
+    of working them out twice. Only the last client is kept.
+    """
+    kept = _last_share.get("client")
+    if kept is not None and kept[0] is stored and kept[1] == company_id:
+        share: Reconciliation = _last_share["share"]
+        return share
+    share = stored.for_client(company_id)
+    _last_share.clear()
+    _last_share.update(client=(stored, company_id), share=share)
+    return share
+
+
+def summary_of(result: Reconciliation) -> Summary:
+    """``result.summary()``, worked out once for the last client's share (:func:`client_share`)."""
+    if _last_share.get("share") is not result:
+        return result.summary()
+    if "summary" not in _last_share:
+        _last_share["summary"] = result.summary()
+    summary: Summary = _last_share["summary"]
+    return summary
 
 
 def period_result(
@@ -214,7 +248,7 @@ def period_result(
 
 def headline(result: Reconciliation) -> pd.DataFrame:
     """The KPIs as a two-column table, then the mapping warnings."""
-    summary = result.summary()
+    summary = summary_of(result)
     currency = result.currency
     rows = [
         ("Revenue leaking per month", format_money(summary.revenue_leaking, currency)),

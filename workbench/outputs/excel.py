@@ -93,6 +93,7 @@ from workbench.result import (
     COVERAGE_OUTCOMES,
     Reconciliation,
     Status,
+    Summary,
 )
 from workbench.sources.reading import MAX_COUNT
 
@@ -286,6 +287,7 @@ def write_workbook(
     evidence: EvidenceScope = "every line",
     decisions: DecisionSheet | None = None,
     review_only: bool = False,
+    summary: Summary | None = None,
 ) -> Path:
     """Write the adjustment workbook to a file, atomically.
 
@@ -308,6 +310,9 @@ def write_workbook(
     review_only
         Write the Review, About and Written sheets only (the review workbook of ``workbench
         export``); needs ``decisions``.
+    summary
+        ``result.summary()``, when the caller has it already (a batch shows it in the client's
+        notebook too); None works it out.
 
     Returns
     -------
@@ -321,7 +326,9 @@ def write_workbook(
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            _write(result, file, title, evidence, decisions, review_only=review_only)
+            _write(
+                result, file, title, evidence, decisions, review_only=review_only, summary=summary
+            )
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, mode)
@@ -345,6 +352,7 @@ def _write(
     decisions: DecisionSheet | None,
     *,
     review_only: bool = False,
+    summary: Summary | None = None,
 ) -> None:
     """Write every sheet, in order, to an open binary file."""
     if evidence not in EVIDENCE_SCOPES:
@@ -376,8 +384,16 @@ def _write(
             _write_about(_Sheet.add(book, ABOUT_SHEET, styles), result, decisions)
             _write_written(_Sheet.add(book, WRITTEN_SHEET, styles), decisions)
             return
-        summary = _Sheet.add(book, "Summary", styles)
-        _write_summary(summary, result, title, evidence, len(shown), decisions)
+        summary_sheet = _Sheet.add(book, "Summary", styles)
+        _write_summary(
+            summary_sheet,
+            result,
+            title,
+            evidence,
+            len(shown),
+            decisions,
+            summary or result.summary(),
+        )
         if decisions is not None:
             _write_review(_Sheet.add(book, REVIEW_SHEET, styles), decisions)
         _write_adjustments(_Sheet.add(book, "Adjustments", styles), result)
@@ -391,7 +407,7 @@ def _write(
             _write_about(_Sheet.add(book, ABOUT_SHEET, styles), result, decisions)
             _write_written(_Sheet.add(book, WRITTEN_SHEET, styles), decisions)
         # The workbook opens on its Summary.
-        summary.worksheet.activate()
+        summary_sheet.worksheet.activate()
     finally:
         try:
             book.close()
@@ -482,8 +498,8 @@ def _write_summary(
     evidence: EvidenceScope,
     shown: int,
     decisions: DecisionSheet | None,
+    summary: Summary,
 ) -> None:
-    summary = result.summary()
     # Running text (the title, sentences) may spill over and must not widen column A.
     sheet.put(1, 1, title, emphasis="title", sized=False)
     row = 2
