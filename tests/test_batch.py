@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import jinja2
@@ -334,3 +335,25 @@ def test_a_clients_workbook_and_notebook_share_its_result_and_summary() -> None:
     assert summary_of(other) == stored.for_client("C200").summary() != summary_of(acme)
     assert summary_of(stored) == stored.summary()
     assert client_share(build_result(), "C200") is not other  # another stored result
+
+
+def test_threads_writing_workbooks_at_once_each_keep_their_own_client() -> None:
+    """The papermill executor writes workbooks on several threads: each thread keeps its own
+    last client, so one thread's client never hands its summary to another's."""
+    from tests.test_excel import build_result
+    from workbench.views import client_share, summary_of
+
+    stored = build_result()
+    acme = client_share(stored, "C100")
+    seen: list[object] = []
+    other = threading.Thread(
+        target=lambda: seen.extend(
+            [client_share(stored, "C200"), summary_of(client_share(stored, "C200"))]
+        )
+    )
+    other.start()
+    other.join()
+    birch, birch_summary = seen
+    assert client_share(stored, "C100") is acme and summary_of(acme) == acme.summary()
+    assert birch_summary == stored.for_client("C200").summary() != summary_of(acme)
+    assert birch is not acme

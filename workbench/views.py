@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 import html
 import io
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -202,8 +203,9 @@ def open_client(
     return ClientView(opened, share, company_id, company_name)
 
 
-#: The last client's share of a stored result and its summary (:func:`client_share`).
-_last_share: dict[str, Any] = {}
+#: Per thread, the last client's share of a stored result and its summary
+#: (:func:`client_share`): the papermill executor writes workbooks on several threads at once.
+_last_share = threading.local()
 
 
 def client_share(stored: Reconciliation, company_id: str) -> Reconciliation:
@@ -215,23 +217,23 @@ def client_share(stored: Reconciliation, company_id: str) -> Reconciliation:
     modifies): the two share the client's result and its summary (:func:`summary_of`) instead
     of working them out twice. Only the last client is kept.
     """
-    kept = _last_share.get("client")
-    if kept is not None and kept[0] is stored and kept[1] == company_id:
-        share: Reconciliation = _last_share["share"]
+    kept: dict[str, Any] = getattr(_last_share, "kept", {})
+    if kept.get("stored") is stored and kept.get("company_id") == company_id:
+        share: Reconciliation = kept["share"]
         return share
     share = stored.for_client(company_id)
-    _last_share.clear()
-    _last_share.update(client=(stored, company_id), share=share)
+    _last_share.kept = {"stored": stored, "company_id": company_id, "share": share}
     return share
 
 
 def summary_of(result: Reconciliation) -> Summary:
     """``result.summary()``, worked out once for the last client's share (:func:`client_share`)."""
-    if _last_share.get("share") is not result:
+    kept: dict[str, Any] = getattr(_last_share, "kept", {})
+    if kept.get("share") is not result:
         return result.summary()
-    if "summary" not in _last_share:
-        _last_share["summary"] = result.summary()
-    summary: Summary = _last_share["summary"]
+    if "summary" not in kept:
+        kept["summary"] = result.summary()
+    summary: Summary = kept["summary"]
     return summary
 
 
