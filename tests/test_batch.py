@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import jinja2
 import nbformat
 import openpyxl
 import pandas as pd
 import papermill
 import pytest
+from bs4 import BeautifulSoup
+from nbconvert import HTMLExporter
+from nbformat import v4
 
 from tests.conftest import DEMO, PERIOD, ROOT
-from workbench.batch import CLIENT_NOTEBOOK, PORTFOLIO_NOTEBOOK, folder_name, run_batch
+from workbench.batch import (
+    _PAGE_TEMPLATE,
+    CLIENT_NOTEBOOK,
+    NO_IMAGE_DESCRIPTION,
+    PORTFOLIO_NOTEBOOK,
+    export_html,
+    folder_name,
+    run_batch,
+)
 
 
 @pytest.mark.parametrize(
@@ -189,6 +203,75 @@ def test_papermill_runs_the_client_notebook_standalone(tmp_path: Path) -> None:
     ).stdout
     for parameter in ("workspace: str", "period: str", "client: str"):
         assert parameter in help_text
+    assert_page_is_nbconverts(output)
+
+
+def assert_page_is_nbconverts(notebook: Path) -> None:
+    """The batch's page of ``notebook`` is the page nbconvert's own HTML exporter makes with the
+    same template: the same elements, attributes (``alt`` and ``tabindex`` included) and text
+    once read; only how the HTML is written out may differ (nbconvert writes its page out again
+    through BeautifulSoup, so reading ours back that way must give nbconvert's page exactly)."""
+    stock = HTMLExporter(
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        extra_loaders=[jinja2.DictLoader({"page.html.j2": _PAGE_TEMPLATE})],
+        template_file="page.html.j2",
+    )
+    expected, _ = stock.from_notebook_node(nbformat.read(notebook, as_version=4))
+    page = export_html(notebook).read_text(encoding="utf-8")
+    assert str(BeautifulSoup(page, "html.parser")) == expected
+    assert page.count('tabindex="0"') == expected.count('tabindex="0"') > 0
+
+
+def test_a_page_has_nbconverts_alt_texts_and_tabindex_and_leaves_outputs_text_alone(
+    tmp_path: Path,
+) -> None:
+    """Two images (one described by its output, one not), an HTML table, and outputs whose
+    text looks like the tags that get the attributes: only the template's tags get them."""
+    pixel = base64.b64encode(
+        bytes.fromhex(
+            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+            "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a1f3a3e0000000004945"
+            "4e44ae426082"
+        )
+    ).decode()
+    looks_like_tags = '<div class="jp-OutputArea-output" tabindex="5"><img src="x.png">'
+    notebook = v4.new_notebook(
+        cells=[
+            v4.new_markdown_cell("# Title\n\nText with <b>bold</b> &amp; an ¶."),
+            v4.new_code_cell(
+                "show()",
+                outputs=[
+                    v4.new_output("display_data", {"image/png": pixel, "text/plain": "<chart>"}),
+                    v4.new_output(
+                        "display_data",
+                        {
+                            "text/html": f'<p>Described</p><img src="data:image/png;base64,{pixel}"'
+                            ' alt="One pixel">'
+                        },
+                    ),
+                    v4.new_output("stream", name="stdout", text=looks_like_tags),
+                    v4.new_output(
+                        "execute_result",
+                        {
+                            "text/html": "<table><tr><td>A &lt;div&gt;</td></tr></table>",
+                            "text/plain": looks_like_tags,
+                        },
+                        execution_count=1,
+                    ),
+                ],
+            ),
+        ],
+        metadata={"language_info": {"name": "python"}},
+    )
+    path = tmp_path / "page.ipynb"
+    nbformat.write(notebook, path)
+    assert_page_is_nbconverts(path)
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert page.count(f'alt="{NO_IMAGE_DESCRIPTION}"') == 1 and 'alt="One pixel"' in page
+    soup = BeautifulSoup(page, "html.parser")
+    assert looks_like_tags in soup.get_text() and not soup.select('[tabindex="5"]')
 
 
 def test_a_clients_evidence_table_sums_each_line_side_file_and_item() -> None:
@@ -232,3 +315,45 @@ def test_a_clients_evidence_table_sums_each_line_side_file_and_item() -> None:
             "Rows": "3",
         },
     ]
+
+
+def test_a_clients_workbook_and_notebook_share_its_result_and_summary() -> None:
+    """In a batch kernel the client's workbook, then its notebook, take the client's share of
+    the stored result (``client_share``) and its summary (``summary_of``): the same objects for
+    the same client, worked out once; another client gets its own, and a result that is not
+    the last share gets its own summary."""
+    from tests.test_excel import build_result
+    from workbench.views import client_share, summary_of
+
+    stored = build_result()
+    acme = client_share(stored, "C100")
+    assert client_share(stored, "C100") is acme
+    assert summary_of(acme) is summary_of(acme)
+    assert summary_of(acme) == acme.summary() == stored.for_client("C100").summary()
+    other = client_share(stored, "C200")
+    assert other is not acme and client_share(stored, "C200") is other
+    assert summary_of(other) == stored.for_client("C200").summary() != summary_of(acme)
+    assert summary_of(stored) == stored.summary()
+    assert client_share(build_result(), "C200") is not other  # another stored result
+
+
+def test_threads_writing_workbooks_at_once_each_keep_their_own_client() -> None:
+    """The papermill executor writes workbooks on several threads: each thread keeps its own
+    last client, so one thread's client never hands its summary to another's."""
+    from tests.test_excel import build_result
+    from workbench.views import client_share, summary_of
+
+    stored = build_result()
+    acme = client_share(stored, "C100")
+    seen: list[object] = []
+    other = threading.Thread(
+        target=lambda: seen.extend(
+            [client_share(stored, "C200"), summary_of(client_share(stored, "C200"))]
+        )
+    )
+    other.start()
+    other.join()
+    birch, birch_summary = seen
+    assert client_share(stored, "C100") is acme and summary_of(acme) == acme.summary()
+    assert birch_summary == stored.for_client("C200").summary() != summary_of(acme)
+    assert birch is not acme

@@ -254,10 +254,11 @@ def test_every_kernel_reads_the_stored_month_once_before_its_first_client(
     client_notebook(
         client_notebook_with(
             tmp_path,
-            "import os\n"
+            "import gc, os\n"
             "from workbench.store import _load_cached\n"
             "reads = _load_cached.cache_info()\n"
-            "print(os.getpid(), reads.hits, reads.misses)",
+            "print(os.getpid(), reads.hits, reads.misses, gc.get_freeze_count() > 0,"
+            " *gc.get_threshold())",
         )
     )
     clients = ["29600100", "29600107", "29600114", "29600121"]
@@ -266,8 +267,12 @@ def test_every_kernel_reads_the_stored_month_once_before_its_first_client(
     shown = []
     for run in batch.clients:
         book = nbformat.read(run.folder / "reconciliation.ipynb", as_version=4)
-        pid, hits, misses = map(int, book.cells[3].outputs[0]["text"].split())
-        shown.append((pid, hits, misses))
+        pid, hits, misses, frozen, *thresholds = book.cells[3].outputs[0]["text"].split()
+        shown.append((int(pid), int(hits), int(misses)))
+        # Having read ahead, the kernel set its long-lived objects aside from garbage
+        # collection, and collects less often.
+        assert frozen == "True"
+        assert tuple(map(int, thresholds)) == batch_module.KERNEL_GC_THRESHOLDS
     assert {misses for _, _, misses in shown} == {1}
     by_kernel: dict[int, list[int]] = {}
     for pid, hits, _ in shown:
@@ -279,3 +284,21 @@ def test_every_kernel_reads_the_stored_month_once_before_its_first_client(
         portfolio_first += before
         assert sorted(hits) == [2 * n - 1 + before for n in range(1, len(hits) + 1)]
     assert portfolio_first <= 1
+
+
+def test_a_call_after_a_reset_in_one_round_trip_sees_a_fresh_kernel(tmp_path: Path) -> None:
+    """``call(..., fresh=True)`` (how the batch writes each client's workbook) resets the kernel
+    first: the working folder an earlier call changed is the kernel's own again. Without it,
+    the same call sees the changed folder."""
+    started, elsewhere = tmp_path / "started", tmp_path / "elsewhere"
+    for folder in (started, elsewhere):
+        folder.mkdir()
+        (folder / "where.txt").write_text(folder.name, encoding="utf-8")
+    with WarmKernel(started) as kernel:
+        kernel.reset()  # as the batch does first: what a fresh kernel is, remembered
+        kernel.call("os", "chdir", (str(elsewhere),))
+        kernel.call("shutil", "copyfile", ("where.txt", str(tmp_path / "fresh.txt")), fresh=True)
+        kernel.call("os", "chdir", (str(elsewhere),))
+        kernel.call("shutil", "copyfile", ("where.txt", str(tmp_path / "as-left.txt")))
+    assert (tmp_path / "fresh.txt").read_text(encoding="utf-8") == "started"
+    assert (tmp_path / "as-left.txt").read_text(encoding="utf-8") == "elsewhere"

@@ -938,6 +938,67 @@ def test_a_table_is_written_as_cell_by_cell_puts_would_write_it() -> None:
     assert b"HYPERLINK" in table and b' ht="' in table  # a quoted text, a row made taller
 
 
+@pytest.mark.parametrize("streamed", [False, True])
+def test_every_cell_is_written_as_xlsxwriters_own_worksheet_writes_it(
+    monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    """Our worksheets write their plain cells (a styled text, number or blank) in one step
+    (``excel._Worksheet``): every part of the workbook is byte for byte what XlsxWriter's own
+    cell writer makes of the same cells, kept in memory or streamed, for a whole workbook and
+    for a table of every kind of value (texts to escape, formulas, negative, huge and tiny
+    numbers, blanks with and without a style)."""
+    kinds = ["text", "long", "file", "number", "quantity", "money", "percent"]
+    values: list[object] = [
+        'Acme & <Sons> "Ltd"',
+        "",
+        None,
+        3,
+        -7,
+        Decimal("12.50"),
+        Decimal("-9876543210.10"),
+        1e-20,
+        1234567890123456789,
+        2.5,
+        True,
+        "=HYPERLINK(1)",
+        "two\r\nlines",
+        "bad\x00char",
+    ]
+    columns = [excel._Column(f"{kind} column", kind) for kind in kinds]  # type: ignore[arg-type]
+    rows = [[value] * len(columns) for value in values]
+
+    def parts() -> dict[str, bytes]:
+        buffer = io.BytesIO()
+        book = excel.Workbook(
+            buffer,
+            {"strings_to_numbers": False, "constant_memory": streamed, "in_memory": not streamed},
+        )
+        page = excel._Sheet.add(book, "Table", excel._Styles(book, USD))
+        excel._write_table(page, 1, columns, rows)
+        page.worksheet.write_formula(len(rows) + 2, 0, "=1+1")
+        page.worksheet.write_number(len(rows) + 2, 1, 4)  # no style: the column's
+        page.finish()
+        book.close()
+        whole = workbook_bytes(build_result(), title=TITLE)
+        found = {}
+        for name, content in (("table", buffer.getvalue()), ("workbook", whole)):
+            with zipfile.ZipFile(io.BytesIO(content)) as written:
+                found |= {
+                    f"{name}/{part}": written.read(part)
+                    for part in written.namelist()
+                    if part != "docProps/core.xml"  # the time it was written
+                }
+        return found
+
+    if streamed:
+        monkeypatch.setattr(excel, "STREAMED_ROWS", 0)
+    ours = parts()
+    monkeypatch.setattr(excel._Worksheet, "_write_cell", excel.Worksheet._write_cell)
+    assert ours == parts()
+    sheet = ours["table/xl/worksheets/sheet1.xml"]
+    assert b"<f>1+1</f>" in sheet and (b"inlineStr" in sheet) is streamed
+
+
 # The all-clients workbook of a month: every line, the evidence of the lines to decide only ----
 
 LINE_HEADERS = [

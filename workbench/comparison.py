@@ -29,8 +29,12 @@ from nbformat import NotebookNode
 
 #: pandas Styler ids: ``T_`` and five random hex digits (``T_1a2b3``, ``T_1a2b3_row0_col1``).
 STYLER_ID = re.compile(r"\bT_[0-9a-f]{5}(?=[_\"'\s#.,{])")
-#: The HTML id of papermill's injected-parameters cell, random in every run.
-INJECTED_CELL_ID = re.compile(r'(celltag_injected-parameters" id=")cell-id=[0-9a-f-]+"')
+#: The HTML id of papermill's injected-parameters cell, random in every run: in the cell's tag
+#: before its class (as nbconvert's template writes it) or after (as BeautifulSoup wrote it).
+INJECTED_CELL_ID = re.compile(
+    r'cell-id=[0-9a-f-]+(?="[^>]*celltag_injected-parameters")'
+    r'|(?<=celltag_injected-parameters" id=")cell-id=[0-9a-f-]+'
+)
 #: An object's address in its default repr: ``<... at 0x7f66f44d3910>``.
 OBJECT_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
 #: Cell metadata that records when and how long, not what.
@@ -40,7 +44,7 @@ RUN_METADATA = ("execution", "papermill")
 def _steady_text(text: str, folder: str = "") -> str:
     if folder:
         text = text.replace(folder, "<outputs>")
-    text = INJECTED_CELL_ID.sub(r'\1cell-id=injected"', text)
+    text = INJECTED_CELL_ID.sub("cell-id=injected", text)
     return OBJECT_ADDRESS.sub(" at 0x…>", STYLER_ID.sub("T_styler", text))
 
 

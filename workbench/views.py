@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 import html
 import io
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +30,7 @@ from matplotlib.ticker import FuncFormatter
 from workbench.ledger import TREND_COLUMNS, Ledger, ledger_path
 from workbench.money import ZERO, format_money, format_share, total
 from workbench.period import Period, pick_client
-from workbench.result import COVERAGE_OUTCOMES, Reconciliation, Status
+from workbench.result import COVERAGE_OUTCOMES, Reconciliation, Status, Summary
 from workbench.store import load_result_once
 from workbench.workspace import Workspace
 
@@ -198,7 +199,42 @@ def open_client(
     else:
         first = result.clients.iloc[0]
         company_id, company_name = str(first["company_id"]), str(first["company_name"])
-    return ClientView(opened, result.for_client(company_id), company_id, company_name)
+    share = client_share(result, company_id) if saved else result.for_client(company_id)
+    return ClientView(opened, share, company_id, company_name)
+
+
+#: Per thread, the last client's share of a stored result and its summary
+#: (:func:`client_share`): the papermill executor writes workbooks on several threads at once.
+_last_share = threading.local()
+
+
+def client_share(stored: Reconciliation, company_id: str) -> Reconciliation:
+    """``stored.for_client(company_id)``, the same object again when the last client asked for
+    is asked for again.
+
+    A batch kernel writes a client's workbook, then runs the client's notebook, both from the
+    stored result it read once (:func:`~workbench.store.load_result_once`, whose frames nobody
+    modifies): the two share the client's result and its summary (:func:`summary_of`) instead
+    of working them out twice. Only the last client is kept.
+    """
+    kept: dict[str, Any] = getattr(_last_share, "kept", {})
+    if kept.get("stored") is stored and kept.get("company_id") == company_id:
+        share: Reconciliation = kept["share"]
+        return share
+    share = stored.for_client(company_id)
+    _last_share.kept = {"stored": stored, "company_id": company_id, "share": share}
+    return share
+
+
+def summary_of(result: Reconciliation) -> Summary:
+    """``result.summary()``, worked out once for the last client's share (:func:`client_share`)."""
+    kept: dict[str, Any] = getattr(_last_share, "kept", {})
+    if kept.get("share") is not result:
+        return result.summary()
+    if "summary" not in kept:
+        kept["summary"] = result.summary()
+    summary: Summary = kept["summary"]
+    return summary
 
 
 def period_result(
@@ -214,7 +250,7 @@ def period_result(
 
 def headline(result: Reconciliation) -> pd.DataFrame:
     """The KPIs as a two-column table, then the mapping warnings."""
-    summary = result.summary()
+    summary = summary_of(result)
     currency = result.currency
     rows = [
         ("Revenue leaking per month", format_money(summary.revenue_leaking, currency)),

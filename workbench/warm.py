@@ -40,6 +40,8 @@ from papermill.exceptions import PapermillExecutionError
 ENGINE = "workbench-warm"
 #: Run in the kernel before each notebook (see :func:`fresh_kernel`).
 RESET = "from workbench.warm import fresh_kernel\nfresh_kernel()"
+#: The same, ahead of a call in one round trip (:meth:`WarmKernel.call` with ``fresh=True``).
+RESET_BEFORE_CALL = "from workbench.warm import fresh_kernel_or_fail\nfresh_kernel_or_fail()"
 
 #: Process-wide settings as the kernel started, restored before every notebook.
 _started_with: dict[str, Any] = {}
@@ -105,6 +107,19 @@ def fresh_kernel() -> None:
     finally:
         hook.do_full_cache = full
         hook._ = hook.__ = hook.___ = ""
+
+
+class KernelResetFailed(RuntimeError):
+    """Raised in the kernel when :func:`fresh_kernel` fails ahead of a call: the kernel cannot
+    be trusted with another client, whatever the call would have done."""
+
+
+def fresh_kernel_or_fail() -> None:
+    """:func:`fresh_kernel`, its failure told apart from one of the call that follows it."""
+    try:
+        fresh_kernel()
+    except Exception as exc:
+        raise KernelResetFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
 STARTUP_SECONDS = 60
@@ -254,21 +269,28 @@ class WarmKernel:
         arguments: tuple[str, ...],
         *,
         timeout: float | None = None,
+        fresh: bool = False,
     ) -> None:
         """Call ``module.function(*arguments)`` in the kernel, outside any notebook.
 
         Work the batch would otherwise do in its own process runs here, in parallel with the
         other kernels. The arguments are plain strings; the next notebook's reset clears what
-        the call leaves in the namespace.
+        the call leaves in the namespace. ``fresh`` resets the kernel first, as :meth:`reset`
+        does, in the same round trip to the kernel.
 
         Raises
         ------
         KernelCallError
             The function raised; its exception's name and message are kept.
         KernelLost
-            The kernel died or did not answer within ``timeout`` seconds.
+            The kernel died, did not answer within ``timeout`` seconds, or could not be reset.
         """
         code = f"from {module} import {function}\n{function}(*{arguments!r})"
+        if fresh:
+            if not self.is_alive():
+                self.lost = True
+                raise KernelLost("the kernel is no longer running")
+            code = f"{RESET_BEFORE_CALL}\n{code}"
         try:
             reply = run_sync(self.client.execute_interactive)(
                 code, silent=True, store_history=False, timeout=timeout, output_hook=_ignore
@@ -277,6 +299,9 @@ class WarmKernel:
             self.lost = True
             raise KernelLost(f"the kernel did not finish {function}: {exc}") from exc
         content = reply["content"]
+        if content["status"] != "ok" and content.get("ename") == KernelResetFailed.__name__:
+            self.lost = True
+            raise KernelLost(f"the kernel could not be reset: {content.get('evalue')}")
         if content["status"] != "ok":
             raise KernelCallError(content.get("ename", "Error"), content.get("evalue", ""))
 
