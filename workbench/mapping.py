@@ -35,6 +35,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import operator
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -365,10 +366,12 @@ class Mappings:
             suggestion is never applied, a person confirms it in the mappings workbook.
             Identifiers that point at two companies suggest nothing, and the note says so.
         """
-        names = companies["company_name"].map(name_key)
-        unique = ~names.duplicated(keep=False)
-        by_name = dict(zip(names[unique], companies.loc[unique, "company_id"], strict=True))
-        company_names = dict(zip(companies["company_id"], companies["company_name"], strict=True))
+        # As Python lists first: iterating Arrow-backed columns makes a scalar per value.
+        ids, titles = companies["company_id"].tolist(), companies["company_name"].tolist()
+        names = [name_key(title) for title in titles]
+        repeated = {name for name, times in Counter(names).items() if times > 1}
+        by_name = {name: cid for name, cid in zip(names, ids, strict=True) if name not in repeated}
+        company_names = dict(zip(ids, titles, strict=True))
         candidates = tuple((str(cid), str(name)) for cid, name in company_names.items())
         vendor = vendor_customers["vendor"].to_numpy(dtype=object)
         customer_key = vendor_customers["customer_key"].to_numpy(dtype=object)
