@@ -538,8 +538,9 @@ class Mappings:
         keys = sheet["customer_key"]
         folded = _casefolded(keys, pa.array(keys, type=pa.large_string()))
         ids: dict[str, tuple[pa.Array, np.ndarray]] = {}
+        has_id = keys != ""
         for vendor in dict.fromkeys(sheet["vendor"].tolist()):
-            rows = np.flatnonzero((sheet["vendor"] == vendor) & (keys != ""))[::-1]
+            rows = np.flatnonzero((sheet["vendor"] == vendor) & has_id)[::-1]
             if len(rows):
                 ids[vendor] = (folded.take(rows), rows)
         return ids
