@@ -88,3 +88,24 @@ def test_no_customer_seen_matches_nothing() -> None:
     matched = Mappings(customers=SHEET).match_customers(SEEN.iloc[:0], COMPANIES)
     assert matched.empty
     assert list(matched.columns)[:3] == ["vendor", "customer_key", "customer_name"]
+
+
+def test_ids_beyond_ascii_compare_casefolded() -> None:
+    """Ids of plain ASCII are lowered by Arrow, the others casefolded one by one: a German
+    "ß" matches "SS" either way round, and Danish capitals their small letters."""
+    sheet = (
+        *SHEET,
+        CustomerMapping("huntress", "STRASSE-1", "Acme Street", "10", "Acme Dental Group"),
+        CustomerMapping("huntress", "ærø-7", "Birch Aero", "11", "Birch Law Partners"),
+    )
+    seen = pd.DataFrame(
+        {
+            "vendor": ["huntress", "huntress", "huntress", "datto_rmm"],
+            "customer_key": ["Straße-1", "ÆRØ-7", "aero-7", "SITE-B"],
+            "customer_name": ["Acme Street", "Birch Aero", "Birch Aero", "Birch Law"],
+        },
+        dtype=object,
+    )
+    matched = Mappings(customers=sheet).match_customers(seen, COMPANIES)
+    assert matched["company_id"].tolist() == ["10", "11", "", "11"]
+    assert matched["method"].tolist() == ["id", "id", "unmapped", "id"]

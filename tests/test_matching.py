@@ -31,6 +31,7 @@ names that have none.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
@@ -52,6 +53,7 @@ from tests.matching_pairs import (
     WORDS_LEFT_OFF,
     Pair,
 )
+from workbench import matching
 from workbench.matching import DEFAULT_THRESHOLD, Suggestion, normalise_name, suggest
 
 RIGHT_FIRST_GOAL = 0.97
@@ -194,6 +196,40 @@ PARTS = {"tuning": (COMPANIES, PAIRS), "held-out": (HELD_OUT_COMPANIES, HELD_OUT
 )
 def test_normalise_name_trail(name: str, key: str, trail: list[str]) -> None:
     assert normalise_name(name) == (key, trail)
+
+
+#: Words that set off each step of the normalisation, or none, for names made of them.
+_NAME_WORDS = (
+    *("Acme", "acme", "ACME", "Group", "and", "4", "&"),
+    *("The", "the", "St", "ST", "Mt", "Lab", "Centre", "Int'l"),
+    *("Co", "Co.", "Inc", "Ltd", "SpA", "Spa", "AB", "Oy", "KG", "GmbH", "A", "S", "(EU)", "-"),
+)
+
+
+def test_plain_names_are_normalised_as_by_every_step() -> None:
+    """Most company names are plain words that only "&" and case change: their keys are made
+    without the regular expressions, and must be what every step makes of them."""
+    names = [
+        " ".join(words)
+        for count in (1, 2, 3)
+        for words in itertools.product(_NAME_WORDS, repeat=count)
+    ]
+    names += [name for part in PARTS.values() for _, name in part[0]]
+    names += [pair[0] for part in PARTS.values() for pair in part[1]]
+    names += ["Acme & Group 4", "Timber Brook Title & Escrow", "Quartz Delta Travel 270"]
+    taken = [name for name in names if matching._plainly_normalised(name) is not None]
+    for name in taken:
+        assert matching._plainly_normalised(name) == matching._fully_normalised(name), name
+    assert {"Acme & Group 4", "acme", "Acme and The", "Quartz Delta Travel 270"} <= set(taken)
+    assert matching._plainly_normalised("ACME Group &  Acme") is None  # two spaces
+    # A leading "The", a word to spell out, a last word that may end a legal suffix ("Co",
+    # "A" of "S.p.A.") or a trailing "&" take every step.
+    for name in ("The Acme", "Acme St", "Acme Lab 4", "Acme Co", "Acme A", "Acme KG", "Acme &"):
+        assert matching._plainly_normalised(name) is None, name
+    assert normalise_name("Timber Brook Title & Escrow") == (
+        "timber brook title and escrow",
+        ["'&' read as 'and'", "ignored case"],
+    )
 
 
 def test_same_name_scores_100_with_nothing_to_explain() -> None:

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import itertools
+import operator
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -46,6 +47,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -127,6 +129,14 @@ _NUMBER_COLUMNS = {
 def name_key(text: str) -> str:
     """Exact-name comparison ignores case and spacing only."""
     return " ".join(text.casefold().split())
+
+
+def _casefolded(values: np.ndarray, text: pa.Array) -> pa.Array:
+    """``str(value).casefold()`` of each value, as Arrow text: made by Arrow when the text is
+    all ASCII and has no missing value (casefolding ASCII is lowering it), else one by one."""
+    if text.null_count == 0 and pc.all(pc.string_is_ascii(text), min_count=0).as_py():
+        return pc.ascii_lower(text)
+    return pa.array([str(value).casefold() for value in values.tolist()], type=pa.large_string())
 
 
 @dataclass(frozen=True)
@@ -356,10 +366,12 @@ class Mappings:
             suggestion is never applied, a person confirms it in the mappings workbook.
             Identifiers that point at two companies suggest nothing, and the note says so.
         """
-        names = companies["company_name"].map(name_key)
-        unique = ~names.duplicated(keep=False)
-        by_name = dict(zip(names[unique], companies.loc[unique, "company_id"], strict=True))
-        company_names = dict(zip(companies["company_id"], companies["company_name"], strict=True))
+        # As Python lists first: iterating Arrow-backed columns makes a scalar per value.
+        ids, titles = companies["company_id"].tolist(), companies["company_name"].tolist()
+        names = [name_key(title) for title in titles]
+        repeated = {name for name, times in Counter(names).items() if times > 1}
+        by_name = {name: cid for name, cid in zip(names, ids, strict=True) if name not in repeated}
+        company_names = dict(zip(ids, titles, strict=True))
         candidates = tuple((str(cid), str(name)) for cid, name in company_names.items())
         vendor = vendor_customers["vendor"].to_numpy(dtype=object)
         customer_key = vendor_customers["customer_key"].to_numpy(dtype=object)
@@ -368,15 +380,16 @@ class Mappings:
 
         # By id: the Customers row naming each vendor customer, else -1, looked up vendor by
         # vendor. Ids compare without case: GUIDs arrive in either case, and Excel users retype.
+        vendor_text = pa.array(vendor, type=pa.large_string(), from_pandas=True)
+        key_text = pa.array(customer_key, type=pa.large_string(), from_pandas=True)
+        folded = _casefolded(customer_key, key_text)
         mapped = np.full(count, -1, dtype=np.int64)
-        folded = np.asarray([str(key).casefold() for key in customer_key.tolist()], dtype=object)
-        for vendor_met, sheet_rows in self._customer_ids.items():
+        for vendor_met, (sheet_keys, sheet_rows) in self._customer_ids.items():
             of_vendor = np.flatnonzero(vendor == vendor_met)
-            mapped[of_vendor] = np.fromiter(
-                map(sheet_rows.get, folded[of_vendor].tolist(), itertools.repeat(-1)),
-                dtype=np.int64,
-                count=len(of_vendor),
+            found_at = (
+                pc.index_in(folded.take(of_vendor), value_set=sheet_keys).fill_null(-1).to_numpy()
             )
+            mapped[of_vendor] = np.where(found_at >= 0, sheet_rows[found_at], -1)
         found = np.flatnonzero(mapped >= 0)
         sheet = self._customer_sheet
         rows = mapped[found]
@@ -484,9 +497,13 @@ class Mappings:
             "suggestion_reasons": suggestion_reasons,
         }
         # Made by Arrow from the Python strings (pandas' own conversion checks each first).
+        made = {"vendor": vendor_text, "customer_key": key_text}
         columns = {
             column: pd.array(
-                pa.array(values, type=pa.large_string(), from_pandas=True), dtype="str"
+                made[column]
+                if column in made
+                else pa.array(values, type=pa.large_string(), from_pandas=True),
+                dtype="str",
             )
             for column, values in text.items()
         }
@@ -498,22 +515,35 @@ class Mappings:
     @functools.cached_property
     def _customer_sheet(self) -> dict[str, np.ndarray]:
         """The Customers sheet's columns the matching reads, by row."""
-        customers = self.customers
         return {
-            "company_id": np.asarray([m.company_id for m in customers], dtype=object),
-            "customer_name": np.asarray([m.customer_name for m in customers], dtype=object),
-            "exclude_reason": np.asarray([m.exclude_reason for m in customers], dtype=object),
+            column: np.fromiter(
+                map(operator.attrgetter(column), self.customers),
+                dtype=object,
+                count=len(self.customers),
+            )
+            for column in (
+                "vendor",
+                "customer_key",
+                "company_id",
+                "customer_name",
+                "exclude_reason",
+            )
         }
 
     @functools.cached_property
-    def _customer_ids(self) -> dict[str, dict[str, int]]:
-        """Per vendor, the Customers row of each customer id, casefolded: the last row
-        naming it."""
-        rows_by_id: dict[str, dict[str, int]] = {}
-        for row, m in enumerate(self.customers):
-            if m.customer_key:
-                rows_by_id.setdefault(m.vendor, {})[m.customer_key.casefold()] = row
-        return rows_by_id
+    def _customer_ids(self) -> dict[str, tuple[pa.Array, np.ndarray]]:
+        """Per vendor, the customer ids of the Customers sheet casefolded, and the row of
+        each: the last rows naming an id come first, as a lookup takes the first."""
+        sheet = self._customer_sheet
+        keys = sheet["customer_key"]
+        folded = _casefolded(keys, pa.array(keys, type=pa.large_string()))
+        ids: dict[str, tuple[pa.Array, np.ndarray]] = {}
+        has_id = keys != ""
+        for vendor in dict.fromkeys(sheet["vendor"].tolist()):
+            rows = np.flatnonzero((sheet["vendor"] == vendor) & has_id)[::-1]
+            if len(rows):
+                ids[vendor] = (folded.take(rows), rows)
+        return ids
 
     def service_table(self, present: set[tuple[str, str]] | None = None) -> pd.DataFrame:
         """Service mappings as a frame: ``vendor, sku, service_id, service_name, factor,

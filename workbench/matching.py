@@ -73,10 +73,10 @@ import itertools
 import math
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -509,7 +509,7 @@ def suggest(
             score = round(score - cost, 1)
             if score < threshold or score <= best.get(position, (-1.0, ()))[0]:
                 continue
-            best[position] = (score, _reasons(vendor, index.normalised[position], notes))
+            best[position] = (score, _reasons(vendor, index.normalised(position), notes))
     ranked = [
         Suggestion(*index.companies[position], score, reasons)
         for position, (score, reasons) in best.items()
@@ -546,18 +546,18 @@ def _vendor_names(name: str) -> Iterator[tuple[_Name, float]]:
 
 @dataclass(frozen=True)
 class _CompanyIndex:
+    """What :func:`suggest` compares a vendor name with, made once per company list. Most
+    vendor names need only the keys, the words' carriers and weights: the parts that only cut
+    short names and initials read are made when first read."""
+
     companies: tuple[tuple[str, str], ...]
-    normalised: tuple[_Name, ...]
-    weights: dict[str, float]
-    unseen_weight: float
     keys: list[str]  # comparison keys, in company order
     joined: list[str]  # the same without spaces
-    counts: Counter[str]  # how many companies carry each word
+    weights: dict[str, float]
+    unseen_weight: float
+    counts: dict[str, int]  # how many companies carry each word
     common_count: float  # carried by this many companies or more, a word says little
     carriers: dict[str, list[int]]  # companies carrying each word
-    vocabulary: list[str]
-    by_key: list[tuple[str, int]]  # (key, position), sorted: the companies a cut name starts
-    initials: dict[str, list[int]]  # companies by the first letters of their words
 
     def distinctive(self, word: str) -> bool:
         """A word that says which organisation is meant: not a joining word, nor one of form or
@@ -572,11 +572,43 @@ class _CompanyIndex:
     def weight(self, word: str) -> float:
         return 0.3 if word in _JOINING_WORDS else self.weights.get(word, self.unseen_weight)
 
+    def normalised(self, position: int) -> _Name:
+        return _Name(*_normalised(self.companies[position][1]))
+
+    @cached_property
+    def vocabulary(self) -> list[str]:
+        return sorted(self.carriers)
+
+    @cached_property
+    def by_key(self) -> list[tuple[str, int]]:
+        """(key, position), sorted: the companies a cut name starts."""
+        return sorted((key, position) for position, key in enumerate(self.keys))
+
+    @cached_property
+    def initials(self) -> dict[str, list[int]]:
+        """Companies by the first letters of their words."""
+        initials: dict[str, list[int]] = defaultdict(list)
+        for position, key in enumerate(self.keys):
+            words = key.split()
+            # With and without the joining words: "FBCR" and "FBCOR" for First Baptist Church
+            # of Riverside.
+            for letters in {
+                "".join(word[0] for word in words),
+                "".join(word[0] for word in words if word not in _JOINING_WORDS),
+            }:
+                if len(letters) >= 3:
+                    initials[letters].append(position)
+        return dict(initials)
+
 
 @lru_cache(maxsize=8)
 def _company_index(companies: tuple[tuple[str, str], ...]) -> _CompanyIndex:
-    normalised = tuple(_Name(*_normalised(company_name)) for _, company_name in companies)
-    counts = Counter(word for each in normalised for word in set(each.key.split()))
+    keys = [_normalised(company_name)[0] for _, company_name in companies]
+    carriers: dict[str, list[int]] = defaultdict(list)
+    for position, key in enumerate(keys):
+        for word in dict.fromkeys(key.split()):
+            carriers[word].append(position)
+    counts = {word: len(positions) for word, positions in carriers.items()}
     total = len(companies)
     # Inverse document frequency: a word in every name weighs nothing, one in a single name a
     # lot. Joining words weigh little whatever their count; every word keeps a floor so a
@@ -585,34 +617,15 @@ def _company_index(companies: tuple[tuple[str, str], ...]) -> _CompanyIndex:
         word: 0.3 if word in _JOINING_WORDS else max(math.log((total + 1) / (count + 1)), 0.3)
         for word, count in counts.items()
     }
-    keys = [each.key for each in normalised]
-    carriers: dict[str, list[int]] = defaultdict(list)
-    initials: dict[str, list[int]] = defaultdict(list)
-    for position, key in enumerate(keys):
-        words = key.split()
-        for word in dict.fromkeys(words):
-            carriers[word].append(position)
-        # With and without the joining words: "FBCR" and "FBCOR" for First Baptist Church of
-        # Riverside.
-        for letters in {
-            "".join(word[0] for word in words),
-            "".join(word[0] for word in words if word not in _JOINING_WORDS),
-        }:
-            if len(letters) >= 3:
-                initials[letters].append(position)
     return _CompanyIndex(
         companies,
-        normalised,
-        weights,
-        max(math.log(total + 1), 1.0),
         keys,
         [key.replace(" ", "") for key in keys],
+        weights,
+        max(math.log(total + 1), 1.0),
         counts,
         max(_COMMON_COUNT, _COMMON_SHARE * total),
         dict(carriers),
-        sorted(carriers),
-        sorted((key, position) for position, key in enumerate(keys)),
-        dict(initials),
     )
 
 
@@ -936,6 +949,8 @@ def _reasons(vendor: _Name, company: _Name, word_notes: list[str]) -> tuple[str,
 
 def without_accents(text: str) -> str:
     """``text`` with its accents and other combining marks removed ("Café" -> "Cafe")."""
+    if text.isascii():  # nothing to decompose (most names)
+        return text
     return "".join(
         char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
     )
@@ -1016,6 +1031,58 @@ def _site(name: str) -> tuple[str, str, bool] | None:
 @lru_cache(maxsize=65536)
 def _normalised(name: str) -> tuple[str, tuple[str, ...], str]:
     """Key, trail and the key before case was ignored (to tell a case-only difference)."""
+    return _plainly_normalised(name) or _fully_normalised(name)
+
+
+#: A name of plain words: ASCII letters and digits, or a lone "&", one space apart.
+_PLAIN_NAME = re.compile(r"(?:[A-Za-z0-9]+|&)(?: (?:[A-Za-z0-9]+|&))*")
+#: Plain words that a step other than "&" and case would read: an abbreviation, "St".
+_SPELLED_WORDS = frozenset({*_SPELLED_OUT, "st"})
+#: How a legal suffix can end, lower case and without its dots and spaces: every ending of its
+#: letters ("ltd", "td" and "d" for "Ltd."). A plain name whose last word is none of these has
+#: no suffix to remove.
+_SUFFIX_ENDINGS = frozenset(
+    letters[start:]
+    for letters in (
+        without_accents(suffix).replace(".", "").replace(" ", "").lower()
+        for suffix in LEGAL_SUFFIXES
+    )
+    for start in range(len(letters))
+)
+
+
+def _plainly_normalised(name: str) -> tuple[str, tuple[str, ...], str] | None:
+    """What :func:`_fully_normalised` makes of a name of plain words that only "&" and case
+    change (most company names), without its regular expressions; None for any other name.
+
+    A plain name has no accents, brackets, dashes, commas or punctuation to remove. Left to
+    :func:`_fully_normalised` are those with a leading "The", a word to spell out, or a last
+    word that may end a legal suffix.
+    """
+    if _PLAIN_NAME.fullmatch(name) is None:
+        return None
+    words = name.split(" ")
+    folded = name.lower().split(" ")  # the same as casefold() for ASCII
+    if (
+        folded[0] == "the"
+        or folded[-1] in _SUFFIX_ENDINGS
+        or folded[-1] == "&"
+        or not _SPELLED_WORDS.isdisjoint(folded)
+    ):
+        return None
+    trail: list[str] = []
+    cased = name
+    if "&" in words:
+        trail.append("'&' read as 'and'")
+        cased = " ".join("and" if word == "&" else word for word in words)
+    key = cased.lower()
+    if key != cased:
+        trail.append("ignored case")
+    return key, tuple(trail), cased
+
+
+def _fully_normalised(name: str) -> tuple[str, tuple[str, ...], str]:
+    """Every step of :func:`_normalised`, for any name."""
     trail: list[str] = []
     text = name
     if text != " ".join(text.split()):

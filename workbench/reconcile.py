@@ -125,7 +125,11 @@ def reconcile(
     ):
         known_at[company_id].add(vendor)
     company_names = dict(
-        zip(catalogue.companies["company_id"], catalogue.companies["company_name"], strict=True)
+        zip(
+            catalogue.companies["company_id"].tolist(),
+            catalogue.companies["company_name"].tolist(),
+            strict=True,
+        )
     )
     list_prices = dict(
         zip(
